@@ -1,0 +1,3 @@
+namespace RequestsProxy.Tokens;
+
+internal static class Placeholder;

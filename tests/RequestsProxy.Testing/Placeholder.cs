@@ -1,0 +1,3 @@
+namespace RequestsProxy.Testing;
+
+internal static class Placeholder;
