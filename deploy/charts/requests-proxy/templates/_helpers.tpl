@@ -1,0 +1,137 @@
+{{/*
+Names are part of the contract with the services and the rpctl CLI (DESIGN §3, §5):
+they derive from the release name only, so there is no nameOverride.
+*/}}
+
+{{- define "requests-proxy.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "requests-proxy.proxyName" -}}
+{{- printf "%s-requests-proxy" .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "requests-proxy.jobsManagerName" -}}
+{{- printf "%s-jobs-manager" .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "requests-proxy.generatedKeysSecretName" -}}
+{{- printf "%s-requests-proxy-keys" .Release.Name -}}
+{{- end -}}
+
+{{/* The keys Secret both pods mount: the operator's own (GitOps) or the chart's. */}}
+{{- define "requests-proxy.keysSecretName" -}}
+{{- .Values.requestsProxy.keys.existingSecret | default (include "requests-proxy.generatedKeysSecretName" .) -}}
+{{- end -}}
+
+{{- define "requests-proxy.revokedConfigMapName" -}}
+{{- .Values.requestsProxy.revoked.existingConfigMap | default (printf "%s-requests-proxy-revoked" .Release.Name) -}}
+{{- end -}}
+
+{{- define "requests-proxy.adminSecretName" -}}
+{{- .Values.adminToken.existingSecret | default (printf "%s-requests-proxy-admin" .Release.Name) -}}
+{{- end -}}
+
+{{- define "requests-proxy.upstreamCredentialSecretName" -}}
+{{- .Values.requestsProxy.upstream.credential.existingSecret | default (printf "%s-requests-proxy-upstream" .Release.Name) -}}
+{{- end -}}
+
+{{- define "requests-proxy.hasUpstreamCredential" -}}
+{{- if or .Values.requestsProxy.upstream.credential.existingSecret .Values.requestsProxy.upstream.credential.value -}}true{{- end -}}
+{{- end -}}
+
+{{- define "requests-proxy.upstreamCredentialFile" -}}
+/etc/proxy/upstream/credential
+{{- end -}}
+
+{{- define "requests-proxy.roleName" -}}
+{{- if .Values.clusterScope -}}
+{{- printf "%s-%s-jobs-manager" .Release.Namespace .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- include "requests-proxy.jobsManagerName" . -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "requests-proxy.labels" -}}
+helm.sh/chart: {{ include "requests-proxy.chart" . }}
+app.kubernetes.io/name: requests-proxy
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: requests-proxy
+{{- end -}}
+
+{{- define "requests-proxy.proxySelectorLabels" -}}
+app.kubernetes.io/name: requests-proxy
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: proxy
+{{- end -}}
+
+{{- define "requests-proxy.jobsManagerSelectorLabels" -}}
+app.kubernetes.io/name: requests-proxy
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: jobs-manager
+{{- end -}}
+
+{{- define "requests-proxy.image" -}}
+{{- $registry := .image.registry -}}
+{{- $ref := .image.repository -}}
+{{- if $registry -}}{{- $ref = printf "%s/%s" $registry $ref -}}{{- end -}}
+{{- if .image.digest -}}
+{{- printf "%s@%s" $ref .image.digest -}}
+{{- else -}}
+{{- printf "%s:%s" $ref (.image.tag | default .appVersion) -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "requests-proxy.podSecurityContext" -}}
+runAsNonRoot: true
+runAsUser: {{ .Values.securityContext.runAsUser }}
+runAsGroup: {{ .Values.securityContext.runAsGroup }}
+fsGroup: {{ .Values.securityContext.runAsGroup }}
+seccompProfile:
+  type: RuntimeDefault
+{{- end -}}
+
+{{- define "requests-proxy.containerSecurityContext" -}}
+runAsNonRoot: true
+runAsUser: {{ .Values.securityContext.runAsUser }}
+runAsGroup: {{ .Values.securityContext.runAsGroup }}
+privileged: false
+allowPrivilegeEscalation: false
+readOnlyRootFilesystem: true
+capabilities:
+  drop:
+    - ALL
+seccompProfile:
+  type: RuntimeDefault
+{{- end -}}
+
+{{/* The YARP "ReverseProxy" section, with the proxy's route metadata (docs/architecture.md). */}}
+{{- define "requests-proxy.routesJson" -}}
+{{- $up := .Values.requestsProxy.upstream -}}
+{{- $hasCredential := include "requests-proxy.hasUpstreamCredential" . -}}
+{{- $routes := dict -}}
+{{- $clusters := dict -}}
+{{- range .Values.requestsProxy.routes -}}
+{{- $address := .upstream | default $up.url -}}
+{{- if not $address -}}
+{{- fail (printf "requestsProxy.routes[%s]: set its upstream or requestsProxy.upstream.url" .name) -}}
+{{- end -}}
+{{- $clusterId := ternary (printf "route-%s" .name) "upstream" (not (empty .upstream)) -}}
+{{- $match := dict "Path" .path -}}
+{{- if .methods -}}{{- $_ := set $match "Methods" .methods -}}{{- end -}}
+{{- $metadata := dict "RequiredScope" .requiredScope -}}
+{{- if .subjectParameter -}}{{- $_ := set $metadata "SubjectParameter" .subjectParameter -}}{{- end -}}
+{{- if and $hasCredential (ne .upstreamCredential false) -}}
+{{- $_ := set $metadata "UpstreamCredentialFile" (include "requests-proxy.upstreamCredentialFile" $) -}}
+{{- end -}}
+{{- $route := dict "ClusterId" $clusterId "Match" $match "Metadata" $metadata -}}
+{{- if .transforms -}}{{- $_ := set $route "Transforms" .transforms -}}{{- end -}}
+{{- $_ := set $routes .name $route -}}
+{{- $seconds := int $up.timeoutSeconds -}}
+{{- $timeout := printf "%02d:%02d:%02d" (div $seconds 3600) (mod (div $seconds 60) 60) (mod $seconds 60) -}}
+{{- $_ := set $clusters $clusterId (dict "Destinations" (dict "default" (dict "Address" $address)) "HttpRequest" (dict "ActivityTimeout" $timeout)) -}}
+{{- end -}}
+{{- dict "ReverseProxy" (dict "Routes" $routes "Clusters" $clusters) | toPrettyJson -}}
+{{- end -}}
