@@ -1,3 +1,0 @@
-namespace RequestsProxy.Tokens;
-
-internal static class Placeholder;

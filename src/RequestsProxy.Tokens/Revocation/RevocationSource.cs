@@ -1,0 +1,97 @@
+namespace RequestsProxy.Tokens.Revocation;
+
+/// <summary>
+/// The revocation list of a mounted file, polled off the request path and swapped as an
+/// immutable set. A corrupt file keeps the last good list and is reported.
+/// </summary>
+public sealed class RevocationSource : IRevocationSource, IDisposable
+{
+    private readonly string _path;
+    private readonly TimeProvider _time;
+    private readonly TimeSpan _pollInterval;
+    private readonly Lock _reloadLock = new();
+    private ITimer? _timer;
+    private RevocationList _current = RevocationList.Empty;
+    private byte[]? _lastContent;
+    private long _reloads;
+    private long _failures;
+    private string? _lastFailure;
+
+    /// <param name="directory">The folder holding <c>revoked.json</c> (the ConfigMap volume).</param>
+    public RevocationSource(string directory, TimeSpan pollInterval, TimeProvider time)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(pollInterval, TimeSpan.Zero);
+        _path = Path.Combine(directory, RevocationFile.FileName);
+        _pollInterval = pollInterval;
+        _time = time;
+    }
+
+    public event Action<RevocationList>? Changed;
+
+    public event Action<string>? ReloadFailed;
+
+    public string FilePath => _path;
+
+    public RevocationList Current => Volatile.Read(ref _current);
+
+    public long ReloadCount => Interlocked.Read(ref _reloads);
+
+    public long ReloadFailureCount => Interlocked.Read(ref _failures);
+
+    public string? LastFailure => Volatile.Read(ref _lastFailure);
+
+    /// <summary>When the file's content last became the list in force.</summary>
+    public DateTimeOffset? LastChangedAt { get; private set; }
+
+    public void Start()
+    {
+        Reload();
+        _timer ??= _time.CreateTimer(_ => Reload(), null, _pollInterval, _pollInterval);
+    }
+
+    /// <summary>Reads the file now; true when the list in force changed.</summary>
+    public bool Reload()
+    {
+        lock (_reloadLock)
+        {
+            byte[] content;
+            try
+            {
+                // A missing file is an empty list (a fresh ConfigMap may not be projected yet).
+                content = File.Exists(_path) ? File.ReadAllBytes(_path) : "[]"u8.ToArray();
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                return Fail($"revocation list '{_path}' could not be read: {e.Message}");
+            }
+
+            if (_lastContent is not null && content.AsSpan().SequenceEqual(_lastContent))
+            {
+                return false;
+            }
+
+            if (!RevocationList.TryParse(content, out var list, out var error))
+            {
+                return Fail($"revocation list '{_path}' is invalid, keeping the last good list: {error}");
+            }
+
+            _lastContent = content;
+            Volatile.Write(ref _lastFailure, null);
+            Volatile.Write(ref _current, list);
+            LastChangedAt = _time.GetUtcNow();
+            Interlocked.Increment(ref _reloads);
+            Changed?.Invoke(list);
+            return true;
+        }
+    }
+
+    private bool Fail(string error)
+    {
+        Interlocked.Increment(ref _failures);
+        Volatile.Write(ref _lastFailure, error);
+        ReloadFailed?.Invoke(error);
+        return false;
+    }
+
+    public void Dispose() => _timer?.Dispose();
+}
