@@ -1,3 +1,0 @@
-namespace RequestsProxy.Testing;
-
-internal static class Placeholder;
