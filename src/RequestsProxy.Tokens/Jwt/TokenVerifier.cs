@@ -3,6 +3,7 @@ using System.Buffers.Text;
 using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.Unicode;
 using System.Text.Json;
 using RequestsProxy.Tokens.Keys;
 using RequestsProxy.Tokens.Revocation;
@@ -110,6 +111,12 @@ public sealed class TokenVerifier
 
         var headerJson = decoded[..headerLength];
         var payloadJson = decoded.Slice(headerLength, payloadLength);
+
+        // JSON is UTF-8 (RFC 8259); the reader checks encodings only of what it transcodes.
+        if (!Utf8.IsValid(headerJson) || !Utf8.IsValid(payloadJson))
+        {
+            return TokenFailure.Malformed;
+        }
 
         var maxMembers = Math.Max(headerLength, payloadLength);
         Span<byte> names = stackalloc byte[maxMembers];
@@ -329,8 +336,9 @@ public sealed class TokenVerifier
 
             return true;
         }
-        catch (JsonException)
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
+            // Unescaping a lone surrogate (\uD800) throws InvalidOperationException.
             return false;
         }
     }
@@ -422,8 +430,9 @@ public sealed class TokenVerifier
             return claims.HasSub && claims.HasJti && claims.HasIss && claims.HasAud && claims.HasExp &&
                    claims.SubLength > 0 && claims.JtiLength > 0;
         }
-        catch (JsonException)
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
+            // Unescaping a lone surrogate (\uD800) throws InvalidOperationException.
             return false;
         }
     }

@@ -7,7 +7,7 @@ namespace RequestsProxy.Testing.Files;
 /// writes a new timestamped folder, swaps <c>..data</c> atomically (rename of a temp symlink),
 /// adds/removes the per-name links and deletes the old folder.
 /// </summary>
-public sealed class ProjectedVolume
+public sealed partial class ProjectedVolume
 {
     private int _sequence;
 
@@ -35,13 +35,13 @@ public sealed class ProjectedVolume
         }
 
         var dataLink = System.IO.Path.Combine(Path, "..data");
-        var oldTarget = File.Exists(dataLink) || Directory.Exists(dataLink) ? new FileInfo(dataLink).LinkTarget : null;
+        var oldTarget = new FileInfo(dataLink).LinkTarget;
 
         // Atomic swap: a new symlink under a temp name renamed over ..data.
         var tempLink = System.IO.Path.Combine(Path, "..data_tmp");
         File.Delete(tempLink);
         File.CreateSymbolicLink(tempLink, stamp);
-        File.Move(tempLink, dataLink, overwrite: true);
+        Rename(tempLink, dataLink);
 
         foreach (var name in files.Keys)
         {
@@ -67,4 +67,17 @@ public sealed class ProjectedVolume
             Directory.Delete(System.IO.Path.Combine(Path, oldTarget), recursive: true);
         }
     }
+
+    // rename(2) replaces the ..data symlink itself in one step, as the kubelet's os.Rename does;
+    // File.Move refuses a symlink that points at a folder.
+    private static void Rename(string from, string to)
+    {
+        if (NativeRename(from, to) != 0)
+        {
+            throw new IOException($"rename '{from}' -> '{to}' failed: errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}");
+        }
+    }
+
+    [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "rename", StringMarshalling = System.Runtime.InteropServices.StringMarshalling.Utf8, SetLastError = true)]
+    private static partial int NativeRename(string from, string to);
 }
