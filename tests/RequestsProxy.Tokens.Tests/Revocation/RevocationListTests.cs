@@ -1,0 +1,129 @@
+using Microsoft.Extensions.Time.Testing;
+using RequestsProxy.Testing.Files;
+using RequestsProxy.Tokens.Revocation;
+
+namespace RequestsProxy.Tokens.Tests.Revocation;
+
+public sealed class RevocationListTests : IDisposable
+{
+    private readonly TempFolder _temp = new();
+
+    public void Dispose() => _temp.Dispose();
+
+    private static RevocationList Parse(string json)
+    {
+        Assert.True(RevocationList.TryParse(System.Text.Encoding.UTF8.GetBytes(json), out var list, out var error), error);
+        return list;
+    }
+
+    [Fact]
+    public void TryParse_BothEntryForms_AreRead()
+    {
+        var list = Parse("""["a", {"jti":"b","exp":1767225600,"sub":"job-42"}, {"jti":"c","exp":1767225600.2}, {"jti":"d","extra":true}]""");
+
+        Assert.Equal(4, list.Count);
+        Assert.True(list.Contains("a"));
+        Assert.True(list.Contains("b".AsSpan()));
+        Assert.False(list.Contains("job-42"));
+        Assert.Equal(new RevocationEntry("b", 1767225600, "job-42"), list.Entries[1]);
+        Assert.Equal(1767225601, list.Entries[2].Exp);
+    }
+
+    [Fact]
+    public void TryParse_InitialEmptyArray_IsEmpty() => Assert.Equal(0, Parse("[]").Count);
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("{}")]
+    [InlineData("[1]")]
+    [InlineData("[\"\"]")]
+    [InlineData("[{\"exp\":1}]")]
+    [InlineData("[{\"jti\":1}]")]
+    [InlineData("[{\"jti\":\"a\",\"exp\":\"soon\"}]")]
+    [InlineData("[\"a\",]")]
+    [InlineData("[\"a\"")]
+    [InlineData("[null]")]
+    public void TryParse_Corrupt_IsRefusedWithReason(string json)
+    {
+        Assert.False(RevocationList.TryParse(System.Text.Encoding.UTF8.GetBytes(json), out var list, out var error));
+        Assert.Same(RevocationList.Empty, list);
+        Assert.False(string.IsNullOrEmpty(error));
+    }
+
+    [Fact]
+    public void Serialize_RoundTrips()
+    {
+        var list = new RevocationList([new("a"), new("b", 10, "job"), new("c", 11)]);
+        var again = Parse(System.Text.Encoding.UTF8.GetString(list.Serialize()));
+        Assert.Equal(list.Entries, again.Entries);
+    }
+
+    [Fact]
+    public void Add_DuplicateJti_KeepsOneEntryWithLaterExp()
+    {
+        var list = new RevocationList([new("a", 10, "job")]).Add([new("a", 20), new("b", 5)]);
+        Assert.Equal([new RevocationEntry("a", 20, "job"), new RevocationEntry("b", 5)], list.Entries);
+    }
+
+    [Fact]
+    public void Prune_DropsOnlyEntriesPastExpPlusLeeway()
+    {
+        var now = DateTimeOffset.FromUnixTimeSeconds(1000);
+        var list = new RevocationList([new("old", 969), new("edge", 970), new("young", 971), new("bare")]);
+
+        var pruned = list.Prune(now, TimeSpan.FromSeconds(30), out var removed);
+
+        Assert.Equal(2, removed);
+        Assert.Equal(["young", "bare"], pruned.Entries.Select(e => e.Jti));
+    }
+
+    [Fact]
+    public void RevocationFile_ConcurrentUpdates_LoseNothing()
+    {
+        var path = _temp.Combine("revoked.json");
+        Parallel.For(0, 40, i => RevocationFile.Update(path, l => l.Add([new RevocationEntry($"j{i}", 100 + i)])));
+
+        var list = RevocationFile.Read(path);
+        Assert.Equal(40, list.Count);
+        Assert.Empty(Directory.GetFiles(_temp.Path, "*.tmp"));
+    }
+
+    [Fact]
+    public void RevocationFile_Corrupt_IsAnErrorNamingTheFile()
+    {
+        var path = _temp.Combine("revoked.json");
+        File.WriteAllText(path, "[oops");
+        var e = Assert.Throws<InvalidDataException>(() => RevocationFile.Read(path));
+        Assert.Contains(path, e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void RevocationSource_CorruptUpdate_KeepsLastGoodList()
+    {
+        var dir = _temp.Combine("revoked");
+        var volume = new ProjectedVolume(dir, new Dictionary<string, string> { ["revoked.json"] = "[\"a\"]" });
+        var time = new FakeTimeProvider();
+        using var source = new RevocationSource(dir, TimeSpan.FromSeconds(10), time);
+        source.Start();
+        Assert.True(source.Current.Contains("a"));
+
+        volume.Write(new Dictionary<string, string> { ["revoked.json"] = "[\"a\", {" });
+        time.Advance(TimeSpan.FromSeconds(10));
+        Assert.True(source.Current.Contains("a"));
+        Assert.Equal(1, source.ReloadFailureCount);
+
+        volume.Write(new Dictionary<string, string> { ["revoked.json"] = "[\"a\", \"b\"]" });
+        time.Advance(TimeSpan.FromSeconds(10));
+        Assert.True(source.Current.Contains("b"));
+        Assert.Null(source.LastFailure);
+    }
+
+    [Fact]
+    public void RevocationSource_MissingFile_IsEmptyAndReady()
+    {
+        using var source = new RevocationSource(_temp.Combine("none"), TimeSpan.FromSeconds(10), new FakeTimeProvider());
+        source.Start();
+        Assert.Equal(0, source.Current.Count);
+        Assert.Equal(0, source.ReloadFailureCount);
+    }
+}
