@@ -53,9 +53,14 @@ they derive from the release name only, so there is no nameOverride.
 {{- end -}}
 
 {{- define "requests-proxy.labels" -}}
-helm.sh/chart: {{ include "requests-proxy.chart" . }}
 app.kubernetes.io/name: requests-proxy
 app.kubernetes.io/instance: {{ .Release.Name }}
+{{ include "requests-proxy.versionLabels" . }}
+{{- end -}}
+
+{{/* The labels that are not selectors; pod templates add them to their selector labels. */}}
+{{- define "requests-proxy.versionLabels" -}}
+helm.sh/chart: {{ include "requests-proxy.chart" . }}
 app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
 app.kubernetes.io/managed-by: {{ .Release.Service }}
 app.kubernetes.io/part-of: requests-proxy
