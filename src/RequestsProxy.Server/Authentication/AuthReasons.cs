@@ -1,0 +1,22 @@
+namespace RequestsProxy.Server.Authentication;
+
+/// <summary>
+/// Reasons the proxy adds to the token library's (<see cref="Tokens.Jwt.TokenFailureReasons"/>):
+/// stable lowercase identifiers used in responses, logs and metrics.
+/// </summary>
+internal static class AuthReasons
+{
+    public const string Ok = "ok";
+
+    /// <summary>No Authorization header, or one with another scheme than Bearer.</summary>
+    public const string MissingToken = "missing_token";
+
+    /// <summary>Legacy mode: an opaque token nobody registered (or registered before a restart).</summary>
+    public const string UnknownToken = "unknown_token";
+
+    public const string MissingScope = "missing_scope";
+    public const string SubjectMismatch = "subject_mismatch";
+    public const string BodyTooLarge = "body_too_large";
+    public const string NotReady = "not_ready";
+    public const string CredentialUnavailable = "credential_unavailable";
+}

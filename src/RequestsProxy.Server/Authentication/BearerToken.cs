@@ -1,0 +1,44 @@
+namespace RequestsProxy.Server.Authentication;
+
+/// <summary>Reads the bearer token of a request (RFC 6750 §2.1: the Authorization header only).</summary>
+internal static class BearerToken
+{
+    /// <summary>
+    /// False when no bearer credentials were sent at all (no header, or another scheme). True with
+    /// the token otherwise; an empty or repeated header yields "" which the validator calls malformed.
+    /// </summary>
+    public static bool TryRead(HttpRequest request, out string token)
+    {
+        var values = request.Headers.Authorization;
+        token = "";
+        if (values.Count == 0)
+        {
+            return false;
+        }
+
+        if (values.Count > 1)
+        {
+            return true;
+        }
+
+        var header = values[0].AsSpan().Trim();
+        // The scheme is case-insensitive (RFC 7235 §2.1).
+        if (header.Length < 6 || !header[..6].Equals("Bearer", StringComparison.OrdinalIgnoreCase))
+        {
+            return false;
+        }
+
+        if (header.Length == 6)
+        {
+            return true;
+        }
+
+        if (header[6] != ' ')
+        {
+            return false;
+        }
+
+        token = header[7..].Trim(' ').ToString();
+        return true;
+    }
+}

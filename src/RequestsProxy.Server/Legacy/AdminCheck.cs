@@ -1,0 +1,8 @@
+namespace RequestsProxy.Server.Legacy;
+
+internal enum AdminCheck
+{
+    Allowed,
+    Refused,
+    NotConfigured,
+}

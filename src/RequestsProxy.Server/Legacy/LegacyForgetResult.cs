@@ -1,0 +1,3 @@
+namespace RequestsProxy.Server.Legacy;
+
+internal sealed record LegacyForgetResult(string Sub, int Removed);

@@ -1,0 +1,50 @@
+namespace RequestsProxy.Server;
+
+/// <summary>
+/// Every log line of the proxy, with stable event ids. Tokens and keys are never arguments:
+/// only reasons, kids, jti and sub.
+/// </summary>
+internal static partial class Log
+{
+    [LoggerMessage(1, LogLevel.Information, "Proxy starting: mode {Mode}, {RouteCount} route(s) from {RouteSource}, release {Release}, namespace {Namespace}")]
+    public static partial void Starting(ILogger logger, string mode, int routeCount, string routeSource, string? release, string? @namespace);
+
+    [LoggerMessage(10, LogLevel.Information, "Key ring loaded: kids {Kids}, active {ActiveKid}, generation {Generation}")]
+    public static partial void KeyRingLoaded(ILogger logger, string kids, string activeKid, long generation);
+
+    [LoggerMessage(11, LogLevel.Error, "Key ring update refused, the last good ring stays in force: {Error}")]
+    public static partial void KeyRingRefused(ILogger logger, string error);
+
+    [LoggerMessage(12, LogLevel.Information, "Revocation list loaded: {Count} revoked jti(s)")]
+    public static partial void RevocationListLoaded(ILogger logger, int count);
+
+    [LoggerMessage(13, LogLevel.Error, "Revocation list update refused, the last good list stays in force: {Error}")]
+    public static partial void RevocationListRefused(ILogger logger, string error);
+
+    [LoggerMessage(20, LogLevel.Information, "Request refused: 401 {Reason} on route {Route}")]
+    public static partial void Unauthorized(ILogger logger, string reason, string route);
+
+    [LoggerMessage(21, LogLevel.Information, "Request refused: 403 {Reason} on route {Route} for sub {Sub} jti {Jti}")]
+    public static partial void Forbidden(ILogger logger, string reason, string route, string sub, string? jti);
+
+    [LoggerMessage(22, LogLevel.Warning, "Request refused: 503 {Reason} on route {Route}")]
+    public static partial void Unavailable(ILogger logger, string reason, string route);
+
+    [LoggerMessage(23, LogLevel.Information, "Request refused: 413 body of {Length} bytes exceeds {Limit} on route {Route} for sub {Sub}")]
+    public static partial void BodyTooLarge(ILogger logger, long length, long limit, string route, string sub);
+
+    [LoggerMessage(30, LogLevel.Information, "Upstream credential loaded from {Path}")]
+    public static partial void CredentialLoaded(ILogger logger, string path);
+
+    [LoggerMessage(31, LogLevel.Error, "Upstream credential unavailable from {Path}: {Error}")]
+    public static partial void CredentialUnavailable(ILogger logger, string path, string error);
+
+    [LoggerMessage(40, LogLevel.Information, "Legacy token registered for sub {Sub} with scope '{Scope}'")]
+    public static partial void LegacyRegistered(ILogger logger, string sub, string scope);
+
+    [LoggerMessage(41, LogLevel.Information, "Legacy tokens forgotten for sub {Sub}: {Count}")]
+    public static partial void LegacyForgotten(ILogger logger, string sub, int count);
+
+    [LoggerMessage(42, LogLevel.Warning, "Admin request refused: {Reason}")]
+    public static partial void AdminRefused(ILogger logger, string reason);
+}

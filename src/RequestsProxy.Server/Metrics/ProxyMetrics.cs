@@ -1,0 +1,89 @@
+using System.Diagnostics.Metrics;
+using RequestsProxy.Server.Hosting;
+using RequestsProxy.Server.Legacy;
+
+namespace RequestsProxy.Server.Metrics;
+
+/// <summary>
+/// The proxy's instruments. Tags stay low-cardinality: outcome, reason, route and kid — never
+/// a job id or a jti. Sizes and reload counts are observed from the sources at scrape time.
+/// </summary>
+internal sealed class ProxyMetrics
+{
+    public const string MeterName = "RequestsProxy.Server";
+
+    private static readonly double[] DurationBuckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
+
+    private readonly Counter<long> _requests;
+    private readonly Histogram<double> _upstreamDuration;
+
+    public ProxyMetrics(IMeterFactory meterFactory, ProxySettings settings, TokenSources sources, LegacyTokenRegistry legacy)
+    {
+        var meter = meterFactory.Create(MeterName);
+        _requests = meter.CreateCounter<long>("requests_proxy.requests", "{request}",
+            "Proxied requests by outcome (forwarded, unauthorized, forbidden, rejected, unavailable) and reason.");
+        _upstreamDuration = meter.CreateHistogram<double>("requests_proxy.upstream.duration", "s",
+            "Time from handing a request to the forwarder until its response was relayed, by route and forwarder error.",
+            tags: null, advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = DurationBuckets });
+
+        meter.CreateObservableGauge("requests_proxy.info", () => new Measurement<int>(1,
+            new KeyValuePair<string, object?>("mode", settings.Mode),
+            new KeyValuePair<string, object?>("release", settings.ReleaseName ?? ""),
+            new KeyValuePair<string, object?>("namespace", settings.Namespace ?? "")),
+            "{info}", "Always 1; the labels tell the mode, release and namespace.");
+
+        if (sources.Keys is { } keys)
+        {
+            meter.CreateObservableGauge("requests_proxy.key_ring.ready", () => keys.IsReady ? 1 : 0, "{ring}",
+                "1 when a valid key ring is loaded.");
+            meter.CreateObservableGauge("requests_proxy.key_ring.keys", () => keys.Current?.Keys.Count ?? 0, "{key}",
+                "Keys in the ring in force.");
+            meter.CreateObservableGauge("requests_proxy.key_ring.kid", () => ObserveKids(keys.Current), "{key}",
+                "1 per kid in the ring in force, labelled with the kid and whether it is the active one.");
+            meter.CreateObservableCounter("requests_proxy.key_ring.reloads", () => keys.ReloadCount, "{reload}",
+                "Loads that changed the key ring.");
+            meter.CreateObservableCounter("requests_proxy.key_ring.reload_failures", () => keys.ReloadFailureCount, "{reload}",
+                "Key ring updates refused (the last good ring stayed in force).");
+        }
+
+        if (sources.Revocations is { } revocations)
+        {
+            meter.CreateObservableGauge("requests_proxy.revocations.entries", () => revocations.Current.Count, "{jti}",
+                "Revoked jtis in the list in force.");
+            meter.CreateObservableCounter("requests_proxy.revocations.reloads", () => revocations.ReloadCount, "{reload}",
+                "Loads that changed the revocation list.");
+            meter.CreateObservableCounter("requests_proxy.revocations.reload_failures", () => revocations.ReloadFailureCount, "{reload}",
+                "Revocation list updates refused (the last good list stayed in force).");
+        }
+
+        if (!settings.Stateless)
+        {
+            meter.CreateObservableGauge("requests_proxy.legacy.tokens", () => legacy.Count, "{token}",
+                "Opaque tokens registered in this process (legacy mode; lost on restart).");
+        }
+    }
+
+    public void Refused(string outcome, string reason) =>
+        _requests.Add(1, new KeyValuePair<string, object?>("outcome", outcome), new KeyValuePair<string, object?>("reason", reason));
+
+    public void Forwarded(string route, double seconds, string error)
+    {
+        _requests.Add(1, new KeyValuePair<string, object?>("outcome", "forwarded"), new KeyValuePair<string, object?>("reason", "ok"));
+        _upstreamDuration.Record(seconds, new KeyValuePair<string, object?>("route", route), new KeyValuePair<string, object?>("error", error));
+    }
+
+    private static IEnumerable<Measurement<int>> ObserveKids(Tokens.Keys.KeyRing? ring)
+    {
+        if (ring is null)
+        {
+            yield break;
+        }
+
+        foreach (var kid in ring.Kids)
+        {
+            yield return new Measurement<int>(1,
+                new KeyValuePair<string, object?>("kid", kid),
+                new KeyValuePair<string, object?>("active", kid == ring.ActiveKid ? "true" : "false"));
+        }
+    }
+}
