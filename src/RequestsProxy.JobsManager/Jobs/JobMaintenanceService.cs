@@ -1,0 +1,150 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using RequestsProxy.Tokens.Keys;
+
+namespace RequestsProxy.JobsManager.Jobs;
+
+/// <summary>
+/// The background loop on the injected <see cref="TimeProvider"/>: every check interval it reads
+/// job states and re-issues tokens past half their lifetime; a change of the active kid wakes it
+/// at once so every live job moves to the new key; every prune interval it prunes the list.
+/// </summary>
+internal sealed partial class JobMaintenanceService(
+    JobManager jobs,
+    RevocationLedger ledger,
+    JobsManagerOptions options,
+    TimeProvider time,
+    ILogger<JobMaintenanceService> logger,
+    KeyRingSource? keys = null) : BackgroundService
+{
+    private readonly SemaphoreSlim _wake = new(0, 1);
+    private string? _lastActiveKid;
+    private long _passes;
+
+    /// <summary>Completed passes (tests wait on it).</summary>
+    public long Passes => Interlocked.Read(ref _passes);
+
+    /// <summary>Runs a pass now instead of at the next tick.</summary>
+    public void Wake()
+    {
+        try
+        {
+            _wake.Release();
+        }
+        catch (SemaphoreFullException)
+        {
+            // A wake-up is already pending; one pass serves both.
+        }
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (keys is not null)
+        {
+            _lastActiveKid = keys.Current?.ActiveKid;
+            keys.Changed += OnKeyRingChanged;
+        }
+
+        try
+        {
+            await RunAsync(stoppingToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (keys is not null)
+            {
+                keys.Changed -= OnKeyRingChanged;
+            }
+        }
+    }
+
+    private async Task RunAsync(CancellationToken stoppingToken)
+    {
+        var nextPrune = DateTimeOffset.MinValue;
+        try
+        {
+            // The list's size is exported from the start, not only after the first change.
+            await ledger.ReadAsync(stoppingToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            Log.PassFailed(logger, "read revocation list", e);
+        }
+
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            await PassAsync(stoppingToken).ConfigureAwait(false);
+            if (time.GetUtcNow() >= nextPrune)
+            {
+                try
+                {
+                    await jobs.PruneAsync(stoppingToken).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    Log.PassFailed(logger, "prune", e);
+                }
+
+                nextPrune = time.GetUtcNow() + options.PruneInterval;
+            }
+
+            Interlocked.Increment(ref _passes);
+            using var tick = new CancellationTokenSource(options.RefreshCheckInterval, time);
+            using var either = CancellationTokenSource.CreateLinkedTokenSource(tick.Token, stoppingToken);
+            try
+            {
+                await _wake.WaitAsync(either.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
+            {
+                // The tick elapsed: time for the next pass.
+            }
+        }
+    }
+
+    private async Task PassAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            await jobs.SyncStatesAsync(stoppingToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            Log.PassFailed(logger, "read job states", e);
+        }
+
+        try
+        {
+            await jobs.RefreshAsync(stoppingToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            Log.PassFailed(logger, "refresh", e);
+        }
+    }
+
+    private void OnKeyRingChanged(KeyRing ring)
+    {
+        var previous = Interlocked.Exchange(ref _lastActiveKid, ring.ActiveKid);
+        if (previous != ring.ActiveKid)
+        {
+            Log.ActiveKidChanged(logger, previous, ring.ActiveKid);
+            Wake();
+        }
+    }
+
+    public override void Dispose()
+    {
+        _wake.Dispose();
+        base.Dispose();
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 200, Level = LogLevel.Information, Message = "The active kid changed from {Previous} to {Active}; re-issuing every live job's token")]
+        public static partial void ActiveKidChanged(ILogger logger, string? previous, string active);
+
+        [LoggerMessage(EventId = 201, Level = LogLevel.Error, Message = "Maintenance step '{Step}' failed; retried on the next pass")]
+        public static partial void PassFailed(ILogger logger, string step, Exception exception);
+    }
+}

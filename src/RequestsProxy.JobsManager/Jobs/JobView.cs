@@ -1,0 +1,13 @@
+namespace RequestsProxy.JobsManager.Jobs;
+
+/// <summary>An immutable picture of one job for the API (no secrets).</summary>
+internal sealed record JobView(
+    string Name,
+    JobState State,
+    string? Image,
+    IReadOnlyList<string> Command,
+    string Scope,
+    DateTimeOffset CreatedAt,
+    IssuedToken? Token,
+    int TokensIssued,
+    string? TokenFile);

@@ -1,0 +1,104 @@
+using Microsoft.Extensions.Logging;
+using RequestsProxy.JobsManager.Metrics;
+using RequestsProxy.Tokens.Revocation;
+
+namespace RequestsProxy.JobsManager.Jobs;
+
+/// <summary>
+/// Appends and prunes revocation entries through the store, and watches the list's size: a
+/// ConfigMap holds at most 1 MiB, so the size is exported and a warning logged from 80 % on.
+/// </summary>
+internal sealed partial class RevocationLedger(IRevocationStore store, JobsManagerOptions options, TimeProvider time, JobsManagerMetrics metrics, ILogger<RevocationLedger> logger)
+{
+    public const double WarningFraction = 0.8;
+
+    public static long WarningThresholdBytes => (long)(JobsManagerOptions.RevocationListLimitBytes * WarningFraction);
+
+    public string Location => store.Location;
+
+    /// <summary>Adds the entries (a jti already listed keeps one entry); returns the list as stored.</summary>
+    public async Task<RevocationSnapshot> AddAsync(IReadOnlyList<RevocationEntry> entries, CancellationToken cancellationToken)
+    {
+        if (entries.Count == 0)
+        {
+            return await ReadAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        RevocationSnapshot snapshot;
+        try
+        {
+            snapshot = await store.UpdateAsync(list => list.Add(entries), cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            metrics.RevocationUpdated("error");
+            Log.UpdateFailed(logger, store.Location, e);
+            throw;
+        }
+
+        metrics.RevocationUpdated("ok");
+        metrics.RevocationEntriesAdded(entries.Count);
+        Observe(snapshot);
+        return snapshot;
+    }
+
+    /// <summary>
+    /// Drops entries whose exp + leeway has passed — the only reason an entry ever leaves (a
+    /// stopped job's copied token must stay refused until it expires on its own).
+    /// </summary>
+    public async Task<int> PruneAsync(CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var removed = 0;
+        RevocationSnapshot snapshot;
+        try
+        {
+            snapshot = await store.UpdateAsync(list => list.Prune(now, options.Leeway, out removed), cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            metrics.RevocationUpdated("error");
+            Log.UpdateFailed(logger, store.Location, e);
+            throw;
+        }
+
+        if (removed > 0)
+        {
+            metrics.RevocationUpdated("ok");
+            metrics.RevocationEntriesPruned(removed);
+            Log.Pruned(logger, removed, snapshot.List.Count, store.Location);
+        }
+
+        Observe(snapshot);
+        return removed;
+    }
+
+    public async Task<RevocationSnapshot> ReadAsync(CancellationToken cancellationToken)
+    {
+        var snapshot = await store.ReadAsync(cancellationToken).ConfigureAwait(false);
+        Observe(snapshot);
+        return snapshot;
+    }
+
+    private void Observe(RevocationSnapshot snapshot)
+    {
+        metrics.RevocationSize(snapshot.SizeBytes, snapshot.List.Count);
+        if (snapshot.SizeBytes >= WarningThresholdBytes)
+        {
+            Log.NearLimit(logger, snapshot.SizeBytes, JobsManagerOptions.RevocationListLimitBytes, snapshot.List.Count, store.Location);
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 300, Level = LogLevel.Warning,
+            Message = "The revocation list is {SizeBytes} bytes of the {LimitBytes}-byte ConfigMap limit ({Entries} entries) at {Location}; shorten the token lifetime or prune")]
+        public static partial void NearLimit(ILogger logger, long sizeBytes, long limitBytes, int entries, string location);
+
+        [LoggerMessage(EventId = 301, Level = LogLevel.Information, Message = "Pruned {Removed} expired revocation entries; {Entries} remain at {Location}")]
+        public static partial void Pruned(ILogger logger, int removed, int entries, string location);
+
+        [LoggerMessage(EventId = 302, Level = LogLevel.Error, Message = "Could not update the revocation list at {Location}")]
+        public static partial void UpdateFailed(ILogger logger, string location, Exception exception);
+    }
+}

@@ -1,0 +1,23 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using RequestsProxy.JobsManager.Api;
+using RequestsProxy.JobsManager.Jobs;
+
+namespace RequestsProxy.JobsManager;
+
+/// <summary>
+/// Source-generated JSON for the API and the legacy registration. Unknown members are refused so
+/// a typo ("imag") is a 400 naming the field, not a silently ignored setting.
+/// </summary>
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web,
+    UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+    DefaultIgnoreCondition = JsonIgnoreCondition.Never)]
+[JsonSerializable(typeof(StartJobRequest))]
+[JsonSerializable(typeof(JobResponse))]
+[JsonSerializable(typeof(JobListResponse))]
+[JsonSerializable(typeof(StopJobResponse))]
+[JsonSerializable(typeof(KeyUsageResponse))]
+[JsonSerializable(typeof(ErrorResponse))]
+[JsonSerializable(typeof(HealthResponse))]
+[JsonSerializable(typeof(LegacyRegistration))]
+internal sealed partial class JobsJsonContext : JsonSerializerContext;

@@ -1,0 +1,143 @@
+using k8s;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using OpenTelemetry.Metrics;
+using RequestsProxy.JobsManager.Api;
+using RequestsProxy.JobsManager.Jobs;
+using RequestsProxy.JobsManager.Kubernetes;
+using RequestsProxy.JobsManager.Local;
+using RequestsProxy.JobsManager.Metrics;
+using RequestsProxy.Tokens.Jwt;
+using RequestsProxy.Tokens.Keys;
+
+namespace RequestsProxy.JobsManager;
+
+/// <summary>
+/// Builds the jobs-manager web application. Used by Program (the <c>jobs-manager</c> process) and
+/// by hosts that run it in-process (the demo, tests): pass options to skip the environment, and
+/// <c>configure</c> to replace services (a <see cref="TimeProvider"/>, an <see cref="IKubernetes"/>).
+/// </summary>
+public static partial class JobsManagerApp
+{
+    public static WebApplication Build(string[] args, JobsManagerOptions? options = null, Action<WebApplicationBuilder>? configure = null)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        options ??= JobsManagerOptions.FromConfiguration(builder.Configuration);
+        var errors = options.Validate();
+        if (errors.Count > 0)
+        {
+            throw new InvalidOperationException("invalid jobs-manager configuration: " + string.Join("; ", errors));
+        }
+
+        if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(builder.Configuration["http_ports"]) && string.IsNullOrEmpty(builder.Configuration["https_ports"]))
+        {
+            builder.WebHost.UseUrls(JobsManagerOptions.DefaultUrls);
+        }
+
+        builder.Logging.ClearProviders();
+        builder.Logging.AddJsonConsole(o =>
+        {
+            o.UseUtcTimestamp = true;
+            o.TimestampFormat = "yyyy-MM-dd'T'HH:mm:ss.fff'Z' ";
+        });
+
+        AddServices(builder.Services, options);
+        configure?.Invoke(builder);
+
+        var app = builder.Build();
+        MapEndpoints(app);
+        return app;
+    }
+
+    private static void AddServices(IServiceCollection services, JobsManagerOptions options)
+    {
+        services.AddSingleton(options);
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<JobsManagerMetrics>();
+        services.AddSingleton<AdminTokenProvider>();
+        services.AddSingleton<RevocationLedger>();
+        services.AddSingleton<JobManager>();
+        services.AddSingleton<JobMaintenanceService>();
+        services.AddHostedService(sp => sp.GetRequiredService<JobMaintenanceService>());
+        services.AddHttpClient(nameof(LegacyJobCredentials), c => c.Timeout = TimeSpan.FromSeconds(10));
+
+        services.AddOpenTelemetry().WithMetrics(metrics => metrics
+            .AddMeter(JobsManagerMetrics.MeterName, "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel")
+            .AddPrometheusExporter());
+
+        if (options.Stateless)
+        {
+            services.AddSingleton(sp =>
+            {
+                var source = new KeyRingSource(options.KeysDirectory, options.KeysPollInterval, sp.GetRequiredService<TimeProvider>());
+                var logger = sp.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(KeyRingSource));
+                source.ReloadFailed += error => Log.KeyRingRefused(logger, error);
+                source.Changed += ring => Log.KeyRingLoaded(logger, ring.ActiveKid, string.Join(",", ring.Kids));
+                source.Start();
+                return source;
+            });
+            services.AddSingleton<IKeyRingSource>(sp => sp.GetRequiredService<KeyRingSource>());
+            services.AddSingleton(sp => new TokenIssuer(sp.GetRequiredService<IKeyRingSource>(), sp.GetRequiredService<TimeProvider>()));
+            services.AddSingleton<IJobCredentials, StatelessJobCredentials>();
+        }
+        else
+        {
+            services.AddSingleton<IJobCredentials>(sp => new LegacyJobCredentials(
+                sp.GetRequiredService<IHttpClientFactory>().CreateClient(nameof(LegacyJobCredentials)),
+                sp.GetRequiredService<AdminTokenProvider>(), options, sp.GetRequiredService<TimeProvider>()));
+        }
+
+        if (options.Runtime == JobRuntimeKind.Kubernetes)
+        {
+            // One client for the process; in a pod the default config is the service account's in-cluster config.
+            services.TryAddSingleton<IKubernetes>(_ => new k8s.Kubernetes(KubernetesClientConfiguration.BuildDefaultConfig()));
+            services.AddSingleton<IJobRuntime, KubernetesJobRuntime>();
+            services.AddSingleton<IRevocationStore, KubernetesRevocationStore>();
+        }
+        else
+        {
+            services.AddSingleton<LocalJobRuntime>();
+            services.AddSingleton<IJobRuntime>(sp => sp.GetRequiredService<LocalJobRuntime>());
+            services.AddSingleton<IRevocationStore, LocalRevocationStore>();
+        }
+    }
+
+    private static void MapEndpoints(WebApplication app)
+    {
+        // Load the key ring now, not on the first request, so /readyz tells the truth from the start.
+        app.Services.GetService<KeyRingSource>();
+
+        app.MapGet("/healthz", () => ApiResults.Json(new HealthResponse("ok", []), JobsJsonContext.Default.HealthResponse));
+        app.MapGet("/readyz", (JobManager jobs, AdminTokenProvider admin, KeyRingSource? keys) =>
+        {
+            var problems = new List<string>();
+            if (keys is { IsReady: false })
+            {
+                problems.Add($"no valid key ring in '{keys.Directory}': {keys.LastFailure}");
+            }
+
+            if (!admin.IsConfigured)
+            {
+                problems.Add($"the admin token file '{admin.Path}' is missing or empty");
+            }
+
+            if (!jobs.IsReady && problems.Count == 0)
+            {
+                problems.Add("tokens cannot be issued yet");
+            }
+
+            return ApiResults.Json(new HealthResponse(problems.Count == 0 ? "ready" : "not_ready", problems), JobsJsonContext.Default.HealthResponse,
+                problems.Count == 0 ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
+        });
+        app.MapPrometheusScrapingEndpoint("/metrics");
+        app.MapJobsApi();
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Key ring loaded: active kid {ActiveKid}, kids {Kids}")]
+        public static partial void KeyRingLoaded(ILogger logger, string activeKid, string kids);
+
+        [LoggerMessage(EventId = 2, Level = LogLevel.Error, Message = "Key ring update refused, keeping the last good ring: {Error}")]
+        public static partial void KeyRingRefused(ILogger logger, string error);
+    }
+}

@@ -1,0 +1,68 @@
+using System.Diagnostics.Metrics;
+
+namespace RequestsProxy.JobsManager.Metrics;
+
+/// <summary>
+/// The jobs-manager's instruments, from <see cref="IMeterFactory"/>. Tags stay low-cardinality:
+/// a reason or a kid, never a job name or a jti.
+/// </summary>
+internal sealed class JobsManagerMetrics
+{
+    public const string MeterName = "RequestsProxy.JobsManager";
+
+    private readonly Counter<long> _jobsStarted;
+    private readonly Counter<long> _jobsStopped;
+    private readonly Counter<long> _tokensMinted;
+    private readonly Counter<long> _deliveryFailures;
+    private readonly Counter<long> _revocationUpdates;
+    private readonly Counter<long> _revocationConflicts;
+    private readonly Counter<long> _revocationEntriesAdded;
+    private readonly Counter<long> _revocationEntriesPruned;
+    private long _revocationSizeBytes;
+    private long _revocationEntries;
+    private Func<int> _liveJobs = () => 0;
+
+    public JobsManagerMetrics(IMeterFactory meterFactory)
+    {
+        ArgumentNullException.ThrowIfNull(meterFactory);
+        var meter = meterFactory.Create(MeterName);
+        _jobsStarted = meter.CreateCounter<long>("jobs_manager.jobs.started", "{job}", "Jobs started.");
+        _jobsStopped = meter.CreateCounter<long>("jobs_manager.jobs.stopped", "{job}", "Jobs stopped (tokens revoked, job deleted).");
+        _tokensMinted = meter.CreateCounter<long>("jobs_manager.tokens.issued", "{token}", "Tokens issued, by reason: start, refresh (half the lifetime left) or rotation (the active kid changed).");
+        _deliveryFailures = meter.CreateCounter<long>("jobs_manager.tokens.delivery_failures", "{token}", "Refreshed tokens that could not be delivered (retried on the next check).");
+        _revocationUpdates = meter.CreateCounter<long>("jobs_manager.revocation.updates", "{update}", "Revocation list writes, by result.");
+        _revocationConflicts = meter.CreateCounter<long>("jobs_manager.revocation.conflicts", "{conflict}", "Optimistic-concurrency conflicts (HTTP 409) retried while writing the revocation list.");
+        _revocationEntriesAdded = meter.CreateCounter<long>("jobs_manager.revocation.entries_added", "{entry}", "jtis appended to the revocation list.");
+        _revocationEntriesPruned = meter.CreateCounter<long>("jobs_manager.revocation.entries_pruned", "{entry}", "Entries dropped after exp + leeway passed.");
+        meter.CreateObservableGauge("jobs_manager.revocation.list.size", () => Interlocked.Read(ref _revocationSizeBytes), "By", "Serialized size of the revocation list (a ConfigMap holds at most 1 MiB).");
+        meter.CreateObservableGauge("jobs_manager.revocation.list.entries", () => Interlocked.Read(ref _revocationEntries), "{entry}", "Entries in the revocation list.");
+        meter.CreateObservableGauge("jobs_manager.revocation.list.limit", () => JobsManagerOptions.RevocationListLimitBytes, "By", "The size limit the list must stay under.");
+        meter.CreateObservableGauge("jobs_manager.jobs.live", () => _liveJobs(), "{job}", "Jobs the jobs-manager currently manages.");
+    }
+
+    public long RevocationSizeBytes => Interlocked.Read(ref _revocationSizeBytes);
+
+    public void ObserveLiveJobs(Func<int> liveJobs) => _liveJobs = liveJobs;
+
+    public void JobStarted() => _jobsStarted.Add(1);
+
+    public void JobStopped() => _jobsStopped.Add(1);
+
+    public void TokenIssued(string reason) => _tokensMinted.Add(1, new KeyValuePair<string, object?>("reason", reason));
+
+    public void DeliveryFailed() => _deliveryFailures.Add(1);
+
+    public void RevocationUpdated(string result) => _revocationUpdates.Add(1, new KeyValuePair<string, object?>("result", result));
+
+    public void RevocationConflict() => _revocationConflicts.Add(1);
+
+    public void RevocationEntriesAdded(int count) => _revocationEntriesAdded.Add(count);
+
+    public void RevocationEntriesPruned(int count) => _revocationEntriesPruned.Add(count);
+
+    public void RevocationSize(long bytes, int entries)
+    {
+        Interlocked.Exchange(ref _revocationSizeBytes, bytes);
+        Interlocked.Exchange(ref _revocationEntries, entries);
+    }
+}

@@ -1,0 +1,4 @@
+using RequestsProxy.JobsManager;
+
+var app = JobsManagerApp.Build(args);
+await app.RunAsync().ConfigureAwait(false);
