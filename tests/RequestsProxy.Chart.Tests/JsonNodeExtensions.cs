@@ -5,7 +5,7 @@ namespace RequestsProxy.Chart.Tests;
 internal static class JsonNodeExtensions
 {
     /// <summary>The string at a path of object keys, or null.</summary>
-    public static string? Str(this JsonNode node, params string[] path)
+    public static string? Str(this JsonNode? node, params string[] path)
     {
         JsonNode? current = node;
         foreach (var key in path)

@@ -1,0 +1,169 @@
+using System.Text.Json.Nodes;
+
+namespace RequestsProxy.Chart.Tests;
+
+/// <summary>Both Deployments' mounts, environment and hardening (docs/architecture.md, DESIGN §9).</summary>
+public sealed class DeploymentTests : IDisposable
+{
+    private const string Proxy = "rel-requests-proxy";
+    private const string JobsManager = "rel-jobs-manager";
+
+    private readonly HelmChart _helm = new();
+
+    public void Dispose() => _helm.Dispose();
+
+    [Fact]
+    public async Task Template_Default_ProxyMountsAndEnv()
+    {
+        var chart = await _helm.TemplateAsync();
+
+        Assert.Equal(
+            new Dictionary<string, (string, string?)>
+            {
+                ["/etc/proxy/keys/"] = ("secret", "rel-requests-proxy-keys"),
+                ["/etc/proxy/revoked/"] = ("configMap", "rel-requests-proxy-revoked"),
+                ["/etc/proxy/admin/"] = ("secret", "rel-requests-proxy-admin"),
+                ["/tmp"] = ("emptyDir", null),
+            },
+            chart.Mounts(Proxy));
+        Assert.Equal(
+            new Dictionary<string, string?>
+            {
+                ["ASPNETCORE_URLS"] = "http://0.0.0.0:8888",
+                ["REQUESTS_PROXY_STATELESS"] = "false",
+                ["RELEASE_NAME"] = "rel",
+                ["NAMESPACE"] = HelmChart.Namespace,
+                ["REQUESTS_PROXY_KEYS_DIR"] = "/etc/proxy/keys",
+                ["REQUESTS_PROXY_REVOKED_DIR"] = "/etc/proxy/revoked",
+                ["REQUESTS_PROXY_KEYS_POLL_SECONDS"] = "10",
+                ["REQUESTS_PROXY_REVOKED_POLL_SECONDS"] = "10",
+                ["REQUESTS_PROXY_ADMIN_TOKEN_FILE"] = "/etc/proxy/admin/token",
+            },
+            chart.Env(Proxy));
+        Assert.True(chart.Container(Proxy)["volumeMounts"]!.AsArray().All(m => m!["readOnly"]?.GetValue<bool>() == true || m.Str("mountPath") == "/tmp"));
+    }
+
+    [Fact]
+    public async Task Template_Default_JobsManagerMountsAndEnv()
+    {
+        var chart = await _helm.TemplateAsync();
+
+        Assert.Equal(
+            new Dictionary<string, (string, string?)>
+            {
+                ["/etc/proxy/keys/"] = ("secret", "rel-requests-proxy-keys"),
+                ["/etc/proxy/admin/"] = ("secret", "rel-requests-proxy-admin"),
+                ["/tmp"] = ("emptyDir", null),
+            },
+            chart.Mounts(JobsManager));
+        Assert.Equal(
+            new Dictionary<string, string?>
+            {
+                ["ASPNETCORE_URLS"] = "http://0.0.0.0:8080",
+                ["JOBS_MANAGER_RUNTIME"] = "kubernetes",
+                ["REQUESTS_PROXY_STATELESS"] = "false",
+                ["RELEASE_NAME"] = "rel",
+                ["NAMESPACE"] = HelmChart.Namespace,
+                ["REQUESTS_PROXY_KEYS_DIR"] = "/etc/proxy/keys",
+                ["REQUESTS_PROXY_TOKEN_TTL_SECONDS"] = "7776000",
+                ["REQUESTS_PROXY_ADMIN_TOKEN_FILE"] = "/etc/proxy/admin/token",
+                ["REQUESTS_PROXY_URL"] = "http://rel-requests-proxy.jobs.svc:8888",
+                ["REVOKED_CONFIGMAP_NAME"] = "rel-requests-proxy-revoked",
+            },
+            chart.Env(JobsManager));
+        Assert.Equal("true", chart.PodSpec(JobsManager).Str("automountServiceAccountToken"));
+        Assert.Equal(JobsManager, chart.PodSpec(JobsManager).Str("serviceAccountName"));
+    }
+
+    [Theory]
+    [InlineData("true")]
+    [InlineData("false")]
+    public async Task Template_StatelessFlag_ReachesBothServices(string flag)
+    {
+        var chart = await _helm.TemplateAsync([$"requestsProxy.statelessTokens={flag}"]);
+
+        Assert.Equal(flag, chart.Env(Proxy)["REQUESTS_PROXY_STATELESS"]);
+        Assert.Equal(flag, chart.Env(JobsManager)["REQUESTS_PROXY_STATELESS"]);
+    }
+
+    [Theory]
+    [InlineData("requestsProxy:\n  tokenTtlSeconds: 3600\n", "3600")]
+    [InlineData("requestsProxy:\n  tokenTtlSeconds: 31536000000\n", "31536000000")]
+    public async Task Template_TokenTtl_PassedThroughAsExactDigits(string values, string expected)
+    {
+        var chart = await _helm.TemplateAsync(valuesYaml: values);
+
+        Assert.Equal(expected, chart.Env(JobsManager)["REQUESTS_PROXY_TOKEN_TTL_SECONDS"]);
+    }
+
+    [Fact]
+    public async Task Template_AnyValues_NoSubPathMounts()
+    {
+        var chart = await _helm.TemplateAsync(
+            ["requestsProxy.upstream.url=https://edge.example", "requestsProxy.upstream.credential.existingSecret=edge"],
+            "requestsProxy:\n  routes:\n    - name: results\n      path: /v1/results\n      requiredScope: results:write\n");
+
+        Assert.DoesNotContain(chart.Objects, o => o.FindAll("subPath").Any() || o.FindAll("subPathExpr").Any());
+    }
+
+    [Theory]
+    [InlineData(Proxy)]
+    [InlineData(JobsManager)]
+    public async Task Template_Default_HardenedAndProbed(string deployment)
+    {
+        var chart = await _helm.TemplateAsync();
+
+        var pod = chart.PodSpec(deployment);
+        Assert.Equal("true", pod.Str("securityContext", "runAsNonRoot"));
+        Assert.Equal("RuntimeDefault", pod.Str("securityContext", "seccompProfile", "type"));
+        var container = chart.Container(deployment);
+        var security = (JsonObject)container["securityContext"]!;
+        Assert.Equal("true", security.Str("runAsNonRoot"));
+        Assert.Equal("true", security.Str("readOnlyRootFilesystem"));
+        Assert.Equal("false", security.Str("allowPrivilegeEscalation"));
+        Assert.Equal("false", security.Str("privileged"));
+        Assert.Equal(["ALL"], security["capabilities"]!["drop"]!.AsArray().Select(c => c!.GetValue<string>()));
+        Assert.Null(security["capabilities"]!["add"]);
+        Assert.Equal("RuntimeDefault", security.Str("seccompProfile", "type"));
+        Assert.Equal("/healthz", container.Str("livenessProbe", "httpGet", "path"));
+        Assert.Equal("/readyz", container.Str("readinessProbe", "httpGet", "path"));
+        Assert.Equal("http", container.Str("readinessProbe", "httpGet", "port"));
+        Assert.NotNull(container["resources"]!["requests"]);
+    }
+
+    [Fact]
+    public async Task Template_Default_ProxyHasTwoReplicasPdbServiceAndNoApiToken()
+    {
+        var chart = await _helm.TemplateAsync();
+
+        var deployment = chart.Get("Deployment", Proxy);
+        Assert.Equal(2, deployment["spec"]!["replicas"]!.GetValue<long>());
+        Assert.Equal("false", chart.PodSpec(Proxy).Str("automountServiceAccountToken"));
+        Assert.Equal(8888, chart.Container(Proxy)["ports"]![0]!["containerPort"]!.GetValue<long>());
+        var selector = deployment["spec"]!["selector"]!["matchLabels"]!.ToJsonString();
+        var pdb = chart.Get("PodDisruptionBudget", Proxy);
+        Assert.Equal(selector, pdb["spec"]!["selector"]!["matchLabels"]!.ToJsonString());
+        Assert.Equal(1, pdb["spec"]!["maxUnavailable"]!.GetValue<long>());
+        var service = chart.Get("Service", Proxy);
+        Assert.Equal(selector, service["spec"]!["selector"]!.ToJsonString());
+        Assert.Equal(8888, service["spec"]!["ports"]![0]!["port"]!.GetValue<long>());
+        Assert.Equal(8080, chart.Get("Service", JobsManager)["spec"]!["ports"]![0]!["port"]!.GetValue<long>());
+        var podLabels = (JsonObject)deployment["spec"]!["template"]!["metadata"]!["labels"]!;
+        Assert.All(((JsonObject)deployment["spec"]!["selector"]!["matchLabels"]!).Select(p => p.Key), key => Assert.True(podLabels.ContainsKey(key)));
+    }
+
+    [Fact]
+    public async Task Template_PdbDisabledAndImagesOverridden_Honoured()
+    {
+        var chart = await _helm.TemplateAsync([
+            "requestsProxy.podDisruptionBudget.enabled=false",
+            "requestsProxy.image.registry=registry.example:5000",
+            "requestsProxy.image.tag=1.2.3",
+            "jobsManager.image.digest=sha256:" + new string('a', 64),
+        ]);
+
+        Assert.Null(chart.Find("PodDisruptionBudget", Proxy));
+        Assert.Equal("registry.example:5000/requests-proxy:1.2.3", chart.Container(Proxy).Str("image"));
+        Assert.Equal("jobs-manager@sha256:" + new string('a', 64), chart.Container(JobsManager).Str("image"));
+    }
+}
