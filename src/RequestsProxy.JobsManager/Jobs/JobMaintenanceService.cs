@@ -88,8 +88,9 @@ internal sealed partial class JobMaintenanceService(
                 nextPrune = time.GetUtcNow() + options.PruneInterval;
             }
 
-            Interlocked.Increment(ref _passes);
+            // The tick starts before the pass is counted: whoever waits on Passes and then moves the clock hits it.
             using var tick = new CancellationTokenSource(options.RefreshCheckInterval, time);
+            Interlocked.Increment(ref _passes);
             using var either = CancellationTokenSource.CreateLinkedTokenSource(tick.Token, stoppingToken);
             try
             {
