@@ -1,0 +1,110 @@
+using RequestsProxy.Testing.Files;
+using RequestsProxy.Tokens.Keys;
+
+namespace RequestsProxy.Cli.Tests.Commands;
+
+public sealed class KeysCommandTests : IDisposable
+{
+    private readonly TempFolder _temp = new();
+
+    public void Dispose() => _temp.Dispose();
+
+    [Fact]
+    public async Task Init_CreatesV1Active64Alphanumerics_AndRefusesASecondInit()
+    {
+        var dir = _temp.Combine("keys");
+        var init = await Rpctl.RunAsync("keys", "init", "--dir", dir);
+
+        Assert.Equal((0, "v1"), (init.ExitCode, init.Line));
+        Assert.Equal("v1", File.ReadAllText(Path.Combine(dir, "active")).Trim());
+        var key = File.ReadAllText(Path.Combine(dir, "v1")).Trim();
+        Assert.Equal(64, key.Length);
+        Assert.All(key, c => Assert.True(char.IsAsciiLetterOrDigit(c)));
+
+        var again = await Rpctl.RunAsync("keys", "init", "--dir", dir);
+        Assert.Equal(1, again.ExitCode);
+        Assert.Equal(key, File.ReadAllText(Path.Combine(dir, "v1")).Trim());
+    }
+
+    [Fact]
+    public async Task Rotation_AddPromoteRetire_FollowsTheProtocol()
+    {
+        var dir = _temp.Combine("keys");
+        await Rpctl.RunAsync("keys", "init", "--dir", dir);
+
+        Assert.Equal("v2", (await Rpctl.RunAsync("keys", "add", "--dir", dir)).Line);
+        Assert.Equal("v1", KeyRingLoader.Load(dir).Ring!.ActiveKid);
+
+        var retireActive = await Rpctl.RunAsync("keys", "retire", "--dir", dir, "v1", "--force");
+        Assert.Equal(1, retireActive.ExitCode);
+        Assert.Contains("active", retireActive.Stderr, StringComparison.Ordinal);
+
+        Assert.Equal(0, (await Rpctl.RunAsync("keys", "promote", "--dir", dir, "v2")).ExitCode);
+        Assert.Equal("v2", KeyRingLoader.Load(dir).Ring!.ActiveKid);
+
+        var unsafeRetire = await Rpctl.RunAsync("keys", "retire", "--dir", dir, "v1");
+        Assert.Equal(1, unsafeRetire.ExitCode);
+        Assert.Contains("--force", unsafeRetire.Stderr, StringComparison.Ordinal);
+        Assert.True(File.Exists(Path.Combine(dir, "v1")));
+
+        var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        var afterLifetime = await Rpctl.RunAsync("keys", "retire", "--dir", dir, "v1", "--ttl", "60", "--now", (now + 120).ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(0, afterLifetime.ExitCode);
+        Assert.False(File.Exists(Path.Combine(dir, "v1")));
+        Assert.Equal(["v2"], KeyRingLoader.Load(dir).Ring!.Kids);
+    }
+
+    [Fact]
+    public async Task Retire_NeverPromotedKey_IsSafe()
+    {
+        var dir = _temp.Combine("keys");
+        await Rpctl.RunAsync("keys", "init", "--dir", dir);
+        await Rpctl.RunAsync("keys", "add", "--dir", dir);
+        var r = await Rpctl.RunAsync("keys", "retire", "--dir", dir, "v2");
+        Assert.True(r.ExitCode == 0, r.Stderr + r.Stdout);
+    }
+
+    [Fact]
+    public async Task Retire_WithoutHistory_NeedsForce()
+    {
+        var dir = _temp.Combine("keys");
+        Directory.CreateDirectory(dir);
+        File.WriteAllText(Path.Combine(dir, "active"), "v2\n");
+        File.WriteAllText(Path.Combine(dir, "v1"), KeyRingRules.GenerateKey());
+        File.WriteAllText(Path.Combine(dir, "v2"), KeyRingRules.GenerateKey());
+
+        Assert.Equal(1, (await Rpctl.RunAsync("keys", "retire", "--dir", dir, "v1")).ExitCode);
+        Assert.Equal(0, (await Rpctl.RunAsync("keys", "retire", "--dir", dir, "v1", "--force")).ExitCode);
+    }
+
+    [Fact]
+    public async Task Promote_UnknownKid_IsRefused_NotAKid_IsUsageError()
+    {
+        var dir = _temp.Combine("keys");
+        await Rpctl.RunAsync("keys", "init", "--dir", dir);
+        Assert.Equal(1, (await Rpctl.RunAsync("keys", "promote", "--dir", dir, "v9")).ExitCode);
+        Assert.Equal(2, (await Rpctl.RunAsync("keys", "promote", "--dir", dir, "../v1")).ExitCode);
+        Assert.Equal("v1", KeyRingLoader.Load(dir).Ring!.ActiveKid);
+    }
+
+    [Fact]
+    public async Task List_ShowsActiveAndRetireSafety()
+    {
+        var dir = _temp.Combine("keys");
+        await Rpctl.RunAsync("keys", "init", "--dir", dir);
+        await Rpctl.RunAsync("keys", "add", "--dir", dir);
+        var list = await Rpctl.RunAsync("keys", "list", "--dir", dir);
+        Assert.Equal(0, list.ExitCode);
+        var lines = list.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.StartsWith("v1     yes", lines[1], StringComparison.Ordinal);
+        Assert.Contains("safe: it never signed", lines[2], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Commands_OnMissingRing_ExitWith2()
+    {
+        var dir = _temp.Combine("none");
+        Assert.Equal(2, (await Rpctl.RunAsync("keys", "add", "--dir", dir)).ExitCode);
+        Assert.Equal(2, (await Rpctl.RunAsync("keys", "list", "--dir", dir)).ExitCode);
+    }
+}
