@@ -1,0 +1,59 @@
+using System.Net;
+using RequestsProxy.Server.Tests.Authentication;
+
+namespace RequestsProxy.Server.Tests.Health;
+
+public sealed class HealthEndpointsTests
+{
+    [Fact]
+    public async Task Healthz_Always200()
+    {
+        await using var proxy = await ProxyHarness.StartAsync(writeKeys: false);
+
+        using var response = await proxy.Client.GetAsync("/healthz");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task Readyz_WithoutKeyRing_503_ThenReadyAfterKeysAppear()
+    {
+        await using var proxy = await ProxyHarness.StartAsync(writeKeys: false);
+        using (var before = await proxy.Client.GetAsync("/readyz"))
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, before.StatusCode);
+        }
+
+        proxy.Keys.WriteRaw(new Dictionary<string, string> { ["active"] = "v1", ["v1"] = new string('k', 64) });
+
+        var ready = await ProxyAuthenticationTests.EventuallyAsync(async () =>
+        {
+            using var response = await proxy.Client.GetAsync("/readyz");
+            return response.StatusCode == HttpStatusCode.OK;
+        }, TimeSpan.FromSeconds(4));
+        Assert.True(ready);
+    }
+
+    [Fact]
+    public async Task Readyz_InvalidRing_503NamesTheProblem()
+    {
+        await using var proxy = await ProxyHarness.StartAsync(writeKeys: false);
+        proxy.Keys.WriteRaw(new Dictionary<string, string> { ["active"] = "v2", ["v1"] = new string('k', 64) });
+        await Task.Delay(1500);
+
+        using var response = await proxy.Client.GetAsync("/readyz");
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Contains("not ready", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Readyz_WithKeyRing_200()
+    {
+        await using var proxy = await ProxyHarness.StartAsync();
+
+        using var response = await proxy.Client.GetAsync("/readyz");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+}

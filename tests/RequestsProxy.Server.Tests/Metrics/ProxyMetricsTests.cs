@@ -1,0 +1,46 @@
+using RequestsProxy.Server.Tests.Authentication;
+
+namespace RequestsProxy.Server.Tests.Metrics;
+
+public sealed class ProxyMetricsTests
+{
+    [Fact]
+    public async Task Metrics_AfterTraffic_ExposeOutcomesReasonsRingRevocationsAndLatency()
+    {
+        await using var proxy = await ProxyHarness.StartAsync();
+        (await proxy.PostAsync("/v1/results", proxy.Mint("job-1"))).Dispose();
+        (await proxy.PostAsync("/v1/results", "bad")).Dispose();
+        (await proxy.PostAsync("/v1/results", token: null)).Dispose();
+        await ProxyAuthenticationTests.RevokeAsync(proxy, "some-jti");
+
+        var text = await proxy.MetricsAsync();
+
+        Assert.Contains("requests_proxy_requests_total{otel_scope_name=\"RequestsProxy.Server\",outcome=\"forwarded\",reason=\"ok\"} 1", text, StringComparison.Ordinal);
+        Assert.Contains("outcome=\"unauthorized\",reason=\"malformed\"} 1", text, StringComparison.Ordinal);
+        Assert.Contains("outcome=\"unauthorized\",reason=\"missing_token\"} 1", text, StringComparison.Ordinal);
+        Assert.Contains("requests_proxy_upstream_duration_seconds_count{otel_scope_name=\"RequestsProxy.Server\",error=\"none\",route=\"catch-all\"} 1", text, StringComparison.Ordinal);
+        Assert.Contains("requests_proxy_key_ring_kid{otel_scope_name=\"RequestsProxy.Server\",active=\"true\",kid=\"v1\"} 1", text, StringComparison.Ordinal);
+        Assert.Contains("requests_proxy_key_ring_keys{otel_scope_name=\"RequestsProxy.Server\"} 1", text, StringComparison.Ordinal);
+        Assert.Contains("requests_proxy_key_ring_ready{otel_scope_name=\"RequestsProxy.Server\"} 1", text, StringComparison.Ordinal);
+        Assert.Contains("requests_proxy_revocations_entries{otel_scope_name=\"RequestsProxy.Server\"} 1", text, StringComparison.Ordinal);
+        Assert.Contains("requests_proxy_revocations_reloads_total{otel_scope_name=\"RequestsProxy.Server\"} 2", text, StringComparison.Ordinal);
+        Assert.Contains("requests_proxy_key_ring_reload_failures_total{otel_scope_name=\"RequestsProxy.Server\"} 0", text, StringComparison.Ordinal);
+        Assert.Contains("mode=\"stateless\",namespace=\"ns\",release=\"rel\"} 1", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("job-1", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Metrics_RefusedKeyRingUpdate_IsCounted()
+    {
+        await using var proxy = await ProxyHarness.StartAsync();
+        proxy.Keys.WriteRaw(new Dictionary<string, string> { ["active"] = "v1", ["v1"] = "short" });
+
+        var counted = await ProxyAuthenticationTests.EventuallyAsync(async () =>
+            !(await proxy.MetricsAsync()).Contains("requests_proxy_key_ring_reload_failures_total{otel_scope_name=\"RequestsProxy.Server\"} 0", StringComparison.Ordinal),
+            TimeSpan.FromSeconds(4));
+
+        Assert.True(counted);
+        using var still = await proxy.PostAsync("/v1/results", proxy.Forge(new { alg = "HS256", typ = "JWT", kid = "v1" }, ProxyHarness.Claims()));
+        Assert.Equal(System.Net.HttpStatusCode.Unauthorized, still.StatusCode);
+    }
+}
