@@ -1,0 +1,93 @@
+using System.Net;
+using k8s;
+using k8s.Autorest;
+using k8s.Models;
+using RequestsProxy.Testing.Kubernetes;
+
+namespace RequestsProxy.Chart.Tests;
+
+/// <summary>
+/// The rendered Role, loaded into the fake Kubernetes API server's RBAC emulation, allows every
+/// call of the jobs-manager contract and refuses the neighbours.
+/// </summary>
+public sealed class RbacEnforcementTests : IAsyncLifetime, IDisposable
+{
+    private const string Ns = HelmChart.Namespace;
+
+    private readonly HelmChart _helm = new();
+    private FakeKubernetesApiServer _server = null!;
+    private IKubernetes _client = null!;
+
+    public async Task InitializeAsync()
+    {
+        _server = await FakeKubernetesApiServer.StartAsync();
+        _client = _server.CreateClient(Ns);
+    }
+
+    public async Task DisposeAsync()
+    {
+        _client.Dispose();
+        await _server.DisposeAsync();
+    }
+
+    public void Dispose() => _helm.Dispose();
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task RenderedRole_JobsManagerCalls_AllowedAndNothingElse(bool clusterScope)
+    {
+        var chart = await _helm.TemplateAsync([$"clusterScope={clusterScope.ToString().ToLowerInvariant()}"]);
+        _server.SeedSecret(Ns, "rel-requests-proxy-keys", new Dictionary<string, string> { ["active"] = "v1", ["v1"] = new string('k', 64) });
+        _server.SeedSecret(Ns, "someone-elses", new Dictionary<string, string> { ["x"] = "y" });
+        _server.SeedConfigMap(Ns, "rel-requests-proxy-revoked", new Dictionary<string, string> { ["revoked.json"] = "[]" });
+        _server.SeedConfigMap(Ns, "unrelated", new Dictionary<string, string> { ["a"] = "b" });
+        _server.RbacRules = FakeRbacRule.FromYaml(chart.Yaml);
+
+        // Allowed: exactly the contract of docs/architecture.md.
+        await _client.CoreV1.ReadNamespacedSecretAsync("rel-requests-proxy-keys", Ns);
+        var revoked = await _client.CoreV1.ReadNamespacedConfigMapAsync("rel-requests-proxy-revoked", Ns);
+        revoked.Data["revoked.json"] = "[\"jti\"]";
+        await _client.CoreV1.ReplaceNamespacedConfigMapAsync(revoked, "rel-requests-proxy-revoked", Ns);
+        await _client.CoreV1.PatchNamespacedConfigMapAsync(new V1Patch("""{"data":{"revoked.json":"[]"}}""", V1Patch.PatchType.MergePatch), "rel-requests-proxy-revoked", Ns);
+        await _client.CoreV1.CreateNamespacedSecretAsync(new V1Secret { Metadata = new V1ObjectMeta { Name = "job-1-token" } }, Ns);
+        await _client.CoreV1.PatchNamespacedSecretAsync(new V1Patch("""{"stringData":{"token":"t"}}""", V1Patch.PatchType.MergePatch), "job-1-token", Ns);
+        await _client.BatchV1.CreateNamespacedJobAsync(Job("job-1"), Ns);
+        await _client.BatchV1.ReadNamespacedJobAsync("job-1", Ns);
+        await _client.BatchV1.ListNamespacedJobAsync(Ns);
+        await _client.BatchV1.DeleteNamespacedJobAsync("job-1", Ns, propagationPolicy: "Background");
+
+        // Refused: everything around it.
+        await AssertForbiddenAsync(() => _client.CoreV1.ReadNamespacedSecretAsync("someone-elses", Ns));
+        await AssertForbiddenAsync(() => _client.CoreV1.ListNamespacedSecretAsync(Ns));
+        await AssertForbiddenAsync(() => _client.CoreV1.DeleteNamespacedSecretAsync("job-1-token", Ns));
+        await AssertForbiddenAsync(() => _client.CoreV1.ReadNamespacedConfigMapAsync("unrelated", Ns));
+        await AssertForbiddenAsync(() => _client.CoreV1.DeleteNamespacedConfigMapAsync("rel-requests-proxy-revoked", Ns));
+        await AssertForbiddenAsync(() => _client.CoreV1.CreateNamespacedConfigMapAsync(new V1ConfigMap { Metadata = new V1ObjectMeta { Name = "new" } }, Ns));
+        await AssertForbiddenAsync(() => _client.BatchV1.PatchNamespacedJobAsync(new V1Patch("{}", V1Patch.PatchType.MergePatch), "job-1", Ns));
+        await AssertForbiddenAsync(() => _client.CoreV1.ListNamespacedPodAsync(Ns));
+
+        // A ClusterRole names the same objects in every namespace (the Secret is simply not there);
+        // a Role stops at its namespace.
+        var elsewhere = await Assert.ThrowsAsync<HttpOperationException>(() => _client.CoreV1.ReadNamespacedSecretAsync("rel-requests-proxy-keys", "elsewhere"));
+        Assert.Equal(clusterScope ? HttpStatusCode.NotFound : HttpStatusCode.Forbidden, elsewhere.Response.StatusCode);
+    }
+
+    private static async Task AssertForbiddenAsync(Func<Task> call)
+    {
+        var error = await Assert.ThrowsAsync<HttpOperationException>(call);
+        Assert.Equal(HttpStatusCode.Forbidden, error.Response.StatusCode);
+    }
+
+    private static V1Job Job(string name) => new()
+    {
+        Metadata = new V1ObjectMeta { Name = name },
+        Spec = new V1JobSpec
+        {
+            Template = new V1PodTemplateSpec
+            {
+                Spec = new V1PodSpec { RestartPolicy = "Never", Containers = [new V1Container { Name = "train", Image = "busybox" }] },
+            },
+        },
+    };
+}
