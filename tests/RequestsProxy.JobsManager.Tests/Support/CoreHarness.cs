@@ -14,7 +14,13 @@ namespace RequestsProxy.JobsManager.Tests.Support;
 /// </summary>
 internal sealed class CoreHarness : IDisposable
 {
-    public CoreHarness(IJobRuntime? runtime = null, IRevocationStore? store = null, JobsManagerOptions? options = null, TimeProvider? time = null)
+    public CoreHarness(
+        IJobRuntime? runtime = null,
+        IRevocationStore? store = null,
+        JobsManagerOptions? options = null,
+        TimeProvider? time = null,
+        Func<JobsManagerOptions, IJobRuntime>? runtimeFactory = null,
+        Func<JobsManagerOptions, IRevocationStore>? storeFactory = null)
     {
         Folder = new TempFolder("rp-jm");
         Keys = new KeyRingVolume(Folder.Combine("keys"));
@@ -22,8 +28,8 @@ internal sealed class CoreHarness : IDisposable
         var clock = time ?? Time;
         Options = options ?? new JobsManagerOptions { TokenLifetime = TimeSpan.FromHours(1), RefreshCheckInterval = TimeSpan.FromMinutes(1), StateDirectory = Folder.Combine("state"), RevokedDirectory = Folder.Combine("revoked") };
         Options.KeysDirectory = Keys.Path;
-        Runtime = runtime ?? new InMemoryJobRuntime();
-        Store = store ?? new InMemoryRevocationStore();
+        Runtime = runtime ?? runtimeFactory?.Invoke(Options) ?? new InMemoryJobRuntime();
+        Store = store ?? storeFactory?.Invoke(Options) ?? new InMemoryRevocationStore();
         MeterFactory = new TestMeterFactory();
         Metrics = new JobsManagerMetrics(MeterFactory);
         KeySource = new KeyRingSource(Keys.Path, TimeSpan.FromSeconds(10), clock);
