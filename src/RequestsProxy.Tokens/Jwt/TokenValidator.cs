@@ -15,7 +15,7 @@ public sealed class TokenValidator
     private readonly TokenVerifier _verifier;
     private readonly IKeyRingSource _keys;
     private readonly IRevocationSource _revocations;
-    private readonly ConcurrentDictionary<string, VerifiedClaims> _cache = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, VerifiedClaims> _cache = new(SignatureSuffixComparer.Instance);
     private readonly int _capacity;
     private int _cacheCount;
     private long _cacheGeneration = -1;

@@ -13,6 +13,7 @@ public sealed class RevocationSource : IRevocationSource, IDisposable
     private ITimer? _timer;
     private RevocationList _current = RevocationList.Empty;
     private byte[]? _lastContent;
+    private byte[]? _lastBadContent;
     private long _reloads;
     private long _failures;
     private string? _lastFailure;
@@ -65,17 +66,21 @@ public sealed class RevocationSource : IRevocationSource, IDisposable
                 return Fail($"revocation list '{_path}' could not be read: {e.Message}");
             }
 
-            if (_lastContent is not null && content.AsSpan().SequenceEqual(_lastContent))
+            // The same content as last time: nothing to swap, and a known-bad file is reported once, not every poll.
+            if ((_lastContent is not null && content.AsSpan().SequenceEqual(_lastContent)) ||
+                (_lastBadContent is not null && content.AsSpan().SequenceEqual(_lastBadContent)))
             {
                 return false;
             }
 
             if (!RevocationList.TryParse(content, out var list, out var error))
             {
+                _lastBadContent = content;
                 return Fail($"revocation list '{_path}' is invalid, keeping the last good list: {error}");
             }
 
             _lastContent = content;
+            _lastBadContent = null;
             Volatile.Write(ref _lastFailure, null);
             Volatile.Write(ref _current, list);
             LastChangedAt = _time.GetUtcNow();

@@ -111,6 +111,8 @@ public sealed class RevocationListTests : IDisposable
         time.Advance(TimeSpan.FromSeconds(10));
         Assert.True(source.Current.Contains("a"));
         Assert.Equal(1, source.ReloadFailureCount);
+        time.Advance(TimeSpan.FromSeconds(10));
+        Assert.Equal(1, source.ReloadFailureCount);
 
         volume.Write(new Dictionary<string, string> { ["revoked.json"] = "[\"a\", \"b\"]" });
         time.Advance(TimeSpan.FromSeconds(10));
