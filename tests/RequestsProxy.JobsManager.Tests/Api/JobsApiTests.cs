@@ -1,0 +1,182 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using RequestsProxy.JobsManager.Jobs;
+using RequestsProxy.JobsManager.Tests.Support;
+using RequestsProxy.Tokens.Revocation;
+
+namespace RequestsProxy.JobsManager.Tests.Api;
+
+/// <summary>The admin API over real HTTP (Kestrel on 127.0.0.1, port 0) with the Local runtime.</summary>
+public sealed class JobsApiTests
+{
+    private const string LongRunning = "while true; do sleep 0.1; done";
+
+    [Fact]
+    public async Task Jobs_NoBearer_401WithChallengeAndJsonError()
+    {
+        await using var host = await ApiHost.StartAsync();
+        using var anonymous = new HttpClient { BaseAddress = host.BaseAddress };
+
+        using var response = await anonymous.GetAsync("/v1/jobs");
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.StartsWith("Bearer", response.Headers.WwwAuthenticate.ToString(), StringComparison.Ordinal);
+        Assert.Equal("unauthorized", (await Error(response)).Error);
+    }
+
+    [Fact]
+    public async Task Jobs_WrongBearer_401InvalidToken()
+    {
+        await using var host = await ApiHost.StartAsync();
+        using var client = new HttpClient { BaseAddress = host.BaseAddress };
+        client.DefaultRequestHeaders.Authorization = new("Bearer", ApiHost.AdminToken + "x");
+
+        using var response = await client.PostAsJsonAsync("/v1/jobs", new { name = "job-1", command = new[] { "/bin/true" } });
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Equal("invalid_token", (await Error(response)).Error);
+        Assert.Empty(host.App.Services.GetRequiredService<JobManager>().List());
+    }
+
+    [Theory]
+    [InlineData("{", "invalid_json")]
+    [InlineData("[]", "invalid_json")]
+    [InlineData("{\"name\":\"job-1\",\"command\":[\"/bin/true\"],\"imag\":\"x\"}", "invalid_json")]
+    [InlineData("{\"name\":\"Job_1\",\"command\":[\"/bin/true\"]}", "invalid_request")]
+    [InlineData("{\"command\":[\"/bin/true\"]}", "invalid_request")]
+    [InlineData("{\"name\":\"job-1\"}", "invalid_request")]
+    [InlineData("{\"name\":\"job-1\",\"command\":[\"/bin/true\"],\"env\":{\"REQUESTS_PROXY_TOKEN_FILE\":\"/etc/passwd\"}}", "invalid_request")]
+    [InlineData("{\"name\":\"job-1\",\"command\":[\"/bin/true\"],\"scope\":\"  \"}", "invalid_request")]
+    [InlineData("{\"name\":\"job-1\",\"command\":\"/bin/true\"}", "invalid_json")]
+    public async Task Start_BadRequest_400WithJsonError(string body, string error)
+    {
+        await using var host = await ApiHost.StartAsync();
+
+        using var response = await host.Client.PostAsync("/v1/jobs", new StringContent(body, Encoding.UTF8, "application/json"));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var parsed = await Error(response);
+        Assert.Equal(error, parsed.Error);
+        Assert.False(string.IsNullOrWhiteSpace(parsed.Message));
+    }
+
+    [Fact]
+    public async Task Start_NotJson_415()
+    {
+        await using var host = await ApiHost.StartAsync();
+
+        using var response = await host.Client.PostAsync("/v1/jobs", new StringContent("name=job-1", Encoding.UTF8, "text/plain"));
+
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task StartListStop_LocalJob_FullLifecycle()
+    {
+        await using var host = await ApiHost.StartAsync();
+
+        using var created = await host.Client.PostAsJsonAsync("/v1/jobs", new
+        {
+            name = "job-1",
+            command = new[] { "/bin/sh", "-c" },
+            args = new[] { LongRunning },
+            scope = "results:write",
+            env = new Dictionary<string, string> { ["EPOCHS"] = "3" },
+        });
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        Assert.Equal("/v1/jobs/job-1", created.Headers.Location!.ToString());
+        var job = (await created.Content.ReadFromJsonAsync<JsonElement>());
+        Assert.Equal("job-1", job.GetProperty("name").GetString());
+        Assert.Equal("running", job.GetProperty("state").GetString());
+        Assert.Equal("results:write", job.GetProperty("scope").GetString());
+        Assert.Equal("v1", job.GetProperty("token").GetProperty("kid").GetString());
+        var jti = job.GetProperty("token").GetProperty("jti").GetString()!;
+        Assert.True(job.GetProperty("token").GetProperty("expiresAt").GetDateTimeOffset() > DateTimeOffset.UtcNow.AddMinutes(59));
+        var tokenFile = job.GetProperty("tokenFile").GetString()!;
+        Assert.True(File.Exists(tokenFile));
+        Assert.DoesNotContain(File.ReadAllText(tokenFile), await created.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+        using var duplicate = await host.Client.PostAsJsonAsync("/v1/jobs", new { name = "job-1", command = new[] { "/bin/true" } });
+        Assert.Equal(HttpStatusCode.Conflict, duplicate.StatusCode);
+        Assert.Equal("conflict", (await Error(duplicate)).Error);
+
+        var list = await host.Client.GetFromJsonAsync<JsonElement>("/v1/jobs");
+        var listed = Assert.Single(list.GetProperty("jobs").EnumerateArray());
+        Assert.Equal(jti, listed.GetProperty("token").GetProperty("jti").GetString());
+
+        using var stopped = await host.Client.DeleteAsync("/v1/jobs/job-1");
+        Assert.Equal(HttpStatusCode.OK, stopped.StatusCode);
+        var stop = await stopped.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.True(stop.GetProperty("known").GetBoolean());
+        Assert.Equal(1, stop.GetProperty("revoked").GetInt32());
+        Assert.Contains(jti, RevocationFile.Read(Path.Combine(host.Options.RevokedDirectory, "revoked.json")).Entries.Select(e => e.Jti));
+
+        // Idempotent: the same 200, now for a job nobody knows.
+        using var again = await host.Client.DeleteAsync("/v1/jobs/job-1");
+        Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+        Assert.False((await again.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("known").GetBoolean());
+
+        using var gone = await host.Client.GetAsync("/v1/jobs/job-1");
+        Assert.Equal(HttpStatusCode.NotFound, gone.StatusCode);
+    }
+
+    [Fact]
+    public async Task KeysUsage_AfterStart_LiveTokensPerKid()
+    {
+        await using var host = await ApiHost.StartAsync();
+        using var _ = await host.Client.PostAsJsonAsync("/v1/jobs", new { name = "job-1", command = new[] { "/bin/sh", "-c", LongRunning } });
+        var v2 = host.Keys.AddKey();
+
+        // The ring is polled every 10 s; make the new kid visible now.
+        host.App.Services.GetRequiredService<RequestsProxy.Tokens.Keys.KeyRingSource>().Reload();
+        var usage = await host.Client.GetFromJsonAsync<JsonElement>("/v1/keys/usage");
+
+        Assert.Equal("v1", usage.GetProperty("activeKid").GetString());
+        var keys = usage.GetProperty("keys").EnumerateArray().ToDictionary(k => k.GetProperty("kid").GetString()!);
+        Assert.Equal(1, keys["v1"].GetProperty("liveTokens").GetInt32());
+        Assert.False(keys["v1"].GetProperty("safeToRetire").GetBoolean());
+        Assert.Equal(0, keys[v2].GetProperty("liveTokens").GetInt32());
+        Assert.True(keys[v2].GetProperty("safeToRetire").GetBoolean());
+        await host.Client.DeleteAsync("/v1/jobs/job-1");
+    }
+
+    [Fact]
+    public async Task Health_ReadyAndMetrics_Served()
+    {
+        await using var host = await ApiHost.StartAsync();
+        using var anonymous = new HttpClient { BaseAddress = host.BaseAddress };
+
+        Assert.Equal(HttpStatusCode.OK, (await anonymous.GetAsync("/healthz")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await anonymous.GetAsync("/readyz")).StatusCode);
+        using var _ = await host.Client.PostAsJsonAsync("/v1/jobs", new { name = "job-1", command = new[] { "/bin/true" } });
+        await host.Client.DeleteAsync("/v1/jobs/job-1");
+
+        var metrics = await anonymous.GetStringAsync("/metrics");
+        Assert.Contains("jobs_manager_revocation_list_size_bytes", metrics, StringComparison.Ordinal);
+        Assert.Contains("jobs_manager_jobs_started", metrics, StringComparison.Ordinal);
+        Assert.Contains("jobs_manager_tokens_issued", metrics, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Ready_NoKeyRing_503AndStartRefused()
+    {
+        await using var host = await ApiHost.StartAsync(withKeys: false);
+
+        using var ready = await host.Client.GetAsync("/readyz");
+        using var start = await host.Client.PostAsJsonAsync("/v1/jobs", new { name = "job-1", command = new[] { "/bin/true" } });
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, start.StatusCode);
+        Assert.Equal("not_ready", (await Error(start)).Error);
+    }
+
+    private static async Task<(string Error, string Message)> Error(HttpResponseMessage response)
+    {
+        Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
+        var body = await response.Content.ReadFromJsonAsync<JsonElement>();
+        return (body.GetProperty("error").GetString()!, body.GetProperty("message").GetString()!);
+    }
+}
