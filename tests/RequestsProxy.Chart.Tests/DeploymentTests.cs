@@ -131,10 +131,28 @@ public sealed class DeploymentTests : IDisposable
         Assert.NotNull(container["resources"]!["requests"]);
     }
 
-    [Fact]
-    public async Task Template_Default_ProxyHasTwoReplicasPdbServiceAndNoApiToken()
+    [Theory]
+    [InlineData("true", null, 2)]
+    [InlineData("true", 5, 5)]
+    [InlineData("false", null, 1)]
+    [InlineData("false", 5, 1)]
+    public async Task Template_Replicas_ScaledOnlyInStatelessMode(string stateless, int? replicas, long expected)
     {
-        var chart = await _helm.TemplateAsync();
+        List<string> sets = [$"requestsProxy.statelessTokens={stateless}"];
+        if (replicas is { } count)
+        {
+            sets.Add($"requestsProxy.replicas={count}");
+        }
+
+        var chart = await _helm.TemplateAsync(sets);
+
+        Assert.Equal(expected, chart.Get("Deployment", Proxy)["spec"]!["replicas"]!.GetValue<long>());
+    }
+
+    [Fact]
+    public async Task Template_Stateless_ProxyHasTwoReplicasPdbServiceAndNoApiToken()
+    {
+        var chart = await _helm.TemplateAsync(["requestsProxy.statelessTokens=true"]);
 
         var deployment = chart.Get("Deployment", Proxy);
         Assert.Equal(2, deployment["spec"]!["replicas"]!.GetValue<long>());

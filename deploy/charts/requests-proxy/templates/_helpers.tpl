@@ -46,7 +46,8 @@ they derive from the release name only, so there is no nameOverride.
 
 {{- define "requests-proxy.roleName" -}}
 {{- if .Values.clusterScope -}}
-{{- printf "%s-%s-jobs-manager" .Release.Namespace .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- /* Cluster-wide names must not collide across namespaces; they are not DNS labels, so no trunc. */}}
+{{- printf "%s-%s-jobs-manager" .Release.Namespace .Release.Name -}}
 {{- else -}}
 {{- include "requests-proxy.jobsManagerName" . -}}
 {{- end -}}
@@ -139,4 +140,17 @@ seccompProfile:
 {{- $_ := set $clusters $clusterId (dict "Destinations" (dict "default" (dict "Address" $address)) "HttpRequest" (dict "ActivityTimeout" $timeout)) -}}
 {{- end -}}
 {{- dict "ReverseProxy" (dict "Routes" $routes "Clusters" $clusters) | toPrettyJson -}}
+{{- end -}}
+
+
+{{/*
+Proxy replicas: the legacy registry lives in one pod's memory and is registered through the
+Service, so legacy mode runs exactly one replica; stateless mode scales freely.
+*/}}
+{{- define "requests-proxy.proxyReplicas" -}}
+{{- if .Values.requestsProxy.statelessTokens -}}
+{{- .Values.requestsProxy.replicas | int64 -}}
+{{- else -}}
+{{- min 1 (.Values.requestsProxy.replicas | int64) -}}
+{{- end -}}
 {{- end -}}
