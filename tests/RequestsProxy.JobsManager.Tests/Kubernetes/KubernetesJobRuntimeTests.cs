@@ -1,0 +1,212 @@
+using System.Net;
+using System.Text;
+using k8s;
+using k8s.Autorest;
+using k8s.Models;
+using RequestsProxy.JobsManager.Jobs;
+using RequestsProxy.JobsManager.Kubernetes;
+using RequestsProxy.JobsManager.Tests.Support;
+using RequestsProxy.Tokens.Jwt;
+using RequestsProxy.Tokens.Revocation;
+
+namespace RequestsProxy.JobsManager.Tests.Kubernetes;
+
+/// <summary>The Kubernetes runtime against the FAKE API server (real HTTP, real KubernetesClient, chart RBAC loaded).</summary>
+public sealed class KubernetesJobRuntimeTests
+{
+    private const string Ns = KubernetesHarness.Namespace;
+
+    [Fact]
+    public async Task Start_CreatesHardenedJobThenTokenSecretOwnedByIt()
+    {
+        await using var k = await KubernetesHarness.StartAsync();
+
+        var view = await k.Core.StartAsync("job-1");
+
+        var job = k.Fake.Find<V1Job>(Ns, "job-1")!;
+        Assert.Equal("true", job.Metadata.Labels[KubernetesNames.TrainingJobLabel]);
+        Assert.Equal(0, job.Spec.BackoffLimit);
+        var pod = job.Spec.Template;
+        Assert.Equal("true", pod.Metadata.Labels["requests-proxy.io/training-job"]);
+        Assert.False(pod.Spec.AutomountServiceAccountToken);
+        Assert.Equal("Never", pod.Spec.RestartPolicy);
+        Assert.True(pod.Spec.SecurityContext.RunAsNonRoot);
+        Assert.Equal("RuntimeDefault", pod.Spec.SecurityContext.SeccompProfile.Type);
+        var container = Assert.Single(pod.Spec.Containers);
+        Assert.Equal("trainer:1", container.Image);
+        Assert.False(container.SecurityContext.AllowPrivilegeEscalation);
+        Assert.True(container.SecurityContext.ReadOnlyRootFilesystem);
+        Assert.True(container.SecurityContext.RunAsNonRoot);
+        Assert.Equal(["ALL"], container.SecurityContext.Capabilities.Drop);
+        Assert.Equal("RuntimeDefault", container.SecurityContext.SeccompProfile.Type);
+        var env = container.Env.ToDictionary(e => e.Name, e => e.Value);
+        Assert.Equal("http://rel-requests-proxy.training.svc:8888", env["REQUESTS_PROXY_URL"]);
+        Assert.Equal("/var/run/requests-proxy/token/token", env["REQUESTS_PROXY_TOKEN_FILE"]);
+        var mount = Assert.Single(container.VolumeMounts, m => m.MountPath == "/var/run/requests-proxy/token");
+        Assert.True(mount.ReadOnlyProperty);
+        Assert.Null(mount.SubPath);
+        var volume = Assert.Single(pod.Spec.Volumes, v => v.Name == mount.Name);
+        Assert.Equal("job-1-requests-proxy-token", volume.Secret.SecretName);
+
+        var secret = k.Fake.Find<V1Secret>(Ns, "job-1-requests-proxy-token")!;
+        var owner = Assert.Single(secret.Metadata.OwnerReferences);
+        Assert.Equal(("batch/v1", "Job", "job-1", job.Metadata.Uid, true), (owner.ApiVersion, owner.Kind, owner.Name, owner.Uid, owner.Controller ?? false));
+        Assert.Equal(view.Token!.Jti, secret.Metadata.Annotations[KubernetesNames.JtiAnnotation]);
+        var claims = Validate(k, Encoding.ASCII.GetString(secret.Data["token"]));
+        Assert.Equal(("job-1", view.Token.Jti, "v1"), (claims.Subject, claims.Jti, claims.Kid));
+
+        // Job first (the Secret needs its uid), then the Secret.
+        var writes = k.Fake.Requests.Where(r => r.Verb == "create").Select(r => r.Resource).ToList();
+        Assert.Equal(["jobs", "secrets"], writes);
+    }
+
+    [Fact]
+    public async Task Refresh_MergePatchesTheSecretInPlace()
+    {
+        await using var k = await KubernetesHarness.StartAsync();
+        await k.Core.StartAsync("job-1");
+        var before = k.Fake.Find<V1Secret>(Ns, "job-1-requests-proxy-token")!;
+
+        k.Core.Time.Advance(TimeSpan.FromMinutes(31));
+        Assert.Equal(1, await k.Core.Manager.RefreshAsync(CancellationToken.None));
+
+        var after = k.Fake.Find<V1Secret>(Ns, "job-1-requests-proxy-token")!;
+        Assert.Equal(before.Metadata.Uid, after.Metadata.Uid);
+        Assert.NotEqual(before.Data["token"], after.Data["token"]);
+        var current = k.Core.Manager.Get("job-1")!.Token!;
+        Assert.Equal(current.Jti, after.Metadata.Annotations[KubernetesNames.JtiAnnotation]);
+        Assert.Equal(current.Jti, Validate(k, Encoding.ASCII.GetString(after.Data["token"])).Jti);
+        Assert.Single(after.Metadata.OwnerReferences);
+        Assert.Contains(k.Fake.Requests, r => r is { Verb: "patch", Resource: "secrets" } && r.ContentType!.StartsWith("application/merge-patch+json", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Stop_RevokesInConfigMapThenDeletesJob_GarbageCollectorRemovesSecret()
+    {
+        await using var k = await KubernetesHarness.StartAsync();
+        var view = await k.Core.StartAsync("job-1");
+
+        var result = await k.Core.Manager.StopAsync("job-1", CancellationToken.None);
+
+        Assert.True(result.Succeeded, result.Message);
+        var entry = Assert.Single(ReadList(k).Entries);
+        Assert.Equal((view.Token!.Jti, "job-1", view.Token.ExpiresAt!.Value.ToUnixTimeSeconds()), (entry.Jti, entry.Sub!, entry.Exp!.Value));
+        Assert.Null(k.Fake.Find<V1Job>(Ns, "job-1"));
+        Assert.Null(k.Fake.Find<V1Secret>(Ns, "job-1-requests-proxy-token"));
+
+        // Revocation strictly before deletion.
+        var order = k.Fake.Requests.Select(r => (r.Verb, r.Resource)).ToList();
+        Assert.True(order.IndexOf(("update", "configmaps")) < order.IndexOf(("delete", "jobs")));
+        Assert.Contains("propagationPolicy=Background", k.Fake.Requests.Single(r => r.Verb == "delete").QueryString, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Stop_FiftyConcurrently_EveryJtiInConfigMapExactlyOnce()
+    {
+        await using var k = await KubernetesHarness.StartAsync();
+        var expected = new List<string>();
+        for (var i = 0; i < 50; i++)
+        {
+            expected.Add((await k.Core.StartAsync($"job-{i:D2}")).Token!.Jti);
+        }
+
+        var results = await Task.WhenAll(Enumerable.Range(0, 50).Select(i => Task.Run(() => k.Core.Manager.StopAsync($"job-{i:D2}", CancellationToken.None))));
+
+        Assert.All(results, r => Assert.True(r.Succeeded, r.Message));
+        var list = ReadList(k);
+        Assert.Equal(50, list.Entries.Count);
+        Assert.Equal(expected.Order(), list.Entries.Select(e => e.Jti).Order());
+        Assert.Empty(k.Fake.FindAll("batch/v1", "Job", Ns));
+        Assert.Empty(k.Fake.FindAll("v1", "Secret", Ns));
+
+    }
+
+    [Fact]
+    public async Task Rbac_ChartRulesLoaded_WholeLifecycleNeedsNothingMore()
+    {
+        await using var k = await KubernetesHarness.StartAsync();
+        await k.Core.StartAsync("job-1");
+        await k.Core.Manager.SyncStatesAsync(CancellationToken.None);
+        k.Core.Time.Advance(TimeSpan.FromMinutes(31));
+        await k.Core.Manager.RefreshAsync(CancellationToken.None);
+        await k.Core.Manager.PruneAsync(CancellationToken.None);
+        await k.Core.Manager.StopAsync("job-1", CancellationToken.None);
+
+        Assert.DoesNotContain(k.Fake.Requests, r => r.StatusCode == 403);
+        var allowed = new HashSet<(string?, string?)> { ("create", "jobs"), ("get", "jobs"), ("list", "jobs"), ("delete", "jobs"), ("create", "secrets"), ("patch", "secrets"), ("get", "configmaps"), ("update", "configmaps"), ("patch", "configmaps") };
+        Assert.All(k.Fake.Requests, r => Assert.Contains((r.Verb, r.Resource), allowed));
+    }
+
+    [Fact]
+    public async Task Rbac_ChartRulesLoaded_ReadingATokenSecretIsForbidden()
+    {
+        await using var k = await KubernetesHarness.StartAsync();
+        await k.Core.StartAsync("job-1");
+
+        var e = await Assert.ThrowsAsync<HttpOperationException>(() => k.Client.CoreV1.ReadNamespacedSecretAsync("job-1-requests-proxy-token", Ns));
+
+        Assert.Equal(HttpStatusCode.Forbidden, e.Response.StatusCode);
+    }
+
+    [Fact]
+    public async Task Rbac_ConfigMapOutsideTheRules_StopFailsAndJobStays()
+    {
+        await using var k = await KubernetesHarness.StartAsync(configMap: "some-other-configmap");
+        await k.Core.StartAsync("job-1");
+
+        var result = await k.Core.Manager.StopAsync("job-1", CancellationToken.None);
+
+        Assert.Equal(JobError.Backend, result.Error);
+        Assert.Contains(k.Fake.Requests, r => r is { Resource: "configmaps", StatusCode: 403 });
+        Assert.NotNull(k.Fake.Find<V1Job>(Ns, "job-1"));
+        Assert.Equal(JobState.Pending, k.Core.Manager.Get("job-1")!.State);
+    }
+
+    [Fact]
+    public async Task Start_JobNameTakenInCluster_ConflictAndForeignJobUntouched()
+    {
+        await using var k = await KubernetesHarness.StartAsync();
+        k.Fake.Seed(new V1Job { Metadata = new V1ObjectMeta { Name = "job-1", NamespaceProperty = Ns }, Spec = new V1JobSpec() });
+
+        var result = await k.Core.Manager.StartAsync(CoreHarness.Spec("job-1"), CancellationToken.None);
+
+        Assert.Equal(JobError.Conflict, result.Error);
+        Assert.NotNull(k.Fake.Find<V1Job>(Ns, "job-1"));
+        Assert.Null(k.Fake.Find<V1Secret>(Ns, "job-1-requests-proxy-token"));
+    }
+
+    [Fact]
+    public async Task SyncStates_JobCompletes_SucceededAndNoLongerRefreshed()
+    {
+        await using var k = await KubernetesHarness.StartAsync();
+        await k.Core.StartAsync("job-1");
+        k.Fake.Update("batch/v1", "Job", Ns, "job-1", job => job["status"] = System.Text.Json.Nodes.JsonNode.Parse("""{"succeeded":1,"conditions":[{"type":"Complete","status":"True"}]}"""));
+
+        await k.Core.Manager.SyncStatesAsync(CancellationToken.None);
+        k.Core.Time.Advance(TimeSpan.FromMinutes(45));
+
+        Assert.Equal(JobState.Succeeded, k.Core.Manager.Get("job-1")!.State);
+        Assert.Equal(0, await k.Core.Manager.RefreshAsync(CancellationToken.None));
+    }
+
+    [Fact]
+    public void Validate_NoImage_Invalid()
+    {
+        var runtime = new KubernetesJobRuntime(null!, KubernetesHarness.Options(), Microsoft.Extensions.Logging.Abstractions.NullLogger<KubernetesJobRuntime>.Instance);
+        Assert.NotNull(runtime.Validate(CoreHarness.Spec("job-1", image: null, "/bin/true")));
+    }
+
+    private static RevocationList ReadList(KubernetesHarness k)
+    {
+        var configMap = k.Fake.Find<V1ConfigMap>(Ns, KubernetesHarness.RevokedConfigMap)!;
+        Assert.True(RevocationList.TryParse(Encoding.UTF8.GetBytes(configMap.Data["revoked.json"]), out var list, out var error), error);
+        return list;
+    }
+
+    private static VerifiedClaims Validate(KubernetesHarness k, string token)
+    {
+        var result = new TokenValidator(k.Core.KeySource, StaticRevocationSource.None, new TokenValidationOptions(), k.Core.Time).Validate(token);
+        Assert.True(result.IsValid, result.Reason);
+        return result.Claims!;
+    }
+}

@@ -1,0 +1,88 @@
+using System.Text;
+using k8s.Models;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
+using Microsoft.Extensions.Logging.Abstractions;
+using RequestsProxy.JobsManager.Kubernetes;
+using RequestsProxy.JobsManager.Metrics;
+using RequestsProxy.JobsManager.Tests.Support;
+using RequestsProxy.Testing.Kubernetes;
+using RequestsProxy.Tokens.Revocation;
+
+namespace RequestsProxy.JobsManager.Tests.Kubernetes;
+
+/// <summary>The ConfigMap revocation store against the FAKE API server: optimistic concurrency and refusals.</summary>
+public sealed class KubernetesRevocationStoreTests
+{
+    private const string Ns = KubernetesHarness.Namespace;
+
+    [Fact]
+    public async Task Update_ConfigMapChangedBetweenReadAndReplace_409RetriedAndBothEntriesKept()
+    {
+        await using var fake = await FakeKubernetesApiServer.StartAsync();
+        fake.SeedConfigMap(Ns, KubernetesHarness.RevokedConfigMap, new Dictionary<string, string> { ["revoked.json"] = "[]" });
+        fake.RbacRules = KubernetesHarness.ChartRules();
+        using var client = fake.CreateClient(Ns);
+        using var meters = new TestMeterFactory();
+        using var conflicts = new MetricCollector<long>(meters, JobsManagerMetrics.MeterName, "jobs_manager.revocation.conflicts");
+        var store = new KubernetesRevocationStore(client, KubernetesHarness.Options(), TimeProvider.System, new JobsManagerMetrics(meters), NullLogger<KubernetesRevocationStore>.Instance);
+        var calls = 0;
+
+        var snapshot = await store.UpdateAsync(list =>
+        {
+            // A concurrent writer lands after our read: our replace carries a stale resourceVersion.
+            if (Interlocked.Increment(ref calls) == 1)
+            {
+                fake.Update("v1", "ConfigMap", Ns, KubernetesHarness.RevokedConfigMap, cm => cm["data"]!["revoked.json"] = "[\"theirs\"]");
+            }
+
+            return list.Add([new RevocationEntry("ours", 1_900_000_000, "job-1")]);
+        }, CancellationToken.None);
+
+        Assert.Equal(2, calls);
+        Assert.Equal(["theirs", "ours"], snapshot.List.Entries.Select(e => e.Jti));
+        Assert.Contains(fake.Requests, r => r is { Verb: "update", StatusCode: 409 });
+        Assert.Equal(1, conflicts.GetMeasurementSnapshot().EvaluateAsCounter());
+        var stored = fake.Find<V1ConfigMap>(Ns, KubernetesHarness.RevokedConfigMap)!.Data["revoked.json"];
+        Assert.Equal(snapshot.SizeBytes, Encoding.UTF8.GetByteCount(stored));
+        Assert.True(RevocationList.TryParse(Encoding.UTF8.GetBytes(stored), out var list, out _));
+        Assert.Equal(["theirs", "ours"], list.Entries.Select(e => e.Jti));
+    }
+
+    [Fact]
+    public async Task Update_CorruptList_RefusedAndLeftAsIs()
+    {
+        await using var k = await KubernetesHarness.StartAsync(revoked: "{not json");
+
+        var e = await Assert.ThrowsAsync<InvalidDataException>(() => k.Core.Store.UpdateAsync(l => l.Add([new RevocationEntry("x", 1, "s")]), CancellationToken.None));
+
+        Assert.Contains(KubernetesHarness.RevokedConfigMap, e.Message, StringComparison.Ordinal);
+        Assert.Equal("{not json", k.Fake.Find<V1ConfigMap>(Ns, KubernetesHarness.RevokedConfigMap)!.Data["revoked.json"]);
+        Assert.DoesNotContain(k.Fake.Requests, r => r.Verb == "update");
+    }
+
+    [Fact]
+    public async Task Update_ConfigMapMissing_ClearError()
+    {
+        await using var fake = await FakeKubernetesApiServer.StartAsync();
+        using var client = fake.CreateClient(Ns);
+        using var meters = new TestMeterFactory();
+        var store = new KubernetesRevocationStore(client, KubernetesHarness.Options(), TimeProvider.System, new JobsManagerMetrics(meters), NullLogger<KubernetesRevocationStore>.Instance);
+
+        var e = await Assert.ThrowsAsync<InvalidOperationException>(() => store.ReadAsync(CancellationToken.None));
+
+        Assert.Contains("does not exist", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Backoff_GrowsWithAttemptsAndStaysBounded()
+    {
+        for (var attempt = 1; attempt < 40; attempt++)
+        {
+            var delay = KubernetesRevocationStore.Backoff(attempt);
+            Assert.InRange(delay, TimeSpan.FromMilliseconds(10), TimeSpan.FromSeconds(1));
+        }
+
+        Assert.True(KubernetesRevocationStore.Backoff(1) <= TimeSpan.FromMilliseconds(20));
+        Assert.True(KubernetesRevocationStore.Backoff(20) >= TimeSpan.FromMilliseconds(500));
+    }
+}

@@ -1,0 +1,83 @@
+using k8s;
+using Microsoft.Extensions.Logging.Abstractions;
+using RequestsProxy.JobsManager.Kubernetes;
+using RequestsProxy.JobsManager.Metrics;
+using RequestsProxy.Testing.Kubernetes;
+
+namespace RequestsProxy.JobsManager.Tests.Support;
+
+/// <summary>
+/// The core with the Kubernetes runtime and ConfigMap store, talking over real HTTP to the FAKE
+/// Kubernetes API server (not a cluster: no controllers, no pods), with the RBAC rules of
+/// docs/architecture.md loaded.
+/// </summary>
+internal sealed class KubernetesHarness : IAsyncDisposable
+{
+    public const string Namespace = "training";
+    public const string Release = "rel";
+    public const string KeysSecret = Release + "-requests-proxy-keys";
+    public const string RevokedConfigMap = Release + "-requests-proxy-revoked";
+
+    private KubernetesHarness(FakeKubernetesApiServer fake, IKubernetes client, CoreHarness core, TestMeterFactory meters)
+    {
+        Fake = fake;
+        Client = client;
+        Core = core;
+        StoreMeters = meters;
+    }
+
+    public FakeKubernetesApiServer Fake { get; }
+
+    public IKubernetes Client { get; }
+
+    public CoreHarness Core { get; }
+
+    public TestMeterFactory StoreMeters { get; }
+
+    /// <summary>Exactly the table of docs/architecture.md: nothing broader.</summary>
+    public static IReadOnlyList<FakeRbacRule> ChartRules(string ns = Namespace) =>
+    [
+        new(["get"], [""], ["secrets"], [KeysSecret], ns),
+        new(["get", "update", "patch"], [""], ["configmaps"], [RevokedConfigMap], ns),
+        new(["create", "patch"], [""], ["secrets"], null, ns),
+        new(["create", "get", "list", "delete"], ["batch"], ["jobs"], null, ns),
+    ];
+
+    public static JobsManagerOptions Options(string? configMap = null) => new()
+    {
+        Runtime = JobRuntimeKind.Kubernetes,
+        Namespace = Namespace,
+        ReleaseName = Release,
+        RevokedConfigMapName = configMap ?? RevokedConfigMap,
+        ProxyUrl = new Uri($"http://{Release}-requests-proxy.{Namespace}.svc:8888"),
+        TokenLifetime = TimeSpan.FromHours(1),
+        RefreshCheckInterval = TimeSpan.FromMinutes(1),
+    };
+
+    public static async Task<KubernetesHarness> StartAsync(bool rbac = true, string? configMap = null, string revoked = "[]")
+    {
+        var fake = await FakeKubernetesApiServer.StartAsync();
+        fake.SeedConfigMap(Namespace, RevokedConfigMap, new Dictionary<string, string> { ["revoked.json"] = revoked });
+        if (rbac)
+        {
+            fake.RbacRules = ChartRules();
+        }
+
+        var client = fake.CreateClient(Namespace);
+        var meters = new TestMeterFactory();
+        var storeMetrics = new JobsManagerMetrics(meters);
+        var core = new CoreHarness(
+            options: Options(configMap),
+            runtimeFactory: o => new KubernetesJobRuntime(client, o, NullLogger<KubernetesJobRuntime>.Instance),
+            storeFactory: o => new KubernetesRevocationStore(client, o, TimeProvider.System, storeMetrics, NullLogger<KubernetesRevocationStore>.Instance));
+        return new KubernetesHarness(fake, client, core, meters);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Core.Dispose();
+        StoreMeters.Dispose();
+        Client.Dispose();
+        await Fake.DisposeAsync();
+    }
+}
