@@ -11,6 +11,21 @@ internal static class CommonOptions
         Description = "Use this instant (Unix seconds) as the current time",
     };
 
+    public const string Table = "table";
+    public const string Json = "json";
+
+    /// <summary><c>--output table|json</c>: tables for people, the API's JSON for scripts.</summary>
+    public static Option<string> Output()
+    {
+        var output = new Option<string>("--output", "-o")
+        {
+            Description = "table (default) or json",
+            DefaultValueFactory = _ => Table,
+        };
+        output.AcceptOnlyFromAmong(Table, Json);
+        return output;
+    }
+
     public static Argument<string> Token() => new("TOKEN")
     {
         Description = "The token, or - to read it from standard input",

@@ -13,7 +13,7 @@ internal sealed class FolderKeyRingStore(string directory) : IKeyRingStore
 {
     public const string HistoryFileName = ".rpctl-history.json";
 
-    public string Location => directory;
+    public string Location => $"'{directory}'";
 
     public Task<KeyRingDocument?> ReadAsync(CancellationToken cancellationToken)
     {

@@ -13,6 +13,9 @@ internal sealed record KeyHistory(IReadOnlyDictionary<string, KidHistory> Kids)
 
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull };
 
+    // An annotation is read in `kubectl get -o yaml`; one line reads better there than an indented block.
+    private static readonly JsonSerializerOptions CompactJson = new(Json) { WriteIndented = false };
+
     public KidHistory? For(string kid) => Kids.TryGetValue(kid, out var h) ? h : null;
 
     public KeyHistory With(string kid, Func<KidHistory, KidHistory> change)
@@ -24,7 +27,7 @@ internal sealed record KeyHistory(IReadOnlyDictionary<string, KidHistory> Kids)
 
     public KeyHistory Without(string kid) => new(Kids.Where(k => k.Key != kid).ToDictionary(k => k.Key, k => k.Value, StringComparer.Ordinal));
 
-    public string Serialize() => JsonSerializer.Serialize(Kids, Json);
+    public string Serialize(bool indented = true) => JsonSerializer.Serialize(Kids, indented ? Json : CompactJson);
 
     /// <summary>Unreadable history is treated as none: every retire then needs --force.</summary>
     public static KeyHistory Parse(string? json)

@@ -5,11 +5,18 @@ using RequestsProxy.Tokens.Keys;
 namespace RequestsProxy.Cli.Keys;
 
 /// <summary>
-/// The rotation verbs of DESIGN §3 over any store: init, add, promote, retire. Retire refuses the
-/// active kid always, and a kid whose tokens may still be alive unless forced.
+/// The rotation verbs of DESIGN §3 over any store: init, add, promote, retire, status. Retire
+/// refuses the active kid always, and a kid whose tokens may still be alive unless forced. This is
+/// the one place the retire rules live; the folder and the Kubernetes Secret forms share it.
 /// </summary>
 internal sealed class KeyRingOperations(IKeyRingStore store, TimeProvider time)
 {
+    /// <summary>
+    /// Read → change → conditional write attempts before giving up. Each lost race means another
+    /// writer succeeded, so a handful of attempts outlasts any realistic number of operators.
+    /// </summary>
+    public const int MaxAttempts = 5;
+
     public async Task<string> InitAsync(CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow().ToUnixTimeSeconds();
@@ -21,64 +28,114 @@ internal sealed class KeyRingOperations(IKeyRingStore store, TimeProvider time)
         return "v1";
     }
 
-    public async Task<string> AddAsync(CancellationToken cancellationToken)
-    {
-        var document = await ReadRequiredAsync(cancellationToken);
-        var kid = KeyRingRules.NextKid(document.Keys.Keys);
-        var keys = new Dictionary<string, string>(document.Keys, StringComparer.Ordinal) { [kid] = KeyRingRules.GenerateKey() };
-        var now = time.GetUtcNow().ToUnixTimeSeconds();
-        await store.WriteAsync(document with { Keys = keys, History = document.History.With(kid, _ => new KidHistory(now)) }, create: false, cancellationToken);
-        return kid;
-    }
+    public Task<string> AddAsync(CancellationToken cancellationToken) =>
+        UpdateAsync(document =>
+        {
+            var kid = KeyRingRules.NextKid(document.Keys.Keys);
+            var keys = new Dictionary<string, string>(document.Keys, StringComparer.Ordinal) { [kid] = KeyRingRules.GenerateKey() };
+            var now = time.GetUtcNow().ToUnixTimeSeconds();
+            return (document with { Keys = keys, History = document.History.With(kid, _ => new KidHistory(now)) }, kid);
+        }, cancellationToken);
 
     /// <summary>Makes <paramref name="kid"/> the signing key; false when it already was.</summary>
-    public async Task<bool> PromoteAsync(string kid, CancellationToken cancellationToken)
-    {
-        var document = await ReadRequiredAsync(cancellationToken);
-        RequireKid(document, kid);
-        if (document.Active == kid)
+    public Task<bool> PromoteAsync(string kid, CancellationToken cancellationToken) =>
+        UpdateAsync(document =>
         {
-            return false;
-        }
+            RequireKid(document, kid);
+            if (document.Active == kid)
+            {
+                return (null, false);
+            }
 
-        var now = time.GetUtcNow().ToUnixTimeSeconds();
-        var history = document.History
-            .With(document.Active, h => h with { Demoted = now })
-            .With(kid, h => h with { Promoted = now, Demoted = null });
-        await store.WriteAsync(document with { Active = kid, History = history }, create: false, cancellationToken);
-        return true;
-    }
+            var now = time.GetUtcNow().ToUnixTimeSeconds();
+            var history = document.History
+                .With(document.Active, h => h with { Demoted = now })
+                .With(kid, h => h with { Promoted = now, Demoted = null });
+            return (document with { Active = kid, History = history }, true);
+        }, cancellationToken);
 
-    public async Task RetireAsync(string kid, bool force, TimeSpan tokenLifetime, CancellationToken cancellationToken)
-    {
-        var document = await ReadRequiredAsync(cancellationToken);
-        RequireKid(document, kid);
-        if (document.Active == kid)
+    /// <summary>
+    /// Removes <paramref name="kid"/>. With <paramref name="usage"/> (the jobs-manager's live tokens
+    /// per kid) a kid that still has live tokens is unsafe too, whatever its history says.
+    /// </summary>
+    public Task RetireAsync(string kid, bool force, TimeSpan tokenLifetime, IReadOnlyDictionary<string, KidUsage>? usage, CancellationToken cancellationToken) =>
+        UpdateAsync(document =>
         {
-            throw new CliException($"'{kid}' is the active key and cannot be retired; promote another key first", ExitCodes.Refused);
-        }
+            RequireKid(document, kid);
+            if (document.Active == kid)
+            {
+                throw new CliException($"'{kid}' is the active key and cannot be retired; promote another key first", ExitCodes.Refused);
+            }
 
-        var safety = RetireSafety(document, kid, tokenLifetime);
-        if (!safety.Safe && !force)
-        {
-            throw new CliException($"refusing to retire '{kid}': {safety.Reason}; pass --force if you know no such token is in use", ExitCodes.Refused);
-        }
+            var safety = RetireSafety(document, kid, tokenLifetime, usage);
+            if (!safety.Safe && !force)
+            {
+                throw new CliException($"refusing to retire '{kid}': {safety.Reason}; pass --force if you know no such token is in use", ExitCodes.Refused);
+            }
 
-        var keys = document.Keys.Where(k => k.Key != kid).ToDictionary(k => k.Key, k => k.Value, StringComparer.Ordinal);
-        await store.WriteAsync(document with { Keys = keys, History = document.History.Without(kid) }, create: false, cancellationToken);
-    }
+            var keys = document.Keys.Where(k => k.Key != kid).ToDictionary(k => k.Key, k => k.Value, StringComparer.Ordinal);
+            return (document with { Keys = keys, History = document.History.Without(kid) }, true);
+        }, cancellationToken);
 
     public async Task<KeyRingDocument> ReadRequiredAsync(CancellationToken cancellationToken) =>
-        await store.ReadAsync(cancellationToken) ?? throw new CliException($"there is no key ring in '{store.Location}'; run 'rpctl keys init' first");
+        await store.ReadAsync(cancellationToken) ?? throw new CliException($"there is no key ring in {store.Location}; run 'rpctl keys init' first");
 
-    /// <summary>Whether tokens signed with <paramref name="kid"/> can no longer be alive, and why not.</summary>
-    public (bool Safe, string Reason) RetireSafety(KeyRingDocument document, string kid, TimeSpan tokenLifetime)
+    /// <summary>Every kid of the ring, then any kid only the jobs-manager still sees tokens of.</summary>
+    public IReadOnlyList<KidStatus> Status(KeyRingDocument document, TimeSpan tokenLifetime, IReadOnlyDictionary<string, KidUsage>? usage)
+    {
+        var rows = new List<KidStatus>();
+        foreach (var kid in document.Keys.Keys.OrderBy(KeyRingRules.KidNumber))
+        {
+            var live = usage is null ? null : usage.GetValueOrDefault(kid);
+            var (safe, reason) = RetireSafety(document, kid, tokenLifetime, usage);
+            rows.Add(new KidStatus(kid, kid == document.Active, true, document.History.For(kid), usage is null ? null : live?.LiveTokens ?? 0, live?.LatestExpiry, safe, reason));
+        }
+
+        foreach (var orphan in (usage?.Values ?? []).Where(u => !document.Keys.ContainsKey(u.Kid) && u.LiveTokens > 0).OrderBy(u => KeyRingRules.KidNumber(u.Kid)))
+        {
+            rows.Add(new KidStatus(orphan.Kid, false, false, null, orphan.LiveTokens, orphan.LatestExpiry, false,
+                "already retired, yet the jobs-manager reports live tokens signed with it: proxies refuse them (unknown_kid)"));
+        }
+
+        return rows;
+    }
+
+    /// <summary>
+    /// Whether tokens signed with <paramref name="kid"/> can no longer be alive, and why not. Both
+    /// witnesses must agree: the history (demoted at least one lifetime ago, or never promoted) and,
+    /// when asked, the jobs-manager (no live token). The history alone is the floor because the
+    /// jobs-manager only knows the tokens of jobs it still tracks.
+    /// </summary>
+    public (bool Safe, string Reason) RetireSafety(KeyRingDocument document, string kid, TimeSpan tokenLifetime, IReadOnlyDictionary<string, KidUsage>? usage = null)
     {
         if (document.Active == kid)
         {
             return (false, "it is the active key");
         }
 
+        var problems = new List<string>();
+        if (usage?.GetValueOrDefault(kid) is { LiveTokens: > 0 } live)
+        {
+            var until = live.LatestExpiry is { } expiry ? $", the last valid until {Format(expiry.ToUnixTimeSeconds())}" : string.Empty;
+            problems.Add($"the jobs-manager reports {live.LiveTokens} live token(s) signed with it{until}");
+        }
+
+        var (historySafe, historyReason) = HistorySafety(document, kid, tokenLifetime);
+        if (!historySafe)
+        {
+            problems.Add(historyReason);
+        }
+
+        if (problems.Count > 0)
+        {
+            return (false, string.Join("; ", problems));
+        }
+
+        return (true, usage is null ? historyReason : historyReason + ", and the jobs-manager reports no live token");
+    }
+
+    private (bool Safe, string Reason) HistorySafety(KeyRingDocument document, string kid, TimeSpan tokenLifetime)
+    {
         var history = document.History.For(kid);
         if (history is { Promoted: null })
         {
@@ -95,6 +152,37 @@ internal sealed class KeyRingOperations(IKeyRingStore store, TimeProvider time)
         return now >= aliveUntil
             ? (true, "its last token has expired")
             : (false, $"it signed tokens until {Format(demoted)}, which may be valid until {Format(aliveUntil)}");
+    }
+
+    /// <summary>
+    /// One verb as read → change → conditional write. On a conflict the verb runs again on the fresh
+    /// ring, so its checks (the active key, retire safety, the next kid) see what is really there.
+    /// A null document from <paramref name="change"/> means nothing to write.
+    /// </summary>
+    private async Task<T> UpdateAsync<T>(Func<KeyRingDocument, (KeyRingDocument? Next, T Result)> change, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var document = await ReadRequiredAsync(cancellationToken);
+            var (next, result) = change(document);
+            if (next is null)
+            {
+                return result;
+            }
+
+            try
+            {
+                await store.WriteAsync(next, create: false, cancellationToken);
+                return result;
+            }
+            catch (KeyRingConflictException e)
+            {
+                if (attempt >= MaxAttempts)
+                {
+                    throw new CliException($"{e.Message}; it changed concurrently {MaxAttempts} times in a row, nothing was changed: retry", ExitCodes.Refused);
+                }
+            }
+        }
     }
 
     private static void RequireKid(KeyRingDocument document, string kid)
