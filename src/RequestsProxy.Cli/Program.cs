@@ -7,6 +7,7 @@ root.Subcommands.Add(KeysCommand.Create());
 root.Subcommands.Add(TokenCommand.Create());
 root.Subcommands.Add(RevocationCommands.Revoke());
 root.Subcommands.Add(RevocationCommands.Prune());
+root.Subcommands.Add(JobsCommand.Create());
 
 var parse = root.Parse(args);
 if (parse.Errors.Count > 0)
