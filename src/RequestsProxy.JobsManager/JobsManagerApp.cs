@@ -1,4 +1,5 @@
 using k8s;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using OpenTelemetry.Metrics;
 using RequestsProxy.JobsManager.Api;
@@ -107,7 +108,8 @@ public static partial class JobsManagerApp
         app.Services.GetService<KeyRingSource>();
 
         app.MapGet("/healthz", () => ApiResults.Json(new HealthResponse("ok", []), JobsJsonContext.Default.HealthResponse));
-        app.MapGet("/readyz", (JobManager jobs, AdminTokenProvider admin, KeyRingSource? keys) =>
+        // Legacy mode registers no key ring: the nullable service must be optional, not an inferred body.
+        app.MapGet("/readyz", (JobManager jobs, AdminTokenProvider admin, [FromServices] KeyRingSource? keys) =>
         {
             var problems = new List<string>();
             if (keys is { IsReady: false })

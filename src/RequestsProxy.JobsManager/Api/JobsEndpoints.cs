@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Mvc;
 using RequestsProxy.JobsManager.Jobs;
 using RequestsProxy.Tokens.Keys;
 
@@ -88,7 +89,7 @@ internal static class JobsEndpoints
         return ApiResults.Json(new StopJobResponse(outcome.Name, Stopped: true, outcome.Known, outcome.Revoked), JobsJsonContext.Default.StopJobResponse);
     }
 
-    private static IResult Usage(JobManager jobs, IKeyRingSource? keys = null)
+    private static IResult Usage(JobManager jobs, [FromServices] IKeyRingSource? keys)
     {
         var usage = jobs.KeyUsage(keys?.Current?.Kids ?? []);
         var body = new KeyUsageResponse(usage.ActiveKid, [.. usage.Keys.Select(k => new KidUsageResponse(

@@ -1,0 +1,60 @@
+using Microsoft.Extensions.Configuration;
+
+namespace RequestsProxy.JobsManager.Tests;
+
+public sealed class JobsManagerOptionsTests
+{
+    private static JobsManagerOptions Read(params (string Key, string Value)[] values) =>
+        JobsManagerOptions.FromConfiguration(new ConfigurationBuilder().AddInMemoryCollection(values.Select(v => new KeyValuePair<string, string?>(v.Key, v.Value))).Build());
+
+    [Fact]
+    public void FromConfiguration_Empty_DocumentedDefaults()
+    {
+        var options = Read();
+
+        Assert.Equal(JobRuntimeKind.Local, options.Runtime);
+        Assert.True(options.Stateless);
+        Assert.Equal("/etc/proxy/keys", options.KeysDirectory);
+        Assert.Equal(TimeSpan.FromSeconds(7_776_000), options.TokenLifetime);
+        Assert.Equal("/etc/proxy/admin/token", options.AdminTokenFile);
+        Assert.Equal(TimeSpan.FromSeconds(60), options.RefreshCheckInterval);
+        Assert.Equal(Path.Combine(options.StateDirectory, "revoked"), options.RevokedDirectory);
+    }
+
+    [Fact]
+    public void FromConfiguration_ChartEnvironment_DerivedNames()
+    {
+        var options = Read(("JOBS_MANAGER_RUNTIME", "kubernetes"), ("RELEASE_NAME", "rel"), ("NAMESPACE", "ml"), ("REQUESTS_PROXY_TOKEN_TTL_SECONDS", "3600"), ("REQUESTS_PROXY_STATELESS", "false"));
+
+        Assert.Equal(JobRuntimeKind.Kubernetes, options.Runtime);
+        Assert.False(options.Stateless);
+        Assert.Equal("rel-requests-proxy-revoked", options.RevokedConfigMapName);
+        Assert.Equal(new Uri("http://rel-requests-proxy.ml.svc:8888"), options.ProxyUrl);
+        Assert.Equal(TimeSpan.FromHours(1), options.TokenLifetime);
+        Assert.Equal(TimeSpan.FromSeconds(60), options.RefreshCheckInterval);
+    }
+
+    [Fact]
+    public void FromConfiguration_ShortTtl_ChecksWellInsideHalfALifetime()
+    {
+        var options = Read(("REQUESTS_PROXY_TOKEN_TTL_SECONDS", "30"));
+
+        Assert.Equal(TimeSpan.FromSeconds(3), options.RefreshCheckInterval);
+    }
+
+    [Fact]
+    public void FromConfiguration_Invalid_EveryProblemReportedAtOnce()
+    {
+        var e = Assert.Throws<InvalidOperationException>(() => Read(("JOBS_MANAGER_RUNTIME", "docker"), ("REQUESTS_PROXY_TOKEN_TTL_SECONDS", "-5"), ("REQUESTS_PROXY_URL", "not a url")));
+
+        Assert.Contains("JOBS_MANAGER_RUNTIME", e.Message, StringComparison.Ordinal);
+        Assert.Contains("REQUESTS_PROXY_TOKEN_TTL_SECONDS", e.Message, StringComparison.Ordinal);
+        Assert.Contains("REQUESTS_PROXY_URL", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void FromConfiguration_KubernetesWithoutNamespace_Refused()
+    {
+        Assert.Throws<InvalidOperationException>(() => Read(("JOBS_MANAGER_RUNTIME", "kubernetes")));
+    }
+}
