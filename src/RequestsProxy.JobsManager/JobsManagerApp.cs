@@ -38,8 +38,11 @@ public static partial class JobsManagerApp
         builder.Logging.AddJsonConsole(o =>
         {
             o.UseUtcTimestamp = true;
-            o.TimestampFormat = "yyyy-MM-dd'T'HH:mm:ss.fff'Z' ";
+            o.TimestampFormat = "yyyy-MM-dd'T'HH:mm:ss.fff'Z'";
         });
+
+        // Per-request framework logs drown the job lifecycle; Logging__LogLevel__* still overrides.
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
 
         AddServices(builder.Services, options);
         configure?.Invoke(builder);
