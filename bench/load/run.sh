@@ -2,7 +2,8 @@
 # Proxy throughput on loopback, in one run: wrk against
 #   1. nginx directly (a small static 200),
 #   2. HAProxy 2.6 with native jwt_verify HS256 + ACLs on alg, exp, iss, aud, in front of that nginx,
-#   3. requests-proxy (Release) with a valid token, in front of that nginx.
+#   3. plain YARP with no authentication (a control: the cost of forwarding alone),
+#   4. requests-proxy (Release) with a valid token, in front of that nginx.
 # Reports req/s, p50, p99, the proxy's CPU seconds per 1000 requests (/proc/<pid>/stat) and
 # peak RSS (VmHWM). Loopback only; every run is bounded by DURATION.
 #
@@ -116,6 +117,13 @@ REQUESTS_PROXY_UPSTREAM="http://127.0.0.1:$NGINX_PORT" \
 PROXY_PID=$!
 PIDS+=($PROXY_PID)
 
+# Control: YARP alone, to separate the cost of forwarding from the cost of authentication.
+YARP_PORT=${YARP_PORT:-18183}
+dotnet build "$ROOT/bench/load/PlainYarp/PlainYarp.csproj" -c Release -nologo -v q -o "$WORK/yarp-bin" >/dev/null
+dotnet "$WORK/yarp-bin/PlainYarp.dll" "http://127.0.0.1:$YARP_PORT" "http://127.0.0.1:$NGINX_PORT" > "$WORK/yarp.log" 2>&1 &
+YARP_PID=$!
+PIDS+=($YARP_PID)
+
 wait_ok() {
   for _ in $(seq 1 200); do
     if curl -sf -o /dev/null "$@"; then return 0; fi
@@ -128,6 +136,7 @@ wait_ok() {
 wait_ok "http://127.0.0.1:$NGINX_PORT/"
 wait_ok -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$HAPROXY_PORT/"
 wait_ok "http://127.0.0.1:$PROXY_PORT/readyz"
+wait_ok "http://127.0.0.1:$YARP_PORT/"
 wait_ok -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$PROXY_PORT/v1/results"
 # Sanity: both guards refuse a bad token.
 for port in $HAPROXY_PORT $PROXY_PORT; do
@@ -170,9 +179,10 @@ run() { # name url pid(optional)
   fi
 }
 
-TARGETS=${TARGETS:-nginx haproxy proxy}
+TARGETS=${TARGETS:-nginx haproxy yarp proxy}
 [[ " $TARGETS " == *" nginx "* ]] && run "nginx direct" "http://127.0.0.1:$NGINX_PORT/v1/results"
 [[ " $TARGETS " == *" haproxy "* ]] && run "HAProxy ${haproxy_version%%-*} + jwt_verify" "http://127.0.0.1:$HAPROXY_PORT/v1/results" "$HAPROXY_PID"
+[[ " $TARGETS " == *" yarp "* ]] && run "plain YARP (control, no auth)" "http://127.0.0.1:$YARP_PORT/v1/results" "$YARP_PID"
 [[ " $TARGETS " == *" proxy "* ]] && run "requests-proxy${PROXY_ENV:+ ($PROXY_ENV)}" "http://127.0.0.1:$PROXY_PORT/v1/results" "$PROXY_PID"
 
 echo
