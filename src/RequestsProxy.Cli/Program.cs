@@ -8,6 +8,7 @@ root.Subcommands.Add(TokenCommand.Create());
 root.Subcommands.Add(RevocationCommands.Revoke());
 root.Subcommands.Add(RevocationCommands.Prune());
 root.Subcommands.Add(JobsCommand.Create());
+root.Subcommands.Add(DemoCommand.Create());
 
 var parse = root.Parse(args);
 if (parse.Errors.Count > 0)
@@ -23,7 +24,18 @@ if (parse.Errors.Count > 0)
 
 try
 {
-    return await parse.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+    return await parse.InvokeAsync(new InvocationConfiguration
+    {
+        EnableDefaultExceptionHandler = false,
+
+        // Ctrl-C cancels the demo, which then stops every process it started: give it time to.
+        ProcessTerminationTimeout = TimeSpan.FromSeconds(30),
+    });
+}
+catch (OperationCanceledException)
+{
+    Console.Error.WriteLine("rpctl: cancelled; every process it started has been stopped");
+    return 130;
 }
 catch (CliException e)
 {
