@@ -7,12 +7,26 @@ internal static class Rpctl
 {
     private static readonly string Dll = Path.Combine(AppContext.BaseDirectory, "rpctl.dll");
 
+    // rpctl reads these; a developer's own settings must not leak into a test.
+    private static readonly string[] Isolated = ["RPCTL_JOBS_MANAGER_URL", "RPCTL_ADMIN_TOKEN", "KUBECONFIG"];
+
     public sealed record Result(int ExitCode, string Stdout, string Stderr)
     {
         public string Line => Stdout.Trim();
+
+        public override string ToString() => $"exit {ExitCode}\nstdout: {Stdout}\nstderr: {Stderr}";
     }
 
-    public static async Task<Result> RunWithInputAsync(string? stdin, params string[] args)
+    public static async Task<Result> RunWithInputAsync(string? stdin, params string[] args) =>
+        await RunCoreAsync(stdin, null, args);
+
+    public static Task<Result> RunAsync(params string[] args) => RunCoreAsync(null, null, args);
+
+    /// <summary>Runs rpctl with extra environment variables (a null value removes one).</summary>
+    public static Task<Result> RunWithEnvironmentAsync(IReadOnlyDictionary<string, string?> environment, params string[] args) =>
+        RunCoreAsync(null, environment, args);
+
+    private static async Task<Result> RunCoreAsync(string? stdin, IReadOnlyDictionary<string, string?>? environment, string[] args)
     {
         var info = new ProcessStartInfo("dotnet")
         {
@@ -25,6 +39,16 @@ internal static class Rpctl
         foreach (var arg in args)
         {
             info.ArgumentList.Add(arg);
+        }
+
+        foreach (var name in Isolated)
+        {
+            info.Environment.Remove(name);
+        }
+
+        foreach (var (name, value) in environment ?? new Dictionary<string, string?>())
+        {
+            info.Environment[name] = value;
         }
 
         using var process = Process.Start(info)!;
@@ -40,6 +64,4 @@ internal static class Rpctl
         await process.WaitForExitAsync(timeout.Token);
         return new Result(process.ExitCode, await stdout, await stderr);
     }
-
-    public static Task<Result> RunAsync(params string[] args) => RunWithInputAsync(null, args);
 }

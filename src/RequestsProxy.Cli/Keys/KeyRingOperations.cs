@@ -137,7 +137,10 @@ internal sealed class KeyRingOperations(IKeyRingStore store, TimeProvider time)
     private (bool Safe, string Reason) HistorySafety(KeyRingDocument document, string kid, TimeSpan tokenLifetime)
     {
         var history = document.History.For(kid);
-        if (history is { Promoted: null })
+
+        // A demotion without a promotion record is a kid that was active before rpctl kept history
+        // (the chart's generated v1): it did sign tokens, so only its demotion time counts.
+        if (history is { Promoted: null, Demoted: null })
         {
             return (true, "it never signed a token");
         }

@@ -1,0 +1,137 @@
+using System.Globalization;
+using System.Text.Json;
+using RequestsProxy.Cli.Tests.Support;
+using RequestsProxy.Testing.Files;
+using RequestsProxy.Testing.Kubernetes;
+using RequestsProxy.Tokens.Keys;
+
+namespace RequestsProxy.Cli.Tests.Commands;
+
+/// <summary>
+/// <c>rpctl keys status</c> and the usage-aware <c>keys retire</c>, with a real jobs-manager signing
+/// tokens from the very ring rpctl manages.
+/// </summary>
+public sealed class KeysStatusCommandTests : IDisposable
+{
+    private const string LongRunning = "while true; do sleep 0.2; done";
+
+    private readonly TempFolder _temp = new("rp-cli-status");
+
+    public void Dispose() => _temp.Dispose();
+
+    [Fact]
+    public async Task RetireInterlock_LiveTokensBlockRetire_UntilTheJobStops()
+    {
+        var keys = _temp.Combine("keys");
+        Assert.Equal(0, (await Rpctl.RunAsync("keys", "init", "--dir", keys)).ExitCode);
+        await using var host = await JobsManagerHost.StartAsync(keys);
+        Assert.Equal(0, (await Rpctl.RunAsync(["jobs", "start", "job-1", .. host.Flags, "--", "/bin/sh", "-c", LongRunning])).ExitCode);
+        Assert.Equal(0, (await Rpctl.RunAsync("keys", "add", "--dir", keys)).ExitCode);
+        Assert.Equal(0, (await Rpctl.RunAsync("keys", "promote", "--dir", keys, "v2")).ExitCode);
+        host.ReloadKeys();
+
+        // Long after v1's demotion by its history: only the jobs-manager knows job-1 still holds a v1 token.
+        var later = (DateTimeOffset.UtcNow.ToUnixTimeSeconds() + 120).ToString(CultureInfo.InvariantCulture);
+        var status = await Rpctl.RunAsync(["keys", "status", "--dir", keys, "--ttl", "60", "--now", later, .. host.Flags]);
+        Assert.True(status.ExitCode == 0, status.ToString());
+        var rows = status.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Contains("LIVE TOKENS", rows[1], StringComparison.Ordinal);
+        var v1 = Assert.Single(rows, r => r.StartsWith("v1 ", StringComparison.Ordinal));
+        Assert.Matches(@"\s1\s+unsafe: the jobs-manager reports 1 live token\(s\) signed with it", v1);
+        var v2 = Assert.Single(rows, r => r.StartsWith("v2 ", StringComparison.Ordinal));
+        Assert.Contains("yes", v2, StringComparison.Ordinal);
+        Assert.Contains("unsafe: it is the active key", v2, StringComparison.Ordinal);
+
+        var refused = await Rpctl.RunAsync(["keys", "retire", "--dir", keys, "v1", "--ttl", "60", "--now", later, .. host.Flags]);
+        Assert.Equal(1, refused.ExitCode);
+        Assert.Contains("live token", refused.Stderr, StringComparison.Ordinal);
+        Assert.True(File.Exists(Path.Combine(keys, "v1")));
+
+        // Stopping the job revokes its tokens: none of v1 is live any more.
+        Assert.Equal(0, (await Rpctl.RunAsync(["jobs", "stop", "job-1", .. host.Flags])).ExitCode);
+        var json = await Rpctl.RunAsync(["keys", "status", "--dir", keys, "--ttl", "60", "--now", later, "--output", "json", .. host.Flags]);
+        Assert.True(json.ExitCode == 0, json.ToString());
+        using (var document = JsonDocument.Parse(json.Stdout))
+        {
+            Assert.True(document.RootElement.GetProperty("usageConsulted").GetBoolean());
+            var first = document.RootElement.GetProperty("keys")[0];
+            Assert.Equal("v1", first.GetProperty("kid").GetString());
+            Assert.Equal(0, first.GetProperty("liveTokens").GetInt32());
+            Assert.True(first.GetProperty("safeToRetire").GetBoolean());
+            Assert.Contains("the jobs-manager reports no live token", first.GetProperty("reason").GetString(), StringComparison.Ordinal);
+        }
+
+        var retire = await Rpctl.RunAsync(["keys", "retire", "--dir", keys, "v1", "--ttl", "60", "--now", later, .. host.Flags]);
+        Assert.True(retire.ExitCode == 0, retire.ToString());
+        Assert.Equal(["v2"], KeyRingLoader.Load(keys).Ring!.Kids);
+    }
+
+    [Fact]
+    public async Task Retire_Force_DoesNotNeedTheJobsManager()
+    {
+        var keys = _temp.Combine("keys");
+        await Rpctl.RunAsync("keys", "init", "--dir", keys);
+        await Rpctl.RunAsync("keys", "add", "--dir", keys);
+        await Rpctl.RunAsync("keys", "promote", "--dir", keys, "v2");
+        var token = _temp.Combine("token");
+        File.WriteAllText(token, "t");
+
+        var unreachable = await Rpctl.RunAsync("keys", "retire", "--dir", keys, "v1", "--jobs-manager", "http://127.0.0.1:1", "--admin-token-file", token);
+        Assert.Equal(2, unreachable.ExitCode);
+        Assert.Contains("cannot reach the jobs-manager", unreachable.Stderr, StringComparison.Ordinal);
+
+        var forced = await Rpctl.RunAsync("keys", "retire", "--dir", keys, "v1", "--force", "--jobs-manager", "http://127.0.0.1:1", "--admin-token-file", token);
+        Assert.True(forced.ExitCode == 0, forced.ToString());
+    }
+
+    [Fact]
+    public async Task Status_WithoutJobsManager_ShowsHistory_AndSaysLiveTokensAreUnknown()
+    {
+        var keys = _temp.Combine("keys");
+        await Rpctl.RunAsync("keys", "init", "--dir", keys);
+        await Rpctl.RunAsync("keys", "add", "--dir", keys);
+
+        var status = await Rpctl.RunAsync("keys", "status", "--dir", keys);
+
+        Assert.True(status.ExitCode == 0, status.ToString());
+        Assert.Contains("live tokens unknown", status.Stdout, StringComparison.Ordinal);
+        var v2 = Assert.Single(status.Stdout.Split('\n'), r => r.StartsWith("v2 ", StringComparison.Ordinal));
+        Assert.Contains("?", v2, StringComparison.Ordinal);
+        Assert.Contains("safe: it never signed a token", v2, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Status_Kubernetes_WithJobsManager_CombinesSecretHistoryAndUsage()
+    {
+        await using var server = await FakeKubernetesApiServer.StartAsync();
+        var kubeconfig = server.WriteKubeconfig(_temp.Combine("kube"), "ml");
+        string[] target = ["--kubernetes", "--kubeconfig", kubeconfig, "--release", "rp"];
+        Assert.Equal(0, (await Rpctl.RunAsync(["keys", "init", .. target])).ExitCode);
+        Assert.Equal(0, (await Rpctl.RunAsync(["keys", "add", .. target])).ExitCode);
+
+        // The jobs-manager's ring: the Secret's content as the kubelet would mount it.
+        var secret = server.Find<k8s.Models.V1Secret>("ml", "rp-requests-proxy-keys")!;
+        var mounted = _temp.Combine("mounted");
+        Directory.CreateDirectory(mounted);
+        foreach (var (name, value) in secret.Data)
+        {
+            File.WriteAllBytes(Path.Combine(mounted, name), value);
+        }
+
+        await using var host = await JobsManagerHost.StartAsync(mounted);
+        Assert.Equal(0, (await Rpctl.RunAsync(["jobs", "start", "job-1", .. host.Flags, "--", "/bin/sh", "-c", LongRunning])).ExitCode);
+
+        var status = await Rpctl.RunAsync(["keys", "status", .. target, "-o", "json", .. host.Flags]);
+
+        Assert.True(status.ExitCode == 0, status.ToString());
+        using var document = JsonDocument.Parse(status.Stdout);
+        Assert.Equal("Secret 'ml/rp-requests-proxy-keys'", document.RootElement.GetProperty("keyRing").GetString());
+        var rows = document.RootElement.GetProperty("keys").EnumerateArray().ToDictionary(k => k.GetProperty("kid").GetString()!);
+        Assert.Equal(1, rows["v1"].GetProperty("liveTokens").GetInt32());
+        Assert.True(rows["v1"].GetProperty("active").GetBoolean());
+        Assert.NotEqual(JsonValueKind.Null, rows["v1"].GetProperty("promoted").ValueKind);
+        Assert.Equal(0, rows["v2"].GetProperty("liveTokens").GetInt32());
+        Assert.True(rows["v2"].GetProperty("safeToRetire").GetBoolean());
+        Assert.Equal(0, (await Rpctl.RunAsync(["jobs", "stop", "job-1", .. host.Flags])).ExitCode);
+    }
+}

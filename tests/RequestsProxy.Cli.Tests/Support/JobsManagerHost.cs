@@ -1,0 +1,65 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using RequestsProxy.JobsManager;
+using RequestsProxy.Testing.Files;
+using RequestsProxy.Tokens.Keys;
+
+namespace RequestsProxy.Cli.Tests.Support;
+
+/// <summary>
+/// The real jobs-manager app, in-process on Kestrel at 127.0.0.1 with a random port, Local runtime,
+/// over a key ring folder the test manages with rpctl. Its own temp folders, so tests run in parallel.
+/// </summary>
+internal sealed class JobsManagerHost : IAsyncDisposable
+{
+    public const string AdminToken = "admin-token-for-rpctl-tests-0123456789";
+
+    private readonly TempFolder _folder;
+    private readonly WebApplication _app;
+
+    private JobsManagerHost(TempFolder folder, WebApplication app, string adminTokenFile)
+    {
+        _folder = folder;
+        _app = app;
+        AdminTokenFile = adminTokenFile;
+    }
+
+    public string Url => _app.Urls.Single();
+
+    public string AdminTokenFile { get; }
+
+    /// <summary>The flags every rpctl call to this jobs-manager needs.</summary>
+    public string[] Flags => ["--jobs-manager", Url, "--admin-token-file", AdminTokenFile];
+
+    public static async Task<JobsManagerHost> StartAsync(string keysDirectory)
+    {
+        var folder = new TempFolder("rp-cli-jm");
+        var adminFile = folder.Combine("admin", "token");
+        Directory.CreateDirectory(Path.GetDirectoryName(adminFile)!);
+        File.WriteAllText(adminFile, AdminToken + "\n");
+        var options = new JobsManagerOptions
+        {
+            Runtime = JobRuntimeKind.Local,
+            KeysDirectory = keysDirectory,
+            AdminTokenFile = adminFile,
+            StateDirectory = folder.Combine("state"),
+            RevokedDirectory = folder.Combine("revoked"),
+            TokenLifetime = TimeSpan.FromHours(1),
+            RefreshCheckInterval = TimeSpan.FromMinutes(1),
+        };
+        var app = JobsManagerApp.Build(["--urls", "http://127.0.0.1:0"], options, builder => builder.Logging.SetMinimumLevel(LogLevel.Warning));
+        await app.StartAsync();
+        return new JobsManagerHost(folder, app, adminFile);
+    }
+
+    /// <summary>Re-reads the key ring now instead of waiting for the poll.</summary>
+    public void ReloadKeys() => _app.Services.GetRequiredService<KeyRingSource>().Reload();
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+        _folder.Dispose();
+    }
+}
