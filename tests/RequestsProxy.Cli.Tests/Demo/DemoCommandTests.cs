@@ -1,0 +1,42 @@
+namespace RequestsProxy.Cli.Tests.Demo;
+
+/// <summary>The README's main command, end to end: the real rpctl starts the real services and jobs.</summary>
+public sealed class DemoCommandTests
+{
+    [Fact]
+    public async Task Demo_Stateless_HoldsThePromise()
+    {
+        var result = await Rpctl.RunAsync("demo", "--duration", "20", "--jobs", "2");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Equal("0", Value(result.Stdout, "refused with a valid token"));
+        Assert.NotEqual("0", Value(result.Stdout, "accepted (2xx)"));
+        Assert.Matches(@"v1 → v2", result.Stdout);
+        Assert.Contains("The promise held", result.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Demo_Legacy_ShowsTheRefusalsOfARestart()
+    {
+        var result = await Rpctl.RunAsync("demo", "--legacy", "--duration", "20", "--jobs", "2");
+
+        Assert.True(result.ExitCode == 1, result.ToString());
+        Assert.True(long.Parse(Value(result.Stdout, "refused with a valid token").Replace(",", "", StringComparison.Ordinal), System.Globalization.CultureInfo.InvariantCulture) > 0, result.ToString());
+        Assert.Contains("legacy design", result.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Demo_BadFlags_AreUsageErrors()
+    {
+        Assert.Equal(2, (await Rpctl.RunAsync("demo", "--jobs", "1")).ExitCode);
+        Assert.Equal(2, (await Rpctl.RunAsync("demo", "--duration", "5")).ExitCode);
+    }
+
+    /// <summary>The value cell of the summary row whose label starts with <paramref name="label"/>.</summary>
+    private static string Value(string stdout, string label)
+    {
+        var row = stdout.Split('\n').FirstOrDefault(l => l.Contains(label, StringComparison.Ordinal)) ?? throw new Xunit.Sdk.XunitException($"no row '{label}' in:\n{stdout}");
+        var cells = row.Split('│', StringSplitOptions.TrimEntries);
+        return cells.Length > 2 ? cells[2] : throw new Xunit.Sdk.XunitException($"row '{row}' has no value cell");
+    }
+}
