@@ -18,8 +18,13 @@ internal static class Program
         }
         catch (InvalidOperationException e) when (e.Message.Contains("configuration", StringComparison.OrdinalIgnoreCase))
         {
-            // YARP reports invalid routes (ours included) this way while loading them.
+            // YARP reports invalid routes (ours included) this way; the details are inner exceptions.
             await Console.Error.WriteLineAsync($"requests-proxy: {e.Message}");
+            foreach (var inner in Flatten(e))
+            {
+                await Console.Error.WriteLineAsync($"  - {inner.Message}");
+            }
+
             return 2;
         }
 
@@ -29,5 +34,24 @@ internal static class Program
         }
 
         return 0;
+    }
+
+    private static IEnumerable<Exception> Flatten(Exception e)
+    {
+        var inners = e is AggregateException aggregate ? aggregate.InnerExceptions : (IEnumerable<Exception>)(e.InnerException is null ? [] : [e.InnerException]);
+        foreach (var inner in inners)
+        {
+            if (inner is AggregateException || inner.InnerException is not null)
+            {
+                foreach (var nested in Flatten(inner))
+                {
+                    yield return nested;
+                }
+            }
+            else
+            {
+                yield return inner;
+            }
+        }
     }
 }
