@@ -110,7 +110,7 @@ public sealed class LocalJobRuntimeTests
         {
             using var h = Harness();
             await using var runtime = (LocalJobRuntime)h.Runtime;
-            await h.Manager.StartAsync(CoreHarness.Spec("job-1", null, "/bin/sh", "-c", $"printf '%s' \"${{{name}:-absent}}\" > out"), CancellationToken.None);
+            await h.Manager.StartAsync(CoreHarness.Spec("job-1", null, "/bin/sh", "-c", $"printf '%s' \"${{{name}:-absent}}\" > out.tmp && mv out.tmp out"), CancellationToken.None);
             var output = Path.Combine(runtime.JobDirectory("job-1"), "out");
             await Eventually.TrueAsync(() => File.Exists(output), "the child wrote its output");
             Assert.Equal("absent", File.ReadAllText(output));
