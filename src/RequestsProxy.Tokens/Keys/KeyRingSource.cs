@@ -44,7 +44,7 @@ public sealed class KeyRingSource : IKeyRingSource, IDisposable
     /// <summary>Successful loads that changed the ring.</summary>
     public long ReloadCount => Interlocked.Read(ref _reloads);
 
-    /// <summary>Loads refused because the folder's content was invalid.</summary>
+    /// <summary>Loads refused because the folder's content was invalid (a refusal repeated poll after poll counts once).</summary>
     public long ReloadFailureCount => Interlocked.Read(ref _failures);
 
     public string? LastFailure => Volatile.Read(ref _lastFailure);
@@ -65,6 +65,12 @@ public sealed class KeyRingSource : IKeyRingSource, IDisposable
             var result = KeyRingLoader.Load(_directory, (previous?.Generation ?? 0) + 1);
             if (!result.Success)
             {
+                // The same refusal as at the last poll was already counted and reported.
+                if (result.Error == _lastFailure)
+                {
+                    return false;
+                }
+
                 Interlocked.Increment(ref _failures);
                 Volatile.Write(ref _lastFailure, result.Error);
                 ReloadFailed?.Invoke(result.Error!);

@@ -63,6 +63,8 @@ public sealed class KeyRingSourceTests : IDisposable
         Assert.Same(good, source.Current);
         Assert.Equal(1, source.ReloadFailureCount);
         Assert.Contains("v7", reported, StringComparison.Ordinal);
+        _time.Advance(TimeSpan.FromSeconds(10));
+        Assert.Equal(1, source.ReloadFailureCount);
 
         volume.WriteRaw(new Dictionary<string, string> { ["active"] = "v1", ["v1"] = "short" });
         _time.Advance(TimeSpan.FromSeconds(10));
