@@ -34,7 +34,7 @@ internal static class DemoReport
             table.AddRow($"    accepted with {Markup.Escape(kid)} tokens", N(count), "");
         }
 
-        table.AddRow("results received by the upstream", N(result.UpstreamReceived), "= accepted");
+        table.AddRow("results received by the upstream", N(result.UpstreamReceived), $"= accepted + copied-token probes accepted ({N(tally.Accepted + result.ProbeAcceptedAfterStop)})");
         table.AddRow(Mark(result.UpstreamWithoutIdentity == 0) + " upstream requests without a verified identity", N(result.UpstreamWithoutIdentity), "0");
         table.AddRow("duration", $"{result.Elapsed.TotalSeconds:0.0} s", "");
         console.Write(table);

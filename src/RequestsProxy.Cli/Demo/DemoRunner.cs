@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Sockets;
+using RequestsProxy.Cli.JobsApi;
 using RequestsProxy.Cli.Keys;
 using RequestsProxy.Tokens.IO;
 using RequestsProxy.Tokens.Keys;
@@ -74,19 +75,20 @@ internal sealed class DemoRunner(DemoOptions options, IDemoProgress progress)
             }, Path.Combine(root, "jobs-manager.log"));
             manager.Start();
             await manager.WaitReadyAsync(http, TimeSpan.FromSeconds(30), cancellationToken);
-            var jobs = new JobsManagerClient(http, managerUrl, File.ReadAllText(adminTokenFile).Trim());
+            using var jobs = new JobsApiClient(managerUrl, File.ReadAllText(adminTokenFile).Trim());
 
             progress.Phase($"starting {options.Jobs} training jobs");
             var deadline = DateTimeOffset.UtcNow + options.Duration + TimeSpan.FromSeconds(15);
             var names = Enumerable.Range(1, options.Jobs).Select(i => $"train-{i}").ToList();
+            var tokenFiles = new Dictionary<string, string?>(StringComparer.Ordinal);
             foreach (var name in names)
             {
-                await jobs.StartAsync(name, DotnetHost.Rpctl("demo", "worker"), new Dictionary<string, string>
+                tokenFiles[name] = (await jobs.StartAsync(new StartJobBody(name, null, DotnetHost.Rpctl("demo", "worker"), null, null, new Dictionary<string, string>
                 {
                     [DemoWorker.JobVariable] = name,
                     [DemoWorker.EventsFileVariable] = Path.Combine(eventsDir, name + ".jsonl"),
                     [DemoWorker.DeadlineVariable] = deadline.ToUnixTimeMilliseconds().ToString(System.Globalization.CultureInfo.InvariantCulture),
-                }, cancellationToken);
+                }), cancellationToken)).Value.TokenFile;
             }
 
             using var ticker = StartTicker(tally, sink, cancellationToken);
@@ -117,7 +119,8 @@ internal sealed class DemoRunner(DemoOptions options, IDemoProgress progress)
             await UntilAsync(0.65, cancellationToken);
             var victim = names[^1];
             progress.Phase($"stopping {victim}; probing with a copy of its token until the proxy refuses it");
-            var copied = File.ReadAllText(Path.Combine(root, "jobs-manager", "jobs", victim, "token")).Trim();
+            // A copy of the token, as a leaked or copied token would be: the proxy must refuse it once the job stops.
+            var copied = File.ReadAllText(tokenFiles[victim] ?? throw new CliException($"the jobs-manager gave no token file for {victim}", ExitCodes.Refused)).Trim();
             var stoppedAt = DateTimeOffset.UtcNow;
             tally.MarkStopped(victim, stoppedAt);
             await jobs.StopAsync(victim, cancellationToken);
@@ -195,13 +198,13 @@ internal sealed class DemoRunner(DemoOptions options, IDemoProgress progress)
     }
 
     /// <summary>After a promotion the jobs-manager re-mints every live job's token with the new kid.</summary>
-    private static async Task<TimeSpan?> WaitForRemintAsync(JobsManagerClient jobs, string kid, CancellationToken cancellationToken)
+    private static async Task<TimeSpan?> WaitForRemintAsync(JobsApiClient jobs, string kid, CancellationToken cancellationToken)
     {
         var stopwatch = Stopwatch.StartNew();
         while (stopwatch.Elapsed < TimeSpan.FromSeconds(20))
         {
-            var kids = await jobs.TokenKidsAsync(cancellationToken);
-            if (kids.Count > 0 && kids.Values.All(k => k == kid))
+            var live = (await jobs.ListAsync(cancellationToken)).Value.Jobs.Where(j => j.State is "running" or "pending").ToList();
+            if (live.Count > 0 && live.All(j => j.Token?.Kid == kid))
             {
                 return stopwatch.Elapsed;
             }
