@@ -59,6 +59,7 @@ public static partial class JobsManagerApp
         services.AddSingleton<JobsManagerMetrics>();
         services.AddSingleton<AdminTokenProvider>();
         services.AddSingleton<RevocationLedger>();
+        services.AddSingleton<JobLedger>();
         services.AddSingleton<JobManager>();
         services.AddSingleton<JobMaintenanceService>();
         services.AddHostedService(sp => sp.GetRequiredService<JobMaintenanceService>());
@@ -94,14 +95,17 @@ public static partial class JobsManagerApp
         {
             // One client for the process; in a pod the default config is the service account's in-cluster config.
             services.TryAddSingleton<IKubernetes>(_ => new k8s.Kubernetes(KubernetesClientConfiguration.BuildDefaultConfig()));
+            services.AddSingleton<ConfigMapUpdater>();
             services.AddSingleton<IJobRuntime, KubernetesJobRuntime>();
             services.AddSingleton<IRevocationStore, KubernetesRevocationStore>();
+            services.AddSingleton<IJobLedgerStore, KubernetesJobLedgerStore>();
         }
         else
         {
             services.AddSingleton<LocalJobRuntime>();
             services.AddSingleton<IJobRuntime>(sp => sp.GetRequiredService<LocalJobRuntime>());
             services.AddSingleton<IRevocationStore, LocalRevocationStore>();
+            services.AddSingleton<IJobLedgerStore, LocalJobLedgerStore>();
         }
     }
 
@@ -123,6 +127,11 @@ public static partial class JobsManagerApp
             if (!admin.IsConfigured)
             {
                 problems.Add($"the admin token file '{admin.Path}' is missing or empty");
+            }
+
+            if (jobs.RestoreProblem is { } restore)
+            {
+                problems.Add(restore);
             }
 
             if (!jobs.IsReady && problems.Count == 0)

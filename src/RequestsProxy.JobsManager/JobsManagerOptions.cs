@@ -46,7 +46,10 @@ public sealed class JobsManagerOptions
 
     public string RevokedConfigMapName { get; set; } = "requests-proxy-revoked";
 
-    /// <summary>Local runtime: per-job folders (token file, logs).</summary>
+    /// <summary>Kubernetes runtime: the ConfigMap holding the job ledger (jobs.json), so a restart forgets no job and no token.</summary>
+    public string StateConfigMapName { get; set; } = "jobs-manager-state";
+
+    /// <summary>Local runtime: per-job folders (token file, logs) and the job ledger jobs.json.</summary>
     public string StateDirectory { get; set; } = Path.Combine(Path.GetTempPath(), "requests-proxy-jobs-manager");
 
     /// <summary>Local runtime: the folder holding revoked.json (the proxy's REQUESTS_PROXY_REVOKED_DIR).</summary>
@@ -57,7 +60,7 @@ public sealed class JobsManagerOptions
 
     public TimeSpan PruneInterval { get; set; } = TimeSpan.FromHours(1);
 
-    /// <summary>Upper bound of read → modify → replace attempts of the revocation ConfigMap.</summary>
+    /// <summary>Upper bound of read → modify → replace attempts of a ConfigMap (the revocation list and the job ledger).</summary>
     public int RevocationUpdateAttempts { get; set; } = 20;
 
     /// <summary>Reads the documented environment variables (through configuration, which includes the environment).</summary>
@@ -105,6 +108,8 @@ public sealed class JobsManagerOptions
         options.RevokedDirectory = Get("REQUESTS_PROXY_REVOKED_DIR") ?? Path.Combine(options.StateDirectory, "revoked");
         options.RevokedConfigMapName = Get("REVOKED_CONFIGMAP_NAME")
             ?? (options.ReleaseName is { } releaseName ? $"{releaseName}-requests-proxy-revoked" : options.RevokedConfigMapName);
+        options.StateConfigMapName = Get("JOBS_MANAGER_STATE_CONFIGMAP_NAME")
+            ?? (options.ReleaseName is { } stateRelease ? $"{stateRelease}-jobs-manager-state" : options.StateConfigMapName);
         options.Audience = Get("REQUESTS_PROXY_AUDIENCE") ?? options.Audience;
         options.Issuer = Get("REQUESTS_PROXY_ISSUER") ?? options.Issuer;
         options.DefaultScope = Get("JOBS_MANAGER_DEFAULT_SCOPE") ?? options.DefaultScope;

@@ -12,7 +12,8 @@ internal sealed record JobResponse(
     DateTimeOffset CreatedAt,
     TokenResponse? Token,
     int TokensIssued,
-    string? TokenFile)
+    string? TokenFile,
+    bool TokensRevoked)
 {
     public static JobResponse From(JobView view) => new(
         view.Name,
@@ -23,5 +24,6 @@ internal sealed record JobResponse(
         view.CreatedAt,
         view.Token is { } t ? new TokenResponse(t.Jti, t.Kid, t.IssuedAt, t.ExpiresAt) : null,
         view.TokensIssued,
-        view.TokenFile);
+        view.TokenFile,
+        view.TokensRevoked);
 }

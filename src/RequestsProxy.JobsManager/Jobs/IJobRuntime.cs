@@ -9,6 +9,9 @@ internal interface IJobRuntime
     /// <summary>Runtime-specific checks of a request (an image for Kubernetes, a command locally); null when fine.</summary>
     string? Validate(JobSpec spec);
 
+    /// <summary>Where a job of that name reads its token (for jobs restored from the ledger).</summary>
+    string TokenFileOf(string name);
+
     /// <summary>Delivers the first token and launches the job. Throws <see cref="JobConflictException"/> when the name is taken.</summary>
     Task<LaunchedJob> LaunchAsync(JobSpec spec, JobCredential credential, CancellationToken cancellationToken);
 

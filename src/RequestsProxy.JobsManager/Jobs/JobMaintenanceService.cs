@@ -5,9 +5,11 @@ using RequestsProxy.Tokens.Keys;
 namespace RequestsProxy.JobsManager.Jobs;
 
 /// <summary>
-/// The background loop on the injected <see cref="TimeProvider"/>: every check interval it reads
-/// job states and re-issues tokens past half their lifetime; a change of the active kid wakes it
-/// at once so every live job moves to the new key; every prune interval it prunes the list.
+/// The background loop on the injected <see cref="TimeProvider"/>. At start it rebuilds the job
+/// table from the ledger (retried every pass until it succeeds); every check interval it reads job
+/// states, revokes the tokens of finished jobs and re-issues tokens past half their lifetime; a
+/// change of the active kid wakes it at once so every live job moves to the new key; every prune
+/// interval it prunes the revocation list and the ledger.
 /// </summary>
 internal sealed partial class JobMaintenanceService(
     JobManager jobs,
@@ -35,6 +37,16 @@ internal sealed partial class JobMaintenanceService(
         {
             // A wake-up is already pending; one pass serves both.
         }
+    }
+
+    /// <summary>
+    /// One restore attempt before the host (and the API) is up, so a healthy start serves its first
+    /// request with the whole job table; a failed attempt does not block start-up (the loop retries).
+    /// </summary>
+    public override async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await jobs.RestoreAsync(cancellationToken).ConfigureAwait(false);
+        await base.StartAsync(cancellationToken).ConfigureAwait(false);
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -105,6 +117,11 @@ internal sealed partial class JobMaintenanceService(
 
     private async Task PassAsync(CancellationToken stoppingToken)
     {
+        if (!jobs.IsRestored && !await jobs.RestoreAsync(stoppingToken).ConfigureAwait(false))
+        {
+            return;
+        }
+
         try
         {
             await jobs.SyncStatesAsync(stoppingToken).ConfigureAwait(false);
@@ -112,6 +129,15 @@ internal sealed partial class JobMaintenanceService(
         catch (Exception e) when (e is not OperationCanceledException)
         {
             Log.PassFailed(logger, "read job states", e);
+        }
+
+        try
+        {
+            await jobs.RevokeFinishedAsync(stoppingToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            Log.PassFailed(logger, "revoke finished jobs", e);
         }
 
         try

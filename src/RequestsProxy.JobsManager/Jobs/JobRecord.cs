@@ -32,6 +32,9 @@ internal sealed class JobRecord(JobSpec spec, DateTimeOffset createdAt)
     /// <summary>Stopped and forgotten; a stop waiting on the gate finds nothing left to do.</summary>
     public volatile bool Removed;
 
+    /// <summary>The job finished and its tokens are in the revocation list: no refresh, and a stop only deletes.</summary>
+    public volatile bool TokensRevoked;
+
     /// <summary>The token the job holds now: the last one delivered.</summary>
     public IssuedToken? Current => _current;
 
@@ -61,6 +64,18 @@ internal sealed class JobRecord(JobSpec spec, DateTimeOffset createdAt)
         }
     }
 
+    /// <summary>Takes back a token that was never delivered (it could not be recorded in the ledger).</summary>
+    public void Unrecord(IssuedToken token)
+    {
+        lock (_historyLock)
+        {
+            if (_history.Remove(token))
+            {
+                TokensIssued--;
+            }
+        }
+    }
+
     public void MarkDelivered(IssuedToken token) => _current = token;
 
     /// <summary>Expired tokens no longer need revoking: forget them so the history stays small.</summary>
@@ -80,5 +95,34 @@ internal sealed class JobRecord(JobSpec spec, DateTimeOffset createdAt)
         }
     }
 
-    public JobView ToView() => new(Name, Stopping ? JobState.Stopping : State, Spec.Image, Spec.Command, Spec.Scope, CreatedAt, Current, TokensIssued, TokenFile);
+    public JobView ToView() => new(Name, Stopping ? JobState.Stopping : State, Spec.Image, Spec.Command, Spec.Scope, CreatedAt, Current, TokensIssued, TokenFile, TokensRevoked);
+
+    /// <summary>What the ledger keeps of this job: its spec without env, and every unexpired token it has held.</summary>
+    public JobLedgerEntry ToLedgerEntry()
+    {
+        lock (_historyLock)
+        {
+            return new JobLedgerEntry(Name, CreatedAt, Spec.Image, Spec.Command, Spec.Args, Spec.Scope, TokensIssued, _current?.Jti, TokensRevoked,
+                [.. _history.Select(t => JobLedgerToken.From(Name, t))]);
+        }
+    }
+
+    /// <summary>
+    /// Rebuilds a job from its ledger entry after a restart. The current token is the one the ledger
+    /// names (recorded only once delivered); without it, the newest — a refresh then follows soon.
+    /// </summary>
+    public static JobRecord Restore(JobLedgerEntry entry, JobState state, string tokenFile)
+    {
+        var spec = new JobSpec(entry.Name, entry.Image, entry.Command, entry.Args, entry.Scope, new Dictionary<string, string>(StringComparer.Ordinal));
+        var job = new JobRecord(spec, entry.CreatedAt) { State = state, TokenFile = tokenFile, TokensRevoked = entry.TokensRevoked };
+        var history = entry.Tokens.Select(t => t.ToIssuedToken()).ToList();
+        lock (job._historyLock)
+        {
+            job._history.AddRange(history);
+            job.TokensIssued = Math.Max(entry.TokensIssued, history.Count);
+        }
+
+        job._current = history.FirstOrDefault(t => t.Jti == entry.CurrentJti) ?? history.MaxBy(t => t.IssuedAt);
+        return job;
+    }
 }

@@ -10,4 +10,5 @@ internal sealed record JobView(
     DateTimeOffset CreatedAt,
     IssuedToken? Token,
     int TokensIssued,
-    string? TokenFile);
+    string? TokenFile,
+    bool TokensRevoked = false);

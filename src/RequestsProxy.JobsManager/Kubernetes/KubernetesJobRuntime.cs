@@ -24,6 +24,8 @@ internal sealed partial class KubernetesJobRuntime(IKubernetes client, JobsManag
     public string? Validate(JobSpec spec) =>
         string.IsNullOrWhiteSpace(spec.Image) ? "the kubernetes runtime needs an 'image'" : null;
 
+    public string TokenFileOf(string name) => KubernetesNames.TokenFile;
+
     public async Task<LaunchedJob> LaunchAsync(JobSpec spec, JobCredential credential, CancellationToken cancellationToken)
     {
         V1Job created;

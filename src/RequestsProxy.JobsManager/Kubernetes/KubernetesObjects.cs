@@ -15,6 +15,17 @@ internal static class KubernetesObjects
         env.Add(new V1EnvVar { Name = JobEnvironment.ProxyUrl, Value = options.ProxyUrl.ToString().TrimEnd('/') });
         env.Add(new V1EnvVar { Name = JobEnvironment.TokenFile, Value = KubernetesNames.TokenFile });
 
+        // For clients that cannot read files (DESIGN §6). The kubelet resolves it once, at container
+        // start: it never refreshes, so it is good for one token lifetime; the file is the real source.
+        env.Add(new V1EnvVar
+        {
+            Name = JobEnvironment.Token,
+            ValueFrom = new V1EnvVarSource
+            {
+                SecretKeyRef = new V1SecretKeySelector { Name = KubernetesNames.TokenSecretName(spec.Name), Key = KubernetesNames.TokenKey, Optional = false },
+            },
+        });
+
         var container = new V1Container
         {
             Name = KubernetesNames.ContainerName,

@@ -29,6 +29,8 @@ internal sealed partial class LocalJobRuntime(JobsManagerOptions options, ILogge
 
     public string TokenFile(string name) => Path.Combine(JobDirectory(name), TokenFileName);
 
+    public string TokenFileOf(string name) => TokenFile(name);
+
     public Task<LaunchedJob> LaunchAsync(JobSpec spec, JobCredential credential, CancellationToken cancellationToken)
     {
         if (_processes.TryGetValue(spec.Name, out var existing) && !existing.HasExited)

@@ -18,6 +18,11 @@ internal sealed class JobsManagerMetrics
     private readonly Counter<long> _revocationConflicts;
     private readonly Counter<long> _revocationEntriesAdded;
     private readonly Counter<long> _revocationEntriesPruned;
+    private readonly Counter<long> _jobsFinished;
+    private readonly Counter<long> _ledgerUpdates;
+    private readonly Counter<long> _ledgerConflicts;
+    private long _ledgerSizeBytes;
+    private long _ledgerJobs;
     private long _revocationSizeBytes;
     private long _revocationEntries;
     private Func<int> _liveJobs = () => 0;
@@ -37,6 +42,11 @@ internal sealed class JobsManagerMetrics
         meter.CreateObservableGauge("jobs_manager.revocation.list.size", () => Interlocked.Read(ref _revocationSizeBytes), "By", "Serialized size of the revocation list (a ConfigMap holds at most 1 MiB).");
         meter.CreateObservableGauge("jobs_manager.revocation.list.entries", () => Interlocked.Read(ref _revocationEntries), "{entry}", "Entries in the revocation list.");
         meter.CreateObservableGauge("jobs_manager.revocation.list.limit", () => JobsManagerOptions.RevocationListLimitBytes, "By", "The size limit the list must stay under.");
+        _jobsFinished = meter.CreateCounter<long>("jobs_manager.jobs.finished", "{job}", "Finished (succeeded or failed) jobs whose tokens the maintenance loop revoked.");
+        _ledgerUpdates = meter.CreateCounter<long>("jobs_manager.ledger.updates", "{update}", "Job ledger writes, by result.");
+        _ledgerConflicts = meter.CreateCounter<long>("jobs_manager.ledger.conflicts", "{conflict}", "Optimistic-concurrency conflicts (HTTP 409) retried while writing the job ledger.");
+        meter.CreateObservableGauge("jobs_manager.ledger.size", () => Interlocked.Read(ref _ledgerSizeBytes), "By", "Serialized size of the job ledger (a ConfigMap holds at most 1 MiB).");
+        meter.CreateObservableGauge("jobs_manager.ledger.jobs", () => Interlocked.Read(ref _ledgerJobs), "{job}", "Jobs in the job ledger.");
         meter.CreateObservableGauge("jobs_manager.jobs.live", () => _liveJobs(), "{job}", "Jobs the jobs-manager currently manages.");
     }
 
@@ -59,6 +69,20 @@ internal sealed class JobsManagerMetrics
     public void RevocationEntriesAdded(int count) => _revocationEntriesAdded.Add(count);
 
     public void RevocationEntriesPruned(int count) => _revocationEntriesPruned.Add(count);
+
+    public long LedgerSizeBytes => Interlocked.Read(ref _ledgerSizeBytes);
+
+    public void JobFinished() => _jobsFinished.Add(1);
+
+    public void LedgerUpdated(string result) => _ledgerUpdates.Add(1, new KeyValuePair<string, object?>("result", result));
+
+    public void LedgerConflict() => _ledgerConflicts.Add(1);
+
+    public void LedgerSize(long bytes, int jobs)
+    {
+        Interlocked.Exchange(ref _ledgerSizeBytes, bytes);
+        Interlocked.Exchange(ref _ledgerJobs, jobs);
+    }
 
     public void RevocationSize(long bytes, int entries)
     {

@@ -17,6 +17,7 @@ public sealed class KubernetesAppTests
     {
         await using var fake = await FakeKubernetesApiServer.StartAsync();
         fake.SeedConfigMap(KubernetesHarness.Namespace, KubernetesHarness.RevokedConfigMap, new Dictionary<string, string> { ["revoked.json"] = "[]" });
+        fake.SeedConfigMap(KubernetesHarness.Namespace, KubernetesHarness.StateConfigMap, new Dictionary<string, string> { ["jobs.json"] = KubernetesHarness.EmptyLedger });
         fake.RbacRules = KubernetesHarness.ChartRules();
         await using var host = await ApiHost.StartAsync(
             configure: o =>
@@ -25,6 +26,7 @@ public sealed class KubernetesAppTests
                 o.Namespace = KubernetesHarness.Namespace;
                 o.ReleaseName = KubernetesHarness.Release;
                 o.RevokedConfigMapName = KubernetesHarness.RevokedConfigMap;
+                o.StateConfigMapName = KubernetesHarness.StateConfigMap;
             },
             configureBuilder: b =>
             {

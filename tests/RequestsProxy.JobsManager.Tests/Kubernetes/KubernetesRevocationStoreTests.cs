@@ -24,7 +24,7 @@ public sealed class KubernetesRevocationStoreTests
         using var client = fake.CreateClient(Ns);
         using var meters = new TestMeterFactory();
         using var conflicts = new MetricCollector<long>(meters, JobsManagerMetrics.MeterName, "jobs_manager.revocation.conflicts");
-        var store = new KubernetesRevocationStore(client, KubernetesHarness.Options(), TimeProvider.System, new JobsManagerMetrics(meters), NullLogger<KubernetesRevocationStore>.Instance);
+        var store = KubernetesHarness.RevocationStore(client, KubernetesHarness.Options(), new JobsManagerMetrics(meters));
         var calls = 0;
 
         var snapshot = await store.UpdateAsync(list =>
@@ -66,7 +66,7 @@ public sealed class KubernetesRevocationStoreTests
         await using var fake = await FakeKubernetesApiServer.StartAsync();
         using var client = fake.CreateClient(Ns);
         using var meters = new TestMeterFactory();
-        var store = new KubernetesRevocationStore(client, KubernetesHarness.Options(), TimeProvider.System, new JobsManagerMetrics(meters), NullLogger<KubernetesRevocationStore>.Instance);
+        var store = KubernetesHarness.RevocationStore(client, KubernetesHarness.Options(), new JobsManagerMetrics(meters));
 
         var e = await Assert.ThrowsAsync<InvalidOperationException>(() => store.ReadAsync(CancellationToken.None));
 
@@ -78,11 +78,11 @@ public sealed class KubernetesRevocationStoreTests
     {
         for (var attempt = 1; attempt < 40; attempt++)
         {
-            var delay = KubernetesRevocationStore.Backoff(attempt);
+            var delay = ConfigMapUpdater.Backoff(attempt);
             Assert.InRange(delay, TimeSpan.FromMilliseconds(10), TimeSpan.FromSeconds(1));
         }
 
-        Assert.True(KubernetesRevocationStore.Backoff(1) <= TimeSpan.FromMilliseconds(20));
-        Assert.True(KubernetesRevocationStore.Backoff(20) >= TimeSpan.FromMilliseconds(500));
+        Assert.True(ConfigMapUpdater.Backoff(1) <= TimeSpan.FromMilliseconds(20));
+        Assert.True(ConfigMapUpdater.Backoff(20) >= TimeSpan.FromMilliseconds(500));
     }
 }

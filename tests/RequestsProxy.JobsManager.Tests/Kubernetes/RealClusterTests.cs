@@ -26,18 +26,24 @@ public sealed class RealClusterTests
         using var client = new k8s.Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(Environment.GetEnvironmentVariable(RealClusterFactAttribute.Variable)));
         var suffix = Guid.NewGuid().ToString("N")[..8];
         var configMap = $"rp-e2e-{suffix}-revoked";
+        var stateConfigMap = $"rp-e2e-{suffix}-jobs-manager-state";
         var name = $"rp-e2e-{suffix}";
         await client.CoreV1.CreateNamespacedConfigMapAsync(new V1ConfigMap { Metadata = new V1ObjectMeta { Name = configMap }, Data = new Dictionary<string, string> { ["revoked.json"] = "[]" } }, ns);
+        await client.CoreV1.CreateNamespacedConfigMapAsync(new V1ConfigMap { Metadata = new V1ObjectMeta { Name = stateConfigMap }, Data = new Dictionary<string, string> { ["jobs.json"] = KubernetesHarness.EmptyLedger } }, ns);
         using var meters = new TestMeterFactory();
         var options = KubernetesHarness.Options(configMap);
         options.Namespace = ns;
         options.ReleaseName = "rp-e2e";
+        options.StateConfigMapName = stateConfigMap;
         using var core = new CoreHarness(
             options: options,
             runtimeFactory: o => new KubernetesJobRuntime(client, o, NullLogger<KubernetesJobRuntime>.Instance),
-            storeFactory: o => new KubernetesRevocationStore(client, o, TimeProvider.System, new JobsManagerMetrics(meters), NullLogger<KubernetesRevocationStore>.Instance));
+            storeFactory: o => KubernetesHarness.RevocationStore(client, o, new JobsManagerMetrics(meters)),
+            ledgerStoreFactory: o => KubernetesHarness.LedgerStore(client, o, new JobsManagerMetrics(meters)),
+            restore: false);
         try
         {
+            Assert.True(await core.Manager.RestoreAsync(CancellationToken.None), core.Manager.RestoreProblem);
             var spec = CoreHarness.Spec(name, image, "/bin/sh", "-c", "cat \"$REQUESTS_PROXY_TOKEN_FILE\" > /dev/null && sleep 600");
             var started = await core.Manager.StartAsync(spec, CancellationToken.None);
             Assert.True(started.Succeeded, started.Message);
@@ -74,6 +80,7 @@ public sealed class RealClusterTests
         {
             await IgnoreNotFound(() => client.BatchV1.DeleteNamespacedJobAsync(name, ns, propagationPolicy: "Background"));
             await IgnoreNotFound(() => client.CoreV1.DeleteNamespacedConfigMapAsync(configMap, ns));
+            await IgnoreNotFound(() => client.CoreV1.DeleteNamespacedConfigMapAsync(stateConfigMap, ns));
         }
     }
 

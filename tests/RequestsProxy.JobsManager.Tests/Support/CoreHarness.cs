@@ -10,7 +10,8 @@ namespace RequestsProxy.JobsManager.Tests.Support;
 
 /// <summary>
 /// The core wired to a real key ring folder (kubelet-style volume) and a fake clock, with a
-/// runtime and a revocation store the test chooses.
+/// runtime, a revocation store and a job ledger store the test chooses. The manager has read its
+/// (empty) ledger unless <c>restore</c> is false; <see cref="NewManager"/> builds a "restarted" one.
 /// </summary>
 internal sealed class CoreHarness : IDisposable
 {
@@ -20,7 +21,9 @@ internal sealed class CoreHarness : IDisposable
         JobsManagerOptions? options = null,
         TimeProvider? time = null,
         Func<JobsManagerOptions, IJobRuntime>? runtimeFactory = null,
-        Func<JobsManagerOptions, IRevocationStore>? storeFactory = null)
+        Func<JobsManagerOptions, IRevocationStore>? storeFactory = null,
+        Func<JobsManagerOptions, IJobLedgerStore>? ledgerStoreFactory = null,
+        bool restore = true)
     {
         Folder = new TempFolder("rp-jm");
         Keys = new KeyRingVolume(Folder.Combine("keys"));
@@ -30,13 +33,20 @@ internal sealed class CoreHarness : IDisposable
         Options.KeysDirectory = Keys.Path;
         Runtime = runtime ?? runtimeFactory?.Invoke(Options) ?? new InMemoryJobRuntime();
         Store = store ?? storeFactory?.Invoke(Options) ?? new InMemoryRevocationStore();
+        LedgerStore = ledgerStoreFactory?.Invoke(Options) ?? new InMemoryJobLedgerStore();
         MeterFactory = new TestMeterFactory();
         Metrics = new JobsManagerMetrics(MeterFactory);
         KeySource = new KeyRingSource(Keys.Path, TimeSpan.FromSeconds(10), clock);
         KeySource.Start();
         Ledger = new RevocationLedger(Store, Options, clock, Metrics, NullLogger<RevocationLedger>.Instance);
+        JobLedger = new JobLedger(LedgerStore, Options, clock, Metrics, NullLogger<JobLedger>.Instance);
         Credentials = new StatelessJobCredentials(new TokenIssuer(KeySource, clock), KeySource, Ledger, Options, clock);
-        Manager = new JobManager(Runtime, Credentials, Ledger, Options, clock, Metrics, NullLogger<JobManager>.Instance);
+        Manager = new JobManager(Runtime, Credentials, Ledger, JobLedger, Options, clock, Metrics, NullLogger<JobManager>.Instance);
+        if (restore)
+        {
+            // In-memory and local stores complete synchronously; HTTP-backed harnesses pass restore: false and await it.
+            Assert.True(Manager.RestoreAsync(CancellationToken.None).GetAwaiter().GetResult(), Manager.RestoreProblem);
+        }
     }
 
     public TempFolder Folder { get; }
@@ -59,9 +69,26 @@ internal sealed class CoreHarness : IDisposable
 
     public RevocationLedger Ledger { get; }
 
+    public IJobLedgerStore LedgerStore { get; }
+
+    public JobLedger JobLedger { get; }
+
     public StatelessJobCredentials Credentials { get; }
 
     public JobManager Manager { get; }
+
+    /// <summary>
+    /// A second jobs-manager on the same keys, clock and options — what a restarted process is: it
+    /// knows nothing but what the stores hold. Not restored yet.
+    /// </summary>
+    public JobManager NewManager(IJobRuntime runtime, IRevocationStore store, IJobLedgerStore ledgerStore)
+    {
+        var metrics = new JobsManagerMetrics(MeterFactory);
+        var ledger = new RevocationLedger(store, Options, Time, metrics, NullLogger<RevocationLedger>.Instance);
+        var credentials = new StatelessJobCredentials(new TokenIssuer(KeySource, Time), KeySource, ledger, Options, Time);
+        return new JobManager(runtime, credentials, ledger, new JobLedger(ledgerStore, Options, Time, metrics, NullLogger<JobLedger>.Instance),
+            Options, Time, metrics, NullLogger<JobManager>.Instance);
+    }
 
     public static JobSpec Spec(string name, string? image = "trainer:1", params string[] command) =>
         new(name, image, command, [], TokenDefaults.Scope, new Dictionary<string, string>());

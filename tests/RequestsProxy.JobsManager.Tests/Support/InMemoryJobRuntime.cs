@@ -17,6 +17,8 @@ internal sealed class InMemoryJobRuntime : IJobRuntime
 
     public string? Validate(JobSpec spec) => null;
 
+    public string TokenFileOf(string name) => $"/mem/{name}/token";
+
     public Task<LaunchedJob> LaunchAsync(JobSpec spec, JobCredential credential, CancellationToken cancellationToken)
     {
         if (!States.TryAdd(spec.Name, JobState.Running))
@@ -25,7 +27,7 @@ internal sealed class InMemoryJobRuntime : IJobRuntime
         }
 
         Tokens[spec.Name] = credential;
-        return Task.FromResult(new LaunchedJob(JobState.Running, $"/mem/{spec.Name}/token"));
+        return Task.FromResult(new LaunchedJob(JobState.Running, TokenFileOf(spec.Name)));
     }
 
     public Task DeliverAsync(string name, JobCredential credential, CancellationToken cancellationToken)

@@ -1,5 +1,6 @@
 using k8s;
 using Microsoft.Extensions.Logging.Abstractions;
+using RequestsProxy.JobsManager.Jobs;
 using RequestsProxy.JobsManager.Kubernetes;
 using RequestsProxy.JobsManager.Metrics;
 using RequestsProxy.Testing.Kubernetes;
@@ -17,6 +18,10 @@ internal sealed class KubernetesHarness : IAsyncDisposable
     public const string Release = "rel";
     public const string KeysSecret = Release + "-requests-proxy-keys";
     public const string RevokedConfigMap = Release + "-requests-proxy-revoked";
+    public const string StateConfigMap = Release + "-jobs-manager-state";
+    public const string EmptyLedger = "{\"version\":1,\"jobs\":[]}";
+
+    private readonly List<IKubernetes> _restartClients = [];
 
     private KubernetesHarness(FakeKubernetesApiServer fake, IKubernetes client, CoreHarness core, TestMeterFactory meters)
     {
@@ -39,6 +44,7 @@ internal sealed class KubernetesHarness : IAsyncDisposable
     [
         new(["get"], [""], ["secrets"], [KeysSecret], ns),
         new(["get", "update", "patch"], [""], ["configmaps"], [RevokedConfigMap], ns),
+        new(["get", "update"], [""], ["configmaps"], [StateConfigMap], ns),
         new(["create", "patch"], [""], ["secrets"], null, ns),
         new(["create", "get", "list", "delete"], ["batch"], ["jobs"], null, ns),
     ];
@@ -49,6 +55,7 @@ internal sealed class KubernetesHarness : IAsyncDisposable
         Namespace = Namespace,
         ReleaseName = Release,
         RevokedConfigMapName = configMap ?? RevokedConfigMap,
+        StateConfigMapName = StateConfigMap,
         ProxyUrl = new Uri($"http://{Release}-requests-proxy.{Namespace}.svc:8888"),
         TokenLifetime = TimeSpan.FromHours(1),
         RefreshCheckInterval = TimeSpan.FromMinutes(1),
@@ -58,6 +65,7 @@ internal sealed class KubernetesHarness : IAsyncDisposable
     {
         var fake = await FakeKubernetesApiServer.StartAsync();
         fake.SeedConfigMap(Namespace, RevokedConfigMap, new Dictionary<string, string> { ["revoked.json"] = revoked });
+        fake.SeedConfigMap(Namespace, StateConfigMap, new Dictionary<string, string> { ["jobs.json"] = EmptyLedger });
         if (rbac)
         {
             fake.RbacRules = ChartRules();
@@ -69,8 +77,33 @@ internal sealed class KubernetesHarness : IAsyncDisposable
         var core = new CoreHarness(
             options: Options(configMap),
             runtimeFactory: o => new KubernetesJobRuntime(client, o, NullLogger<KubernetesJobRuntime>.Instance),
-            storeFactory: o => new KubernetesRevocationStore(client, o, TimeProvider.System, storeMetrics, NullLogger<KubernetesRevocationStore>.Instance));
+            storeFactory: o => RevocationStore(client, o, storeMetrics),
+            ledgerStoreFactory: o => LedgerStore(client, o, storeMetrics),
+            restore: false);
+        Assert.True(await core.Manager.RestoreAsync(CancellationToken.None), core.Manager.RestoreProblem);
         return new KubernetesHarness(fake, client, core, meters);
+    }
+
+    public static ConfigMapUpdater Updater(IKubernetes client, JobsManagerOptions options) =>
+        new(client, options, TimeProvider.System, NullLogger<ConfigMapUpdater>.Instance);
+
+    public static KubernetesRevocationStore RevocationStore(IKubernetes client, JobsManagerOptions options, JobsManagerMetrics metrics) =>
+        new(Updater(client, options), options, metrics);
+
+    public static KubernetesJobLedgerStore LedgerStore(IKubernetes client, JobsManagerOptions options, JobsManagerMetrics metrics) =>
+        new(Updater(client, options), options, metrics);
+
+    /// <summary>
+    /// A restarted jobs-manager on the same fake API server: new client, new runtime, new stores,
+    /// nothing carried over in memory. Not restored yet.
+    /// </summary>
+    public JobManager Restart()
+    {
+        var client = Fake.CreateClient(Namespace);
+        _restartClients.Add(client);
+        var metrics = new JobsManagerMetrics(StoreMeters);
+        return Core.NewManager(new KubernetesJobRuntime(client, Core.Options, NullLogger<KubernetesJobRuntime>.Instance),
+            RevocationStore(client, Core.Options, metrics), LedgerStore(client, Core.Options, metrics));
     }
 
     public async ValueTask DisposeAsync()
@@ -78,6 +111,11 @@ internal sealed class KubernetesHarness : IAsyncDisposable
         Core.Dispose();
         StoreMeters.Dispose();
         Client.Dispose();
+        foreach (var client in _restartClients)
+        {
+            client.Dispose();
+        }
+
         await Fake.DisposeAsync();
     }
 }

@@ -1,0 +1,18 @@
+namespace RequestsProxy.JobsManager.Jobs;
+
+/// <summary>
+/// One live job in the ledger: enough to list it, refresh it and revoke it after a restart. The
+/// request's <c>env</c> is deliberately left out (it may carry a client's settings the jobs-manager
+/// has no reason to keep); nothing after the launch needs it.
+/// </summary>
+internal sealed record JobLedgerEntry(
+    string Name,
+    DateTimeOffset CreatedAt,
+    string? Image,
+    IReadOnlyList<string> Command,
+    IReadOnlyList<string> Args,
+    string Scope,
+    int TokensIssued,
+    string? CurrentJti,
+    bool TokensRevoked,
+    IReadOnlyList<JobLedgerToken> Tokens);

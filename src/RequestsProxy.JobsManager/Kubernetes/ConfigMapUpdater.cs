@@ -1,0 +1,89 @@
+using System.Net;
+using k8s;
+using k8s.Autorest;
+using k8s.Models;
+using Microsoft.Extensions.Logging;
+
+namespace RequestsProxy.JobsManager.Kubernetes;
+
+/// <summary>
+/// Read → modify → replace of one key of one ConfigMap, shared by the revocation list and the
+/// job ledger. The replace carries the resourceVersion it read: a concurrent writer makes the API
+/// answer 409, and the change is applied again to the newer content after a jittered, bounded
+/// backoff — so concurrent writers never lose each other's changes. Only get and update are used
+/// (the chart creates both ConfigMaps and grants exactly these verbs by name).
+/// </summary>
+internal sealed partial class ConfigMapUpdater(IKubernetes client, JobsManagerOptions options, TimeProvider time, ILogger<ConfigMapUpdater> logger)
+{
+    private static readonly TimeSpan BaseDelay = TimeSpan.FromMilliseconds(20);
+    private static readonly TimeSpan MaxDelay = TimeSpan.FromSeconds(1);
+
+    /// <summary>The key's content; null when the ConfigMap has no such key. A missing ConfigMap is an error naming it.</summary>
+    public async Task<string?> ReadAsync(string name, string key, string description, CancellationToken cancellationToken)
+    {
+        var configMap = await ReadConfigMapAsync(name, description, cancellationToken).ConfigureAwait(false);
+        return Content(configMap, key);
+    }
+
+    /// <summary>
+    /// Calls <paramref name="edit"/> with the key's current content (null when absent) and writes
+    /// what it returns; on 409 reads again and calls it again, up to the configured attempts.
+    /// <paramref name="edit"/> may throw to refuse content it cannot read (nothing is written).
+    /// </summary>
+    public async Task<T> UpdateAsync<T>(string name, string key, string description, Func<string?, ConfigMapEdit<T>> edit, Action onConflict, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var configMap = await ReadConfigMapAsync(name, description, cancellationToken).ConfigureAwait(false);
+            var (result, content) = edit(Content(configMap, key));
+            if (content is null)
+            {
+                return result;
+            }
+
+            configMap.Data ??= new Dictionary<string, string>(StringComparer.Ordinal);
+            configMap.Data[key] = content;
+            try
+            {
+                // The resourceVersion read above travels in the body: the API refuses a stale one with 409.
+                await client.CoreV1.ReplaceNamespacedConfigMapAsync(configMap, name, options.Namespace!, cancellationToken: cancellationToken).ConfigureAwait(false);
+                return result;
+            }
+            catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict && attempt < options.RevocationUpdateAttempts)
+            {
+                onConflict();
+                var delay = Backoff(attempt);
+                Log.Conflict(logger, name, attempt, delay.TotalMilliseconds);
+                await Task.Delay(delay, time, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>Full jitter over an exponential ceiling: concurrent writers spread out instead of colliding again.</summary>
+    internal static TimeSpan Backoff(int attempt)
+    {
+        var ceiling = Math.Min(MaxDelay.TotalMilliseconds, BaseDelay.TotalMilliseconds * Math.Pow(2, Math.Min(attempt - 1, 10)));
+        return TimeSpan.FromMilliseconds(ceiling / 2 + Random.Shared.NextDouble() * ceiling / 2);
+    }
+
+    private static string? Content(V1ConfigMap configMap, string key) =>
+        configMap.Data is { } data && data.TryGetValue(key, out var content) ? content : null;
+
+    private async Task<V1ConfigMap> ReadConfigMapAsync(string name, string description, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await client.CoreV1.ReadNamespacedConfigMapAsync(name, options.Namespace!, cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
+        {
+            throw new InvalidOperationException($"the {description} ConfigMap '{name}' does not exist in namespace '{options.Namespace}' (the chart creates it)", e);
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 510, Level = LogLevel.Debug, Message = "ConfigMap {ConfigMap} changed under us (409, attempt {Attempt}); re-reading after {DelayMs} ms")]
+        public static partial void Conflict(ILogger logger, string configMap, int attempt, double delayMs);
+    }
+}
