@@ -69,6 +69,7 @@ public sealed class DeploymentTests : IDisposable
                 ["REQUESTS_PROXY_ADMIN_TOKEN_FILE"] = "/etc/proxy/admin/token",
                 ["REQUESTS_PROXY_URL"] = "http://rel-requests-proxy.jobs.svc:8888",
                 ["REVOKED_CONFIGMAP_NAME"] = "rel-requests-proxy-revoked",
+                ["JOBS_MANAGER_STATE_CONFIGMAP_NAME"] = "rel-jobs-manager-state",
             },
             chart.Env(JobsManager));
         Assert.Equal("true", chart.PodSpec(JobsManager).Str("automountServiceAccountToken"));

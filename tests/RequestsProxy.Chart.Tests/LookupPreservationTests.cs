@@ -4,7 +4,7 @@ using RequestsProxy.Testing.Kubernetes;
 namespace RequestsProxy.Chart.Tests;
 
 /// <summary>
-/// The keys Secret, the revocation list and the admin token survive an upgrade: helm's real
+/// The keys Secret, the revocation list, the jobs-manager's job ledger and the admin token survive an upgrade: helm's real
 /// <c>lookup</c>, run with <c>--dry-run=server</c> against the fake Kubernetes API server.
 /// </summary>
 public sealed class LookupPreservationTests : IAsyncLifetime, IDisposable
@@ -12,6 +12,8 @@ public sealed class LookupPreservationTests : IAsyncLifetime, IDisposable
     private const string KeysName = "rel-requests-proxy-keys";
     private const string RevokedName = "rel-requests-proxy-revoked";
     private const string AdminName = "rel-requests-proxy-admin";
+    private const string StateName = "rel-jobs-manager-state";
+    private const string LedgerJson = """{"version":1,"jobs":[{"name":"job-7","createdAt":"2026-01-01T00:00:00+00:00","image":"trainer:1","command":[],"args":[],"scope":"results:write","tokensIssued":2,"currentJti":"j2","tokensRevoked":false,"tokens":[{"jti":"j2","kid":"v2","sub":"job-7","iat":1767225600,"exp":1775001600}]}]}""";
     private const string RevokedJson = """["legacy-jti",{"jti":"abc","exp":1767225600,"sub":"job-42"}]""";
 
     private static readonly Dictionary<string, string> OwnedByRelease = new()
@@ -43,6 +45,7 @@ public sealed class LookupPreservationTests : IAsyncLifetime, IDisposable
         _server.SeedSecret(HelmChart.Namespace, KeysName, new Dictionary<string, string> { ["active"] = "v2", ["v1"] = v1, ["v2"] = v2 }, OwnedByRelease, ReleaseAnnotations);
         _server.SeedConfigMap(HelmChart.Namespace, RevokedName, new Dictionary<string, string> { ["revoked.json"] = RevokedJson }, OwnedByRelease, ReleaseAnnotations);
         _server.SeedSecret(HelmChart.Namespace, AdminName, new Dictionary<string, string> { ["token"] = "existing-admin-token" }, OwnedByRelease, ReleaseAnnotations);
+        _server.SeedConfigMap(HelmChart.Namespace, StateName, new Dictionary<string, string> { ["jobs.json"] = LedgerJson }, OwnedByRelease, ReleaseAnnotations);
 
         var chart = await RenderAgainstServerAsync();
 
@@ -56,6 +59,10 @@ public sealed class LookupPreservationTests : IAsyncLifetime, IDisposable
         Assert.Equal("existing-admin-token", Decode(chart.Get("Secret", AdminName).Str("data", "token")));
         Assert.Contains(_server.Requests, r => r is { Verb: "get", Resource: "secrets", Name: KeysName });
         Assert.Contains(_server.Requests, r => r is { Verb: "get", Resource: "configmaps", Name: RevokedName });
+        var state = chart.Get("ConfigMap", StateName);
+        Assert.Equal(LedgerJson, state.Str("data", "jobs.json"));
+        Assert.Equal("keep", state.Str("metadata", "annotations", "helm.sh/resource-policy"));
+        Assert.Contains(_server.Requests, r => r is { Verb: "get", Resource: "configmaps", Name: StateName });
     }
 
     [Fact]
@@ -67,7 +74,9 @@ public sealed class LookupPreservationTests : IAsyncLifetime, IDisposable
         Assert.Equal("v1", Decode(keys.Str("data", "active")));
         Assert.Matches("^[A-Za-z0-9]{64}$", Decode(keys.Str("data", "v1")));
         Assert.Equal("[]", chart.Get("ConfigMap", RevokedName).Str("data", "revoked.json"));
+        Assert.Equal("""{"version":1,"jobs":[]}""", chart.Get("ConfigMap", StateName).Str("data", "jobs.json"));
         Assert.Contains(_server.Requests, r => r is { Verb: "get", Resource: "secrets", Name: KeysName, StatusCode: 404 });
+        Assert.Contains(_server.Requests, r => r is { Verb: "get", Resource: "configmaps", Name: StateName, StatusCode: 404 });
     }
 
     [Fact]

@@ -41,6 +41,7 @@ public sealed class RbacEnforcementTests : IAsyncLifetime, IDisposable
         _server.SeedSecret(Ns, "rel-requests-proxy-keys", new Dictionary<string, string> { ["active"] = "v1", ["v1"] = new string('k', 64) });
         _server.SeedSecret(Ns, "someone-elses", new Dictionary<string, string> { ["x"] = "y" });
         _server.SeedConfigMap(Ns, "rel-requests-proxy-revoked", new Dictionary<string, string> { ["revoked.json"] = "[]" });
+        _server.SeedConfigMap(Ns, "rel-jobs-manager-state", new Dictionary<string, string> { ["jobs.json"] = "{\"version\":1,\"jobs\":[]}" });
         _server.SeedConfigMap(Ns, "unrelated", new Dictionary<string, string> { ["a"] = "b" });
         _server.RbacRules = FakeRbacRule.FromYaml(chart.Yaml);
 
@@ -50,6 +51,9 @@ public sealed class RbacEnforcementTests : IAsyncLifetime, IDisposable
         revoked.Data["revoked.json"] = "[\"jti\"]";
         await _client.CoreV1.ReplaceNamespacedConfigMapAsync(revoked, "rel-requests-proxy-revoked", Ns);
         await _client.CoreV1.PatchNamespacedConfigMapAsync(new V1Patch("""{"data":{"revoked.json":"[]"}}""", V1Patch.PatchType.MergePatch), "rel-requests-proxy-revoked", Ns);
+        var state = await _client.CoreV1.ReadNamespacedConfigMapAsync("rel-jobs-manager-state", Ns);
+        state.Data["jobs.json"] = "{\"version\":1,\"jobs\":[{\"name\":\"job-1\"}]}";
+        await _client.CoreV1.ReplaceNamespacedConfigMapAsync(state, "rel-jobs-manager-state", Ns);
         await _client.CoreV1.CreateNamespacedSecretAsync(new V1Secret { Metadata = new V1ObjectMeta { Name = "job-1-token" } }, Ns);
         await _client.CoreV1.PatchNamespacedSecretAsync(new V1Patch("""{"stringData":{"token":"t"}}""", V1Patch.PatchType.MergePatch), "job-1-token", Ns);
         await _client.BatchV1.CreateNamespacedJobAsync(Job("job-1"), Ns);
@@ -63,6 +67,8 @@ public sealed class RbacEnforcementTests : IAsyncLifetime, IDisposable
         await AssertForbiddenAsync(() => _client.CoreV1.DeleteNamespacedSecretAsync("job-1-token", Ns));
         await AssertForbiddenAsync(() => _client.CoreV1.ReadNamespacedConfigMapAsync("unrelated", Ns));
         await AssertForbiddenAsync(() => _client.CoreV1.DeleteNamespacedConfigMapAsync("rel-requests-proxy-revoked", Ns));
+        await AssertForbiddenAsync(() => _client.CoreV1.PatchNamespacedConfigMapAsync(new V1Patch("{}", V1Patch.PatchType.MergePatch), "rel-jobs-manager-state", Ns));
+        await AssertForbiddenAsync(() => _client.CoreV1.DeleteNamespacedConfigMapAsync("rel-jobs-manager-state", Ns));
         await AssertForbiddenAsync(() => _client.CoreV1.CreateNamespacedConfigMapAsync(new V1ConfigMap { Metadata = new V1ObjectMeta { Name = "new" } }, Ns));
         await AssertForbiddenAsync(() => _client.BatchV1.PatchNamespacedJobAsync(new V1Patch("{}", V1Patch.PatchType.MergePatch), "job-1", Ns));
         await AssertForbiddenAsync(() => _client.CoreV1.ListNamespacedPodAsync(Ns));

@@ -12,6 +12,8 @@ public sealed class RbacTests : IDisposable
         "|configmaps|rel-requests-proxy-revoked|get",
         "|configmaps|rel-requests-proxy-revoked|update",
         "|configmaps|rel-requests-proxy-revoked|patch",
+        "|configmaps|rel-jobs-manager-state|get",
+        "|configmaps|rel-jobs-manager-state|update",
         "|secrets||create",
         "|secrets||patch",
         "batch|jobs||create",

@@ -21,6 +21,9 @@ public sealed class SchemaTests : IDisposable
     [InlineData("--set requestsProxy.bogus=1", "bogus")]
     [InlineData("--set bogus=1", "bogus")]
     [InlineData("--set networkPolicy.enabled=maybe", "enabled")]
+    [InlineData("--set jobsManager.replicas=2", "replicas")]
+    [InlineData("--set jobsManager.state.existingConfigMap=Not_A_Name", "existingConfigMap")]
+    [InlineData("--set jobsManager.state.bogus=1", "bogus")]
     public async Task Template_InvalidValue_Rejected(string set, string mentioned)
     {
         var result = await _helm.TemplateRawAsync([set]);

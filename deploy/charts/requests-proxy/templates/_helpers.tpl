@@ -28,6 +28,11 @@ they derive from the release name only, so there is no nameOverride.
 {{- .Values.requestsProxy.revoked.existingConfigMap | default (printf "%s-requests-proxy-revoked" .Release.Name) -}}
 {{- end -}}
 
+{{/* The jobs-manager's job ledger (jobs.json): the operator's own (GitOps) or the chart's. */}}
+{{- define "requests-proxy.stateConfigMapName" -}}
+{{- .Values.jobsManager.state.existingConfigMap | default (printf "%s-jobs-manager-state" .Release.Name) -}}
+{{- end -}}
+
 {{- define "requests-proxy.adminSecretName" -}}
 {{- .Values.adminToken.existingSecret | default (printf "%s-requests-proxy-admin" .Release.Name) -}}
 {{- end -}}
