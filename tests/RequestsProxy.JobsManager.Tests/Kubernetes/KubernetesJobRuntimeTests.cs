@@ -42,6 +42,9 @@ public sealed class KubernetesJobRuntimeTests
         var env = container.Env.ToDictionary(e => e.Name, e => e.Value);
         Assert.Equal("http://rel-requests-proxy.training.svc:8888", env["REQUESTS_PROXY_URL"]);
         Assert.Equal("/var/run/requests-proxy/token/token", env["REQUESTS_PROXY_TOKEN_FILE"]);
+        var tokenEnv = Assert.Single(container.Env, e => e.Name == "REQUESTS_PROXY_TOKEN");
+        Assert.Null(tokenEnv.Value);
+        Assert.Equal(("job-1-requests-proxy-token", "token", false), (tokenEnv.ValueFrom.SecretKeyRef.Name, tokenEnv.ValueFrom.SecretKeyRef.Key, tokenEnv.ValueFrom.SecretKeyRef.Optional ?? true));
         var mount = Assert.Single(container.VolumeMounts, m => m.MountPath == "/var/run/requests-proxy/token");
         Assert.True(mount.ReadOnlyProperty);
         Assert.Null(mount.SubPath);
@@ -133,6 +136,7 @@ public sealed class KubernetesJobRuntimeTests
         await k.Core.Manager.StopAsync("job-1", CancellationToken.None);
 
         Assert.DoesNotContain(k.Fake.Requests, r => r.StatusCode == 403);
+        await k.Core.Manager.RevokeFinishedAsync(CancellationToken.None);
         var allowed = new HashSet<(string?, string?)> { ("create", "jobs"), ("get", "jobs"), ("list", "jobs"), ("delete", "jobs"), ("create", "secrets"), ("patch", "secrets"), ("get", "configmaps"), ("update", "configmaps"), ("patch", "configmaps") };
         Assert.All(k.Fake.Requests, r => Assert.Contains((r.Verb, r.Resource), allowed));
     }

@@ -10,8 +10,12 @@ internal sealed class ApiHost : IAsyncDisposable
 {
     public const string AdminToken = "admin-token-for-tests-0123456789";
 
-    private ApiHost(TempFolder folder, KeyRingVolume keys, JobsManagerOptions options, WebApplication app, HttpClient client)
+    private readonly Action<WebApplicationBuilder>? _configureBuilder;
+    private bool _stopped;
+
+    private ApiHost(TempFolder folder, KeyRingVolume keys, JobsManagerOptions options, WebApplication app, HttpClient client, Action<WebApplicationBuilder>? configureBuilder)
     {
+        _configureBuilder = configureBuilder;
         Folder = folder;
         Keys = keys;
         Options = options;
@@ -50,6 +54,30 @@ internal sealed class ApiHost : IAsyncDisposable
             RefreshCheckInterval = TimeSpan.FromMinutes(1),
         };
         configure?.Invoke(options);
+        return await LaunchAsync(folder, keys, options, configureBuilder);
+    }
+
+    /// <summary>
+    /// Stops this jobs-manager (as a pod is replaced: every in-memory job is gone) and starts a new
+    /// one on the same folders, keys and options; the new host owns the folder from now on.
+    /// </summary>
+    public async Task<ApiHost> RestartAsync()
+    {
+        await StopAppAsync();
+        return await LaunchAsync(Folder, Keys, Options, _configureBuilder);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_stopped)
+        {
+            await StopAppAsync();
+            Folder.Dispose();
+        }
+    }
+
+    private static async Task<ApiHost> LaunchAsync(TempFolder folder, KeyRingVolume keys, JobsManagerOptions options, Action<WebApplicationBuilder>? configureBuilder)
+    {
         var app = JobsManagerApp.Build(["--urls", "http://127.0.0.1:0"], options, builder =>
         {
             builder.Logging.SetMinimumLevel(LogLevel.Warning);
@@ -58,14 +86,14 @@ internal sealed class ApiHost : IAsyncDisposable
         await app.StartAsync();
         var client = new HttpClient { BaseAddress = new Uri(app.Urls.Single()) };
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminToken);
-        return new ApiHost(folder, keys, options, app, client);
+        return new ApiHost(folder, keys, options, app, client, configureBuilder);
     }
 
-    public async ValueTask DisposeAsync()
+    private async Task StopAppAsync()
     {
+        _stopped = true;
         Client.Dispose();
         await App.StopAsync();
         await App.DisposeAsync();
-        Folder.Dispose();
     }
 }

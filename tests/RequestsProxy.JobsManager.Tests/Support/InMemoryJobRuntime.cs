@@ -12,6 +12,9 @@ internal sealed class InMemoryJobRuntime : IJobRuntime
 
     public ConcurrentQueue<string> Deleted { get; } = new();
 
+    /// <summary>Called with every token just before it is handed to a job (launch or refresh).</summary>
+    public Action<string, JobCredential>? BeforeDelivery { get; set; }
+
     /// <summary>Set to make the next deliveries fail.</summary>
     public bool FailDeliveries { get; set; }
 
@@ -26,6 +29,7 @@ internal sealed class InMemoryJobRuntime : IJobRuntime
             throw new JobConflictException($"'{spec.Name}' exists");
         }
 
+        BeforeDelivery?.Invoke(spec.Name, credential);
         Tokens[spec.Name] = credential;
         return Task.FromResult(new LaunchedJob(JobState.Running, TokenFileOf(spec.Name)));
     }
@@ -37,6 +41,7 @@ internal sealed class InMemoryJobRuntime : IJobRuntime
             throw new IOException("delivery failed (test)");
         }
 
+        BeforeDelivery?.Invoke(name, credential);
         Tokens[name] = credential;
         return Task.CompletedTask;
     }
