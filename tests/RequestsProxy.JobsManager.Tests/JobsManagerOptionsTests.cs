@@ -29,6 +29,8 @@ public sealed class JobsManagerOptionsTests
         Assert.Equal(JobRuntimeKind.Kubernetes, options.Runtime);
         Assert.False(options.Stateless);
         Assert.Equal("rel-requests-proxy-revoked", options.RevokedConfigMapName);
+        Assert.Equal("rel-jobs-manager-state", options.StateConfigMapName);
+        Assert.Equal("my-ledger", Read(("RELEASE_NAME", "rel"), ("JOBS_MANAGER_STATE_CONFIGMAP_NAME", "my-ledger")).StateConfigMapName);
         Assert.Equal(new Uri("http://rel-requests-proxy.ml.svc:8888"), options.ProxyUrl);
         Assert.Equal(TimeSpan.FromHours(1), options.TokenLifetime);
         Assert.Equal(TimeSpan.FromSeconds(60), options.RefreshCheckInterval);
