@@ -125,13 +125,16 @@ public sealed class TokenVerifier
         var tracker = new JsonMemberTracker(names, entries, frames);
 
         var valuesUsed = 0;
-        if (!TryParseHeader(headerJson, ref tracker, values, ref valuesUsed, out var header))
+        HeaderFacts header = default;
+        ClaimFacts claims = default;
+        if (!TryParseObject(headerJson, isHeader: true, ref tracker, values, ref valuesUsed, ref header, ref claims))
         {
             return TokenFailure.Malformed;
         }
 
         tracker.Reset();
-        if (!TryParsePayload(payloadJson, ref tracker, values, ref valuesUsed, out var claims))
+        if (!TryParseObject(payloadJson, isHeader: false, ref tracker, values, ref valuesUsed, ref header, ref claims) ||
+            !(claims.HasSub && claims.HasJti && claims.HasIss && claims.HasAud && claims.HasExp && claims.SubLength > 0 && claims.JtiLength > 0))
         {
             return TokenFailure.Malformed;
         }
@@ -292,9 +295,12 @@ public sealed class TokenVerifier
         return status == OperationStatus.Done && consumed == text.Length;
     }
 
-    private static bool TryParseHeader(ReadOnlySpan<byte> json, ref JsonMemberTracker tracker, Span<byte> values, ref int valuesUsed, out HeaderFacts facts)
+    /// <summary>
+    /// Walks one JSON object (header or payload): structure, duplicate names at any depth, and
+    /// the top-level members handed to the header's or the payload's reader.
+    /// </summary>
+    private bool TryParseObject(ReadOnlySpan<byte> json, bool isHeader, ref JsonMemberTracker tracker, Span<byte> values, ref int valuesUsed, ref HeaderFacts header, ref ClaimFacts claims)
     {
-        facts = default;
         try
         {
             var reader = new Utf8JsonReader(json, ReaderOptions);
@@ -323,7 +329,9 @@ public sealed class TokenVerifier
                             return false;
                         }
 
-                        if (reader.CurrentDepth == 1 && !TryReadHeaderMember(name, ref reader, ref tracker, values, ref valuesUsed, ref facts))
+                        if (reader.CurrentDepth == 1 && !(isHeader
+                                ? TryReadHeaderMember(name, ref reader, ref tracker, values, ref valuesUsed, ref header)
+                                : TryReadClaim(name, ref reader, values, ref valuesUsed, ref claims)))
                         {
                             return false;
                         }
@@ -383,58 +391,6 @@ public sealed class TokenVerifier
 
         // A non-string alg is unsupported and a non-string kid unknown; a nested object still gets its duplicate check.
         return reader.TokenType != JsonTokenType.StartObject || tracker.Push();
-    }
-
-    private bool TryParsePayload(ReadOnlySpan<byte> json, ref JsonMemberTracker tracker, Span<byte> values, ref int valuesUsed, out ClaimFacts claims)
-    {
-        claims = default;
-        try
-        {
-            var reader = new Utf8JsonReader(json, ReaderOptions);
-            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject || !tracker.Push())
-            {
-                return false;
-            }
-
-            while (reader.Read())
-            {
-                switch (reader.TokenType)
-                {
-                    case JsonTokenType.StartObject:
-                        if (!tracker.Push())
-                        {
-                            return false;
-                        }
-
-                        break;
-                    case JsonTokenType.EndObject:
-                        tracker.Pop();
-                        break;
-                    case JsonTokenType.PropertyName:
-                        if (!tracker.TryAdd(ref reader, out var name))
-                        {
-                            return false;
-                        }
-
-                        if (reader.CurrentDepth == 1 && !TryReadClaim(name, ref reader, values, ref valuesUsed, ref claims))
-                        {
-                            return false;
-                        }
-
-                        break;
-                    default:
-                        break;
-                }
-            }
-
-            return claims.HasSub && claims.HasJti && claims.HasIss && claims.HasAud && claims.HasExp &&
-                   claims.SubLength > 0 && claims.JtiLength > 0;
-        }
-        catch (Exception e) when (e is JsonException or InvalidOperationException)
-        {
-            // Unescaping a lone surrogate (\uD800) throws InvalidOperationException.
-            return false;
-        }
     }
 
     private bool TryReadClaim(scoped ReadOnlySpan<byte> name, ref Utf8JsonReader reader, Span<byte> values, ref int valuesUsed, ref ClaimFacts claims)
@@ -505,7 +461,19 @@ public sealed class TokenVerifier
     {
         value = 0;
         reader.Read();
-        return reader.TokenType == JsonTokenType.Number && reader.TryGetDouble(out value) && double.IsFinite(value);
+        if (reader.TokenType != JsonTokenType.Number)
+        {
+            return false;
+        }
+
+        // NumericDates are almost always integers, and integer parsing is several times cheaper.
+        if (reader.TryGetInt64(out var seconds))
+        {
+            value = seconds;
+            return true;
+        }
+
+        return reader.TryGetDouble(out value) && double.IsFinite(value);
     }
 
     private static bool TryCopyString(ref Utf8JsonReader reader, Span<byte> values, ref int valuesUsed, out int offset, out int length)
