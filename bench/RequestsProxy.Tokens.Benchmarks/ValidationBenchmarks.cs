@@ -24,6 +24,8 @@ public class ValidationBenchmarks
     private static readonly byte[] Key = Encoding.ASCII.GetBytes(KeyRingRules.GenerateKey());
 
     private string _token = "";
+    private string[] _unseenHeaders = [];
+    private int _next;
     private byte[] _signingInput = [];
     private readonly byte[] _mac = new byte[32];
     private TokenVerifier _verifier = null!;
@@ -53,6 +55,14 @@ public class ValidationBenchmarks
             }
         }
 
+        // Five spellings of the same header: more than the verifier remembers, so every call parses its header anew.
+        var payload = _token.Split('.')[1];
+        _unseenHeaders = new[]
+        {
+            "{\"alg\":\"HS256\",\"typ\":\"JWT\",\"kid\":\"v1\"}", "{\"kid\":\"v1\",\"alg\":\"HS256\",\"typ\":\"JWT\"}",
+            "{\"typ\":\"JWT\",\"kid\":\"v1\",\"alg\":\"HS256\"}", "{\"alg\":\"HS256\",\"kid\":\"v1\"}", "{\"kid\":\"v1\",\"alg\":\"HS256\"}",
+        }.Select(h => Sign(System.Buffers.Text.Base64Url.EncodeToString(Encoding.UTF8.GetBytes(h)) + "." + payload)).ToArray();
+
         _signingInput = Encoding.ASCII.GetBytes(_token[.._token.LastIndexOf('.')]);
         _verifier = new TokenVerifier(keys, revocations, new TokenValidationOptions(), TimeProvider.System);
         _warm = new TokenValidator(keys, revocations, new TokenValidationOptions(), TimeProvider.System);
@@ -71,6 +81,7 @@ public class ValidationBenchmarks
         };
 
         if (_verifier.Verify(_token, new byte[TokenVerifier.WorkspaceSize], out _) != TokenFailure.None ||
+            _unseenHeaders.Any(t => _verifier.Verify(t, new byte[TokenVerifier.WorkspaceSize], out _) != TokenFailure.None) ||
             !_warm.Validate(_token).IsValid ||
             !_handler.ValidateTokenAsync(_token, _parameters).GetAwaiter().GetResult().IsValid)
         {
@@ -91,6 +102,15 @@ public class ValidationBenchmarks
         return _verifier.Verify(_token, workspace, out _);
     }
 
+    [Benchmark(Description = "ours, cold, header never seen: TokenVerifier.Verify")]
+    [SkipLocalsInit]
+    public TokenFailure ColdNewHeader()
+    {
+        Span<byte> workspace = stackalloc byte[TokenVerifier.WorkspaceSize];
+        var token = _unseenHeaders[_next++ % _unseenHeaders.Length];
+        return _verifier.Verify(token, workspace, out _);
+    }
+
     [Benchmark(Description = "ours, cold + claims object: TokenValidator without cache")]
     public bool ColdWithClaims() => _uncached.Validate(_token).IsValid;
 
@@ -99,6 +119,9 @@ public class ValidationBenchmarks
 
     [Benchmark(Description = "JsonWebTokenHandler.ValidateTokenAsync")]
     public async Task<bool> IdentityModel() => (await _handler.ValidateTokenAsync(_token, _parameters)).IsValid;
+
+    private static string Sign(string signingInput) =>
+        signingInput + "." + System.Buffers.Text.Base64Url.EncodeToString(HMACSHA256.HashData(Key, Encoding.ASCII.GetBytes(signingInput)));
 
     [Benchmark(Description = "ours: TokenIssuer.Mint")]
     public string Mint() => _issuer.Mint(new TokenRequest("training-job-42")).Token;

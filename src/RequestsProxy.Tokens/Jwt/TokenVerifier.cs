@@ -40,6 +40,8 @@ public sealed class TokenVerifier
     private readonly byte[] _audience;
     private readonly byte[] _issuer;
     private readonly double _leewaySeconds;
+    private readonly ParsedHeader?[] _headers = new ParsedHeader?[4];
+    private int _nextHeaderSlot;
 
     public TokenVerifier(IKeyRingSource keys, IRevocationSource revocations, TokenValidationOptions options, TimeProvider time)
     {
@@ -103,37 +105,56 @@ public sealed class TokenVerifier
 
         var decoded = workspace[..TokenDefaults.MaxTokenLength];
         var values = workspace[TokenDefaults.MaxTokenLength..];
-        if (!TryDecode(headerText, decoded, out var headerLength) ||
-            !TryDecode(payloadText, decoded[headerLength..], out var payloadLength))
+        if (!TryDecode(payloadText, decoded, out var payloadLength))
         {
             return TokenFailure.Malformed;
         }
-
-        var headerJson = decoded[..headerLength];
-        var payloadJson = decoded.Slice(headerLength, payloadLength);
 
         // JSON is UTF-8 (RFC 8259); the reader checks encodings only of what it transcodes.
-        if (!Utf8.IsValid(headerJson) || !Utf8.IsValid(payloadJson))
+        var payloadJson = decoded[..payloadLength];
+        if (!Utf8.IsValid(payloadJson))
         {
             return TokenFailure.Malformed;
         }
 
-        var maxMembers = Math.Max(headerLength, payloadLength);
+        // Every token of a kid has the same header: a header seen before is not decoded and parsed again.
+        var header = FindHeader(headerText);
+        var headerJson = Span<byte>.Empty;
+        if (header is null)
+        {
+            if (!TryDecode(headerText, decoded[payloadLength..], out var headerLength))
+            {
+                return TokenFailure.Malformed;
+            }
+
+            headerJson = decoded.Slice(payloadLength, headerLength);
+            if (!Utf8.IsValid(headerJson))
+            {
+                return TokenFailure.Malformed;
+            }
+        }
+
+        var maxMembers = Math.Max(headerJson.Length, payloadLength);
         Span<byte> names = stackalloc byte[maxMembers];
         Span<int> entries = stackalloc int[maxMembers + 2];
         Span<int> frames = stackalloc int[(MaxJsonDepth + 2) * 2];
         var tracker = new JsonMemberTracker(names, entries, frames);
 
         var valuesUsed = 0;
-        HeaderFacts header = default;
+        HeaderFacts headerFacts = default;
         ClaimFacts claims = default;
-        if (!TryParseObject(headerJson, isHeader: true, ref tracker, values, ref valuesUsed, ref header, ref claims))
+        if (header is null)
         {
-            return TokenFailure.Malformed;
+            if (!TryParseObject(headerJson, isHeader: true, ref tracker, values, ref valuesUsed, ref headerFacts, ref claims))
+            {
+                return TokenFailure.Malformed;
+            }
+
+            header = RememberHeader(headerText, headerFacts, values.Slice(headerFacts.KidOffset, headerFacts.KidLength));
+            tracker.Reset();
         }
 
-        tracker.Reset();
-        if (!TryParseObject(payloadJson, isHeader: false, ref tracker, values, ref valuesUsed, ref header, ref claims) ||
+        if (!TryParseObject(payloadJson, isHeader: false, ref tracker, values, ref valuesUsed, ref headerFacts, ref claims) ||
             !(claims.HasSub && claims.HasJti && claims.HasIss && claims.HasAud && claims.HasExp && claims.SubLength > 0 && claims.JtiLength > 0))
         {
             return TokenFailure.Malformed;
@@ -146,14 +167,7 @@ public sealed class TokenVerifier
         }
 
         // 3. Key id, looked up in the in-memory ring only; unknown kids of the right form trigger a rate-limited re-read.
-        var kidUtf8 = values.Slice(header.KidOffset, header.KidLength);
-        if (!header.HasKid || kidUtf8.Length > 32)
-        {
-            return TokenFailure.UnknownKid;
-        }
-
-        Span<char> kid = stackalloc char[kidUtf8.Length];
-        if (Encoding.UTF8.GetChars(kidUtf8, kid) != kidUtf8.Length || !KeyRingRules.IsKid(kid))
+        if (header.Kid is not { } kid)
         {
             return TokenFailure.UnknownKid;
         }
@@ -224,12 +238,41 @@ public sealed class TokenVerifier
             values.Slice(claims.SubOffset, claims.SubLength),
             jti,
             values.Slice(claims.ScopeOffset, claims.ScopeLength),
-            kidUtf8,
+            header.KidUtf8,
             claims.Exp,
             claims.HasNbf ? claims.Nbf : null,
             claims.HasIat ? claims.Iat : null,
             ring.Generation);
         return TokenFailure.None;
+    }
+
+    private ParsedHeader? FindHeader(ReadOnlySpan<char> headerText)
+    {
+        foreach (var header in _headers)
+        {
+            if (header is not null && headerText.SequenceEqual(header.Text))
+            {
+                return header;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Keeps a structurally valid header for the next tokens (a few slots, replaced in turn: one per live kid is plenty).</summary>
+    private ParsedHeader RememberHeader(ReadOnlySpan<char> headerText, in HeaderFacts facts, ReadOnlySpan<byte> kidUtf8)
+    {
+        string? kid = null;
+        if (facts.HasKid && kidUtf8.Length <= 32 && Utf8.IsValid(kidUtf8))
+        {
+            var text = Encoding.UTF8.GetString(kidUtf8);
+            kid = KeyRingRules.IsKid(text) ? text : null;
+        }
+
+        var header = new ParsedHeader(headerText.ToString(), facts.AlgorithmIsHs256, kid, kidUtf8.ToArray());
+        var slot = (int)((uint)Interlocked.Increment(ref _nextHeaderSlot) % (uint)_headers.Length);
+        Volatile.Write(ref _headers[slot], header);
+        return header;
     }
 
     /// <summary>exp/nbf against the clock with leeway: expired when now ≥ exp + leeway, not yet valid when now &lt; nbf − leeway.</summary>
@@ -508,6 +551,9 @@ public sealed class TokenVerifier
         valuesUsed += length;
         return true;
     }
+
+    /// <summary>What steps 2 and 3 need from a header; <see cref="Kid"/> is null when it cannot name a ring key.</summary>
+    private sealed record ParsedHeader(string Text, bool AlgorithmIsHs256, string? Kid, byte[] KidUtf8);
 
     private struct HeaderFacts
     {

@@ -9,15 +9,26 @@ public sealed class SigningKey
 
     private readonly byte[] _key;
 
-    // Creating an HMAC context per call costs more than hashing a token; keep one per thread.
+    // The absorbed HMAC pads (see OpenSslSha256); null where that path is unavailable.
+    private readonly byte[]? _inner;
+    private readonly byte[]? _outer;
+
+    // Otherwise the platform's HMAC: creating a context per call costs more than hashing a token, so one per thread.
     private readonly ThreadLocal<IncrementalHash> _hmac;
 
-    internal SigningKey(string kid, byte[] key)
+    internal SigningKey(string kid, byte[] key, bool allowMidstate = true)
     {
         Kid = kid;
         _key = key;
         _hmac = new ThreadLocal<IncrementalHash>(() => IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, _key));
+        if (allowMidstate && OpenSslSha256.IsAvailable)
+        {
+            (_inner, _outer) = OpenSslSha256.Pads(key);
+        }
     }
+
+    /// <summary>Whether signing uses the absorbed-pad fast path (for benchmarks and tests).</summary>
+    internal bool UsesMidstate => _inner is not null;
 
     public string Kid { get; }
 
@@ -28,6 +39,12 @@ public sealed class SigningKey
     /// <summary>HMAC-SHA256 of <paramref name="data"/> into <paramref name="destination"/> (32 bytes).</summary>
     public void Sign(ReadOnlySpan<byte> data, Span<byte> destination)
     {
+        if (_inner is not null)
+        {
+            OpenSslSha256.Hmac(_inner, _outer, data, destination);
+            return;
+        }
+
         var hmac = _hmac.Value!;
         hmac.AppendData(data);
         hmac.GetHashAndReset(destination);
