@@ -87,6 +87,20 @@ public static class KeyRingLoader
     /// <summary>Builds a ring from key bytes already in memory (tests, the CLI, the Kubernetes Secret).</summary>
     public static KeyRing Build(string activeKid, IReadOnlyDictionary<string, byte[]> keys, long generation = 1)
     {
+        ArgumentNullException.ThrowIfNull(keys);
+        foreach (var (kid, key) in keys)
+        {
+            if (!KeyRingRules.IsKid(kid) || key.Length < SigningKey.MinimumLength)
+            {
+                throw new ArgumentException($"key '{kid}' must be named v<N> and hold at least {SigningKey.MinimumLength} bytes", nameof(keys));
+            }
+        }
+
+        if (!keys.ContainsKey(activeKid))
+        {
+            throw new ArgumentException($"the active kid '{activeKid}' is not among the keys", nameof(activeKid));
+        }
+
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         hash.AppendData(Encoding.UTF8.GetBytes(activeKid + "\n"));
         foreach (var (kid, key) in keys.OrderBy(k => k.Key, StringComparer.Ordinal))

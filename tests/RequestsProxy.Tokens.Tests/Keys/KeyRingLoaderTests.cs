@@ -118,6 +118,15 @@ public sealed class KeyRingLoaderTests : IDisposable
     }
 
     [Fact]
+    public void Build_InvalidRing_Throws()
+    {
+        var key = new byte[32];
+        Assert.Throws<ArgumentException>(() => KeyRingLoader.Build("v2", new Dictionary<string, byte[]> { ["v1"] = key }));
+        Assert.Throws<ArgumentException>(() => KeyRingLoader.Build("v1", new Dictionary<string, byte[]> { ["v1"] = new byte[31] }));
+        Assert.Throws<ArgumentException>(() => KeyRingLoader.Build("x", new Dictionary<string, byte[]> { ["x"] = key }));
+    }
+
+    [Fact]
     public void GenerateKey_Is64Alphanumerics()
     {
         var key = KeyRingRules.GenerateKey();
