@@ -7,10 +7,10 @@ internal static class BearerToken
     /// False when no bearer credentials were sent at all (no header, or another scheme). True with
     /// the token otherwise; an empty or repeated header yields "" which the validator calls malformed.
     /// </summary>
-    public static bool TryRead(HttpRequest request, out string token)
+    public static bool TryRead(HttpRequest request, out ReadOnlySpan<char> token)
     {
         var values = request.Headers.Authorization;
-        token = "";
+        token = default;
         if (values.Count == 0)
         {
             return false;
@@ -38,7 +38,8 @@ internal static class BearerToken
             return false;
         }
 
-        token = header[7..].Trim(' ').ToString();
+        // A slice of the header value, not a copy: the validator's cache is looked up by span.
+        token = header[7..].Trim(' ');
         return true;
     }
 }

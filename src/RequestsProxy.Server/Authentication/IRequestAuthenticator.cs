@@ -6,5 +6,5 @@ internal interface IRequestAuthenticator
     /// <summary>False while no token can be judged yet (no key ring loaded): answer 503, never 401.</summary>
     bool IsReady { get; }
 
-    AuthenticationResult Authenticate(string token);
+    AuthenticationResult Authenticate(ReadOnlySpan<char> token);
 }

@@ -10,7 +10,7 @@ internal sealed class JwtRequestAuthenticator(TokenSources sources) : IRequestAu
 
     public bool IsReady => sources.IsReady;
 
-    public AuthenticationResult Authenticate(string token)
+    public AuthenticationResult Authenticate(ReadOnlySpan<char> token)
     {
         var result = _validator.Validate(token);
         if (!result.IsValid)

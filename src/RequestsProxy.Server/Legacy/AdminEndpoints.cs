@@ -98,7 +98,7 @@ internal static class AdminEndpoints
             return AdminChallenge();
         }
 
-        switch (admin.Check(presented))
+        switch (admin.Check(presented.ToString()))
         {
             case AdminCheck.Allowed:
                 return null;

@@ -7,14 +7,14 @@ internal sealed class LegacyRequestAuthenticator(LegacyTokenRegistry registry) :
 {
     public bool IsReady => true;
 
-    public AuthenticationResult Authenticate(string token)
+    public AuthenticationResult Authenticate(ReadOnlySpan<char> token)
     {
         if (token.Length == 0)
         {
             return AuthenticationResult.Fail(Tokens.Jwt.TokenFailureReasons.Malformed);
         }
 
-        return registry.Find(token) is { } caller
+        return registry.Find(token.ToString()) is { } caller
             ? new AuthenticationResult(caller, AuthReasons.Ok)
             : AuthenticationResult.Fail(AuthReasons.UnknownToken);
     }

@@ -8,7 +8,7 @@ namespace RequestsProxy.Tokens.Jwt;
 /// of the cost of hashing ~500 characters. Flooding is not a concern: only tokens whose
 /// signature verified are ever inserted. Equality still compares the whole token.
 /// </summary>
-internal sealed class SignatureSuffixComparer : IEqualityComparer<string>
+internal sealed class SignatureSuffixComparer : IEqualityComparer<string>, IAlternateEqualityComparer<ReadOnlySpan<char>, string>
 {
     public static readonly SignatureSuffixComparer Instance = new();
 
@@ -19,12 +19,22 @@ internal sealed class SignatureSuffixComparer : IEqualityComparer<string>
     public int GetHashCode(string obj)
     {
         ArgumentNullException.ThrowIfNull(obj);
-        if (obj.Length < SuffixChars)
+        return GetHashCode(obj.AsSpan());
+    }
+
+    // The proxy looks tokens up straight from the Authorization header, without making a string.
+    public int GetHashCode(ReadOnlySpan<char> alternate)
+    {
+        if (alternate.Length < SuffixChars)
         {
-            return StringComparer.Ordinal.GetHashCode(obj);
+            return string.GetHashCode(alternate, StringComparison.Ordinal);
         }
 
-        var tail = MemoryMarshal.Cast<char, long>(obj.AsSpan(obj.Length - SuffixChars));
-        return HashCode.Combine(tail[0], tail[1], obj.Length);
+        var tail = MemoryMarshal.Cast<char, long>(alternate[^SuffixChars..]);
+        return HashCode.Combine(tail[0], tail[1], alternate.Length);
     }
+
+    public bool Equals(ReadOnlySpan<char> alternate, string other) => alternate.SequenceEqual(other);
+
+    public string Create(ReadOnlySpan<char> alternate) => alternate.ToString();
 }

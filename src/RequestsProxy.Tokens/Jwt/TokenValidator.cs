@@ -16,6 +16,7 @@ public sealed class TokenValidator
     private readonly IKeyRingSource _keys;
     private readonly IRevocationSource _revocations;
     private readonly ConcurrentDictionary<string, VerifiedClaims> _cache = new(SignatureSuffixComparer.Instance);
+    private readonly ConcurrentDictionary<string, VerifiedClaims>.AlternateLookup<ReadOnlySpan<char>> _cacheBySpan;
     private readonly int _capacity;
     private int _cacheCount;
     private long _cacheGeneration = -1;
@@ -28,6 +29,7 @@ public sealed class TokenValidator
         _revocations = revocations;
         _verifier = new TokenVerifier(keys, revocations, options, time);
         _capacity = Math.Max(0, options.CacheCapacity);
+        _cacheBySpan = _cache.GetAlternateLookup<ReadOnlySpan<char>>();
     }
 
     public TokenVerifier Verifier => _verifier;
@@ -38,9 +40,12 @@ public sealed class TokenValidator
 
     public int CacheCount => Volatile.Read(ref _cacheCount);
 
-    public TokenValidationResult Validate(string? token)
+    public TokenValidationResult Validate(string? token) => Validate(token.AsSpan());
+
+    /// <summary>Validates a token given as characters (e.g. a slice of the Authorization header); a cache hit allocates nothing.</summary>
+    public TokenValidationResult Validate(ReadOnlySpan<char> token)
     {
-        if (string.IsNullOrEmpty(token))
+        if (token.IsEmpty)
         {
             return TokenValidationResult.Fail(TokenFailure.Malformed);
         }
@@ -51,7 +56,7 @@ public sealed class TokenValidator
             ResetCache(ring.Generation);
         }
 
-        if (_cache.TryGetValue(token, out var cached))
+        if (_cacheBySpan.TryGetValue(token, out var cached))
         {
             Interlocked.Increment(ref _cacheHits);
             var lifetime = _verifier.CheckLifetime(_verifier.NowSeconds, cached.ExpiresAt, cached.NotBefore);
@@ -70,7 +75,7 @@ public sealed class TokenValidator
     }
 
     [SkipLocalsInit]
-    private TokenValidationResult ValidateUncached(string token)
+    private TokenValidationResult ValidateUncached(ReadOnlySpan<char> token)
     {
         Span<byte> workspace = stackalloc byte[TokenVerifier.WorkspaceSize];
         var failure = _verifier.Verify(token, workspace, out var view);
@@ -90,7 +95,7 @@ public sealed class TokenValidator
                 ResetCache(view.RingGeneration);
             }
 
-            if (_cache.TryAdd(token, claims))
+            if (_cacheBySpan.TryAdd(token, claims))
             {
                 Interlocked.Increment(ref _cacheCount);
             }

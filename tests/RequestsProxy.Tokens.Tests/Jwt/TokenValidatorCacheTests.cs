@@ -48,6 +48,21 @@ public sealed class TokenValidatorCacheTests
     }
 
     [Fact]
+    public void SpanOfAHeader_HitsTheCacheOfTheString()
+    {
+        var validator = _forge.Validator();
+        var token = Valid();
+        var header = "Bearer " + token;
+        Assert.True(validator.Validate(header.AsSpan(7)).IsValid);
+        Assert.True(validator.Validate(token).IsValid);
+        Assert.True(validator.Validate(header.AsSpan(7)).IsValid);
+
+        Assert.Equal(2, validator.CacheHits);
+        Assert.Equal(TokenFailure.Malformed, validator.Validate(header.AsSpan(6)).Failure);
+        Assert.Equal(TokenFailure.Malformed, validator.Validate(ReadOnlySpan<char>.Empty).Failure);
+    }
+
+    [Fact]
     public void FailedTokens_AreNotCached()
     {
         var validator = _forge.Validator();
