@@ -2,6 +2,13 @@ using RequestsProxy.Server.Tests.Authentication;
 
 namespace RequestsProxy.Server.Tests.Metrics;
 
+/// <summary>
+/// System.Diagnostics meters are process-wide: a proxy hosted by a test running in parallel
+/// creates instruments with the same meter name, and this host's exporter would report them too.
+/// The collection runs alone, after every parallel test has disposed its host.
+/// </summary>
+[CollectionDefinition(nameof(ProxyMetricsTests), DisableParallelization = true)]
+[Collection(nameof(ProxyMetricsTests))]
 public sealed class ProxyMetricsTests
 {
     [Fact]
