@@ -8,6 +8,7 @@
 # peak RSS (VmHWM). Loopback only; every run is bounded by DURATION.
 #
 # usage: bench/load/run.sh            (DURATION=15 WARMUP=5 THREADS=2 CONNECTIONS=64 to change)
+#        TARGETS="haproxy proxy" ROUNDS=3 PROXY_ENV="A=1" PROXY_B_ENV="A=0" bench/load/run.sh   (A/B tuning)
 set -euo pipefail
 
 DURATION=${DURATION:-15}
@@ -117,10 +118,25 @@ REQUESTS_PROXY_UPSTREAM="http://127.0.0.1:$NGINX_PORT" \
 PROXY_PID=$!
 PIDS+=($PROXY_PID)
 
+# A/B tuning: PROXY_B_ENV starts a second requests-proxy with other settings, measured as target
+# "proxy-b" right after "proxy" in every round, so both see the same machine noise.
+PROXY_B_PORT=${PROXY_B_PORT:-18184}
+PROXY_B_PID=
+if [[ -n ${PROXY_B_ENV:-} ]]; then
+  # shellcheck disable=SC2086
+  env $PROXY_B_ENV ASPNETCORE_URLS="http://127.0.0.1:$PROXY_B_PORT" \
+  REQUESTS_PROXY_KEYS_DIR="$WORK/keys" REQUESTS_PROXY_REVOKED_DIR="$WORK/revoked" \
+  REQUESTS_PROXY_UPSTREAM="http://127.0.0.1:$NGINX_PORT" \
+    dotnet "$WORK/proxy-bin/requests-proxy.dll" > "$WORK/proxy-b.log" 2>&1 &
+  PROXY_B_PID=$!
+  PIDS+=($PROXY_B_PID)
+fi
+
 # Control: YARP alone, to separate the cost of forwarding from the cost of authentication.
 YARP_PORT=${YARP_PORT:-18183}
 dotnet build "$ROOT/bench/load/PlainYarp/PlainYarp.csproj" -c Release -nologo -v q -o "$WORK/yarp-bin" >/dev/null
-dotnet "$WORK/yarp-bin/PlainYarp.dll" "http://127.0.0.1:$YARP_PORT" "http://127.0.0.1:$NGINX_PORT" > "$WORK/yarp.log" 2>&1 &
+# shellcheck disable=SC2086
+env ${YARP_ENV:-} dotnet "$WORK/yarp-bin/PlainYarp.dll" "http://127.0.0.1:$YARP_PORT" "http://127.0.0.1:$NGINX_PORT" > "$WORK/yarp.log" 2>&1 &
 YARP_PID=$!
 PIDS+=($YARP_PID)
 
@@ -138,6 +154,7 @@ wait_ok -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$HAPROXY_PORT/"
 wait_ok "http://127.0.0.1:$PROXY_PORT/readyz"
 wait_ok "http://127.0.0.1:$YARP_PORT/"
 wait_ok -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$PROXY_PORT/v1/results"
+[[ -n $PROXY_B_PID ]] && wait_ok -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$PROXY_B_PORT/v1/results"
 # Sanity: both guards refuse a bad token.
 for port in $HAPROXY_PORT $PROXY_PORT; do
   code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer ${TOKEN}x" "http://127.0.0.1:$port/v1/results")
@@ -180,10 +197,16 @@ run() { # name url pid(optional)
 }
 
 TARGETS=${TARGETS:-nginx haproxy yarp proxy}
-[[ " $TARGETS " == *" nginx "* ]] && run "nginx direct" "http://127.0.0.1:$NGINX_PORT/v1/results"
-[[ " $TARGETS " == *" haproxy "* ]] && run "HAProxy ${haproxy_version%%-*} + jwt_verify" "http://127.0.0.1:$HAPROXY_PORT/v1/results" "$HAPROXY_PID"
-[[ " $TARGETS " == *" yarp "* ]] && run "plain YARP (control, no auth)" "http://127.0.0.1:$YARP_PORT/v1/results" "$YARP_PID"
-[[ " $TARGETS " == *" proxy "* ]] && run "requests-proxy${PROXY_ENV:+ ($PROXY_ENV)}" "http://127.0.0.1:$PROXY_PORT/v1/results" "$PROXY_PID"
+[[ -n $PROXY_B_PID && " $TARGETS " != *" proxy-b "* ]] && TARGETS="$TARGETS proxy-b"
+# ROUNDS > 1 repeats every target in turn, to see through the noise of a shared machine.
+for ((round = 1; round <= ${ROUNDS:-1}; round++)); do
+  [[ " $TARGETS " == *" nginx "* ]] && run "nginx direct" "http://127.0.0.1:$NGINX_PORT/v1/results"
+  [[ " $TARGETS " == *" haproxy "* ]] && run "HAProxy ${haproxy_version%%-*} + jwt_verify" "http://127.0.0.1:$HAPROXY_PORT/v1/results" "$HAPROXY_PID"
+  [[ " $TARGETS " == *" yarp "* ]] && run "plain YARP (control, no auth)${YARP_ENV:+ ($YARP_ENV)}" "http://127.0.0.1:$YARP_PORT/v1/results" "$YARP_PID"
+  [[ " $TARGETS " == *" proxy "* ]] && run "requests-proxy${PROXY_ENV:+ ($PROXY_ENV)}" "http://127.0.0.1:$PROXY_PORT/v1/results" "$PROXY_PID"
+  [[ " $TARGETS " == *" proxy-b "* ]] && run "requests-proxy ($PROXY_B_ENV)" "http://127.0.0.1:$PROXY_B_PORT/v1/results" "$PROXY_B_PID"
+  :
+done
 
 echo
 echo "wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s (after a ${WARMUP}s warm-up each), $(nproc) cores: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(uname -r), .NET $(dotnet --version)"
