@@ -86,9 +86,10 @@ public static partial class JobsManagerApp
         }
         else
         {
+            services.TryAddSingleton<ILegacyProxyEndpoints, DnsLegacyProxyEndpoints>();
             services.AddSingleton<IJobCredentials>(sp => new LegacyJobCredentials(
                 sp.GetRequiredService<IHttpClientFactory>().CreateClient(nameof(LegacyJobCredentials)),
-                sp.GetRequiredService<AdminTokenProvider>(), options, sp.GetRequiredService<TimeProvider>()));
+                sp.GetRequiredService<AdminTokenProvider>(), sp.GetRequiredService<ILegacyProxyEndpoints>(), sp.GetRequiredService<TimeProvider>()));
         }
 
         if (options.Runtime == JobRuntimeKind.Kubernetes)

@@ -40,6 +40,15 @@ public sealed class JobsManagerOptions
     /// <summary>The proxy URL handed to jobs (and used for legacy registration).</summary>
     public Uri ProxyUrl { get; set; } = new("http://127.0.0.1:8888");
 
+    /// <summary>
+    /// Legacy mode with several proxy replicas: a DNS name (a headless Service) resolving to every
+    /// proxy pod, each of which gets every registration. Null: register at <see cref="ProxyUrl"/> only.
+    /// </summary>
+    public string? ProxyPodsHost { get; set; }
+
+    /// <summary>The proxy pods' own port (the Service's may differ); null: the port of <see cref="ProxyUrl"/>.</summary>
+    public int? ProxyPodsPort { get; set; }
+
     public string? ReleaseName { get; set; }
 
     public string? Namespace { get; set; }
@@ -128,6 +137,30 @@ public sealed class JobsManagerOptions
         else if (options.ReleaseName is { } release && options.Namespace is { } ns)
         {
             options.ProxyUrl = new Uri($"http://{release}-requests-proxy.{ns}.svc:8888");
+        }
+
+        if (Get("REQUESTS_PROXY_PODS_DNS") is { } podsHost)
+        {
+            if (Uri.CheckHostName(podsHost) is UriHostNameType.Dns or UriHostNameType.IPv4 or UriHostNameType.IPv6)
+            {
+                options.ProxyPodsHost = podsHost;
+            }
+            else
+            {
+                errors.Add($"REQUESTS_PROXY_PODS_DNS must be a DNS name (the proxy's headless Service), not '{podsHost}'");
+            }
+        }
+
+        if (Get("REQUESTS_PROXY_PODS_PORT") is { } podsPort)
+        {
+            if (int.TryParse(podsPort, NumberStyles.None, CultureInfo.InvariantCulture, out var port) && port is > 0 and <= 65535)
+            {
+                options.ProxyPodsPort = port;
+            }
+            else
+            {
+                errors.Add($"REQUESTS_PROXY_PODS_PORT must be a port number (1-65535), not '{podsPort}'");
+            }
         }
 
         options.TokenLifetime = Seconds(Get("REQUESTS_PROXY_TOKEN_TTL_SECONDS"), "REQUESTS_PROXY_TOKEN_TTL_SECONDS", options.TokenLifetime, errors);

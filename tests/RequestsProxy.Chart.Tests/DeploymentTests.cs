@@ -68,6 +68,8 @@ public sealed class DeploymentTests : IDisposable
                 ["REQUESTS_PROXY_TOKEN_TTL_SECONDS"] = "7776000",
                 ["REQUESTS_PROXY_ADMIN_TOKEN_FILE"] = "/etc/proxy/admin/token",
                 ["REQUESTS_PROXY_URL"] = "http://rel-requests-proxy.jobs.svc:8888",
+                ["REQUESTS_PROXY_PODS_DNS"] = "rel-requests-proxy-pods.jobs.svc",
+                ["REQUESTS_PROXY_PODS_PORT"] = "8888",
                 ["REVOKED_CONFIGMAP_NAME"] = "rel-requests-proxy-revoked",
                 ["JOBS_MANAGER_STATE_CONFIGMAP_NAME"] = "rel-jobs-manager-state",
             },
@@ -135,9 +137,9 @@ public sealed class DeploymentTests : IDisposable
     [Theory]
     [InlineData("true", null, 2)]
     [InlineData("true", 5, 5)]
-    [InlineData("false", null, 1)]
-    [InlineData("false", 5, 1)]
-    public async Task Template_Replicas_ScaledOnlyInStatelessMode(string stateless, int? replicas, long expected)
+    [InlineData("false", null, 2)]
+    [InlineData("false", 5, 5)]
+    public async Task Template_Replicas_TwoByDefaultInBothModes(string stateless, int? replicas, long expected)
     {
         List<string> sets = [$"requestsProxy.statelessTokens={stateless}"];
         if (replicas is { } count)
@@ -148,6 +150,31 @@ public sealed class DeploymentTests : IDisposable
         var chart = await _helm.TemplateAsync(sets);
 
         Assert.Equal(expected, chart.Get("Deployment", Proxy)["spec"]!["replicas"]!.GetValue<long>());
+    }
+
+    [Fact]
+    public async Task Template_Legacy_HeadlessServiceNamesEveryProxyPodForRegistration()
+    {
+        var chart = await _helm.TemplateAsync();
+
+        var pods = chart.Get("Service", Proxy + "-pods");
+        Assert.Equal("None", pods["spec"]!.Str("clusterIP"));
+        Assert.True(pods["spec"]!["publishNotReadyAddresses"]!.GetValue<bool>());
+        Assert.Equal(chart.Get("Deployment", Proxy)["spec"]!["selector"]!["matchLabels"]!.ToJsonString(), pods["spec"]!["selector"]!.ToJsonString());
+        var containerPort = chart.Container(Proxy)["ports"]![0]!["containerPort"]!.GetValue<long>();
+        Assert.Equal(containerPort.ToString(System.Globalization.CultureInfo.InvariantCulture), chart.Env(JobsManager)["REQUESTS_PROXY_PODS_PORT"]);
+        Assert.Equal($"{Proxy}-pods.{HelmChart.Namespace}.svc", chart.Env(JobsManager)["REQUESTS_PROXY_PODS_DNS"]);
+    }
+
+    [Fact]
+    public async Task Template_Stateless_ProxyHoldsNoAdminToken()
+    {
+        var chart = await _helm.TemplateAsync(["requestsProxy.statelessTokens=true"]);
+
+        Assert.DoesNotContain("/etc/proxy/admin/", chart.Mounts(Proxy).Keys);
+        Assert.DoesNotContain("REQUESTS_PROXY_ADMIN_TOKEN_FILE", chart.Env(Proxy).Keys);
+        Assert.DoesNotContain("admin", chart.PodSpec(Proxy)["volumes"]!.AsArray().Select(v => v!.Str("name")));
+        Assert.Contains("/etc/proxy/admin/", chart.Mounts(JobsManager).Keys);
     }
 
     [Fact]

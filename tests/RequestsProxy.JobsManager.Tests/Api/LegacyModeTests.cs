@@ -5,7 +5,10 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using RequestsProxy.JobsManager.Jobs;
 using RequestsProxy.JobsManager.Tests.Support;
 
 namespace RequestsProxy.JobsManager.Tests.Api;
@@ -16,23 +19,13 @@ public sealed class LegacyModeTests
     [Fact]
     public async Task StartStop_Legacy_RegistersOpaqueTokenAndForgetsSubject()
     {
-        var calls = new ConcurrentQueue<(string Method, string Path, string Auth, string Body)>();
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        await using var proxy = builder.Build();
-        proxy.Run(async context =>
-        {
-            using var reader = new StreamReader(context.Request.Body);
-            calls.Enqueue((context.Request.Method, context.Request.Path, context.Request.Headers.Authorization.ToString(), await reader.ReadToEndAsync()));
-            context.Response.StatusCode = context.Request.Method == "POST" ? StatusCodes.Status201Created : StatusCodes.Status204NoContent;
-        });
-        await proxy.StartAsync();
+        await using var proxy = await StandInProxy.StartAsync();
+        var calls = proxy.Calls;
 
         await using var host = await ApiHost.StartAsync(configure: o =>
         {
             o.Stateless = false;
-            o.ProxyUrl = new Uri(proxy.Urls.Single());
+            o.ProxyUrl = proxy.Url;
         });
 
         using var created = await host.Client.PostAsJsonAsync("/v1/jobs", new { name = "job-1", command = new[] { "/bin/sh", "-c", "sleep 30" }, scope = "results:write" });
@@ -61,6 +54,154 @@ public sealed class LegacyModeTests
         // Legacy tokens are forgotten by the proxy, not listed: the revocation list stays empty.
         var revoked = Path.Combine(host.Options.RevokedDirectory, "revoked.json");
         Assert.True(!File.Exists(revoked) || !File.ReadAllText(revoked).Contains("job-1", StringComparison.Ordinal));
-        await proxy.StopAsync();
+    }
+
+    [Fact]
+    public async Task StartStop_SeveralReplicas_EveryReplicaRegistersAndForgets()
+    {
+        await using var first = await StandInProxy.StartAsync();
+        await using var second = await StandInProxy.StartAsync();
+        await using var host = await StartWithReplicasAsync(first, second);
+
+        using var created = await host.Client.PostAsJsonAsync("/v1/jobs", new { name = "job-1", command = new[] { "/bin/sh", "-c", "sleep 30" } });
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var token = File.ReadAllText((await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("tokenFile").GetString()!);
+
+        // The same opaque token on both: whichever replica the Service picks knows the job.
+        foreach (var replica in new[] { first, second })
+        {
+            var register = Assert.Single(replica.Calls);
+            Assert.Equal(token, JsonDocument.Parse(register.Body).RootElement.GetProperty("token").GetString());
+        }
+
+        using var stopped = await host.Client.DeleteAsync("/v1/jobs/job-1");
+        Assert.Equal(HttpStatusCode.OK, stopped.StatusCode);
+        Assert.Contains(first.Calls, c => c is { Method: "DELETE", Path: "/admin/v1/subjects/job-1" });
+        Assert.Contains(second.Calls, c => c is { Method: "DELETE", Path: "/admin/v1/subjects/job-1" });
+    }
+
+    [Fact]
+    public async Task Start_OneReplicaRefuses_StartFailsNamingThatReplicaAndNoJobRuns()
+    {
+        await using var first = await StandInProxy.StartAsync();
+        await using var refusing = await StandInProxy.StartAsync(StatusCodes.Status503ServiceUnavailable);
+        await using var host = await StartWithReplicasAsync(first, refusing);
+
+        using var created = await host.Client.PostAsJsonAsync("/v1/jobs", new { name = "job-1", command = new[] { "/bin/sh", "-c", "sleep 30" } });
+
+        Assert.False(created.IsSuccessStatusCode);
+        Assert.True((int)created.StatusCode is >= 500 and < 600, $"HTTP {(int)created.StatusCode}");
+        var error = await created.Content.ReadAsStringAsync();
+        Assert.Contains(refusing.Url.ToString(), error, StringComparison.Ordinal);
+        Assert.Contains("503", error, StringComparison.Ordinal);
+        var jobs = await host.Client.GetFromJsonAsync<JsonElement>("/v1/jobs");
+        Assert.DoesNotContain("job-1", jobs.GetRawText(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Endpoints_PodsHost_ResolvesEveryAddressOnThePodsPort()
+    {
+        var options = new JobsManagerOptions { ProxyUrl = new Uri("http://rp-requests-proxy.ns.svc:80"), ProxyPodsHost = "localhost", ProxyPodsPort = 8888 };
+
+        var endpoints = await new DnsLegacyProxyEndpoints(options).ResolveAsync(CancellationToken.None);
+
+        Assert.NotEmpty(endpoints);
+        Assert.All(endpoints, uri => Assert.Equal(8888, uri.Port));
+        Assert.All(endpoints, uri => Assert.True(IPAddress.IsLoopback(IPAddress.Parse(uri.Host.Trim('[', ']'))), uri.ToString()));
+    }
+
+    [Fact]
+    public async Task Endpoints_NoPodsHost_IsTheProxyUrl()
+    {
+        var options = new JobsManagerOptions { ProxyUrl = new Uri("http://127.0.0.1:8888") };
+
+        Assert.Equal([options.ProxyUrl], await new DnsLegacyProxyEndpoints(options).ResolveAsync(CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Endpoints_UnresolvableHost_SaysWhichSetting()
+    {
+        var options = new JobsManagerOptions { ProxyPodsHost = "no-such-proxy-pods.invalid" };
+
+        var error = await Assert.ThrowsAsync<HttpRequestException>(() => new DnsLegacyProxyEndpoints(options).ResolveAsync(CancellationToken.None));
+
+        Assert.Contains("REQUESTS_PROXY_PODS_DNS", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("REQUESTS_PROXY_PODS_DNS", "rp-requests-proxy-pods.ns.svc", null)]
+    [InlineData("REQUESTS_PROXY_PODS_DNS", "http://rp-requests-proxy-pods", "REQUESTS_PROXY_PODS_DNS must be a DNS name")]
+    [InlineData("REQUESTS_PROXY_PODS_DNS", "bad host", "REQUESTS_PROXY_PODS_DNS must be a DNS name")]
+    [InlineData("REQUESTS_PROXY_PODS_PORT", "8888", null)]
+    [InlineData("REQUESTS_PROXY_PODS_PORT", "0", "REQUESTS_PROXY_PODS_PORT must be a port number")]
+    [InlineData("REQUESTS_PROXY_PODS_PORT", "http", "REQUESTS_PROXY_PODS_PORT must be a port number")]
+    public void Options_PodsDnsAndPort_Validated(string name, string value, string? error)
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { [name] = value }).Build();
+
+        if (error is null)
+        {
+            var options = JobsManagerOptions.FromConfiguration(configuration);
+            Assert.Equal(value, name.EndsWith("DNS", StringComparison.Ordinal) ? options.ProxyPodsHost : options.ProxyPodsPort?.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+        else
+        {
+            var thrown = Assert.Throws<InvalidOperationException>(() => JobsManagerOptions.FromConfiguration(configuration));
+            Assert.Contains(error, thrown.Message, StringComparison.Ordinal);
+        }
+    }
+
+    private static Task<ApiHost> StartWithReplicasAsync(params StandInProxy[] replicas) =>
+        ApiHost.StartAsync(
+            configure: o =>
+            {
+                o.Stateless = false;
+                o.ProxyUrl = replicas[0].Url;
+            },
+            configureBuilder: b => b.Services.AddSingleton<ILegacyProxyEndpoints>(new StaticEndpoints([.. replicas.Select(r => r.Url)])));
+
+    private sealed class StaticEndpoints(IReadOnlyList<Uri> urls) : ILegacyProxyEndpoints
+    {
+        public Task<IReadOnlyList<Uri>> ResolveAsync(CancellationToken cancellationToken) => Task.FromResult(urls);
+    }
+
+    /// <summary>A stand-in for one proxy replica's legacy admin endpoint on 127.0.0.1: records every call.</summary>
+    private sealed class StandInProxy : IAsyncDisposable
+    {
+        private readonly WebApplication _app;
+
+        private StandInProxy(WebApplication app, Uri url)
+        {
+            _app = app;
+            Url = url;
+        }
+
+        public ConcurrentQueue<(string Method, string Path, string Auth, string Body)> Calls { get; } = new();
+
+        public Uri Url { get; }
+
+        public static async Task<StandInProxy> StartAsync(int? status = null)
+        {
+            var builder = WebApplication.CreateSlimBuilder();
+            builder.Logging.ClearProviders();
+            builder.WebHost.UseUrls("http://127.0.0.1:0");
+            var app = builder.Build();
+            StandInProxy? self = null;
+            app.Run(async context =>
+            {
+                using var reader = new StreamReader(context.Request.Body);
+                self!.Calls.Enqueue((context.Request.Method, context.Request.Path, context.Request.Headers.Authorization.ToString(), await reader.ReadToEndAsync()));
+                context.Response.StatusCode = status ?? (context.Request.Method == "POST" ? StatusCodes.Status201Created : StatusCodes.Status204NoContent);
+            });
+            await app.StartAsync();
+            self = new StandInProxy(app, new Uri(app.Urls.Single() + "/"));
+            return self;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await _app.StopAsync();
+            await _app.DisposeAsync();
+        }
     }
 }

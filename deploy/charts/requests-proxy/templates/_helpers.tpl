@@ -149,13 +149,9 @@ seccompProfile:
 
 
 {{/*
-Proxy replicas: the legacy registry lives in one pod's memory and is registered through the
-Service, so legacy mode runs exactly one replica; stateless mode scales freely.
+The headless Service naming every proxy pod: in legacy mode each replica keeps its own
+registry, so the jobs-manager registers every job's token with each pod it resolves here.
 */}}
-{{- define "requests-proxy.proxyReplicas" -}}
-{{- if .Values.requestsProxy.statelessTokens -}}
-{{- .Values.requestsProxy.replicas | int64 -}}
-{{- else -}}
-{{- min 1 (.Values.requestsProxy.replicas | int64) -}}
-{{- end -}}
+{{- define "requests-proxy.proxyPodsName" -}}
+{{- printf "%s-pods" (include "requests-proxy.proxyName" .) | trunc 63 | trimSuffix "-" -}}
 {{- end -}}
