@@ -26,7 +26,7 @@ public static partial class JobsManagerApp
         var errors = options.Validate();
         if (errors.Count > 0)
         {
-            throw new InvalidOperationException("invalid jobs-manager configuration: " + string.Join("; ", errors));
+            throw new JobsManagerConfigurationException(errors);
         }
 
         if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(builder.Configuration["http_ports"]) && string.IsNullOrEmpty(builder.Configuration["https_ports"]))

@@ -175,7 +175,7 @@ public sealed class JobsManagerOptions
         errors.AddRange(options.Validate());
         if (errors.Count > 0)
         {
-            throw new InvalidOperationException("invalid jobs-manager configuration: " + string.Join("; ", errors));
+            throw new JobsManagerConfigurationException(errors);
         }
 
         return options;

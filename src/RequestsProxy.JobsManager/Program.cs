@@ -1,4 +1,20 @@
 using RequestsProxy.JobsManager;
 
-var app = JobsManagerApp.Build(args);
-await app.RunAsync().ConfigureAwait(false);
+WebApplication app;
+try
+{
+    app = JobsManagerApp.Build(args);
+}
+catch (JobsManagerConfigurationException e)
+{
+    // A clear line and exit 2 (usage), not an unhandled-exception dump and SIGABRT.
+    await Console.Error.WriteLineAsync($"jobs-manager: {e.Message}").ConfigureAwait(false);
+    return 2;
+}
+
+await using (app.ConfigureAwait(false))
+{
+    await app.RunAsync().ConfigureAwait(false);
+}
+
+return 0;

@@ -42,7 +42,19 @@ internal sealed class FolderKeyRingStore(string directory) : IKeyRingStore
 
     public Task WriteAsync(KeyRingDocument document, bool create, CancellationToken cancellationToken)
     {
-        Directory.CreateDirectory(directory);
+        // Signing keys: a new folder is the owner's alone, and every key file is 0600.
+        if (!Directory.Exists(directory))
+        {
+            if (OperatingSystem.IsWindows())
+            {
+                Directory.CreateDirectory(directory);
+            }
+            else
+            {
+                Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            }
+        }
+
         var existing = Directory.EnumerateFiles(directory).Select(Path.GetFileName).Where(n => KeyRingRules.IsKid(n!)).ToList();
         if (create && (existing.Count > 0 || File.Exists(Path.Combine(directory, KeyRingRules.ActiveFileName))))
         {
@@ -54,7 +66,7 @@ internal sealed class FolderKeyRingStore(string directory) : IKeyRingStore
             var path = Path.Combine(directory, kid);
             if (!File.Exists(path) || Encoding.UTF8.GetString(KeyRingRules.TrimTrailingWhitespace(File.ReadAllBytes(path))) != key)
             {
-                AtomicFile.WriteText(path, key + "\n");
+                AtomicFile.WriteText(path, key + "\n", AtomicFile.Private);
             }
         }
 

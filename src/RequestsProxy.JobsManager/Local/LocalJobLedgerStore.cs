@@ -33,11 +33,7 @@ internal sealed class LocalJobLedgerStore(JobsManagerOptions options) : IJobLedg
             }
 
             var bytes = next.Serialize();
-            AtomicFile.Write(FilePath, bytes);
-            if (!OperatingSystem.IsWindows())
-            {
-                File.SetUnixFileMode(FilePath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-            }
+            AtomicFile.Write(FilePath, bytes, AtomicFile.Private);
 
             return new JobLedgerSnapshot(next, bytes.LongLength);
         }, cancellationToken);

@@ -133,11 +133,7 @@ internal sealed partial class LocalJobRuntime(JobsManagerOptions options, ILogge
 
     private static void WriteToken(string path, string token)
     {
-        AtomicFile.WriteText(path, token);
-        if (!OperatingSystem.IsWindows())
-        {
-            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        }
+        AtomicFile.WriteText(path, token, AtomicFile.Private);
     }
 
     private static partial class Log

@@ -6,7 +6,12 @@ namespace RequestsProxy.Tokens.IO;
 /// </summary>
 public static class AtomicFile
 {
-    public static void Write(string path, ReadOnlySpan<byte> content)
+    /// <summary>Owner read/write only: for keys and tokens.</summary>
+    public const UnixFileMode Private = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+
+    /// <param name="mode">Unix permissions of the new file (less the umask), set when the temp file is
+    /// created, so a secret is never readable by others even for a moment; null: the platform default.</param>
+    public static void Write(string path, ReadOnlySpan<byte> content, UnixFileMode? mode = null)
     {
         var full = Path.GetFullPath(path);
         var directory = Path.GetDirectoryName(full) ?? throw new ArgumentException($"'{path}' has no parent folder.", nameof(path));
@@ -14,7 +19,13 @@ public static class AtomicFile
         var temp = Path.Combine(directory, $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
         try
         {
-            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+            var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None };
+            if (mode is { } unixMode && !OperatingSystem.IsWindows())
+            {
+                options.UnixCreateMode = unixMode;
+            }
+
+            using (var stream = new FileStream(temp, options))
             {
                 stream.Write(content);
                 stream.Flush(flushToDisk: true);
@@ -30,7 +41,7 @@ public static class AtomicFile
         }
     }
 
-    public static void WriteText(string path, string content) => Write(path, System.Text.Encoding.UTF8.GetBytes(content));
+    public static void WriteText(string path, string content, UnixFileMode? mode = null) => Write(path, System.Text.Encoding.UTF8.GetBytes(content), mode);
 
     // A rename is durable only once the folder entry is on disk; not supported on every platform.
     private static void FlushDirectory(string directory)

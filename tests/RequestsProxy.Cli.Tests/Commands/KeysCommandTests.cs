@@ -27,6 +27,20 @@ public sealed class KeysCommandTests : IDisposable
     }
 
     [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public async Task InitAndAdd_KeysAreTheOwnersAlone()
+    {
+        var dir = _temp.Combine("keys");
+        await Rpctl.RunAsync("keys", "init", "--dir", dir);
+        await Rpctl.RunAsync("keys", "add", "--dir", dir);
+
+        const UnixFileMode ownerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        Assert.Equal(UnixFileMode.None, File.GetUnixFileMode(dir) & (UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherWrite | UnixFileMode.OtherExecute));
+        Assert.Equal(ownerOnly, File.GetUnixFileMode(Path.Combine(dir, "v1")));
+        Assert.Equal(ownerOnly, File.GetUnixFileMode(Path.Combine(dir, "v2")));
+    }
+
+    [Fact]
     public async Task Rotation_AddPromoteRetire_FollowsTheProtocol()
     {
         var dir = _temp.Combine("keys");
