@@ -146,7 +146,7 @@ public sealed class LegacyModeTests
         }
         else
         {
-            var thrown = Assert.Throws<InvalidOperationException>(() => JobsManagerOptions.FromConfiguration(configuration));
+            var thrown = Assert.Throws<JobsManagerConfigurationException>(() => JobsManagerOptions.FromConfiguration(configuration));
             Assert.Contains(error, thrown.Message, StringComparison.Ordinal);
         }
     }
