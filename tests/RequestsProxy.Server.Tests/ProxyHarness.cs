@@ -46,10 +46,12 @@ internal sealed class ProxyHarness : IAsyncDisposable
 
     /// <param name="settings">Environment-contract settings on top of the harness defaults (null removes one).</param>
     /// <param name="routes">When given, a routes file with these routes (all to the test upstream).</param>
+    /// <param name="revokedJson">The revocation list at start; null: no <c>revoked.json</c> at all.</param>
     public static async Task<ProxyHarness> StartAsync(
         Action<Dictionary<string, string?>>? settings = null,
         Func<ProxyHarness, object>? routes = null,
-        bool writeKeys = true)
+        bool writeKeys = true,
+        string? revokedJson = "[]")
     {
         var folder = new TempFolder("rp-proxy");
         var keys = new KeyRingVolume(folder.Combine("keys"));
@@ -58,7 +60,7 @@ internal sealed class ProxyHarness : IAsyncDisposable
             keys.WriteRaw(new Dictionary<string, string>());
         }
 
-        var revoked = new ProjectedVolume(folder.Combine("revoked"), new Dictionary<string, string> { ["revoked.json"] = "[]" });
+        var revoked = new ProjectedVolume(folder.Combine("revoked"), revokedJson is null ? [] : new Dictionary<string, string> { ["revoked.json"] = revokedJson });
         var upstream = await TestUpstream.StartAsync();
         var harness = new ProxyHarness(folder, keys, revoked, upstream);
         Directory.CreateDirectory(folder.Combine("upstream"));

@@ -4,7 +4,7 @@ namespace RequestsProxy.Server.Health;
 
 /// <summary>
 /// <c>/healthz</c>: the process answers. <c>/readyz</c>: it can judge tokens (stateless: a valid
-/// key ring is loaded; the poll keeps retrying until one is).
+/// key ring and a valid revocation list are loaded; the polls keep retrying until both are).
 /// </summary>
 internal static class HealthEndpoints
 {
@@ -18,8 +18,7 @@ internal static class HealthEndpoints
                 return Results.Text("ready\n");
             }
 
-            var why = sources.Keys?.LastFailure ?? "no key ring loaded yet";
-            return Results.Text($"not ready: {why}\n", statusCode: StatusCodes.Status503ServiceUnavailable);
+            return Results.Text($"not ready: {sources.NotReadyReason}\n", statusCode: StatusCodes.Status503ServiceUnavailable);
         });
     }
 }

@@ -36,8 +36,14 @@ internal sealed class TokenSources : IHostedLifecycleService, IDisposable
 
     public TokenValidator? Validator { get; }
 
-    /// <summary>Stateless: a valid key ring is loaded. Legacy: always.</summary>
-    public bool IsReady => Keys is null || Keys.IsReady;
+    /// <summary>Stateless: a valid key ring and a valid revocation list are loaded. Legacy: always.</summary>
+    public bool IsReady => Keys is null || (Keys.IsReady && Revocations!.IsReady);
+
+    /// <summary>Why the proxy is not ready, for <c>/readyz</c> and the logs.</summary>
+    public string NotReadyReason =>
+        Keys is { IsReady: false } keys ? keys.LastFailure ?? "no key ring loaded yet"
+        : Revocations is { IsReady: false } revocations ? revocations.LastFailure ?? "no revocation list loaded yet"
+        : "ready";
 
     // Load before Kestrel starts listening so a fresh replica is ready at its first request.
     public Task StartingAsync(CancellationToken cancellationToken)

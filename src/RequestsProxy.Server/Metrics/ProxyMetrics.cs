@@ -50,6 +50,8 @@ internal sealed class ProxyMetrics
         {
             meter.CreateObservableGauge("requests_proxy.revocations.entries", () => revocations.Current.Count, "{jti}",
                 "Revoked jtis in the list in force.");
+            meter.CreateObservableGauge("requests_proxy.revocations.ready", () => revocations.IsReady ? 1 : 0, "{list}",
+                "1 once a valid revocation list has been read (until then the proxy is not ready).");
             meter.CreateObservableCounter("requests_proxy.revocations.reloads", () => revocations.ReloadCount, "{reload}",
                 "Loads that changed the revocation list.");
             meter.CreateObservableCounter("requests_proxy.revocations.reload_failures", () => revocations.ReloadFailureCount, "{reload}",

@@ -2,7 +2,9 @@ namespace RequestsProxy.Tokens.Revocation;
 
 /// <summary>
 /// The revocation list of a mounted file, polled off the request path and swapped as an
-/// immutable set. A corrupt file keeps the last good list and is reported.
+/// immutable set. Fails closed: until a valid file has been read the source is not ready (a
+/// replica restarted onto a corrupt or missing list must not forget every revocation), and a
+/// corrupt or vanished file later keeps the last good list; both are reported and counted.
 /// </summary>
 public sealed class RevocationSource : IRevocationSource, IDisposable
 {
@@ -14,6 +16,8 @@ public sealed class RevocationSource : IRevocationSource, IDisposable
     private RevocationList _current = RevocationList.Empty;
     private byte[]? _lastContent;
     private byte[]? _lastBadContent;
+    private bool _missingReported;
+    private bool _ready;
     private long _reloads;
     private long _failures;
     private string? _lastFailure;
@@ -34,6 +38,9 @@ public sealed class RevocationSource : IRevocationSource, IDisposable
     public string FilePath => _path;
 
     public RevocationList Current => Volatile.Read(ref _current);
+
+    /// <summary>A valid list has been read at least once.</summary>
+    public bool IsReady => Volatile.Read(ref _ready);
 
     public long ReloadCount => Interlocked.Read(ref _reloads);
 
@@ -58,8 +65,19 @@ public sealed class RevocationSource : IRevocationSource, IDisposable
             byte[] content;
             try
             {
-                // A missing file is an empty list (a fresh ConfigMap may not be projected yet).
-                content = File.Exists(_path) ? File.ReadAllBytes(_path) : "[]"u8.ToArray();
+                content = File.ReadAllBytes(_path);
+                _missingReported = false;
+            }
+            catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+            {
+                // Reported once per disappearance, not on every poll.
+                if (_missingReported)
+                {
+                    return false;
+                }
+
+                _missingReported = true;
+                return Fail($"revocation list '{_path}' does not exist{(IsReady ? ", keeping the last good list" : "")}");
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
@@ -83,6 +101,7 @@ public sealed class RevocationSource : IRevocationSource, IDisposable
             _lastBadContent = null;
             Volatile.Write(ref _lastFailure, null);
             Volatile.Write(ref _current, list);
+            Volatile.Write(ref _ready, true);
             LastChangedAt = _time.GetUtcNow();
             Interlocked.Increment(ref _reloads);
             Changed?.Invoke(list);

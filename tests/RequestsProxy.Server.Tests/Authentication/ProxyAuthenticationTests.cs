@@ -95,6 +95,21 @@ public sealed class ProxyAuthenticationTests
     }
 
     [Fact]
+    public async Task Request_RevocationFileVanishes_RevokedTokenStaysRefused()
+    {
+        await using var proxy = await ProxyHarness.StartAsync();
+        var token = proxy.Forge(new { alg = "HS256", typ = "JWT", kid = "v1" }, ProxyHarness.Claims(jti: "gone-jti"));
+        await RevokeAsync(proxy, "gone-jti");
+
+        File.Delete(Path.Combine(proxy.Revoked.Path, "revoked.json"));
+        await Task.Delay(2500); // two polls
+
+        using var response = await proxy.PostAsync("/v1/results", token);
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Contains("revoked", response.Headers.WwwAuthenticate.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Request_TokenRevokedWhileRunning_IsRefusedAfterNextPoll()
     {
         await using var proxy = await ProxyHarness.StartAsync();

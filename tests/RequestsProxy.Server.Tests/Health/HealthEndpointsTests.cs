@@ -47,6 +47,34 @@ public sealed class HealthEndpointsTests
         Assert.Contains("not ready", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("[garbage", "invalid")]
+    [InlineData(null, "does not exist")]
+    public async Task Readyz_NoValidRevocationListAtStart_503AndRequestsRefusedUntilOneAppears(string? revokedJson, string reason)
+    {
+        // A restarted replica must not forget every revocation: fail closed until a list is read.
+        await using var proxy = await ProxyHarness.StartAsync(revokedJson: revokedJson);
+
+        using (var readyz = await proxy.Client.GetAsync("/readyz"))
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, readyz.StatusCode);
+            Assert.Contains(reason, await readyz.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+
+        using (var refused = await proxy.PostAsync("/v1/results", proxy.Mint("job-1")))
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
+        }
+
+        proxy.Revoked.Write(new Dictionary<string, string> { ["revoked.json"] = "[]" });
+        var accepted = await ProxyAuthenticationTests.EventuallyAsync(async () =>
+        {
+            using var response = await proxy.PostAsync("/v1/results", proxy.Mint("job-1"));
+            return response.StatusCode == HttpStatusCode.OK;
+        }, TimeSpan.FromSeconds(4));
+        Assert.True(accepted);
+    }
+
     [Fact]
     public async Task Readyz_WithKeyRing_200()
     {

@@ -121,11 +121,52 @@ public sealed class RevocationListTests : IDisposable
     }
 
     [Fact]
-    public void RevocationSource_MissingFile_IsEmptyAndReady()
+    public void RevocationSource_MissingAtStart_NotReadyUntilTheFileAppears()
     {
-        using var source = new RevocationSource(_temp.Combine("none"), TimeSpan.FromSeconds(10), new FakeTimeProvider());
+        var dir = _temp.Combine("revoked");
+        var time = new FakeTimeProvider();
+        using var source = new RevocationSource(dir, TimeSpan.FromSeconds(10), time);
         source.Start();
-        Assert.Equal(0, source.Current.Count);
-        Assert.Equal(0, source.ReloadFailureCount);
+
+        Assert.False(source.IsReady);
+        Assert.Contains("does not exist", source.LastFailure, StringComparison.Ordinal);
+        time.Advance(TimeSpan.FromSeconds(30));
+        Assert.Equal(1, source.ReloadFailureCount);
+
+        _ = new ProjectedVolume(dir, new Dictionary<string, string> { ["revoked.json"] = "[\"a\"]" });
+        time.Advance(TimeSpan.FromSeconds(10));
+        Assert.True(source.IsReady);
+        Assert.True(source.Current.Contains("a"));
+    }
+
+    [Fact]
+    public void RevocationSource_CorruptAtStart_NotReady()
+    {
+        var dir = _temp.Combine("revoked");
+        _ = new ProjectedVolume(dir, new Dictionary<string, string> { ["revoked.json"] = "[garbage" });
+        using var source = new RevocationSource(dir, TimeSpan.FromSeconds(10), new FakeTimeProvider());
+        source.Start();
+
+        Assert.False(source.IsReady);
+        Assert.Equal(1, source.ReloadFailureCount);
+    }
+
+    [Fact]
+    public void RevocationSource_FileVanishes_KeepsLastGoodListAndCountsOnce()
+    {
+        var dir = _temp.Combine("revoked");
+        var volume = new ProjectedVolume(dir, new Dictionary<string, string> { ["revoked.json"] = "[\"a\"]" });
+        var time = new FakeTimeProvider();
+        using var source = new RevocationSource(dir, TimeSpan.FromSeconds(10), time);
+        source.Start();
+
+        File.Delete(Path.Combine(volume.Path, "revoked.json"));
+        time.Advance(TimeSpan.FromSeconds(10));
+        time.Advance(TimeSpan.FromSeconds(10));
+
+        Assert.True(source.IsReady);
+        Assert.True(source.Current.Contains("a"));
+        Assert.Equal(1, source.ReloadFailureCount);
+        Assert.Contains("keeping the last good list", source.LastFailure, StringComparison.Ordinal);
     }
 }
