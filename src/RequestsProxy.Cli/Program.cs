@@ -42,6 +42,12 @@ catch (CliException e)
     Console.Error.WriteLine($"rpctl: {e.Message}");
     return e.ExitCode;
 }
+catch (Exception e) when (e is ArgumentOutOfRangeException or OverflowException)
+{
+    // A combination of values beyond what a clock can hold (each option is range-checked alone).
+    Console.Error.WriteLine($"rpctl: a value is out of range: {e.Message}");
+    return ExitCodes.Usage;
+}
 catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
 {
     Console.Error.WriteLine($"rpctl: {e.Message}");

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using RequestsProxy.Tokens.Jwt;
 using RequestsProxy.Tokens.Keys;
 
 namespace RequestsProxy.Cli.Commands;
@@ -41,10 +42,52 @@ internal static class CommonOptions
         return result.Ring ?? throw new CliException($"no valid key ring in '{directory}': {result.Error}");
     }
 
-    /// <summary>The value of a Unix-seconds option, refusing NaN and infinities.</summary>
+    /// <summary>The longest lifetime or leeway accepted: 100 years, far beyond any sane value, far below an overflow.</summary>
+    public const long MaxSeconds = 3_153_600_000;
+
+    private static readonly long MinUnixSeconds = DateTimeOffset.MinValue.ToUnixTimeSeconds();
+
+    // Leaves room for a lifetime or leeway added to the instant without leaving DateTimeOffset's range.
+    private static readonly long MaxUnixSeconds = DateTimeOffset.MaxValue.ToUnixTimeSeconds() - (2 * MaxSeconds);
+
+    /// <summary>The value of a Unix-seconds option, refusing NaN, infinities and instants no clock can hold.</summary>
     public static double? Finite(ParseResult parse, Option<double?> option)
     {
         var value = parse.GetValue(option);
-        return value is { } v && !double.IsFinite(v) ? throw new CliException($"{option.Name} must be a finite number") : value;
+        return value switch
+        {
+            null => null,
+            { } v when !double.IsFinite(v) => throw new CliException($"{option.Name} must be a finite number"),
+            { } v when v < MinUnixSeconds || v > MaxUnixSeconds => throw new CliException($"{option.Name} must be a Unix time between {MinUnixSeconds} and {MaxUnixSeconds}, not {v.ToString(System.Globalization.CultureInfo.InvariantCulture)}"),
+            _ => value,
+        };
+    }
+
+    /// <summary>The value of a <c>--leeway</c> option: 0 to <see cref="MaxSeconds"/> seconds.</summary>
+    public static TimeSpan Leeway(ParseResult parse, Option<double> option)
+    {
+        var seconds = parse.GetValue(option);
+        return double.IsFinite(seconds) && seconds is >= 0 and <= MaxSeconds
+            ? TimeSpan.FromSeconds(seconds)
+            : throw new CliException($"{option.Name} must be a number of seconds from 0 to {MaxSeconds}");
+    }
+
+    /// <summary><c>--ttl</c>: a token lifetime in whole seconds, 1 to <see cref="MaxSeconds"/>.</summary>
+    public static Option<long> Ttl(string description)
+    {
+        var ttl = new Option<long>("--ttl")
+        {
+            Description = description,
+            DefaultValueFactory = _ => (long)TokenDefaults.Lifetime.TotalSeconds,
+        };
+        ttl.Validators.Add(r =>
+        {
+            // Judge the text itself: reading a value that does not parse ("1e20") would throw here.
+            if (r.Tokens.Count > 0 && (!long.TryParse(r.Tokens[^1].Value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var seconds) || seconds is <= 0 or > MaxSeconds))
+            {
+                r.AddError($"--ttl must be a whole number of seconds from 1 to {MaxSeconds} (100 years), not '{r.Tokens[^1].Value}'");
+            }
+        });
+        return ttl;
     }
 }

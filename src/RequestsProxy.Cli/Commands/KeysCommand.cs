@@ -224,22 +224,8 @@ internal static class KeysCommand
         };
     }
 
-    private static Option<long> TtlOption()
-    {
-        var ttl = new Option<long>("--ttl")
-        {
-            Description = "Token lifetime in seconds (the chart's requestsProxy.tokenTtlSeconds), to judge when a demoted key's last token expires",
-            DefaultValueFactory = _ => (long)TokenDefaults.Lifetime.TotalSeconds,
-        };
-        ttl.Validators.Add(r =>
-        {
-            if (r.GetValueOrDefault<long>() <= 0)
-            {
-                r.AddError("--ttl must be a positive number of seconds");
-            }
-        });
-        return ttl;
-    }
+    private static Option<long> TtlOption() =>
+        CommonOptions.Ttl("Token lifetime in seconds (the chart's requestsProxy.tokenTtlSeconds), to judge when a demoted key's last token expires");
 
     private static string Format(long? seconds) =>
         seconds is { } s ? DateTimeOffset.FromUnixTimeSeconds(s).ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture) : "-";

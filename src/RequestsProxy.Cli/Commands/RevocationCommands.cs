@@ -40,14 +40,16 @@ internal static class RevocationCommands
         var command = new Command("prune", "Drop entries whose token expired (exp + leeway has passed); never anything else") { file, now, leeway };
         command.SetAction(parse =>
         {
-            if (parse.GetValue(leeway) is var seconds && (!double.IsFinite(seconds) || seconds < 0))
+            var grace = CommonOptions.Leeway(parse, leeway);
+            var path = parse.GetValue(file)!;
+            if (!File.Exists(path))
             {
-                throw new CliException("--leeway must be a non-negative number of seconds");
+                throw new CliException($"--revoked '{path}' does not exist; nothing to prune");
             }
 
             var removed = 0;
             var time = FixedTimeProvider.From(CommonOptions.Finite(parse, now));
-            var list = RevocationFile.Update(parse.GetValue(file)!, l => l.Prune(time.GetUtcNow(), TimeSpan.FromSeconds(seconds), out removed));
+            var list = RevocationFile.Update(path, l => l.Prune(time.GetUtcNow(), grace, out removed));
             Console.WriteLine($"pruned {removed} entries; {list.Count} remain");
             return ExitCodes.Ok;
         });

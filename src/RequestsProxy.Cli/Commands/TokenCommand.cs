@@ -32,14 +32,7 @@ internal static class TokenCommand
     {
         var keys = Keys();
         var sub = new Option<string>("--sub") { Description = "The job id (the token's subject)", Required = true };
-        var ttl = new Option<long>("--ttl") { Description = "Lifetime in seconds", DefaultValueFactory = _ => (long)TokenDefaults.Lifetime.TotalSeconds };
-        ttl.Validators.Add(r =>
-        {
-            if (r.GetValueOrDefault<long>() <= 0)
-            {
-                r.AddError("--ttl must be a positive number of seconds");
-            }
-        });
+        var ttl = CommonOptions.Ttl("Lifetime in seconds");
         var scope = new Option<string>("--scope") { Description = "Space-separated scopes", DefaultValueFactory = _ => TokenDefaults.Scope };
         var aud = Audience();
         var iss = Issuer();
@@ -79,17 +72,15 @@ internal static class TokenCommand
         command.SetAction(parse =>
         {
             var ring = CommonOptions.LoadRing(parse.GetValue(keys)!);
-            var revocations = parse.GetValue(revoked) is { } path ? RevocationFile.Read(path) : RevocationList.Empty;
-            if (parse.GetValue(leeway) is var seconds && (!double.IsFinite(seconds) || seconds < 0))
-            {
-                throw new CliException("--leeway must be a non-negative number of seconds");
-            }
-
+            // A named list that is not there is a typo, not an empty list: judging without it could pass a revoked token.
+            var revocations = parse.GetValue(revoked) is { } path
+                ? File.Exists(path) ? RevocationFile.Read(path) : throw new CliException($"--revoked '{path}' does not exist")
+                : RevocationList.Empty;
             var options = new TokenValidationOptions
             {
                 Audience = parse.GetValue(aud)!,
                 Issuer = parse.GetValue(iss)!,
-                Leeway = TimeSpan.FromSeconds(parse.GetValue(leeway)),
+                Leeway = CommonOptions.Leeway(parse, leeway),
                 CacheCapacity = 0,
             };
             var text = CommonOptions.ReadToken(parse.GetValue(token)!);

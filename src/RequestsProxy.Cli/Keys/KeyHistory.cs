@@ -25,8 +25,6 @@ internal sealed record KeyHistory(IReadOnlyDictionary<string, KidHistory> Kids)
         return new KeyHistory(copy);
     }
 
-    public KeyHistory Without(string kid) => new(Kids.Where(k => k.Key != kid).ToDictionary(k => k.Key, k => k.Value, StringComparer.Ordinal));
-
     public string Serialize(bool indented = true) => JsonSerializer.Serialize(Kids, indented ? Json : CompactJson);
 
     /// <summary>Unreadable history is treated as none: every retire then needs --force.</summary>

@@ -31,7 +31,7 @@ internal sealed class KeyRingOperations(IKeyRingStore store, TimeProvider time)
     public Task<string> AddAsync(CancellationToken cancellationToken) =>
         UpdateAsync(document =>
         {
-            var kid = KeyRingRules.NextKid(document.Keys.Keys);
+            var kid = KeyRingRules.NextKid(document.Keys.Keys.Concat(document.History.Kids.Keys));
             var keys = new Dictionary<string, string>(document.Keys, StringComparer.Ordinal) { [kid] = KeyRingRules.GenerateKey() };
             var now = time.GetUtcNow().ToUnixTimeSeconds();
             return (document with { Keys = keys, History = document.History.With(kid, _ => new KidHistory(now)) }, kid);
@@ -74,7 +74,8 @@ internal sealed class KeyRingOperations(IKeyRingStore store, TimeProvider time)
             }
 
             var keys = document.Keys.Where(k => k.Key != kid).ToDictionary(k => k.Key, k => k.Value, StringComparer.Ordinal);
-            return (document with { Keys = keys, History = document.History.Without(kid) }, true);
+            var now = time.GetUtcNow().ToUnixTimeSeconds();
+            return (document with { Keys = keys, History = document.History.With(kid, h => h with { Retired = now }) }, true);
         }, cancellationToken);
 
     public async Task<KeyRingDocument> ReadRequiredAsync(CancellationToken cancellationToken) =>

@@ -41,6 +41,22 @@ public sealed class KeysCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Add_AfterRetire_NeverReusesARetiredKid()
+    {
+        var dir = _temp.Combine("keys");
+        await Rpctl.RunAsync("keys", "init", "--dir", dir);
+        await Rpctl.RunAsync("keys", "add", "--dir", dir);
+        await Rpctl.RunAsync("keys", "promote", "--dir", dir, "v2");
+        await Rpctl.RunAsync("keys", "promote", "--dir", dir, "v1");
+        Assert.Equal(0, (await Rpctl.RunAsync("keys", "retire", "--dir", dir, "v2", "--force")).ExitCode);
+
+        var added = await Rpctl.RunAsync("keys", "add", "--dir", dir);
+
+        Assert.Equal((0, "v3"), (added.ExitCode, added.Line));
+        Assert.Equal(["v1", "v3"], KeyRingLoader.Load(dir).Ring!.Kids.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
     public async Task Rotation_AddPromoteRetire_FollowsTheProtocol()
     {
         var dir = _temp.Combine("keys");

@@ -121,14 +121,26 @@ public sealed class TokenCommandTests : IDisposable
     [InlineData("token", "mint", "--keys", "DIR")]
     [InlineData("token", "mint", "--keys", "DIR", "--sub", "j", "--ttl", "0")]
     [InlineData("token", "mint", "--keys", "DIR", "--sub", "j", "--ttl", "-5")]
+    [InlineData("token", "mint", "--keys", "DIR", "--sub", "j", "--ttl", "300000000000")]
+    [InlineData("token", "mint", "--keys", "DIR", "--sub", "j", "--ttl", "9223372036854775807")]
+    [InlineData("token", "mint", "--keys", "DIR", "--sub", "j", "--ttl", "1e20")]
+    [InlineData("token", "verify", "--keys", "DIR", "--now", "1e13", "t")]
+    [InlineData("token", "verify", "--keys", "DIR", "--now", "253402300800", "t")]
+    [InlineData("token", "verify", "--keys", "DIR", "--now", "-1e20", "t")]
+    [InlineData("token", "verify", "--keys", "DIR", "--leeway", "1e20", "t")]
+    [InlineData("token", "verify", "--keys", "DIR", "--revoked", "DIR/no-such-list.json", "t")]
+    [InlineData("prune", "--revoked", "DIR/no-such-list.json")]
+    [InlineData("prune", "--revoked", "DIR/no-such-list.json", "--now", "1e20")]
+    [InlineData("keys", "retire", "--dir", "DIR", "v1", "--now", "1e20")]
     [InlineData("token", "frobnicate")]
     [InlineData("revoke", "--revoked", "x.json", "--jti", "a")]
     public async Task UsageErrors_ExitWith2(params string[] args)
     {
         var keys = await InitAsync();
-        var result = await Rpctl.RunAsync(args.Select(a => a == "DIR" ? keys : a).ToArray());
+        var result = await Rpctl.RunAsync(args.Select(a => a.StartsWith("DIR", StringComparison.Ordinal) ? keys + a[3..] : a).ToArray());
         Assert.Equal(2, result.ExitCode);
         Assert.NotEmpty(result.Stderr);
+        Assert.DoesNotContain("Unhandled exception", result.Stderr, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -130,7 +130,7 @@ public sealed class KubernetesKeysCommandTests : IAsyncLifetime
         }
 
         var history = KeyHistory.Parse(final.Metadata.Annotations[KubernetesSecretKeyRingStore.HistoryAnnotation]);
-        Assert.Null(history.For("v1"));
+        Assert.NotNull(history.For("v1")?.Retired); // kept, so "v1" is never handed to a new key
         Assert.NotNull(history.For("v2")?.Promoted);
 
         // Every write was a replace carrying the resourceVersion it was based on.
