@@ -7,11 +7,13 @@ namespace RequestsProxy.JobsManager;
 
 /// <summary>
 /// Source-generated JSON for the API and the legacy registration. Unknown members are refused so
-/// a typo ("imag") is a 400 naming the field, not a silently ignored setting.
+/// a typo ("imag") is a 400 naming the field, not a silently ignored setting; a member given twice
+/// is a 400 too, not "the last one wins".
 /// </summary>
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web,
     UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
-    DefaultIgnoreCondition = JsonIgnoreCondition.Never)]
+    DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+    AllowDuplicateProperties = false)]
 [JsonSerializable(typeof(StartJobRequest))]
 [JsonSerializable(typeof(JobResponse))]
 [JsonSerializable(typeof(JobListResponse))]

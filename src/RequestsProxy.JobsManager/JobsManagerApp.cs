@@ -78,6 +78,7 @@ public static partial class JobsManagerApp
                 source.ReloadFailed += error => Log.KeyRingRefused(logger, error);
                 source.Changed += ring => Log.KeyRingLoaded(logger, ring.ActiveKid, string.Join(",", ring.Kids));
                 source.Start();
+                sp.GetRequiredService<JobsManagerMetrics>().ObserveKeyRing(source);
                 return source;
             });
             services.AddSingleton<IKeyRingSource>(sp => sp.GetRequiredService<KeyRingSource>());

@@ -74,9 +74,10 @@ internal static class JobsEndpoints
 
     private static async Task<IResult> StopAsync(string name, JobManager jobs, CancellationToken cancellationToken)
     {
-        if (name.Length > StartJobRequestValidator.MaxNameLength)
+        // Nothing that could not name a job reaches the runtime (a Kubernetes delete, a local path).
+        if (!StartJobRequestValidator.IsJobName(name))
         {
-            return ApiResults.Error(StatusCodes.Status400BadRequest, "invalid_request", "no job can have that name");
+            return ApiResults.Error(StatusCodes.Status400BadRequest, "invalid_request", $"no job can be named '{name}': a job name {StartJobRequestValidator.NameRule}");
         }
 
         var result = await jobs.StopAsync(name, cancellationToken).ConfigureAwait(false);

@@ -30,9 +30,9 @@ internal static partial class StartJobRequestValidator
         {
             errors.Add("'name' is required");
         }
-        else if (request.Name.Length > MaxNameLength || !NamePattern().IsMatch(request.Name))
+        else if (!IsJobName(request.Name))
         {
-            errors.Add($"'name' must be lowercase letters, digits and '-', start and end with a letter or digit, at most {MaxNameLength} characters");
+            errors.Add($"'name' {NameRule}");
         }
 
         if (request.Image is { } image && (image.Length == 0 || image.Length > 1024 || image.Any(char.IsWhiteSpace)))
@@ -113,6 +113,11 @@ internal static partial class StartJobRequestValidator
             errors.Add("'command' must start with a program name");
         }
     }
+
+    public static string NameRule => $"must be lowercase letters, digits and '-', start and end with a letter or digit, at most {MaxNameLength} characters";
+
+    /// <summary>Whether <paramref name="name"/> could name a job (every started job's name passed this).</summary>
+    public static bool IsJobName(string name) => name.Length <= MaxNameLength && NamePattern().IsMatch(name);
 
     [GeneratedRegex("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", RegexOptions.CultureInvariant)]
     private static partial Regex NamePattern();

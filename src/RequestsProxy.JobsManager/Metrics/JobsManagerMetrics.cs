@@ -26,6 +26,7 @@ internal sealed class JobsManagerMetrics
     private long _revocationSizeBytes;
     private long _revocationEntries;
     private Func<int> _liveJobs = () => 0;
+    private Tokens.Keys.KeyRingSource? _keyRing;
 
     public JobsManagerMetrics(IMeterFactory meterFactory)
     {
@@ -48,7 +49,14 @@ internal sealed class JobsManagerMetrics
         meter.CreateObservableGauge("jobs_manager.ledger.size", () => Interlocked.Read(ref _ledgerSizeBytes), "By", "Serialized size of the job ledger (a ConfigMap holds at most 1 MiB).");
         meter.CreateObservableGauge("jobs_manager.ledger.jobs", () => Interlocked.Read(ref _ledgerJobs), "{job}", "Jobs in the job ledger.");
         meter.CreateObservableGauge("jobs_manager.jobs.live", () => _liveJobs(), "{job}", "Jobs the jobs-manager currently manages.");
+
+        // Stateless mode: a refused key ring update leaves the signer on its last good ring; alert on it.
+        meter.CreateObservableGauge("jobs_manager.key_ring.ready", () => _keyRing is { IsReady: true } ? 1 : 0, "{ring}", "1 while a valid key ring is loaded (stateless mode).");
+        meter.CreateObservableCounter("jobs_manager.key_ring.reloads", () => _keyRing?.ReloadCount ?? 0, "{reload}", "Loads that changed the key ring.");
+        meter.CreateObservableCounter("jobs_manager.key_ring.reload_failures", () => _keyRing?.ReloadFailureCount ?? 0, "{reload}", "Key ring updates refused (the last good ring stayed in force).");
     }
+
+    public void ObserveKeyRing(Tokens.Keys.KeyRingSource keyRing) => _keyRing = keyRing;
 
     public long RevocationSizeBytes => Interlocked.Read(ref _revocationSizeBytes);
 

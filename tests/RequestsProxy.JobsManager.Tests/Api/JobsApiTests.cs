@@ -51,6 +51,8 @@ public sealed class JobsApiTests
     [InlineData("{\"name\":\"job-1\",\"command\":[\"/bin/true\"],\"env\":{\"REQUESTS_PROXY_TOKEN_FILE\":\"/etc/passwd\"}}", "invalid_request")]
     [InlineData("{\"name\":\"job-1\",\"command\":[\"/bin/true\"],\"scope\":\"  \"}", "invalid_request")]
     [InlineData("{\"name\":\"job-1\",\"command\":\"/bin/true\"}", "invalid_json")]
+    [InlineData("{\"name\":\"job-x\",\"name\":\"job-y\",\"command\":[\"/bin/true\"]}", "invalid_json")]
+    [InlineData("{\"name\":\"job-1\",\"command\":[\"/bin/true\"],\"env\":{\"A\":\"1\",\"A\":\"2\"}}", "invalid_json")]
     public async Task Start_BadRequest_400WithJsonError(string body, string error)
     {
         await using var host = await ApiHost.StartAsync();
@@ -61,6 +63,20 @@ public sealed class JobsApiTests
         var parsed = await Error(response);
         Assert.Equal(error, parsed.Error);
         Assert.False(string.IsNullOrWhiteSpace(parsed.Message));
+    }
+
+    [Theory]
+    [InlineData("Bad_Name")]
+    [InlineData("..%2F..%2Fkeys")]
+    [InlineData("-job")]
+    public async Task Stop_NotAJobName_400AndNothingReachesTheRuntime(string name)
+    {
+        await using var host = await ApiHost.StartAsync();
+
+        using var response = await host.Client.DeleteAsync("/v1/jobs/" + name);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("invalid_request", (await Error(response)).Error);
     }
 
     [Fact]
