@@ -516,7 +516,14 @@ public sealed class TokenVerifier
             return true;
         }
 
-        return reader.TryGetDouble(out value) && double.IsFinite(value);
+        if (reader.TryGetDouble(out value))
+        {
+            return true;
+        }
+
+        // A valid JSON number beyond double's range (1e400): the far future, or the far past.
+        value = reader.ValueSpan[0] == (byte)'-' ? double.MinValue : double.MaxValue;
+        return true;
     }
 
     private static bool TryCopyString(ref Utf8JsonReader reader, Span<byte> values, ref int valuesUsed, out int offset, out int length)

@@ -20,6 +20,7 @@ public sealed class KeyRingSource : IKeyRingSource, IDisposable
     private long _reloads;
     private long _failures;
     private string? _lastFailure;
+    private string? _lastRefusal;
 
     public KeyRingSource(string directory, TimeSpan pollInterval, TimeProvider time)
     {
@@ -65,12 +66,16 @@ public sealed class KeyRingSource : IKeyRingSource, IDisposable
             var result = KeyRingLoader.Load(_directory, (previous?.Generation ?? 0) + 1);
             if (!result.Success)
             {
-                // The same refusal as at the last poll was already counted and reported.
-                if (result.Error == _lastFailure)
+                // The same refusal of the same update as at the last poll was already counted and
+                // reported. A kubelet update is a new `..data` target, so two bad updates in a row
+                // are two refusals even when they fail for the same reason.
+                var refusal = result.Error + "\n" + DataTarget();
+                if (refusal == _lastRefusal)
                 {
                     return false;
                 }
 
+                _lastRefusal = refusal;
                 Interlocked.Increment(ref _failures);
                 Volatile.Write(ref _lastFailure, result.Error);
                 ReloadFailed?.Invoke(result.Error!);
@@ -78,6 +83,7 @@ public sealed class KeyRingSource : IKeyRingSource, IDisposable
             }
 
             Volatile.Write(ref _lastFailure, null);
+            _lastRefusal = null;
             if (previous is not null && previous.Fingerprint == result.Ring!.Fingerprint)
             {
                 return false;
@@ -87,6 +93,19 @@ public sealed class KeyRingSource : IKeyRingSource, IDisposable
             Interlocked.Increment(ref _reloads);
             Changed?.Invoke(result.Ring!);
             return true;
+        }
+    }
+
+    // Where the kubelet's `..data` symlink points (a timestamped folder per update); null for a plain folder.
+    private string? DataTarget()
+    {
+        try
+        {
+            return new FileInfo(Path.Combine(_directory, "..data")).LinkTarget;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
         }
     }
 

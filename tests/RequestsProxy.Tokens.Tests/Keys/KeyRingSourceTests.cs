@@ -70,6 +70,11 @@ public sealed class KeyRingSourceTests : IDisposable
         _time.Advance(TimeSpan.FromSeconds(10));
         Assert.Same(good, source.Current);
         Assert.Equal(2, source.ReloadFailureCount);
+
+        // Another bad update failing for the very same reason is another refusal.
+        volume.WriteRaw(new Dictionary<string, string> { ["active"] = "v1", ["v1"] = "short", ["v2"] = new string('k', 64) });
+        _time.Advance(TimeSpan.FromSeconds(10));
+        Assert.Equal(3, source.ReloadFailureCount);
     }
 
     [Fact]
