@@ -33,6 +33,9 @@ internal static partial class Log
     [LoggerMessage(23, LogLevel.Information, "Request refused: 413 body of {Length} bytes exceeds {Limit} on route {Route} for sub {Sub}")]
     public static partial void BodyTooLarge(ILogger logger, long length, long limit, string route, string sub);
 
+    [LoggerMessage(24, LogLevel.Information, "Request refused: 413 chunked body passed {Limit} bytes on route {Route} for sub {Sub}; the upstream request was aborted")]
+    public static partial void StreamedBodyTooLarge(ILogger logger, long limit, string route, string sub);
+
     [LoggerMessage(30, LogLevel.Information, "Upstream credential loaded from {Path}")]
     public static partial void CredentialLoaded(ILogger logger, string path);
 

@@ -121,6 +121,9 @@ internal static class KeysCommand
             var time = FixedTimeProvider.From(CommonOptions.Finite(parse, now));
             var operations = Operations(parse, store, time);
 
+            // The active key is refused (exit 1) before anything else, jobs-manager reachable or not.
+            KeyRingOperations.RefuseRetiringActive(await operations.ReadRequiredAsync(ct), parse.GetValue(kid)!);
+
             // --force overrides whatever usage would say, so a jobs-manager that is down does not block it.
             var usage = !parse.GetValue(force) && jobsApi.IsGiven(parse) ? await UsageAsync(parse, jobsApi, ct) : null;
             await operations.RetireAsync(parse.GetValue(kid)!, parse.GetValue(force), TimeSpan.FromSeconds(parse.GetValue(ttl)), usage, ct);

@@ -62,10 +62,7 @@ internal sealed class KeyRingOperations(IKeyRingStore store, TimeProvider time)
         UpdateAsync(document =>
         {
             RequireKid(document, kid);
-            if (document.Active == kid)
-            {
-                throw new CliException($"'{kid}' is the active key and cannot be retired; promote another key first", ExitCodes.Refused);
-            }
+            RefuseRetiringActive(document, kid);
 
             var safety = RetireSafety(document, kid, tokenLifetime, usage);
             if (!safety.Safe && !force)
@@ -77,6 +74,15 @@ internal sealed class KeyRingOperations(IKeyRingStore store, TimeProvider time)
             var now = time.GetUtcNow().ToUnixTimeSeconds();
             return (document with { Keys = keys, History = document.History.With(kid, h => h with { Retired = now }) }, true);
         }, cancellationToken);
+
+    /// <summary>The one rule no --force overrides: the signing key is never retired.</summary>
+    public static void RefuseRetiringActive(KeyRingDocument document, string kid)
+    {
+        if (document.Active == kid)
+        {
+            throw new CliException($"'{kid}' is the active key and cannot be retired; promote another key first", ExitCodes.Refused);
+        }
+    }
 
     public async Task<KeyRingDocument> ReadRequiredAsync(CancellationToken cancellationToken) =>
         await store.ReadAsync(cancellationToken) ?? throw new CliException($"there is no key ring in {store.Location}; run 'rpctl keys init' first");

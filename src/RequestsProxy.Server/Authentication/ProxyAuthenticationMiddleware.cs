@@ -69,15 +69,42 @@ internal sealed class ProxyAuthenticationMiddleware(
         }
 
         context.Features.Set(new AuthorizedRequest(caller, upstreamAuthorization));
-        return ForwardAsync(context, policy);
+        return ForwardAsync(context, policy, caller);
     }
 
-    private async Task ForwardAsync(HttpContext context, RoutePolicy policy)
+    private async Task ForwardAsync(HttpContext context, RoutePolicy policy, CallerIdentity caller)
     {
         var started = Stopwatch.GetTimestamp();
         await next(context);
-        var error = context.Features.Get<IForwarderErrorFeature>()?.Error;
-        metrics.Forwarded(policy.RouteId, Stopwatch.GetElapsedTime(started).TotalSeconds, error is null ? "none" : ErrorName(error.Value));
+        var failure = context.Features.Get<IForwarderErrorFeature>();
+        if (failure is { Error: ForwarderError.RequestBodyClient } && IsBodyTooLarge(failure.Exception))
+        {
+            // A chunked body cut by Kestrel at MaxRequestBodySize mid-relay: the upstream saw an
+            // aborted request, never a complete one. Answer and count it like a declared oversize body.
+            metrics.Refused(RequestOutcomes.Rejected, AuthReasons.BodyTooLarge);
+            Log.StreamedBodyTooLarge(logger, settings.MaxRequestBodyBytes, policy.RouteId, caller.Subject);
+            if (!context.Response.HasStarted)
+            {
+                await BearerChallenge.WriteErrorAsync(context, StatusCodes.Status413PayloadTooLarge, AuthReasons.BodyTooLarge);
+            }
+
+            return;
+        }
+
+        metrics.Forwarded(policy.RouteId, Stopwatch.GetElapsedTime(started).TotalSeconds, failure is null ? "none" : ErrorName(failure.Error));
+    }
+
+    private static bool IsBodyTooLarge(Exception? exception)
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge })
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private Task UnauthorizedAsync(HttpContext context, RoutePolicy policy, string reason)

@@ -76,6 +76,11 @@ public sealed class KeysStatusCommandTests : IDisposable
         var token = _temp.Combine("token");
         File.WriteAllText(token, "t");
 
+        // The active key is refused as such (exit 1), before the jobs-manager is asked anything.
+        var active = await Rpctl.RunAsync("keys", "retire", "--dir", keys, "v2", "--jobs-manager", "http://127.0.0.1:1", "--admin-token-file", token);
+        Assert.Equal(1, active.ExitCode);
+        Assert.Contains("active key", active.Stderr, StringComparison.Ordinal);
+
         var unreachable = await Rpctl.RunAsync("keys", "retire", "--dir", keys, "v1", "--jobs-manager", "http://127.0.0.1:1", "--admin-token-file", token);
         Assert.Equal(2, unreachable.ExitCode);
         Assert.Contains("cannot reach the jobs-manager", unreachable.Stderr, StringComparison.Ordinal);

@@ -113,6 +113,8 @@ public sealed class UpstreamRequestTests
         using var response = await proxy.Client.SendAsync(request);
 
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        Assert.Contains("body_too_large", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(0, proxy.Upstream.Count); // the upstream saw an aborted request, never a complete one
     }
 
     [Fact]

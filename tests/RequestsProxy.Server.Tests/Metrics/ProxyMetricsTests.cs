@@ -42,6 +42,24 @@ public sealed class ProxyMetricsTests
     }
 
     [Fact]
+    public async Task Metrics_ChunkedBodyOverLimit_IsARejectionNotAForward()
+    {
+        await using var proxy = await ProxyHarness.StartAsync(s => s["REQUESTS_PROXY_MAX_BODY_BYTES"] = "1024");
+        using var request = ProxyHarness.Request(HttpMethod.Post, "/v1/results", proxy.Mint("job-1"));
+        request.Content = new StreamContent(new MemoryStream(new byte[64 * 1024]));
+        request.Headers.TransferEncodingChunked = true;
+        (await proxy.Client.SendAsync(request)).Dispose();
+
+        const string rejected = "requests_proxy_requests_total{otel_scope_name=\"RequestsProxy.Server\",outcome=\"rejected\",reason=\"body_too_large\"} 1";
+        var text = "";
+        var counted = await ProxyAuthenticationTests.EventuallyAsync(async () =>
+            (text = await proxy.MetricsAsync()).Contains(rejected, StringComparison.Ordinal), TimeSpan.FromSeconds(4));
+
+        Assert.True(counted, text);
+        Assert.DoesNotContain("outcome=\"forwarded\"", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Metrics_RefusedKeyRingUpdate_IsCounted()
     {
         await using var proxy = await ProxyHarness.StartAsync();
