@@ -2,9 +2,10 @@ namespace RequestsProxy.Tokens.Revocation;
 
 /// <summary>
 /// The revocation list of a mounted file, polled off the request path and swapped as an
-/// immutable set. Fails closed: until a valid file has been read the source is not ready (a
-/// replica restarted onto a corrupt or missing list must not forget every revocation), and a
-/// corrupt or vanished file later keeps the last good list; both are reported and counted.
+/// immutable set. A corrupt file at start leaves the source not ready (a replica restarted onto
+/// a broken list must not forget every revocation); a file that does not exist yet at start is
+/// the empty list (the ConfigMap's first content, and a laptop without one). Once a list is in
+/// force, a corrupt or vanished file keeps it; both are reported and counted.
 /// </summary>
 public sealed class RevocationSource : IRevocationSource, IDisposable
 {
@@ -70,14 +71,20 @@ public sealed class RevocationSource : IRevocationSource, IDisposable
             }
             catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
             {
-                // Reported once per disappearance, not on every poll.
-                if (_missingReported)
+                if (IsReady)
                 {
-                    return false;
+                    // A list is in force: a vanished file keeps it, reported once per disappearance.
+                    if (_missingReported)
+                    {
+                        return false;
+                    }
+
+                    _missingReported = true;
+                    return Fail($"revocation list '{_path}' does not exist, keeping the last good list");
                 }
 
-                _missingReported = true;
-                return Fail($"revocation list '{_path}' does not exist{(IsReady ? ", keeping the last good list" : "")}");
+                // Nothing in force yet: no file is the empty list (the ConfigMap's first content).
+                content = "[]"u8.ToArray();
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {

@@ -49,10 +49,10 @@ public sealed class HealthEndpointsTests
 
     [Theory]
     [InlineData("[garbage", "invalid")]
-    [InlineData(null, "does not exist")]
-    public async Task Readyz_NoValidRevocationListAtStart_503AndRequestsRefusedUntilOneAppears(string? revokedJson, string reason)
+    [InlineData("{\"jti\":\"a\"}", "invalid")]
+    public async Task Readyz_CorruptRevocationListAtStart_503AndRequestsRefusedUntilAValidOne(string revokedJson, string reason)
     {
-        // A restarted replica must not forget every revocation: fail closed until a list is read.
+        // A replica restarted onto a broken list must not forget every revocation: fail closed.
         await using var proxy = await ProxyHarness.StartAsync(revokedJson: revokedJson);
 
         using (var readyz = await proxy.Client.GetAsync("/readyz"))
@@ -73,6 +73,18 @@ public sealed class HealthEndpointsTests
             return response.StatusCode == HttpStatusCode.OK;
         }, TimeSpan.FromSeconds(4));
         Assert.True(accepted);
+    }
+
+    [Fact]
+    public async Task Readyz_NoRevocationFileYet_ReadyWithTheEmptyList()
+    {
+        await using var proxy = await ProxyHarness.StartAsync(revokedJson: null);
+
+        using var readyz = await proxy.Client.GetAsync("/readyz");
+        using var accepted = await proxy.PostAsync("/v1/results", proxy.Mint("job-1"));
+
+        Assert.Equal(HttpStatusCode.OK, readyz.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, accepted.StatusCode);
     }
 
     [Fact]
