@@ -42,6 +42,15 @@ internal static class CommonOptions
         return result.Ring ?? throw new CliException($"no valid key ring in '{directory}': {result.Error}");
     }
 
+    /// <summary>A revocation list that does not exist is empty; a warning on stderr catches a typo'd path.</summary>
+    public static void WarnIfMissing(string revokedFile)
+    {
+        if (!File.Exists(revokedFile))
+        {
+            Console.Error.WriteLine($"rpctl: warning: revocation list '{revokedFile}' does not exist; it is taken as empty");
+        }
+    }
+
     /// <summary>The longest lifetime or leeway accepted: 100 years, far beyond any sane value, far below an overflow.</summary>
     public const long MaxSeconds = 3_153_600_000;
 

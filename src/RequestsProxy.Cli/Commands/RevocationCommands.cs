@@ -41,14 +41,17 @@ internal static class RevocationCommands
         command.SetAction(parse =>
         {
             var grace = CommonOptions.Leeway(parse, leeway);
+            var time = FixedTimeProvider.From(CommonOptions.Finite(parse, now));
             var path = parse.GetValue(file)!;
             if (!File.Exists(path))
             {
-                throw new CliException($"--revoked '{path}' does not exist; nothing to prune");
+                // Nothing to prune, and no file created at a path that may be a typo.
+                CommonOptions.WarnIfMissing(path);
+                Console.WriteLine("pruned 0 entries; 0 remain");
+                return ExitCodes.Ok;
             }
 
             var removed = 0;
-            var time = FixedTimeProvider.From(CommonOptions.Finite(parse, now));
             var list = RevocationFile.Update(path, l => l.Prune(time.GetUtcNow(), grace, out removed));
             Console.WriteLine($"pruned {removed} entries; {list.Count} remain");
             return ExitCodes.Ok;

@@ -72,10 +72,13 @@ internal static class TokenCommand
         command.SetAction(parse =>
         {
             var ring = CommonOptions.LoadRing(parse.GetValue(keys)!);
-            // A named list that is not there is a typo, not an empty list: judging without it could pass a revoked token.
-            var revocations = parse.GetValue(revoked) is { } path
-                ? File.Exists(path) ? RevocationFile.Read(path) : throw new CliException($"--revoked '{path}' does not exist")
-                : RevocationList.Empty;
+            // No file yet is the empty list (as `revoke` starts one), but a typo'd path would pass a revoked token: say so.
+            var revocations = RevocationList.Empty;
+            if (parse.GetValue(revoked) is { } path)
+            {
+                revocations = RevocationFile.Read(path);
+                CommonOptions.WarnIfMissing(path);
+            }
             var options = new TokenValidationOptions
             {
                 Audience = parse.GetValue(aud)!,
