@@ -79,6 +79,7 @@ internal static class TokenCommand
                 revocations = RevocationFile.Read(path);
                 CommonOptions.WarnIfMissing(path);
             }
+
             var options = new TokenValidationOptions
             {
                 Audience = parse.GetValue(aud)!,
