@@ -21,6 +21,12 @@ internal static partial class Log
     [LoggerMessage(13, LogLevel.Error, "Revocation list update refused, the last good list stays in force: {Error}")]
     public static partial void RevocationListRefused(ILogger logger, string error);
 
+    [LoggerMessage(14, LogLevel.Information, "Legacy token list loaded: {Count} live legacy token(s)")]
+    public static partial void LegacyTokenListLoaded(ILogger logger, int count);
+
+    [LoggerMessage(15, LogLevel.Error, "Legacy token list update refused, the last good list stays in force: {Error}")]
+    public static partial void LegacyTokenListRefused(ILogger logger, string error);
+
     [LoggerMessage(20, LogLevel.Information, "Request refused: 401 {Reason} on route {Route}")]
     public static partial void Unauthorized(ILogger logger, string reason, string route);
 

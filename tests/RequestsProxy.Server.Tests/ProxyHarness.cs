@@ -20,8 +20,9 @@ internal sealed class ProxyHarness : IAsyncDisposable
 {
     public const string Credential = "edge-credential-123";
 
-    private ProxyHarness(TempFolder folder, KeyRingVolume keys, ProjectedVolume revoked, TestUpstream upstream)
+    private ProxyHarness(TempFolder folder, KeyRingVolume keys, ProjectedVolume revoked, ProjectedVolume legacyTokens, TestUpstream upstream)
     {
+        LegacyTokens = legacyTokens;
         Folder = folder;
         Keys = keys;
         Revoked = revoked;
@@ -33,6 +34,9 @@ internal sealed class ProxyHarness : IAsyncDisposable
     public KeyRingVolume Keys { get; }
 
     public ProjectedVolume Revoked { get; }
+
+    /// <summary>The mounted legacy token list (<c>legacy-tokens.json</c>), first <c>[]</c>.</summary>
+    public ProjectedVolume LegacyTokens { get; }
 
     public TestUpstream Upstream { get; }
 
@@ -61,8 +65,9 @@ internal sealed class ProxyHarness : IAsyncDisposable
         }
 
         var revoked = new ProjectedVolume(folder.Combine("revoked"), revokedJson is null ? [] : new Dictionary<string, string> { ["revoked.json"] = revokedJson });
+        var legacyTokens = new ProjectedVolume(folder.Combine("legacy-tokens"), new Dictionary<string, string> { ["legacy-tokens.json"] = "[]" });
         var upstream = await TestUpstream.StartAsync();
-        var harness = new ProxyHarness(folder, keys, revoked, upstream);
+        var harness = new ProxyHarness(folder, keys, revoked, legacyTokens, upstream);
         Directory.CreateDirectory(folder.Combine("upstream"));
         await File.WriteAllTextAsync(harness.CredentialFile, Credential + "\n");
         Directory.CreateDirectory(folder.Combine("admin"));
@@ -74,6 +79,8 @@ internal sealed class ProxyHarness : IAsyncDisposable
             [EnvironmentNames.RevokedDirectory] = revoked.Path,
             [EnvironmentNames.KeysPollSeconds] = "1",
             [EnvironmentNames.RevokedPollSeconds] = "1",
+            [EnvironmentNames.LegacyTokensDirectory] = legacyTokens.Path,
+            [EnvironmentNames.LegacyTokensPollSeconds] = "1",
             [EnvironmentNames.Upstream] = upstream.Address.ToString(),
             [EnvironmentNames.UpstreamCredentialFile] = harness.CredentialFile,
             [EnvironmentNames.AdminTokenFile] = harness.AdminTokenFile,

@@ -38,7 +38,9 @@ internal sealed class ProxyAuthenticationMiddleware(
         var result = authenticator.Authenticate(token);
         if (result.Caller is not { } caller)
         {
-            return UnauthorizedAsync(context, policy, result.Reason);
+            return result.Reason == AuthReasons.NotReady
+                ? UnavailableAsync(context, policy, AuthReasons.NotReady)
+                : UnauthorizedAsync(context, policy, result.Reason);
         }
 
         if (policy.RequiredScope is { } scope && !caller.HasScope(scope))

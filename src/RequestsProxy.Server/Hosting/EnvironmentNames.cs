@@ -8,6 +8,8 @@ internal static class EnvironmentNames
     public const string RevokedDirectory = "REQUESTS_PROXY_REVOKED_DIR";
     public const string KeysPollSeconds = "REQUESTS_PROXY_KEYS_POLL_SECONDS";
     public const string RevokedPollSeconds = "REQUESTS_PROXY_REVOKED_POLL_SECONDS";
+    public const string LegacyTokensDirectory = "REQUESTS_PROXY_LEGACY_TOKENS_DIR";
+    public const string LegacyTokensPollSeconds = "REQUESTS_PROXY_LEGACY_TOKENS_POLL_SECONDS";
     public const string Upstream = "REQUESTS_PROXY_UPSTREAM";
     public const string RoutesFile = "REQUESTS_PROXY_ROUTES_FILE";
     public const string UpstreamCredentialFile = "REQUESTS_PROXY_UPSTREAM_CREDENTIAL_FILE";

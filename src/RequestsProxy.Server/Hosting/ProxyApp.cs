@@ -59,14 +59,8 @@ internal static class ProxyApp
         services.AddHostedService(sp => sp.GetRequiredService<TokenSources>());
         services.AddSingleton<LegacyTokenRegistry>();
         services.AddSingleton<AdminToken>();
-        if (settings.Stateless)
-        {
-            services.AddSingleton<IRequestAuthenticator, JwtRequestAuthenticator>();
-        }
-        else
-        {
-            services.AddSingleton<IRequestAuthenticator, LegacyRequestAuthenticator>();
-        }
+        // Both modes accept JWTs and listed legacy tokens: the flip between them costs no 401 (DESIGN §12).
+        services.AddSingleton<IRequestAuthenticator, RequestAuthenticator>();
 
         services.AddSingleton<UpstreamCredentials>();
         services.AddSingleton<RoutePolicies>();

@@ -19,6 +19,11 @@ internal sealed record ProxySettings
 
     public string RevokedDirectory { get; init; } = "/etc/proxy/revoked";
 
+    /// <summary>The mounted list of live legacy token digests (DESIGN §12), read in both modes.</summary>
+    public string LegacyTokensDirectory { get; init; } = "/etc/proxy/legacy-tokens";
+
+    public TimeSpan LegacyTokensPollInterval { get; init; } = TimeSpan.FromSeconds(10);
+
     public TimeSpan KeysPollInterval { get; init; } = TimeSpan.FromSeconds(10);
 
     public TimeSpan RevokedPollInterval { get; init; } = TimeSpan.FromSeconds(10);
@@ -84,6 +89,8 @@ internal sealed record ProxySettings
             Stateless = ReadBool(configuration, EnvironmentNames.Stateless, defaults.Stateless, errors),
             KeysDirectory = ReadString(configuration, EnvironmentNames.KeysDirectory) ?? defaults.KeysDirectory,
             RevokedDirectory = ReadString(configuration, EnvironmentNames.RevokedDirectory) ?? defaults.RevokedDirectory,
+            LegacyTokensDirectory = ReadString(configuration, EnvironmentNames.LegacyTokensDirectory) ?? defaults.LegacyTokensDirectory,
+            LegacyTokensPollInterval = ReadSeconds(configuration, EnvironmentNames.LegacyTokensPollSeconds, defaults.LegacyTokensPollInterval, errors),
             KeysPollInterval = ReadSeconds(configuration, EnvironmentNames.KeysPollSeconds, defaults.KeysPollInterval, errors),
             RevokedPollInterval = ReadSeconds(configuration, EnvironmentNames.RevokedPollSeconds, defaults.RevokedPollInterval, errors),
             Upstream = upstream,

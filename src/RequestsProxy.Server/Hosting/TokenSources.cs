@@ -1,55 +1,67 @@
 using RequestsProxy.Tokens.Jwt;
 using RequestsProxy.Tokens.Keys;
+using RequestsProxy.Tokens.Legacy;
 using RequestsProxy.Tokens.Revocation;
 
 namespace RequestsProxy.Server.Hosting;
 
 /// <summary>
-/// The key ring and the revocation list of stateless mode, polled off the request path.
-/// Both are null in legacy mode.
+/// The key ring, the revocation list and the legacy token list, polled off the request path. All
+/// three in both modes: a legacy proxy verifies the JWTs a stateless jobs-manager mints, and a
+/// stateless proxy accepts the legacy tokens still in use (DESIGN §12).
 /// </summary>
 internal sealed class TokenSources : IHostedLifecycleService, IDisposable
 {
     private readonly ILogger<TokenSources> _logger;
+    private readonly bool _stateless;
 
     public TokenSources(ProxySettings settings, TimeProvider time, ILogger<TokenSources> logger)
     {
         _logger = logger;
-        if (!settings.Stateless)
-        {
-            return;
-        }
-
+        _stateless = settings.Stateless;
         Keys = new KeyRingSource(settings.KeysDirectory, settings.KeysPollInterval, time);
         Revocations = new RevocationSource(settings.RevokedDirectory, settings.RevokedPollInterval, time);
+        LegacyTokens = new LegacyTokenSource(settings.LegacyTokensDirectory, settings.LegacyTokensPollInterval, time);
         Validator = new TokenValidator(Keys, Revocations, settings.Validation, time);
 
         Keys.Changed += ring => Log.KeyRingLoaded(_logger, string.Join(',', ring.Kids), ring.ActiveKid, ring.Generation);
         Keys.ReloadFailed += error => Log.KeyRingRefused(_logger, error);
         Revocations.Changed += list => Log.RevocationListLoaded(_logger, list.Count);
         Revocations.ReloadFailed += error => Log.RevocationListRefused(_logger, error);
+        LegacyTokens.Changed += list => Log.LegacyTokenListLoaded(_logger, list.Count);
+        LegacyTokens.ReloadFailed += error => Log.LegacyTokenListRefused(_logger, error);
     }
 
-    public KeyRingSource? Keys { get; }
+    public KeyRingSource Keys { get; }
 
-    public RevocationSource? Revocations { get; }
+    public RevocationSource Revocations { get; }
 
-    public TokenValidator? Validator { get; }
+    public LegacyTokenSource LegacyTokens { get; }
 
-    /// <summary>Stateless: a valid key ring and a valid revocation list are loaded. Legacy: always.</summary>
-    public bool IsReady => Keys is null || (Keys.IsReady && Revocations!.IsReady);
+    public TokenValidator Validator { get; }
+
+    /// <summary>JWTs can be judged: a valid key ring and a valid revocation list are loaded.</summary>
+    public bool JwtReady => Keys.IsReady && Revocations.IsReady;
+
+    /// <summary>
+    /// Stateless: JWTs and listed legacy tokens can be judged. Legacy: listed legacy tokens can
+    /// (a JWT that arrives before the ring loads is answered 503 on its own).
+    /// </summary>
+    public bool IsReady => LegacyTokens.IsReady && (!_stateless || JwtReady);
 
     /// <summary>Why the proxy is not ready, for <c>/readyz</c> and the logs.</summary>
     public string NotReadyReason =>
-        Keys is { IsReady: false } keys ? keys.LastFailure ?? "no key ring loaded yet"
-        : Revocations is { IsReady: false } revocations ? revocations.LastFailure ?? "no revocation list loaded yet"
+        _stateless && !Keys.IsReady ? Keys.LastFailure ?? "no key ring loaded yet"
+        : _stateless && !Revocations.IsReady ? Revocations.LastFailure ?? "no revocation list loaded yet"
+        : !LegacyTokens.IsReady ? LegacyTokens.LastFailure ?? "no legacy token list loaded yet"
         : "ready";
 
     // Load before Kestrel starts listening so a fresh replica is ready at its first request.
     public Task StartingAsync(CancellationToken cancellationToken)
     {
-        Revocations?.Start();
-        Keys?.Start();
+        Revocations.Start();
+        LegacyTokens.Start();
+        Keys.Start();
         return Task.CompletedTask;
     }
 
@@ -65,7 +77,8 @@ internal sealed class TokenSources : IHostedLifecycleService, IDisposable
 
     public void Dispose()
     {
-        Keys?.Dispose();
-        Revocations?.Dispose();
+        Keys.Dispose();
+        Revocations.Dispose();
+        LegacyTokens.Dispose();
     }
 }

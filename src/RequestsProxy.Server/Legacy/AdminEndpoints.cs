@@ -18,7 +18,7 @@ internal static class AdminEndpoints
         app.MapPost("/admin/v1/tokens", (HttpContext context, LegacyTokenRegistry registry, AdminToken admin, ILogger<LegacyTokenRegistry> logger) =>
             settings.Stateless ? Task.FromResult(Disabled()) : RegisterAsync(context, registry, admin, logger));
 
-        app.MapDelete("/admin/v1/subjects/{sub}", (HttpContext context, string sub, LegacyTokenRegistry registry, AdminToken admin, ILogger<LegacyTokenRegistry> logger) =>
+        app.MapDelete("/admin/v1/subjects/{sub}", (HttpContext context, string sub, LegacyTokenRegistry registry, TokenSources sources, AdminToken admin, ILogger<LegacyTokenRegistry> logger) =>
         {
             if (settings.Stateless)
             {
@@ -30,7 +30,8 @@ internal static class AdminEndpoints
                 return refused;
             }
 
-            var removed = registry.Forget(sub);
+            // The job's entries in the mounted list stay until the jobs-manager's removal reaches this pod: refuse them now.
+            var removed = registry.Forget(sub, sources.LegacyTokens.Current.OfSubject(sub).Select(e => e.Digest));
             Log.LegacyForgotten(logger, sub, removed);
             return Results.Ok(new LegacyForgetResult(sub, removed));
         });

@@ -1,25 +1,36 @@
 using System.Collections.Concurrent;
-using System.Security.Cryptography;
-using System.Text;
 using RequestsProxy.Server.Authentication;
+using RequestsProxy.Tokens.Legacy;
 
 namespace RequestsProxy.Server.Legacy;
 
 /// <summary>
-/// The old design's state: opaque tokens registered in this process's memory, gone on restart.
-/// Tokens are kept only as SHA-256 digests, so a heap dump does not hand them out.
+/// The old design's state: opaque tokens registered in this process's memory, gone on restart
+/// (the mounted legacy token list is what survives one). Tokens are kept only as their
+/// <see cref="LegacyTokenDigest"/>, so a heap dump does not hand them out.
 /// </summary>
-internal sealed class LegacyTokenRegistry
+/// <remarks>
+/// A forgotten token leaves a tombstone: the mounted list may still hold its entry until the
+/// jobs-manager's removal reaches this pod (the kubelet's sync, about a minute), and a stop must
+/// bite at once here, as it always did. A tombstone goes once the list in force no longer holds
+/// the digest and <see cref="TombstoneLifetime"/> has passed (the removal may land after a late add).
+/// </remarks>
+internal sealed class LegacyTokenRegistry(TimeProvider time)
 {
+    public static readonly TimeSpan TombstoneLifetime = TimeSpan.FromMinutes(15);
+
     private readonly ConcurrentDictionary<string, CallerIdentity> _byDigest = new(StringComparer.Ordinal);
     private readonly Dictionary<string, HashSet<string>> _digestsBySubject = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, DateTimeOffset> _tombstones = new(StringComparer.Ordinal);
     private readonly Lock _writeLock = new();
 
     public int Count => _byDigest.Count;
 
+    public int TombstoneCount => _tombstones.Count;
+
     public void Register(string token, string subject, string scope)
     {
-        var digest = Digest(token);
+        var digest = LegacyTokenDigest.Compute(token);
         var caller = new CallerIdentity(subject, null, scope.Split(' ', StringSplitOptions.RemoveEmptyEntries));
         lock (_writeLock)
         {
@@ -29,6 +40,7 @@ internal sealed class LegacyTokenRegistry
             }
 
             _byDigest[digest] = caller;
+            _tombstones.TryRemove(digest, out _);
             if (!_digestsBySubject.TryGetValue(subject, out var digests))
             {
                 _digestsBySubject[subject] = digests = new HashSet<string>(StringComparer.Ordinal);
@@ -38,11 +50,20 @@ internal sealed class LegacyTokenRegistry
         }
     }
 
-    /// <summary>Forgets every token of a job; returns how many there were.</summary>
-    public int Forget(string subject)
+    /// <summary>
+    /// Forgets every token of a job, and refuses from now on the digests of <paramref name="listed"/>
+    /// (the job's entries in the mounted list, which may linger). Returns how many were registered here.
+    /// </summary>
+    public int Forget(string subject, IEnumerable<string> listed)
     {
+        var now = time.GetUtcNow();
         lock (_writeLock)
         {
+            foreach (var digest in listed)
+            {
+                _tombstones[digest] = now;
+            }
+
             if (!_digestsBySubject.Remove(subject, out var digests))
             {
                 return 0;
@@ -51,13 +72,30 @@ internal sealed class LegacyTokenRegistry
             foreach (var digest in digests)
             {
                 _byDigest.TryRemove(digest, out _);
+                _tombstones[digest] = now;
             }
 
             return digests.Count;
         }
     }
 
-    public CallerIdentity? Find(string token) => _byDigest.TryGetValue(Digest(token), out var caller) ? caller : null;
+    public CallerIdentity? Find(ReadOnlySpan<char> digest) =>
+        _byDigest.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(digest, out var caller) ? caller : null;
 
-    private static string Digest(string token) => Convert.ToBase64String(SHA256.HashData(Encoding.UTF8.GetBytes(token)));
+    /// <summary>The token was forgotten here: its entry in the mounted list no longer counts.</summary>
+    public bool IsForgotten(ReadOnlySpan<char> digest) =>
+        !_tombstones.IsEmpty && _tombstones.GetAlternateLookup<ReadOnlySpan<char>>().ContainsKey(digest);
+
+    /// <summary>Drops the tombstones the list in force no longer needs (called when it changes).</summary>
+    public void PruneTombstones(LegacyTokenList list)
+    {
+        var cutoff = time.GetUtcNow() - TombstoneLifetime;
+        foreach (var (digest, forgottenAt) in _tombstones)
+        {
+            if (forgottenAt <= cutoff && !list.Contains(digest))
+            {
+                _tombstones.TryRemove(digest, out _);
+            }
+        }
+    }
 }

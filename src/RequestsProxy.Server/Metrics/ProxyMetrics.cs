@@ -16,6 +16,7 @@ internal sealed class ProxyMetrics
 
     private readonly Counter<long> _requests;
     private readonly Histogram<double> _upstreamDuration;
+    private readonly Counter<long> _legacyAccepted;
 
     public ProxyMetrics(IMeterFactory meterFactory, ProxySettings settings, TokenSources sources, LegacyTokenRegistry legacy)
     {
@@ -25,6 +26,9 @@ internal sealed class ProxyMetrics
         _upstreamDuration = meter.CreateHistogram<double>("requests_proxy.upstream.duration", "s",
             "Time from handing a request to the forwarder until its response was relayed, by route and forwarder error.",
             tags: null, advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = DurationBuckets });
+
+        _legacyAccepted = meter.CreateCounter<long>("requests_proxy.legacy_tokens.accepted", "{request}",
+            "Requests authenticated by a legacy opaque token, by source (list: the mounted list; registry: this process's memory). The cutover is over when it stops growing.");
 
         meter.CreateObservableGauge("requests_proxy.info", () => new Measurement<int>(1,
             new KeyValuePair<string, object?>("mode", settings.Mode),
@@ -58,6 +62,16 @@ internal sealed class ProxyMetrics
                 "Revocation list updates refused (the last good list stayed in force).");
         }
 
+        var listed = sources.LegacyTokens;
+        meter.CreateObservableGauge("requests_proxy.legacy_tokens.entries", () => listed.Current.Count, "{token}",
+            "Legacy token digests in the mounted list in force.");
+        meter.CreateObservableGauge("requests_proxy.legacy_tokens.ready", () => listed.IsReady ? 1 : 0, "{list}",
+            "1 once a valid legacy token list has been read (or none existed at start).");
+        meter.CreateObservableCounter("requests_proxy.legacy_tokens.reloads", () => listed.ReloadCount, "{reload}",
+            "Loads that changed the legacy token list.");
+        meter.CreateObservableCounter("requests_proxy.legacy_tokens.reload_failures", () => listed.ReloadFailureCount, "{reload}",
+            "Legacy token list updates refused (the last good list stayed in force).");
+
         if (!settings.Stateless)
         {
             meter.CreateObservableGauge("requests_proxy.legacy.tokens", () => legacy.Count, "{token}",
@@ -67,6 +81,8 @@ internal sealed class ProxyMetrics
 
     public void Refused(string outcome, string reason) =>
         _requests.Add(1, new KeyValuePair<string, object?>("outcome", outcome), new KeyValuePair<string, object?>("reason", reason));
+
+    public void LegacyAccepted(string source) => _legacyAccepted.Add(1, new KeyValuePair<string, object?>("source", source));
 
     public void Forwarded(string route, double seconds, string error)
     {

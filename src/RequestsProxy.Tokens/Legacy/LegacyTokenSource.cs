@@ -1,0 +1,22 @@
+using RequestsProxy.Tokens.IO;
+
+namespace RequestsProxy.Tokens.Legacy;
+
+/// <summary>
+/// The mounted legacy token list (<see cref="MountedFileSource{T}"/>): no file yet is the empty
+/// list; a corrupt one at start leaves the source not ready (a replica restarted onto it must not
+/// refuse every legacy token); once a list is in force, a bad update keeps it.
+/// </summary>
+public sealed class LegacyTokenSource : MountedFileSource<LegacyTokenList>
+{
+    /// <param name="directory">The folder holding <c>legacy-tokens.json</c> (the ConfigMap volume).</param>
+    public LegacyTokenSource(string directory, TimeSpan pollInterval, TimeProvider time)
+        : base(Path.Combine(directory, LegacyTokenList.FileName), "legacy token list", LegacyTokenList.Empty, pollInterval, time)
+    {
+    }
+
+    protected override byte[] EmptyContent => "[]"u8.ToArray();
+
+    protected override bool TryParse(ReadOnlySpan<byte> content, out LegacyTokenList value, out string error) =>
+        LegacyTokenList.TryParse(content, out value, out error);
+}

@@ -1,0 +1,279 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using Microsoft.Extensions.DependencyInjection;
+using RequestsProxy.Server.Hosting;
+using RequestsProxy.Tokens.Legacy;
+
+namespace RequestsProxy.Server.Tests.Authentication;
+
+/// <summary>
+/// Every state of the legacy ↔ stateless flip (DESIGN §12): either kind of proxy accepts a JWT
+/// and a listed legacy token, refuses what a stop removed, and a restart in the middle loses nothing.
+/// </summary>
+public sealed class CutoverAuthenticationTests
+{
+    private const string LegacyToken = "Zm9vYmFyLWxlZ2FjeS10b2tlbi0xMjM0NTY3ODkwYWJj";
+
+    private static void Legacy(Dictionary<string, string?> settings) => settings[EnvironmentNames.Stateless] = "false";
+
+    private static void List(ProxyHarness proxy, params LegacyTokenEntry[] entries)
+    {
+        proxy.LegacyTokens.Write(new Dictionary<string, string>
+        {
+            [LegacyTokenList.FileName] = Encoding.UTF8.GetString(new LegacyTokenList(entries).Serialize()),
+        });
+        proxy.App.Services.GetRequiredService<TokenSources>().LegacyTokens.Reload();
+    }
+
+    private static LegacyTokenEntry Entry(string token = LegacyToken, string sub = "job-1", long? until = null) =>
+        new(LegacyTokenDigest.Compute(token), sub, "results:write flops:write", until);
+
+    private static string Challenge(HttpResponseMessage response) => response.Headers.WwwAuthenticate.ToString();
+
+    [Fact]
+    public async Task StatelessProxy_ListedLegacyToken_IsForwardedWithItsSubject()
+    {
+        await using var proxy = await ProxyHarness.StartAsync();
+        List(proxy, Entry());
+
+        using var response = await proxy.PostAsync("/v1/results", LegacyToken);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("job-1", proxy.Upstream.Last!.Header("X-Requests-Proxy-Subject"));
+        Assert.Null(proxy.Upstream.Last!.Header("X-Requests-Proxy-Jti"));
+        Assert.Contains("requests_proxy_legacy_tokens_accepted_total{otel_scope_name=\"RequestsProxy.Server\",source=\"list\"} 1", await proxy.MetricsAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task StatelessProxy_UnlistedOpaqueToken_KeepsItsOldAnswerMalformed()
+    {
+        await using var proxy = await ProxyHarness.StartAsync();
+        List(proxy, Entry("some-other-token-0000000000000000000000000"));
+
+        using var response = await proxy.PostAsync("/v1/results", LegacyToken);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Equal("Bearer error=\"invalid_token\", error_description=\"malformed\"", Challenge(response));
+        Assert.Equal(0, proxy.Upstream.Count);
+    }
+
+    [Fact]
+    public async Task StatelessProxy_TokenWithTwoDots_IsNeverLookedUpByDigest()
+    {
+        await using var proxy = await ProxyHarness.StartAsync();
+        const string dotted = "not.a.jwt";
+        List(proxy, Entry(dotted));
+
+        using var response = await proxy.PostAsync("/v1/results", dotted);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Equal("Bearer error=\"invalid_token\", error_description=\"malformed\"", Challenge(response));
+    }
+
+    [Fact]
+    public async Task StatelessProxy_ListedTokenOfAStoppedJob_IsRefusedOnceTheListDropsIt()
+    {
+        await using var proxy = await ProxyHarness.StartAsync();
+        List(proxy, Entry(), Entry("job-2-token-000000000000000000000000000000", "job-2"));
+        using (var before = await proxy.PostAsync("/v1/results", LegacyToken))
+        {
+            Assert.Equal(HttpStatusCode.OK, before.StatusCode);
+        }
+
+        List(proxy, Entry("job-2-token-000000000000000000000000000000", "job-2"));
+        using var after = await proxy.PostAsync("/v1/results", LegacyToken);
+        using var other = await proxy.PostAsync("/v1/results", "job-2-token-000000000000000000000000000000");
+
+        Assert.Equal(HttpStatusCode.Unauthorized, after.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, other.StatusCode);
+    }
+
+    [Fact]
+    public async Task StatelessProxy_EntryPastItsEnd_IsRefused()
+    {
+        await using var proxy = await ProxyHarness.StartAsync();
+        var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        List(proxy, Entry(until: now - 1), Entry("still-in-grace-000000000000000000000000000", "job-2", until: now + 300));
+
+        using var ended = await proxy.PostAsync("/v1/results", LegacyToken);
+        using var grace = await proxy.PostAsync("/v1/results", "still-in-grace-000000000000000000000000000");
+
+        Assert.Equal(HttpStatusCode.Unauthorized, ended.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, grace.StatusCode);
+    }
+
+    [Fact]
+    public async Task StatelessProxy_ListedTokenWithoutTheRouteScope_Is403()
+    {
+        await using var proxy = await ProxyHarness.StartAsync(routes: p => new
+        {
+            Routes = new Dictionary<string, object>
+            {
+                ["flops"] = new { ClusterId = "upstream", Match = new { Path = "/v1/flops" }, Metadata = new Dictionary<string, string> { ["RequiredScope"] = "flops:write" } },
+            },
+            Clusters = p.UpstreamCluster(),
+        });
+        List(proxy, new LegacyTokenEntry(LegacyTokenDigest.Compute(LegacyToken), "job-1", "results:write"));
+
+        using var response = await proxy.PostAsync("/v1/flops", LegacyToken);
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Contains("error_description=\"missing_scope\"", Challenge(response), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task StatelessProxy_RestartedMidTransition_StillAcceptsListedTokensAndJwts()
+    {
+        var values = new Dictionary<string, string?>();
+        await using var proxy = await ProxyHarness.StartAsync(s =>
+        {
+            foreach (var (k, v) in s)
+            {
+                values[k] = v;
+            }
+        });
+        List(proxy, Entry());
+        var jwt = proxy.Mint("job-2");
+
+        await proxy.RestartAsync(values);
+        using var legacy = await proxy.PostAsync("/v1/results", LegacyToken);
+        using var signed = await proxy.PostAsync("/v1/results", jwt);
+
+        Assert.Equal(HttpStatusCode.OK, legacy.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, signed.StatusCode);
+    }
+
+    [Fact]
+    public async Task LegacyProxy_Jwt_IsVerifiedAndForwardedWithItsJti()
+    {
+        await using var proxy = await ProxyHarness.StartAsync(Legacy);
+        var jwt = proxy.Mint("job-1");
+
+        using var response = await proxy.PostAsync("/v1/results", jwt);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("job-1", proxy.Upstream.Last!.Header("X-Requests-Proxy-Subject"));
+        Assert.NotNull(proxy.Upstream.Last!.Header("X-Requests-Proxy-Jti"));
+    }
+
+    [Fact]
+    public async Task LegacyProxy_BadOrRevokedJwt_IsRefusedWithItsReason()
+    {
+        await using var proxy = await ProxyHarness.StartAsync(Legacy);
+        var forged = proxy.Forge(new { alg = "HS256", typ = "JWT", kid = proxy.Keys.Active }, ProxyHarness.Claims(), key: new byte[32]);
+        var revoked = proxy.Forge(new { alg = "HS256", typ = "JWT", kid = proxy.Keys.Active }, ProxyHarness.Claims(jti: "gone"));
+        await ProxyAuthenticationTests.RevokeAsync(proxy, "gone");
+
+        using var bad = await proxy.PostAsync("/v1/results", forged);
+        using var stopped = await proxy.PostAsync("/v1/results", revoked);
+
+        Assert.Contains("error_description=\"bad_signature\"", Challenge(bad), StringComparison.Ordinal);
+        Assert.Contains("error_description=\"revoked\"", Challenge(stopped), StringComparison.Ordinal);
+        Assert.Equal(0, proxy.Upstream.Count);
+    }
+
+    [Fact]
+    public async Task LegacyProxy_JwtBeforeTheKeyRingLoads_Is503NotA401_AndTheProxyStaysReady()
+    {
+        await using var proxy = await ProxyHarness.StartAsync(Legacy, writeKeys: false);
+
+        using var response = await proxy.PostAsync("/v1/results", "a.b.c");
+        using var ready = await proxy.Client.GetAsync("/readyz");
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+    }
+
+    [Fact]
+    public async Task LegacyProxy_RestartedMidTransition_AcceptsListedTokensItNeverRegistered()
+    {
+        var values = new Dictionary<string, string?>();
+        await using var proxy = await ProxyHarness.StartAsync(s =>
+        {
+            Legacy(s);
+            foreach (var (k, v) in s)
+            {
+                values[k] = v;
+            }
+        });
+        List(proxy, Entry());
+
+        await proxy.RestartAsync(values);
+        using var response = await proxy.PostAsync("/v1/results", LegacyToken);
+        using var unknown = await proxy.PostAsync("/v1/results", "never-listed-token");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("job-1", proxy.Upstream.Last!.Header("X-Requests-Proxy-Subject"));
+        Assert.Equal("Bearer error=\"invalid_token\", error_description=\"unknown_token\"", Challenge(unknown));
+    }
+
+    [Fact]
+    public async Task LegacyProxy_ForgetSubject_RefusesItsListedTokenAtOnce_BeforeTheListChanges()
+    {
+        await using var proxy = await ProxyHarness.StartAsync(Legacy);
+        List(proxy, Entry(), Entry("job-2-token-000000000000000000000000000000", "job-2"));
+        using var request = new HttpRequestMessage(HttpMethod.Delete, "/admin/v1/subjects/job-1");
+        request.Headers.TryAddWithoutValidation("Authorization", "Bearer admin-secret");
+
+        using var forgot = await proxy.Client.SendAsync(request);
+        using var stopped = await proxy.PostAsync("/v1/results", LegacyToken);
+        using var other = await proxy.PostAsync("/v1/results", "job-2-token-000000000000000000000000000000");
+
+        Assert.Equal(HttpStatusCode.OK, forgot.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, stopped.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, other.StatusCode);
+    }
+
+    [Fact]
+    public async Task LegacyProxy_ReRegisteredAfterForget_WorksAgain()
+    {
+        await using var proxy = await ProxyHarness.StartAsync(Legacy);
+        List(proxy, Entry());
+        using (var forget = new HttpRequestMessage(HttpMethod.Delete, "/admin/v1/subjects/job-1"))
+        {
+            forget.Headers.TryAddWithoutValidation("Authorization", "Bearer admin-secret");
+            (await proxy.Client.SendAsync(forget)).Dispose();
+        }
+
+        using var register = new HttpRequestMessage(HttpMethod.Post, "/admin/v1/tokens")
+        {
+            Content = JsonContent.Create(new { token = LegacyToken, sub = "job-1", scope = "results:write" }),
+        };
+        register.Headers.TryAddWithoutValidation("Authorization", "Bearer admin-secret");
+        (await proxy.Client.SendAsync(register)).Dispose();
+        using var response = await proxy.PostAsync("/v1/results", LegacyToken);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task CorruptListAtStart_NotReady_ThenReadyOnceFixed(bool stateless)
+    {
+        var values = new Dictionary<string, string?>();
+        await using var proxy = await ProxyHarness.StartAsync(s =>
+        {
+            s[EnvironmentNames.Stateless] = stateless ? "true" : "false";
+            foreach (var (k, v) in s)
+            {
+                values[k] = v;
+            }
+        });
+        proxy.LegacyTokens.Write(new Dictionary<string, string> { [LegacyTokenList.FileName] = "[{" });
+        await proxy.RestartAsync(values);
+
+        using var before = await proxy.Client.GetAsync("/readyz");
+        using var refused = await proxy.PostAsync("/v1/results", LegacyToken);
+        List(proxy, Entry());
+        using var after = await proxy.Client.GetAsync("/readyz");
+        using var accepted = await proxy.PostAsync("/v1/results", LegacyToken);
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, before.StatusCode);
+        Assert.Contains("legacy token list", await before.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, after.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, accepted.StatusCode);
+    }
+}
