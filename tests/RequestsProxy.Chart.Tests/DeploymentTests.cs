@@ -22,6 +22,7 @@ public sealed class DeploymentTests : IDisposable
             {
                 ["/etc/proxy/keys/"] = ("secret", "rel-requests-proxy-keys"),
                 ["/etc/proxy/revoked/"] = ("configMap", "rel-requests-proxy-revoked"),
+                ["/etc/proxy/legacy-tokens/"] = ("configMap", "rel-requests-proxy-legacy-tokens"),
                 ["/etc/proxy/admin/"] = ("secret", "rel-requests-proxy-admin"),
                 ["/tmp"] = ("emptyDir", null),
             },
@@ -37,6 +38,8 @@ public sealed class DeploymentTests : IDisposable
                 ["REQUESTS_PROXY_REVOKED_DIR"] = "/etc/proxy/revoked",
                 ["REQUESTS_PROXY_KEYS_POLL_SECONDS"] = "10",
                 ["REQUESTS_PROXY_REVOKED_POLL_SECONDS"] = "10",
+                ["REQUESTS_PROXY_LEGACY_TOKENS_DIR"] = "/etc/proxy/legacy-tokens",
+                ["REQUESTS_PROXY_LEGACY_TOKENS_POLL_SECONDS"] = "10",
                 ["REQUESTS_PROXY_ADMIN_TOKEN_FILE"] = "/etc/proxy/admin/token",
             },
             chart.Env(Proxy));
@@ -72,6 +75,8 @@ public sealed class DeploymentTests : IDisposable
                 ["REQUESTS_PROXY_PODS_PORT"] = "8888",
                 ["REVOKED_CONFIGMAP_NAME"] = "rel-requests-proxy-revoked",
                 ["JOBS_MANAGER_STATE_CONFIGMAP_NAME"] = "rel-jobs-manager-state",
+                ["LEGACY_TOKENS_CONFIGMAP_NAME"] = "rel-requests-proxy-legacy-tokens",
+                ["JOBS_MANAGER_LEGACY_TOKEN_GRACE_SECONDS"] = "300",
             },
             chart.Env(JobsManager));
         Assert.Equal("true", chart.PodSpec(JobsManager).Str("automountServiceAccountToken"));

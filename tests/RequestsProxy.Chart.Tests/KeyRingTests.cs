@@ -65,7 +65,7 @@ public sealed class KeyRingTests : IDisposable
         Assert.Equal(("secret", "gitops-admin"), chart.Mounts("rel-jobs-manager")["/etc/proxy/admin/"]);
         Assert.Equal(("secret", "gitops-admin"), chart.Mounts("rel-requests-proxy")["/etc/proxy/admin/"]);
         var rules = chart.Get("Role", "rel-jobs-manager")["rules"]!.AsArray().Where(r => r!["resources"]![0]!.GetValue<string>() == "configmaps").ToList();
-        Assert.Equal(["gitops-revoked", "rel-jobs-manager-state"], rules.Select(r => r!["resourceNames"]![0]!.GetValue<string>()).Order(StringComparer.Ordinal));
+        Assert.Equal(["gitops-revoked", "rel-jobs-manager-state", "rel-requests-proxy-legacy-tokens"], rules.Select(r => r!["resourceNames"]![0]!.GetValue<string>()).Order(StringComparer.Ordinal));
     }
 
     private static string Decode(string? base64) => Encoding.UTF8.GetString(Convert.FromBase64String(base64!));

@@ -14,6 +14,8 @@ public sealed class RbacTests : IDisposable
         "|configmaps|rel-requests-proxy-revoked|patch",
         "|configmaps|rel-jobs-manager-state|get",
         "|configmaps|rel-jobs-manager-state|update",
+        "|configmaps|rel-requests-proxy-legacy-tokens|get",
+        "|configmaps|rel-requests-proxy-legacy-tokens|update",
         "|secrets||create",
         "|secrets||patch",
         "batch|jobs||create",

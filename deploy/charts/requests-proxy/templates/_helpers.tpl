@@ -28,6 +28,11 @@ they derive from the release name only, so there is no nameOverride.
 {{- .Values.requestsProxy.revoked.existingConfigMap | default (printf "%s-requests-proxy-revoked" .Release.Name) -}}
 {{- end -}}
 
+{{/* The live legacy token digests every proxy mounts (DESIGN §12): the operator's own (GitOps) or the chart's. */}}
+{{- define "requests-proxy.legacyTokensConfigMapName" -}}
+{{- .Values.requestsProxy.legacyTokens.existingConfigMap | default (printf "%s-requests-proxy-legacy-tokens" .Release.Name) -}}
+{{- end -}}
+
 {{/* The jobs-manager's job ledger (jobs.json): the operator's own (GitOps) or the chart's. */}}
 {{- define "requests-proxy.stateConfigMapName" -}}
 {{- .Values.jobsManager.state.existingConfigMap | default (printf "%s-jobs-manager-state" .Release.Name) -}}
