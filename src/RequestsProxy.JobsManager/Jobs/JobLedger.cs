@@ -28,6 +28,39 @@ internal sealed partial class JobLedger(IJobLedgerStore store, JobsManagerOption
     public Task<JobLedgerSnapshot> ForgetAsync(string name, CancellationToken cancellationToken) =>
         UpdateAsync(document => document.Without(name), cancellationToken);
 
+    /// <summary>
+    /// Records a change that is not a new token (which current token was delivered, revoked flags).
+    /// A failure is logged, not fatal: the ledger already holds every token, and the next write of
+    /// this job carries the change.
+    /// </summary>
+    public async Task SaveQuietlyAsync(JobRecord job, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await SaveAsync(job.ToLedgerEntry(), cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            Log.WriteDeferred(logger, job.Name, e);
+        }
+    }
+
+    /// <summary>
+    /// Forgets a job whose tokens are revoked. A failure leaves a stale entry that the next
+    /// start-up reconciles (the job is gone: its already-revoked jtis are revoked again, harmlessly).
+    /// </summary>
+    public async Task ForgetQuietlyAsync(string name, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await ForgetAsync(name, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            Log.WriteDeferred(logger, name, e);
+        }
+    }
+
     /// <summary>Drops every token past exp + leeway; returns how many.</summary>
     public async Task<int> PruneAsync(CancellationToken cancellationToken)
     {
@@ -76,6 +109,9 @@ internal sealed partial class JobLedger(IJobLedgerStore store, JobsManagerOption
         [LoggerMessage(EventId = 310, Level = LogLevel.Warning,
             Message = "The job ledger is {SizeBytes} bytes of the {LimitBytes}-byte ConfigMap limit ({Jobs} jobs) at {Location}; stop finished jobs or shorten the token lifetime")]
         public static partial void NearLimit(ILogger logger, long sizeBytes, long limitBytes, int jobs, string location);
+
+        [LoggerMessage(EventId = 115, Level = LogLevel.Warning, Message = "Could not record a change of job {Job} in the job ledger; the next write of the job carries it")]
+        public static partial void WriteDeferred(ILogger logger, string job, Exception exception);
 
         [LoggerMessage(EventId = 311, Level = LogLevel.Error, Message = "Could not update the job ledger at {Location}")]
         public static partial void UpdateFailed(ILogger logger, string location, Exception exception);
