@@ -9,6 +9,7 @@ using RequestsProxy.JobsManager.Local;
 using RequestsProxy.JobsManager.Metrics;
 using RequestsProxy.Tokens.Jwt;
 using RequestsProxy.Tokens.Keys;
+using RequestsProxy.Tokens.Legacy;
 using RequestsProxy.Tokens.Revocation;
 
 namespace RequestsProxy.JobsManager;
@@ -70,29 +71,27 @@ public static partial class JobsManagerApp
             .AddMeter(JobsManagerMetrics.MeterName, "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel")
             .AddPrometheusExporter());
 
-        if (options.Stateless)
+        // Both kinds of credential in either mode (DESIGN §12): the key ring is mounted in both, and
+        // a legacy jobs-manager keeps refreshing the JWTs of jobs started under stateless.
+        services.AddSingleton(sp =>
         {
-            services.AddSingleton(sp =>
-            {
-                var source = new KeyRingSource(options.KeysDirectory, options.KeysPollInterval, sp.GetRequiredService<TimeProvider>());
-                var logger = sp.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(KeyRingSource));
-                source.ReloadFailed += error => Log.KeyRingRefused(logger, error);
-                source.Changed += ring => Log.KeyRingLoaded(logger, ring.ActiveKid, string.Join(",", ring.Kids));
-                source.Start();
-                sp.GetRequiredService<JobsManagerMetrics>().ObserveKeyRing(source);
-                return source;
-            });
-            services.AddSingleton<IKeyRingSource>(sp => sp.GetRequiredService<KeyRingSource>());
-            services.AddSingleton(sp => new TokenIssuer(sp.GetRequiredService<IKeyRingSource>(), sp.GetRequiredService<TimeProvider>()));
-            services.AddSingleton<IJobCredentials, StatelessJobCredentials>();
-        }
-        else
-        {
-            services.TryAddSingleton<ILegacyProxyEndpoints, DnsLegacyProxyEndpoints>();
-            services.AddSingleton<IJobCredentials>(sp => new LegacyJobCredentials(
-                sp.GetRequiredService<IHttpClientFactory>().CreateClient(nameof(LegacyJobCredentials)),
-                sp.GetRequiredService<AdminTokenProvider>(), sp.GetRequiredService<ILegacyProxyEndpoints>(), sp.GetRequiredService<TimeProvider>()));
-        }
+            var source = new KeyRingSource(options.KeysDirectory, options.KeysPollInterval, sp.GetRequiredService<TimeProvider>());
+            var logger = sp.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(KeyRingSource));
+            source.ReloadFailed += error => Log.KeyRingRefused(logger, error);
+            source.Changed += ring => Log.KeyRingLoaded(logger, ring.ActiveKid, string.Join(",", ring.Kids));
+            source.Start();
+            sp.GetRequiredService<JobsManagerMetrics>().ObserveKeyRing(source);
+            return source;
+        });
+        services.AddSingleton<IKeyRingSource>(sp => sp.GetRequiredService<KeyRingSource>());
+        services.AddSingleton(sp => new TokenIssuer(sp.GetRequiredService<IKeyRingSource>(), sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<StatelessJobCredentials>();
+        services.TryAddSingleton<ILegacyProxyEndpoints, DnsLegacyProxyEndpoints>();
+        services.AddSingleton(sp => new LegacyJobCredentials(
+            sp.GetRequiredService<IHttpClientFactory>().CreateClient(nameof(LegacyJobCredentials)),
+            sp.GetRequiredService<AdminTokenProvider>(), sp.GetRequiredService<ILegacyProxyEndpoints>(), sp.GetRequiredService<IDocumentStore<LegacyTokenList>>(),
+            options, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<LegacyJobCredentials>>()));
+        services.AddSingleton<IJobCredentials, JobCredentials>();
 
         if (options.Runtime == JobRuntimeKind.Kubernetes)
         {
@@ -102,6 +101,7 @@ public static partial class JobsManagerApp
             services.AddSingleton<IJobRuntime, KubernetesJobRuntime>();
             services.AddSingleton<IDocumentStore<RevocationList>>(sp => KubernetesStores.Revocation(sp.GetRequiredService<ConfigMapUpdater>(), options, sp.GetRequiredService<JobsManagerMetrics>()));
             services.AddSingleton<IDocumentStore<JobLedgerDocument>>(sp => KubernetesStores.JobLedger(sp.GetRequiredService<ConfigMapUpdater>(), options, sp.GetRequiredService<JobsManagerMetrics>()));
+            services.AddSingleton<IDocumentStore<LegacyTokenList>>(sp => KubernetesStores.LegacyTokens(sp.GetRequiredService<ConfigMapUpdater>(), options));
         }
         else
         {
@@ -109,6 +109,7 @@ public static partial class JobsManagerApp
             services.AddSingleton<IJobRuntime>(sp => sp.GetRequiredService<LocalJobRuntime>());
             services.AddSingleton<IDocumentStore<RevocationList>>(LocalStores.Revocation(options));
             services.AddSingleton<IDocumentStore<JobLedgerDocument>>(LocalStores.JobLedger(options));
+            services.AddSingleton<IDocumentStore<LegacyTokenList>>(LocalStores.LegacyTokens(options));
         }
     }
 
@@ -118,11 +119,11 @@ public static partial class JobsManagerApp
         app.Services.GetService<KeyRingSource>();
 
         app.MapGet("/healthz", () => ApiResults.Json(new HealthResponse("ok", []), JobsJsonContext.Default.HealthResponse));
-        // Legacy mode registers no key ring: the nullable service must be optional, not an inferred body.
-        app.MapGet("/readyz", (JobManager jobs, AdminTokenProvider admin, [FromServices] KeyRingSource? keys) =>
+        app.MapGet("/readyz", (JobManager jobs, AdminTokenProvider admin, KeyRingSource keys, JobsManagerOptions options) =>
         {
             var problems = new List<string>();
-            if (keys is { IsReady: false })
+            // Legacy mode issues opaque tokens: a missing ring only stops the refresh of stateless-born JWTs.
+            if (options.Stateless && !keys.IsReady)
             {
                 problems.Add($"no valid key ring in '{keys.Directory}': {keys.LastFailure}");
             }

@@ -55,6 +55,18 @@ public sealed class JobsManagerOptions
     /// <summary>Kubernetes runtime: the ConfigMap holding the job ledger (jobs.json), so a restart forgets no job and no token.</summary>
     public string StateConfigMapName { get; set; } = "jobs-manager-state";
 
+    /// <summary>Kubernetes runtime: the ConfigMap listing the live legacy tokens (legacy-tokens.json) every proxy mounts.</summary>
+    public string LegacyTokensConfigMapName { get; set; } = "requests-proxy-legacy-tokens";
+
+    /// <summary>Local runtime: the folder holding legacy-tokens.json (the proxy's REQUESTS_PROXY_LEGACY_TOKENS_DIR).</summary>
+    public string LegacyTokensDirectory { get; set; } = Path.Combine(Path.GetTempPath(), "requests-proxy-jobs-manager", "legacy-tokens");
+
+    /// <summary>
+    /// How long a job's legacy token keeps working after a stateless jobs-manager delivered its JWT:
+    /// the kubelet's Secret sync (about a minute by default) plus the proxies' poll, with margin.
+    /// </summary>
+    public TimeSpan LegacyTokenGrace { get; set; } = TimeSpan.FromMinutes(5);
+
     /// <summary>Local runtime: per-job folders (token file, logs) and the job ledger jobs.json.</summary>
     public string StateDirectory { get; set; } = Path.Combine(Path.GetTempPath(), "requests-proxy-jobs-manager");
 
@@ -112,6 +124,9 @@ public sealed class JobsManagerOptions
         options.AdminTokenFile = Get("REQUESTS_PROXY_ADMIN_TOKEN_FILE") ?? options.AdminTokenFile;
         options.StateDirectory = Get("JOBS_MANAGER_STATE_DIR") ?? options.StateDirectory;
         options.RevokedDirectory = Get("REQUESTS_PROXY_REVOKED_DIR") ?? Path.Combine(options.StateDirectory, "revoked");
+        options.LegacyTokensDirectory = Get("REQUESTS_PROXY_LEGACY_TOKENS_DIR") ?? Path.Combine(options.StateDirectory, "legacy-tokens");
+        options.LegacyTokensConfigMapName = Get("LEGACY_TOKENS_CONFIGMAP_NAME")
+            ?? (options.ReleaseName is { } legacyRelease ? $"{legacyRelease}-requests-proxy-legacy-tokens" : options.LegacyTokensConfigMapName);
         options.RevokedConfigMapName = Get("REVOKED_CONFIGMAP_NAME")
             ?? (options.ReleaseName is { } releaseName ? $"{releaseName}-requests-proxy-revoked" : options.RevokedConfigMapName);
         options.StateConfigMapName = Get("JOBS_MANAGER_STATE_CONFIGMAP_NAME")
@@ -167,6 +182,7 @@ public sealed class JobsManagerOptions
         // A short TTL (the demo's) needs checks well inside half a lifetime; a long one needs no more than a minute.
         var defaultCheck = TimeSpan.FromSeconds(Math.Clamp(options.TokenLifetime.TotalSeconds / 10, 1, 60));
         options.RefreshCheckInterval = Seconds(Get("JOBS_MANAGER_REFRESH_CHECK_SECONDS"), "JOBS_MANAGER_REFRESH_CHECK_SECONDS", defaultCheck, errors);
+        options.LegacyTokenGrace = Seconds(Get("JOBS_MANAGER_LEGACY_TOKEN_GRACE_SECONDS"), "JOBS_MANAGER_LEGACY_TOKEN_GRACE_SECONDS", options.LegacyTokenGrace, errors);
         options.PruneInterval = Seconds(Get("JOBS_MANAGER_PRUNE_INTERVAL_SECONDS"), "JOBS_MANAGER_PRUNE_INTERVAL_SECONDS", options.PruneInterval, errors);
 
         errors.AddRange(options.Validate());

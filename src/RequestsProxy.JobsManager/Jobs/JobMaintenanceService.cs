@@ -148,6 +148,15 @@ internal sealed partial class JobMaintenanceService(
         {
             Log.PassFailed(logger, "refresh", e);
         }
+
+        try
+        {
+            await jobs.ConvergeLegacyTokensAsync(stoppingToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            Log.PassFailed(logger, "legacy token list", e);
+        }
     }
 
     private void OnKeyRingChanged(KeyRing ring)

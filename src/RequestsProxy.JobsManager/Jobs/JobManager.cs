@@ -76,6 +76,16 @@ internal sealed class JobManager
     /// <inheritdoc cref="JobReconciler.SyncStatesAsync"/>
     public Task SyncStatesAsync(CancellationToken cancellationToken) => _reconciler.SyncStatesAsync(cancellationToken);
 
+    /// <summary>
+    /// Ends the legacy token list entries of jobs that no longer hold a legacy token (converted,
+    /// finished, gone) after the grace, and drops ended ones (DESIGN §12). A job still starting
+    /// (no token delivered yet) keeps its entry.
+    /// </summary>
+    public Task<int> ConvergeLegacyTokensAsync(CancellationToken cancellationToken) =>
+        _table.IsRestored
+            ? _credentials.ConvergeAsync(sub => _table.TryGet(sub, out var job) && !job.Removed && job.Current is null or { Kid: null, ExpiresAt: null }, cancellationToken)
+            : Task.FromResult(0);
+
     /// <summary>Prunes the revocation list and the job ledger (both by exp + leeway); returns the revocation entries dropped.</summary>
     public async Task<int> PruneAsync(CancellationToken cancellationToken)
     {

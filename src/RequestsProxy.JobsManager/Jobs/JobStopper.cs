@@ -28,9 +28,9 @@ internal sealed partial class JobStopper(
         {
             try
             {
-                if (!credentials.Expires)
+                if (credentials.ForgetsBySubject)
                 {
-                    // Legacy: the proxy forgets every token of the subject, known to us or not.
+                    // Legacy tokens: unlisted and forgotten by the proxies by subject, known to us or not.
                     await credentials.RevokeAsync(name, [], cancellationToken).ConfigureAwait(false);
                 }
 

@@ -19,7 +19,7 @@ internal sealed class TokenDelivery(IJobCredentials credentials, JobLedger jobLe
         JobCredential credential;
         try
         {
-            credential = await credentials.IssueAsync(job.Name, job.Spec.Scope, cancellationToken).ConfigureAwait(false);
+            credential = await credentials.IssueAsync(job.Name, job.Spec.Scope, job.Current, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -52,8 +52,10 @@ internal sealed class TokenDelivery(IJobCredentials credentials, JobLedger jobLe
             return new TokenDeliveryResult<T>(TokenDeliveryStage.Delivery, default, credential, e);
         }
 
+        var previous = job.Current;
         lease.MarkDelivered(credential.Facts);
         await jobLedger.SaveQuietlyAsync(job, cancellationToken).ConfigureAwait(false);
+        await credentials.DeliveredAsync(job.Name, previous, credential.Facts, cancellationToken).ConfigureAwait(false);
         return new TokenDeliveryResult<T>(TokenDeliveryStage.Delivered, value, credential, null);
     }
 }

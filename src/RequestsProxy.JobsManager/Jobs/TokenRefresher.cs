@@ -39,12 +39,18 @@ internal sealed partial class TokenRefresher(
         return refreshed;
     }
 
-    /// <summary>Why the job needs a new token now ("refresh", "rotation"), or null.</summary>
+    /// <summary>Why the job needs a new token now ("refresh", "rotation", "cutover"), or null.</summary>
     public string? Reason(JobRecord job)
     {
         if (!job.IsRefreshable)
         {
             return null;
+        }
+
+        if (job.Current is { Kid: null, ExpiresAt: null })
+        {
+            // A legacy opaque token: a stateless jobs-manager replaces it with a JWT (DESIGN §12); a legacy one keeps it.
+            return credentials.ConvertsLegacyTokens ? "cutover" : null;
         }
 
         if (job.Current is not { ExpiresAt: { } expiresAt } current)

@@ -1,5 +1,6 @@
 using RequestsProxy.JobsManager.Jobs;
 using RequestsProxy.JobsManager.Metrics;
+using RequestsProxy.Tokens.Legacy;
 using RequestsProxy.Tokens.Revocation;
 
 namespace RequestsProxy.JobsManager.Kubernetes;
@@ -15,6 +16,12 @@ internal static class KubernetesStores
 
     public static ConfigMapDocumentStore<RevocationList> Revocation(ConfigMapUpdater configMaps, JobsManagerOptions options, JobsManagerMetrics metrics) =>
         new(configMaps, options.RevokedConfigMapName, RevocationKey, RevocationListCodec.Instance, metrics.RevocationConflict);
+
+    /// <summary>The legacy token list's key in its ConfigMap (the file name the proxy reads).</summary>
+    public const string LegacyTokensKey = LegacyTokenList.FileName;
+
+    public static ConfigMapDocumentStore<LegacyTokenList> LegacyTokens(ConfigMapUpdater configMaps, JobsManagerOptions options) =>
+        new(configMaps, options.LegacyTokensConfigMapName, LegacyTokensKey, LegacyTokenListCodec.Instance, () => { });
 
     public static ConfigMapDocumentStore<JobLedgerDocument> JobLedger(ConfigMapUpdater configMaps, JobsManagerOptions options, JobsManagerMetrics metrics) =>
         new(configMaps, options.StateConfigMapName, JobLedgerKey, JobLedgerCodec.Instance, metrics.LedgerConflict);

@@ -1,5 +1,6 @@
 using RequestsProxy.JobsManager.Jobs;
 using RequestsProxy.Tokens.IO;
+using RequestsProxy.Tokens.Legacy;
 using RequestsProxy.Tokens.Revocation;
 
 namespace RequestsProxy.JobsManager.Local;
@@ -11,6 +12,10 @@ internal static class LocalStores
 
     public static FileDocumentStore<RevocationList> Revocation(JobsManagerOptions options) =>
         new(Path.Combine(options.RevokedDirectory, RevocationFile.FileName), RevocationListCodec.Instance);
+
+    /// <summary>Read by the local proxy (REQUESTS_PROXY_LEGACY_TOKENS_DIR): digests only, never tokens.</summary>
+    public static FileDocumentStore<LegacyTokenList> LegacyTokens(JobsManagerOptions options) =>
+        new(Path.Combine(options.LegacyTokensDirectory, LegacyTokenList.FileName), LegacyTokenListCodec.Instance);
 
     /// <summary>Owner-only: the ledger names every job and its token ids.</summary>
     public static FileDocumentStore<JobLedgerDocument> JobLedger(JobsManagerOptions options) =>

@@ -7,10 +7,11 @@ namespace RequestsProxy.Tokens.IO;
 /// (the ConfigMap's first content, and a laptop without one). Once a value is in force, a corrupt
 /// or vanished file keeps it; both are reported and counted.
 /// </summary>
-public abstract class MountedFileSource<T> : IDisposable
+public class MountedFileSource<T> : IDisposable
     where T : class
 {
     private readonly string _path;
+    private readonly IDocumentCodec<T> _codec;
     private readonly TimeProvider _time;
     private readonly TimeSpan _pollInterval;
     private readonly Lock _reloadLock = new();
@@ -25,14 +26,13 @@ public abstract class MountedFileSource<T> : IDisposable
     private string? _lastFailure;
 
     /// <param name="path">The file (inside the ConfigMap volume).</param>
-    /// <param name="description">Names the file in errors, e.g. "revocation list".</param>
-    /// <param name="empty">The value before any file was read, and of a file that does not exist yet.</param>
-    protected MountedFileSource(string path, string description, T empty, TimeSpan pollInterval, TimeProvider time)
+    /// <param name="codec">Parses it; its empty document is the value before any file was read, and of a file that does not exist yet.</param>
+    public MountedFileSource(string path, IDocumentCodec<T> codec, TimeSpan pollInterval, TimeProvider time)
     {
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(pollInterval, TimeSpan.Zero);
         _path = path;
-        Description = description;
-        _current = empty;
+        _codec = codec;
+        _current = codec.Empty;
         _pollInterval = pollInterval;
         _time = time;
     }
@@ -43,7 +43,7 @@ public abstract class MountedFileSource<T> : IDisposable
 
     public string FilePath => _path;
 
-    public string Description { get; }
+    public string Description => _codec.Description;
 
     public T Current => Volatile.Read(ref _current);
 
@@ -64,12 +64,6 @@ public abstract class MountedFileSource<T> : IDisposable
         Reload();
         _timer ??= _time.CreateTimer(_ => Reload(), null, _pollInterval, _pollInterval);
     }
-
-    /// <summary>The content of a file that does not exist yet at the first read.</summary>
-    protected abstract byte[] EmptyContent { get; }
-
-    /// <summary>Parses the file's content; false with a reason for anything but a valid file.</summary>
-    protected abstract bool TryParse(ReadOnlySpan<byte> content, out T value, out string error);
 
     /// <summary>Reads the file now; true when the value in force changed.</summary>
     public bool Reload()
@@ -96,7 +90,8 @@ public abstract class MountedFileSource<T> : IDisposable
                     return Fail($"{Description} '{_path}' does not exist, keeping the last good list");
                 }
 
-                content = EmptyContent;
+                // Nothing in force yet: no file is the empty document (the ConfigMap's first content).
+                content = _codec.Serialize(_codec.Empty);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
@@ -110,7 +105,7 @@ public abstract class MountedFileSource<T> : IDisposable
                 return false;
             }
 
-            if (!TryParse(content, out var value, out var error))
+            if (!_codec.TryParse(content, out var value, out var error))
             {
                 _lastBadContent = content;
                 return Fail($"{Description} '{_path}' is invalid, keeping the last good list: {error}");
@@ -138,7 +133,15 @@ public abstract class MountedFileSource<T> : IDisposable
 
     public void Dispose()
     {
-        _timer?.Dispose();
+        Dispose(true);
         GC.SuppressFinalize(this);
+    }
+
+    protected virtual void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _timer?.Dispose();
+        }
     }
 }

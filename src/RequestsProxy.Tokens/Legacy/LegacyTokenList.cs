@@ -55,6 +55,10 @@ public sealed class LegacyTokenList
         return removed == 0 ? this : new LegacyTokenList(kept);
     }
 
+    /// <summary>Drops the entry of one token (it was never delivered); the same list when it was not listed.</summary>
+    public LegacyTokenList RemoveDigest(string digest) =>
+        Contains(digest) ? new LegacyTokenList([.. Entries.Where(e => !string.Equals(e.Digest, digest, StringComparison.Ordinal))]) : this;
+
     /// <summary>
     /// Ends every entry of a job at <paramref name="until"/> (it now holds a signed token). An entry
     /// already ending sooner keeps its end. The same list when nothing changed.

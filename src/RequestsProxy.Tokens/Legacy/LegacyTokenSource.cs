@@ -11,12 +11,7 @@ public sealed class LegacyTokenSource : MountedFileSource<LegacyTokenList>
 {
     /// <param name="directory">The folder holding <c>legacy-tokens.json</c> (the ConfigMap volume).</param>
     public LegacyTokenSource(string directory, TimeSpan pollInterval, TimeProvider time)
-        : base(Path.Combine(directory, LegacyTokenList.FileName), "legacy token list", LegacyTokenList.Empty, pollInterval, time)
+        : base(Path.Combine(directory, LegacyTokenList.FileName), LegacyTokenListCodec.Instance, pollInterval, time)
     {
     }
-
-    protected override byte[] EmptyContent => "[]"u8.ToArray();
-
-    protected override bool TryParse(ReadOnlySpan<byte> content, out LegacyTokenList value, out string error) =>
-        LegacyTokenList.TryParse(content, out value, out error);
 }

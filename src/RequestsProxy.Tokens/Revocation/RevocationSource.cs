@@ -11,12 +11,7 @@ public sealed class RevocationSource : MountedFileSource<RevocationList>, IRevoc
 {
     /// <param name="directory">The folder holding <c>revoked.json</c> (the ConfigMap volume).</param>
     public RevocationSource(string directory, TimeSpan pollInterval, TimeProvider time)
-        : base(Path.Combine(directory, RevocationFile.FileName), "revocation list", RevocationList.Empty, pollInterval, time)
+        : base(Path.Combine(directory, RevocationFile.FileName), RevocationListCodec.Instance, pollInterval, time)
     {
     }
-
-    protected override byte[] EmptyContent => "[]"u8.ToArray();
-
-    protected override bool TryParse(ReadOnlySpan<byte> content, out RevocationList value, out string error) =>
-        RevocationList.TryParse(content, out value, out error);
 }

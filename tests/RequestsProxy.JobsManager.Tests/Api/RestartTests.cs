@@ -29,6 +29,7 @@ public sealed class RestartTests
         await using var fake = await FakeKubernetesApiServer.StartAsync();
         fake.SeedConfigMap(Ns, KubernetesHarness.RevokedConfigMap, new Dictionary<string, string> { ["revoked.json"] = "[]" });
         fake.SeedConfigMap(Ns, KubernetesHarness.StateConfigMap, new Dictionary<string, string> { ["jobs.json"] = KubernetesHarness.EmptyLedger });
+        fake.SeedConfigMap(Ns, KubernetesHarness.LegacyTokensConfigMap, new Dictionary<string, string> { ["legacy-tokens.json"] = "[]" });
         fake.RbacRules = KubernetesHarness.ChartRules();
         var time = new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
         var first = await ApiHost.StartAsync(
@@ -39,6 +40,7 @@ public sealed class RestartTests
                 o.ReleaseName = KubernetesHarness.Release;
                 o.RevokedConfigMapName = KubernetesHarness.RevokedConfigMap;
                 o.StateConfigMapName = KubernetesHarness.StateConfigMap;
+                o.LegacyTokensConfigMapName = KubernetesHarness.LegacyTokensConfigMap;
             },
             configureBuilder: b =>
             {
@@ -107,6 +109,7 @@ public sealed class RestartTests
                 o.Namespace = Ns;
                 o.RevokedConfigMapName = KubernetesHarness.RevokedConfigMap;
                 o.StateConfigMapName = KubernetesHarness.StateConfigMap;
+                o.LegacyTokensConfigMapName = KubernetesHarness.LegacyTokensConfigMap;
             },
             configureBuilder: b => b.Services.AddSingleton(fake.CreateClient(Ns)));
 

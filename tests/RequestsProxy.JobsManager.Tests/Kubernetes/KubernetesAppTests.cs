@@ -18,6 +18,7 @@ public sealed class KubernetesAppTests
         await using var fake = await FakeKubernetesApiServer.StartAsync();
         fake.SeedConfigMap(KubernetesHarness.Namespace, KubernetesHarness.RevokedConfigMap, new Dictionary<string, string> { ["revoked.json"] = "[]" });
         fake.SeedConfigMap(KubernetesHarness.Namespace, KubernetesHarness.StateConfigMap, new Dictionary<string, string> { ["jobs.json"] = KubernetesHarness.EmptyLedger });
+        fake.SeedConfigMap(KubernetesHarness.Namespace, KubernetesHarness.LegacyTokensConfigMap, new Dictionary<string, string> { ["legacy-tokens.json"] = "[]" });
         fake.RbacRules = KubernetesHarness.ChartRules();
         await using var host = await ApiHost.StartAsync(
             configure: o =>
@@ -27,6 +28,7 @@ public sealed class KubernetesAppTests
                 o.ReleaseName = KubernetesHarness.Release;
                 o.RevokedConfigMapName = KubernetesHarness.RevokedConfigMap;
                 o.StateConfigMapName = KubernetesHarness.StateConfigMap;
+                o.LegacyTokensConfigMapName = KubernetesHarness.LegacyTokensConfigMap;
             },
             configureBuilder: b =>
             {
@@ -46,7 +48,7 @@ public sealed class KubernetesAppTests
         Assert.Equal(HttpStatusCode.BadRequest, noImage.StatusCode);
 
         using var stopped = await host.Client.DeleteAsync("/v1/jobs/job-1");
-        Assert.Equal(HttpStatusCode.OK, stopped.StatusCode);
+        Assert.True(stopped.StatusCode == HttpStatusCode.OK, await stopped.Content.ReadAsStringAsync());
         Assert.Null(fake.Find<V1Job>(KubernetesHarness.Namespace, "job-1"));
         Assert.Contains(job.GetProperty("token").GetProperty("jti").GetString()!, fake.Find<V1ConfigMap>(KubernetesHarness.Namespace, KubernetesHarness.RevokedConfigMap)!.Data["revoked.json"], StringComparison.Ordinal);
         Assert.DoesNotContain(fake.Requests, r => r.StatusCode == 403);

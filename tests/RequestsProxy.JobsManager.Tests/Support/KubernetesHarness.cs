@@ -20,6 +20,7 @@ internal sealed class KubernetesHarness : IAsyncDisposable
     public const string KeysSecret = Release + "-requests-proxy-keys";
     public const string RevokedConfigMap = Release + "-requests-proxy-revoked";
     public const string StateConfigMap = Release + "-jobs-manager-state";
+    public const string LegacyTokensConfigMap = Release + "-requests-proxy-legacy-tokens";
     public const string EmptyLedger = "{\"version\":1,\"jobs\":[]}";
 
     private readonly List<IKubernetes> _restartClients = [];
@@ -46,6 +47,7 @@ internal sealed class KubernetesHarness : IAsyncDisposable
         new(["get"], [""], ["secrets"], [KeysSecret], ns),
         new(["get", "update", "patch"], [""], ["configmaps"], [RevokedConfigMap], ns),
         new(["get", "update"], [""], ["configmaps"], [StateConfigMap], ns),
+        new(["get", "update"], [""], ["configmaps"], [LegacyTokensConfigMap], ns),
         new(["create", "patch"], [""], ["secrets"], null, ns),
         new(["create", "get", "list", "delete"], ["batch"], ["jobs"], null, ns),
     ];
@@ -57,6 +59,7 @@ internal sealed class KubernetesHarness : IAsyncDisposable
         ReleaseName = Release,
         RevokedConfigMapName = configMap ?? RevokedConfigMap,
         StateConfigMapName = StateConfigMap,
+        LegacyTokensConfigMapName = LegacyTokensConfigMap,
         ProxyUrl = new Uri($"http://{Release}-requests-proxy.{Namespace}.svc:8888"),
         TokenLifetime = TimeSpan.FromHours(1),
         RefreshCheckInterval = TimeSpan.FromMinutes(1),
@@ -67,6 +70,7 @@ internal sealed class KubernetesHarness : IAsyncDisposable
         var fake = await FakeKubernetesApiServer.StartAsync();
         fake.SeedConfigMap(Namespace, RevokedConfigMap, new Dictionary<string, string> { ["revoked.json"] = revoked });
         fake.SeedConfigMap(Namespace, StateConfigMap, new Dictionary<string, string> { ["jobs.json"] = EmptyLedger });
+        fake.SeedConfigMap(Namespace, LegacyTokensConfigMap, new Dictionary<string, string> { ["legacy-tokens.json"] = "[]" });
         if (rbac)
         {
             fake.RbacRules = ChartRules();

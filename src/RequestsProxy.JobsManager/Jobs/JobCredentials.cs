@@ -1,0 +1,75 @@
+using Microsoft.Extensions.Logging;
+
+namespace RequestsProxy.JobsManager.Jobs;
+
+/// <summary>
+/// Both kinds of credential in either mode, so flipping <c>REQUESTS_PROXY_STATELESS</c> strands no
+/// job (DESIGN §12, docs/operations.md). New jobs get the mode's kind. Stateless: a job still
+/// holding a legacy token is converted to a JWT, and the legacy entry ends a grace after the JWT
+/// was delivered. Legacy: a job holding a JWT keeps getting JWTs (legacy proxies verify them). A
+/// stop revokes each kind its own way: JWT jtis into the revocation list, legacy tokens out of the
+/// legacy list and out of every legacy proxy's memory.
+/// </summary>
+internal sealed partial class JobCredentials(StatelessJobCredentials signed, LegacyJobCredentials legacy, JobsManagerOptions options, ILogger<JobCredentials> logger)
+    : IJobCredentials
+{
+    /// <summary>JWTs are refreshed in both modes (a legacy jobs-manager keeps a stateless-born job's JWT fresh).</summary>
+    public bool Expires => true;
+
+    public string? ActiveKid => signed.ActiveKid;
+
+    /// <summary>New jobs can get the mode's kind of token (a key ring; or, legacy, the admin token).</summary>
+    public bool IsReady => options.Stateless ? signed.IsReady : legacy.IsReady;
+
+    public bool ForgetsBySubject => true;
+
+    public bool ConvertsLegacyTokens => options.Stateless;
+
+    public Task<JobCredential> IssueAsync(string subject, string scope, CancellationToken cancellationToken) =>
+        IssueAsync(subject, scope, null, cancellationToken);
+
+    public Task<JobCredential> IssueAsync(string subject, string scope, IssuedToken? current, CancellationToken cancellationToken) =>
+        options.Stateless || current is { Kid: not null }
+            ? signed.IssueAsync(subject, scope, cancellationToken)
+            : legacy.IssueAsync(subject, scope, cancellationToken);
+
+    public async Task DeliveredAsync(string subject, IssuedToken? previous, IssuedToken delivered, CancellationToken cancellationToken)
+    {
+        if (previous is not { Kid: null } || delivered.Kid is null)
+        {
+            return;
+        }
+
+        try
+        {
+            await legacy.EndAsync(subject, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // The job already holds its JWT; the maintenance pass ends the entry on its next run.
+            Log.EndDeferred(logger, subject, e);
+        }
+    }
+
+    public async Task<int> RevokeAsync(string subject, IReadOnlyList<IssuedToken> tokens, CancellationToken cancellationToken)
+    {
+        // Legacy first: its list removal is the one that can fail loudly before anything else changed.
+        var revoked = await legacy.RevokeAsync(subject, tokens, replicasMustAnswer: !options.Stateless, cancellationToken).ConfigureAwait(false);
+        var jwts = tokens.Where(t => t.Kid is not null).ToList();
+        if (jwts.Count > 0)
+        {
+            revoked += await signed.RevokeAsync(subject, jwts, cancellationToken).ConfigureAwait(false);
+        }
+
+        return revoked;
+    }
+
+    public Task<int> ConvergeAsync(Func<string, bool> holdsLegacyToken, CancellationToken cancellationToken) =>
+        legacy.ConvergeAsync(holdsLegacyToken, cancellationToken);
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 610, Level = LogLevel.Warning, Message = "Job {Job} holds its signed token, but its legacy entry could not be ended yet; the next maintenance pass does it")]
+        public static partial void EndDeferred(ILogger logger, string job, Exception exception);
+    }
+}
