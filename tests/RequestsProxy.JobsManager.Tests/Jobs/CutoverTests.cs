@@ -1,0 +1,212 @@
+using System.Net;
+using RequestsProxy.JobsManager.Tests.Support;
+
+namespace RequestsProxy.JobsManager.Tests.Jobs;
+
+/// <summary>
+/// The jobs-manager's half of the flip (DESIGN §12, docs/operations.md): legacy tokens listed
+/// before they are registered; a stateless jobs-manager converts them and ends their entries a
+/// grace after delivery; a legacy one keeps refreshing JWTs; a restart at any step loses nothing.
+/// </summary>
+public sealed class CutoverTests : IDisposable
+{
+    private readonly CutoverHarness _h = new();
+
+    public void Dispose() => _h.Dispose();
+
+    private static bool IsJwt(string token) => token.Count(c => c == '.') == 2;
+
+    [Fact]
+    public async Task Legacy_Start_ListsTheDigestBeforeAnyReplicaRegistersIt()
+    {
+        var legacy = await _h.StartManagerAsync(stateless: false);
+        var listedAtRegistration = new List<int>();
+        _h.Proxies.OnRegister = () => listedAtRegistration.Add(_h.List.Count);
+
+        var job = await CutoverHarness.StartAsync(legacy, "job-1");
+
+        var token = _h.TokenOf("job-1");
+        Assert.False(IsJwt(token));
+        var entry = _h.EntryOf(token);
+        Assert.NotNull(entry);
+        Assert.Equal(("job-1", job.Scope, (long?)null), (entry!.Sub, entry.Scope, entry.Until));
+        Assert.Equal([1, 1], listedAtRegistration);
+        Assert.DoesNotContain(token, string.Join("\n", _h.List.Entries), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Legacy_ListUnavailable_StartFailsAndNoReplicaEverSawTheToken()
+    {
+        var legacy = await _h.StartManagerAsync(stateless: false);
+        _h.LegacyTokens.Fail = true;
+
+        var result = await legacy.StartAsync(CoreHarness.Spec("job-1"), CancellationToken.None);
+
+        Assert.False(result.Succeeded);
+        Assert.Empty(_h.Proxies.Calls);
+        Assert.False(_h.Runtime.Tokens.ContainsKey("job-1"));
+    }
+
+    [Fact]
+    public async Task Legacy_ReplicaRefusesRegistration_StartFailsAndTheEntryIsUnlisted()
+    {
+        var legacy = await _h.StartManagerAsync(stateless: false);
+        _h.Proxies.Status = HttpStatusCode.ServiceUnavailable;
+
+        var result = await legacy.StartAsync(CoreHarness.Spec("job-1"), CancellationToken.None);
+
+        Assert.False(result.Succeeded);
+        Assert.Equal(0, _h.List.Count);
+    }
+
+    [Fact]
+    public async Task Legacy_Stop_UnlistsThenEveryReplicaForgets()
+    {
+        var manager = await _h.StartManagerAsync(stateless: false);
+        await CutoverHarness.StartAsync(manager, "job-1");
+        await CutoverHarness.StartAsync(manager, "job-2");
+
+        var stopped = await manager.StopAsync("job-2", CancellationToken.None);
+
+        Assert.True(stopped.Succeeded, stopped.Message);
+        Assert.Single(_h.List.Entries);
+        Assert.Equal("job-1", _h.List.Entries[0].Sub);
+        Assert.Equal(2, _h.Proxies.Calls.Count(c => c.Method == HttpMethod.Delete && c.Path == "/admin/v1/subjects/job-2"));
+    }
+
+    [Fact]
+    public async Task StatelessRestart_LegacyJobGetsAJwt_ItsEntryEndsAfterTheGrace_ThenIsDropped()
+    {
+        await CutoverHarness.StartAsync(await _h.StartManagerAsync(stateless: false), "job-1");
+        var legacyToken = _h.TokenOf("job-1");
+
+        var stateless = await _h.StartManagerAsync(stateless: true);
+        await CutoverHarness.PassAsync(stateless);
+
+        var jwt = _h.TokenOf("job-1");
+        Assert.True(IsJwt(jwt));
+        var view = stateless.Get("job-1")!;
+        Assert.NotNull(view.Token!.Kid);
+        var entry = _h.EntryOf(legacyToken)!;
+        Assert.Equal((_h.Time.GetUtcNow() + _h.Grace).ToUnixTimeSeconds(), entry.Until);
+
+        _h.Time.Advance(_h.Grace - TimeSpan.FromSeconds(1));
+        await CutoverHarness.PassAsync(stateless);
+        Assert.NotNull(_h.EntryOf(legacyToken));
+        Assert.Equal(jwt, _h.TokenOf("job-1"));
+
+        _h.Time.Advance(TimeSpan.FromSeconds(1));
+        await CutoverHarness.PassAsync(stateless);
+        Assert.Equal(0, _h.List.Count);
+        // The legacy token is never a revocation entry: it has no jti a proxy could look up.
+        Assert.Equal(0, _h.Revocations.List.Count);
+    }
+
+    [Fact]
+    public async Task StatelessRestart_StopDuringTheGrace_UnlistsAtOnceAndRevokesTheJwt()
+    {
+        await CutoverHarness.StartAsync(await _h.StartManagerAsync(stateless: false), "job-1");
+        var stateless = await _h.StartManagerAsync(stateless: true);
+        await CutoverHarness.PassAsync(stateless);
+        var jti = stateless.Get("job-1")!.Token!.Jti;
+
+        var stopped = await stateless.StopAsync("job-1", CancellationToken.None);
+
+        Assert.True(stopped.Succeeded, stopped.Message);
+        Assert.Equal(0, _h.List.Count);
+        Assert.True(_h.Revocations.List.Contains(jti));
+        Assert.DoesNotContain(_h.Revocations.List.Entries, e => e.Jti.StartsWith("opaque-", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task StatelessRestart_JwtNotDelivered_EntryStaysOpen_NextManagerConvertsAgain()
+    {
+        await CutoverHarness.StartAsync(await _h.StartManagerAsync(stateless: false), "job-1");
+        var legacyToken = _h.TokenOf("job-1");
+        _h.Runtime.FailDeliveries = true;
+
+        var first = await _h.StartManagerAsync(stateless: true);
+        await CutoverHarness.PassAsync(first);
+
+        Assert.Equal(legacyToken, _h.TokenOf("job-1"));
+        Assert.Null(_h.EntryOf(legacyToken)!.Until);
+
+        // The jobs-manager restarts mid-flip: the ledger still names the legacy token as current.
+        _h.Runtime.FailDeliveries = false;
+        var second = await _h.StartManagerAsync(stateless: true);
+        await CutoverHarness.PassAsync(second);
+
+        Assert.True(IsJwt(_h.TokenOf("job-1")));
+        Assert.NotNull(_h.EntryOf(legacyToken)!.Until);
+    }
+
+    [Fact]
+    public async Task StatelessRestart_EndingFailedAfterDelivery_TheNextPassEndsTheEntry()
+    {
+        await CutoverHarness.StartAsync(await _h.StartManagerAsync(stateless: false), "job-1");
+        var legacyToken = _h.TokenOf("job-1");
+        var stateless = await _h.StartManagerAsync(stateless: true);
+        _h.LegacyTokens.Fail = true;
+
+        await CutoverHarness.PassAsync(stateless).ContinueWith(_ => { }, TaskScheduler.Default);
+
+        Assert.True(IsJwt(_h.TokenOf("job-1")));
+        _h.LegacyTokens.Fail = false;
+        Assert.Null(_h.EntryOf(legacyToken)!.Until);
+
+        // Restarted before the pass, or not: the converge step sees a job holding a JWT.
+        var restarted = await _h.StartManagerAsync(stateless: true);
+        await CutoverHarness.PassAsync(restarted);
+        Assert.Equal((_h.Time.GetUtcNow() + _h.Grace).ToUnixTimeSeconds(), _h.EntryOf(legacyToken)!.Until);
+    }
+
+    [Fact]
+    public async Task FlipBack_LegacyManagerKeepsRefreshingTheJwt_AndAddsNoLegacyEntry()
+    {
+        await CutoverHarness.StartAsync(await _h.StartManagerAsync(stateless: true), "job-1");
+        var first = _h.TokenOf("job-1");
+
+        var legacy = await _h.StartManagerAsync(stateless: false);
+        _h.Time.Advance(TimeSpan.FromMinutes(31));
+        await CutoverHarness.PassAsync(legacy);
+
+        var refreshed = _h.TokenOf("job-1");
+        Assert.True(IsJwt(refreshed));
+        Assert.NotEqual(first, refreshed);
+        Assert.Equal(0, _h.List.Count);
+        Assert.DoesNotContain(_h.Proxies.Calls, c => c.Method == HttpMethod.Post);
+
+        var jti = legacy.Get("job-1")!.Token!.Jti;
+        var stopped = await legacy.StopAsync("job-1", CancellationToken.None);
+        Assert.True(stopped.Succeeded, stopped.Message);
+        Assert.True(_h.Revocations.List.Contains(jti));
+    }
+
+    [Fact]
+    public async Task Legacy_NewJobsStayOpaque_LegacyJobsAreNeverRefreshed()
+    {
+        var legacy = await _h.StartManagerAsync(stateless: false);
+        await CutoverHarness.StartAsync(legacy, "job-1");
+        var token = _h.TokenOf("job-1");
+
+        _h.Time.Advance(TimeSpan.FromHours(2));
+        await CutoverHarness.PassAsync(legacy);
+
+        Assert.Equal(token, _h.TokenOf("job-1"));
+        Assert.Null(_h.EntryOf(token)!.Until);
+    }
+
+    [Fact]
+    public async Task Converge_EntryOfAnUnknownJob_EndsAfterTheGrace_AStartingJobKeepsItsEntry()
+    {
+        var legacy = await _h.StartManagerAsync(stateless: false);
+        await _h.LegacyTokens.UpdateAsync(l => l.Add(new("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "orphan", "s")), CancellationToken.None);
+        await CutoverHarness.StartAsync(legacy, "job-1");
+        var token = _h.TokenOf("job-1");
+
+        await legacy.ConvergeLegacyTokensAsync(CancellationToken.None);
+
+        Assert.Equal((_h.Time.GetUtcNow() + _h.Grace).ToUnixTimeSeconds(), _h.List.Entries.Single(e => e.Sub == "orphan").Until);
+        Assert.Null(_h.EntryOf(token)!.Until);
+    }
+}
