@@ -1,6 +1,7 @@
 using System.CommandLine;
 using RequestsProxy.Cli;
 using RequestsProxy.Cli.Commands;
+using RequestsProxy.JobsApi;
 
 var root = new RootCommand("rpctl: keys, tokens and revocations of requests-proxy");
 root.Subcommands.Add(KeysCommand.Create());
@@ -28,19 +29,26 @@ try
     {
         EnableDefaultExceptionHandler = false,
 
-        // Ctrl-C cancels the demo, which then stops every process it started: give it time to.
+        // Ctrl-C reaches the demo too, which then stops every process it started: give it time to.
         ProcessTerminationTimeout = TimeSpan.FromSeconds(30),
     });
 }
 catch (OperationCanceledException)
 {
-    Console.Error.WriteLine("rpctl: cancelled; every process it started has been stopped");
+    Console.Error.WriteLine("rpctl: cancelled");
     return 130;
 }
 catch (CliException e)
 {
     Console.Error.WriteLine($"rpctl: {e.Message}");
     return e.ExitCode;
+}
+catch (JobsApiException e)
+{
+    // A 409 is a refusal (exit 1); anything that keeps the command from working is exit 2.
+    var hint = e.Status == System.Net.HttpStatusCode.Unauthorized ? $"; check --admin-token-file or {JobsApiOptions.TokenVariable}" : string.Empty;
+    Console.Error.WriteLine($"rpctl: {e.Message}{hint}");
+    return e.IsConflict ? ExitCodes.Refused : ExitCodes.Usage;
 }
 catch (Exception e) when (e is ArgumentOutOfRangeException or OverflowException)
 {

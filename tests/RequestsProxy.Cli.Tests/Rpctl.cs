@@ -22,11 +22,14 @@ internal static class Rpctl
 
     public static Task<Result> RunAsync(params string[] args) => RunCoreAsync(null, null, args);
 
+    /// <summary>Runs rpctl with a longer deadline than a command needs (<c>rpctl demo</c> may build the demo first).</summary>
+    public static Task<Result> RunSlowAsync(TimeSpan timeout, params string[] args) => RunCoreAsync(null, null, args, timeout);
+
     /// <summary>Runs rpctl with extra environment variables (a null value removes one).</summary>
     public static Task<Result> RunWithEnvironmentAsync(IReadOnlyDictionary<string, string?> environment, params string[] args) =>
         RunCoreAsync(null, environment, args);
 
-    private static async Task<Result> RunCoreAsync(string? stdin, IReadOnlyDictionary<string, string?>? environment, string[] args)
+    private static async Task<Result> RunCoreAsync(string? stdin, IReadOnlyDictionary<string, string?>? environment, string[] args, TimeSpan? timeout = null)
     {
         var info = new ProcessStartInfo("dotnet")
         {
@@ -60,8 +63,8 @@ internal static class Rpctl
         }
 
         process.StandardInput.Close();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        await process.WaitForExitAsync(timeout.Token);
+        using var deadline = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(60));
+        await process.WaitForExitAsync(deadline.Token);
         return new Result(process.ExitCode, await stdout, await stderr);
     }
 }

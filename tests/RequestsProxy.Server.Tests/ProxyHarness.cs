@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using RequestsProxy.Server.Hosting;
+using RequestsProxy.Settings;
 using RequestsProxy.Testing.Files;
 using RequestsProxy.Testing.Upstream;
 using RequestsProxy.Tokens.Jwt;
@@ -70,23 +71,23 @@ internal sealed class ProxyHarness : IAsyncDisposable
 
         var values = new Dictionary<string, string?>
         {
-            [EnvironmentNames.KeysDirectory] = keys.Path,
-            [EnvironmentNames.RevokedDirectory] = revoked.Path,
-            [EnvironmentNames.KeysPollSeconds] = "1",
-            [EnvironmentNames.RevokedPollSeconds] = "1",
-            [EnvironmentNames.Upstream] = upstream.Address.ToString(),
-            [EnvironmentNames.UpstreamCredentialFile] = harness.CredentialFile,
-            [EnvironmentNames.AdminTokenFile] = harness.AdminTokenFile,
-            [EnvironmentNames.ReleaseName] = "rel",
-            [EnvironmentNames.Namespace] = "ns",
+            [EnvironmentVariables.KeysDirectory] = keys.Path,
+            [EnvironmentVariables.RevokedDirectory] = revoked.Path,
+            [EnvironmentVariables.KeysPollSeconds] = "1",
+            [EnvironmentVariables.RevokedPollSeconds] = "1",
+            [EnvironmentVariables.Upstream] = upstream.Address.ToString(),
+            [EnvironmentVariables.UpstreamCredentialFile] = harness.CredentialFile,
+            [EnvironmentVariables.AdminTokenFile] = harness.AdminTokenFile,
+            [EnvironmentVariables.ReleaseName] = "rel",
+            [EnvironmentVariables.Namespace] = "ns",
             // Never pick up a routes file of the machine running the tests.
-            [EnvironmentNames.RoutesFile] = null,
+            [EnvironmentVariables.RoutesFile] = null,
         };
         if (routes is not null)
         {
             var path = folder.Combine("routes.json");
             await File.WriteAllTextAsync(path, JsonSerializer.Serialize(new { ReverseProxy = routes(harness) }));
-            values[EnvironmentNames.RoutesFile] = path;
+            values[EnvironmentVariables.RoutesFile] = path;
         }
 
         settings?.Invoke(values);

@@ -10,6 +10,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using RequestsProxy.JobsManager.Jobs;
 using RequestsProxy.JobsManager.Tests.Support;
+using RequestsProxy.Settings;
 
 namespace RequestsProxy.JobsManager.Tests.Api;
 
@@ -130,11 +131,11 @@ public sealed class LegacyModeTests
 
     [Theory]
     [InlineData("REQUESTS_PROXY_PODS_DNS", "rp-requests-proxy-pods.ns.svc", null)]
-    [InlineData("REQUESTS_PROXY_PODS_DNS", "http://rp-requests-proxy-pods", "REQUESTS_PROXY_PODS_DNS must be a DNS name")]
-    [InlineData("REQUESTS_PROXY_PODS_DNS", "bad host", "REQUESTS_PROXY_PODS_DNS must be a DNS name")]
+    [InlineData("REQUESTS_PROXY_PODS_DNS", "http://rp-requests-proxy-pods", "is not a DNS name")]
+    [InlineData("REQUESTS_PROXY_PODS_DNS", "bad host", "is not a DNS name")]
     [InlineData("REQUESTS_PROXY_PODS_PORT", "8888", null)]
-    [InlineData("REQUESTS_PROXY_PODS_PORT", "0", "REQUESTS_PROXY_PODS_PORT must be a port number")]
-    [InlineData("REQUESTS_PROXY_PODS_PORT", "http", "REQUESTS_PROXY_PODS_PORT must be a port number")]
+    [InlineData("REQUESTS_PROXY_PODS_PORT", "0", "is not a port number")]
+    [InlineData("REQUESTS_PROXY_PODS_PORT", "http", "is not a port number")]
     public void Options_PodsDnsAndPort_Validated(string name, string value, string? error)
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { [name] = value }).Build();
@@ -146,8 +147,8 @@ public sealed class LegacyModeTests
         }
         else
         {
-            var thrown = Assert.Throws<JobsManagerConfigurationException>(() => JobsManagerOptions.FromConfiguration(configuration));
-            Assert.Contains(error, thrown.Message, StringComparison.Ordinal);
+            var thrown = Assert.Throws<InvalidSettingsException>(() => JobsManagerOptions.FromConfiguration(configuration));
+            Assert.Contains($"{name}: '{value}' {error}", thrown.Message, StringComparison.Ordinal);
         }
     }
 
