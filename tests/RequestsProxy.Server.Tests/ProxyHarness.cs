@@ -7,6 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 using RequestsProxy.Server.Hosting;
 using RequestsProxy.Settings;
 using RequestsProxy.Testing.Files;
+using RequestsProxy.Testing.Hosting;
 using RequestsProxy.Testing.Upstream;
 using RequestsProxy.Tokens.Jwt;
 using RequestsProxy.Tokens.Keys;
@@ -20,6 +21,8 @@ namespace RequestsProxy.Server.Tests;
 internal sealed class ProxyHarness : IAsyncDisposable
 {
     public const string Credential = "edge-credential-123";
+
+    private LoopbackApp _host = null!;
 
     private ProxyHarness(TempFolder folder, KeyRingVolume keys, ProjectedVolume revoked, TestUpstream upstream)
     {
@@ -37,7 +40,7 @@ internal sealed class ProxyHarness : IAsyncDisposable
 
     public TestUpstream Upstream { get; }
 
-    public WebApplication App { get; private set; } = null!;
+    public WebApplication App => _host.App;
 
     public HttpClient Client { get; private set; } = null!;
 
@@ -105,15 +108,14 @@ internal sealed class ProxyHarness : IAsyncDisposable
         ProxyApp.Build([], builder =>
         {
             builder.Configuration.AddInMemoryCollection(values.Where(v => v.Value is not null));
-            builder.WebHost.UseUrls("http://127.0.0.1:0");
+            builder.WebHost.UseUrls(LoopbackApp.AnyPort);
         });
 
     /// <summary>A new proxy process-equivalent on the same folders: what a restart does.</summary>
     public async Task RestartAsync(Dictionary<string, string?> values)
     {
         Client.Dispose();
-        await App.StopAsync();
-        await App.DisposeAsync();
+        await _host.DisposeAsync();
         await StartProxyAsync(values);
     }
 
@@ -182,17 +184,15 @@ internal sealed class ProxyHarness : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         Client.Dispose();
-        await App.StopAsync();
-        await App.DisposeAsync();
+        await _host.DisposeAsync();
         await Upstream.DisposeAsync();
         Folder.Dispose();
     }
 
     private async Task StartProxyAsync(Dictionary<string, string?> values)
     {
-        App = BuildProxy(values);
-        await App.StartAsync();
-        Client = new HttpClient { BaseAddress = new Uri(App.Urls.First()) };
+        _host = await LoopbackApp.StartAsync(BuildProxy(values));
+        Client = _host.CreateClient();
     }
 
     private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');

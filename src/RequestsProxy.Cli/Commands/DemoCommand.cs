@@ -41,7 +41,7 @@ internal static class DemoCommand
         return command;
     }
 
-    private static ProcessStartInfo StartInfo(IReadOnlyList<string> arguments)
+    internal static ProcessStartInfo StartInfo(IReadOnlyList<string> arguments)
     {
         var dotnet = Environment.ProcessPath is { } p && Path.GetFileNameWithoutExtension(p) == "dotnet" ? p : "dotnet";
         var info = new ProcessStartInfo(dotnet) { UseShellExecute = false };

@@ -11,6 +11,7 @@ using Microsoft.Extensions.Logging;
 using RequestsProxy.JobsManager.Jobs;
 using RequestsProxy.JobsManager.Tests.Support;
 using RequestsProxy.Settings;
+using RequestsProxy.Testing.Hosting;
 
 namespace RequestsProxy.JobsManager.Tests.Api;
 
@@ -169,40 +170,24 @@ public sealed class LegacyModeTests
     /// <summary>A stand-in for one proxy replica's legacy admin endpoint on 127.0.0.1: records every call.</summary>
     private sealed class StandInProxy : IAsyncDisposable
     {
-        private readonly WebApplication _app;
-
-        private StandInProxy(WebApplication app, Uri url)
-        {
-            _app = app;
-            Url = url;
-        }
+        private LoopbackApp _app = null!;
 
         public ConcurrentQueue<(string Method, string Path, string Auth, string Body)> Calls { get; } = new();
 
-        public Uri Url { get; }
+        public Uri Url => _app.Url;
 
         public static async Task<StandInProxy> StartAsync(int? status = null)
         {
-            var builder = WebApplication.CreateSlimBuilder();
-            builder.Logging.ClearProviders();
-            builder.WebHost.UseUrls("http://127.0.0.1:0");
-            var app = builder.Build();
-            StandInProxy? self = null;
-            app.Run(async context =>
+            var self = new StandInProxy();
+            self._app = await LoopbackApp.StartAsync(async context =>
             {
                 using var reader = new StreamReader(context.Request.Body);
-                self!.Calls.Enqueue((context.Request.Method, context.Request.Path, context.Request.Headers.Authorization.ToString(), await reader.ReadToEndAsync()));
+                self.Calls.Enqueue((context.Request.Method, context.Request.Path, context.Request.Headers.Authorization.ToString(), await reader.ReadToEndAsync()));
                 context.Response.StatusCode = status ?? (context.Request.Method == "POST" ? StatusCodes.Status201Created : StatusCodes.Status204NoContent);
             });
-            await app.StartAsync();
-            self = new StandInProxy(app, new Uri(app.Urls.Single() + "/"));
             return self;
         }
 
-        public async ValueTask DisposeAsync()
-        {
-            await _app.StopAsync();
-            await _app.DisposeAsync();
-        }
+        public ValueTask DisposeAsync() => _app.DisposeAsync();
     }
 }
