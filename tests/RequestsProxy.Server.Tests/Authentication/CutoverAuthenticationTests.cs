@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text;
 using Microsoft.Extensions.DependencyInjection;
 using RequestsProxy.Server.Hosting;
+using RequestsProxy.Settings;
 using RequestsProxy.Tokens.Legacy;
 
 namespace RequestsProxy.Server.Tests.Authentication;
@@ -15,7 +16,7 @@ public sealed class CutoverAuthenticationTests
 {
     private const string LegacyToken = "Zm9vYmFyLWxlZ2FjeS10b2tlbi0xMjM0NTY3ODkwYWJj";
 
-    private static void Legacy(Dictionary<string, string?> settings) => settings[EnvironmentNames.Stateless] = "false";
+    private static void Legacy(Dictionary<string, string?> settings) => settings[EnvironmentVariables.Stateless] = "false";
 
     private static void List(ProxyHarness proxy, params LegacyTokenEntry[] entries)
     {
@@ -255,7 +256,7 @@ public sealed class CutoverAuthenticationTests
         var values = new Dictionary<string, string?>();
         await using var proxy = await ProxyHarness.StartAsync(s =>
         {
-            s[EnvironmentNames.Stateless] = stateless ? "true" : "false";
+            s[EnvironmentVariables.Stateless] = stateless ? "true" : "false";
             foreach (var (k, v) in s)
             {
                 values[k] = v;
