@@ -38,7 +38,15 @@ internal sealed class ProxyHarness : IAsyncDisposable
 
     public WebApplication App { get; private set; } = null!;
 
+    /// <summary>The pod-facing port: routes only.</summary>
     public HttpClient Client { get; private set; } = null!;
+
+    /// <summary>The management port: <c>/healthz</c>, <c>/readyz</c>, <c>/metrics</c>.</summary>
+    public HttpClient Management { get; private set; } = null!;
+
+    public Uri Address => Client.BaseAddress!;
+
+    public Uri ManagementAddress => Management.BaseAddress!;
 
     public string CredentialFile => Folder.Combine("upstream", "credential");
 
@@ -79,6 +87,7 @@ internal sealed class ProxyHarness : IAsyncDisposable
             [EnvironmentNames.AdminTokenFile] = harness.AdminTokenFile,
             [EnvironmentNames.ReleaseName] = "rel",
             [EnvironmentNames.Namespace] = "ns",
+            [EnvironmentNames.ManagementUrls] = "http://127.0.0.1:0",
             // Never pick up a routes file of the machine running the tests.
             [EnvironmentNames.RoutesFile] = null,
         };
@@ -105,12 +114,17 @@ internal sealed class ProxyHarness : IAsyncDisposable
         {
             builder.Configuration.AddInMemoryCollection(values.Where(v => v.Value is not null));
             builder.WebHost.UseUrls("http://127.0.0.1:0");
+            if (!values.ContainsKey(EnvironmentNames.ManagementUrls))
+            {
+                builder.Configuration[EnvironmentNames.ManagementUrls] = "http://127.0.0.1:0";
+            }
         });
 
     /// <summary>A new proxy process-equivalent on the same folders: what a restart does.</summary>
     public async Task RestartAsync(Dictionary<string, string?> values)
     {
         Client.Dispose();
+        Management.Dispose();
         await App.StopAsync();
         await App.DisposeAsync();
         await StartProxyAsync(values);
@@ -176,11 +190,12 @@ internal sealed class ProxyHarness : IAsyncDisposable
     public Task<HttpResponseMessage> PostAsync(string path, string? token, string body = "{\"epoch\":1}") =>
         Client.SendAsync(Request(HttpMethod.Post, path, token, body));
 
-    public async Task<string> MetricsAsync() => await Client.GetStringAsync("/metrics");
+    public async Task<string> MetricsAsync() => await Management.GetStringAsync("/metrics");
 
     public async ValueTask DisposeAsync()
     {
         Client.Dispose();
+        Management.Dispose();
         await App.StopAsync();
         await App.DisposeAsync();
         await Upstream.DisposeAsync();
@@ -191,7 +206,9 @@ internal sealed class ProxyHarness : IAsyncDisposable
     {
         App = BuildProxy(values);
         await App.StartAsync();
-        Client = new HttpClient { BaseAddress = new Uri(App.Urls.First()) };
+        var listeners = App.Services.GetRequiredService<ProxyListeners>();
+        Client = new HttpClient { BaseAddress = listeners.PodAddresses[0] };
+        Management = new HttpClient { BaseAddress = listeners.ManagementAddresses[0] };
     }
 
     private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');

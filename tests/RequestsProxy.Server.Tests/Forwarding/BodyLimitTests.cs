@@ -19,7 +19,7 @@ public sealed class BodyLimitTests
     {
         await using var proxy = await StartAsync();
 
-        var response = await RawHttp.PostChunkedAsync(new Uri(proxy.App.Urls.First()), "/v1/results", proxy.Mint("job-1"), chunks);
+        var response = await RawHttp.PostChunkedAsync(proxy.Address, "/v1/results", proxy.Mint("job-1"), chunks);
 
         Assert.Equal(200, response.Status);
         Assert.Equal(chunks.Sum(), proxy.Upstream.Last!.Body.Length);
@@ -33,7 +33,7 @@ public sealed class BodyLimitTests
     {
         await using var proxy = await StartAsync();
 
-        var response = await RawHttp.PostChunkedAsync(new Uri(proxy.App.Urls.First()), "/v1/results", proxy.Mint("job-1"), chunks);
+        var response = await RawHttp.PostChunkedAsync(proxy.Address, "/v1/results", proxy.Mint("job-1"), chunks);
 
         Assert.Equal(413, response.Status);
         Assert.Contains("body_too_large", response.Text, StringComparison.Ordinal);
@@ -47,7 +47,7 @@ public sealed class BodyLimitTests
     {
         await using var proxy = await StartAsync();
 
-        var response = await RawHttp.SendAsync(new Uri(proxy.App.Urls.First()),
+        var response = await RawHttp.SendAsync(proxy.Address,
             $"POST /v1/results HTTP/1.1\r\nAuthorization: Bearer {proxy.Mint("job-1")}\r\nContent-Length: {length}", Encoding.ASCII.GetBytes(new string('a', length)));
 
         Assert.Equal(status, response.Status);

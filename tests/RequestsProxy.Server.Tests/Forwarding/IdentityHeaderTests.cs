@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text;
 
 namespace RequestsProxy.Server.Tests.Forwarding;
 
@@ -76,4 +77,49 @@ public sealed class IdentityHeaderTests
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal(sub, proxy.Upstream.Last!.Header("X-Requests-Proxy-Subject"));
     }
+
+    [Theory]
+    [InlineData("X_Forwarded_For")]
+    [InlineData("X-Forwarded_Host")]
+    [InlineData("x.forwarded.proto")]
+    public async Task Forward_ForwardedHeaderSpelledWithOtherSeparators_IsStripped(string name)
+    {
+        await using var proxy = await ProxyHarness.StartAsync();
+        using var request = ProxyHarness.Request(HttpMethod.Post, "/v1/results", proxy.Mint("job-1"), "{}");
+        request.Headers.TryAddWithoutValidation(name, "10.6.6.6");
+
+        using var response = await proxy.Client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var seen = proxy.Upstream.Last!;
+        Assert.DoesNotContain(seen.Headers, h => h.Value.Contains("10.6.6.6", StringComparison.Ordinal));
+        Assert.Equal("127.0.0.1", seen.Header("X-Forwarded-For"));
+    }
+
+    [Fact]
+    public async Task Forward_SubThatIsNotWellFormedUnicode_Is401NotRelayed()
+    {
+        // A lone surrogate has no UTF-8 form: percent-encoding would turn it into U+FFFD, the same as the sub "a\ufffdb".
+        // The verifier calls such a token malformed.
+        await using var proxy = await ProxyHarness.StartAsync();
+        var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        // Written by hand: a serializer would replace the lone surrogate with U+FFFD before signing.
+        var token = ForgeRaw(proxy, "{\"alg\":\"HS256\",\"typ\":\"JWT\",\"kid\":\"v1\"}",
+            $$"""{"iss":"jobs-manager","aud":"requests-proxy","sub":"a\ud800b","jti":"j1","exp":{{now + 600}},"scope":"results:write"}""");
+
+        using var response = await proxy.PostAsync("/v1/results", token);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Equal("Bearer error=\"invalid_token\", error_description=\"malformed\"", response.Headers.WwwAuthenticate.ToString());
+        Assert.Equal(0, proxy.Upstream.Count);
+    }
+
+    private static string ForgeRaw(ProxyHarness proxy, string header, string payload)
+    {
+        var signingInput = Base64Url(Encoding.UTF8.GetBytes(header)) + "." + Base64Url(Encoding.UTF8.GetBytes(payload));
+        var key = Encoding.UTF8.GetBytes(proxy.Keys.Files[proxy.Keys.Active].Trim());
+        return signingInput + "." + Base64Url(System.Security.Cryptography.HMACSHA256.HashData(key, Encoding.ASCII.GetBytes(signingInput)));
+    }
+
+    private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 }

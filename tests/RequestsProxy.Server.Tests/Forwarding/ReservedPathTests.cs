@@ -23,7 +23,7 @@ public sealed class ReservedPathTests
     {
         await using var proxy = await ProxyHarness.StartAsync();
 
-        var response = await RawHttp.SendAsync(new Uri(proxy.App.Urls.First()),
+        var response = await RawHttp.SendAsync(proxy.Address,
             $"{method} {path} HTTP/1.1\r\nAuthorization: Bearer {proxy.Mint("job-1")}\r\nContent-Length: 0");
 
         Assert.Equal(404, response.Status);
@@ -38,7 +38,7 @@ public sealed class ReservedPathTests
     {
         await using var proxy = await ProxyHarness.StartAsync();
 
-        var response = await RawHttp.SendAsync(new Uri(proxy.App.Urls.First()),
+        var response = await RawHttp.SendAsync(proxy.Address,
             $"GET {path} HTTP/1.1\r\nAuthorization: Bearer {proxy.Mint("job-1")}");
 
         Assert.Equal(200, response.Status);

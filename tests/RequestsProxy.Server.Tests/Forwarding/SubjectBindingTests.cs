@@ -65,7 +65,7 @@ public sealed class SubjectBindingTests
 
         foreach (var scope in new[] { "", "results:write flops:write" })
         {
-            var response = await RawHttp.SendAsync(new Uri(proxy.App.Urls.First()),
+            var response = await RawHttp.SendAsync(proxy.Address,
                 $"{method} {path} HTTP/1.1\r\nAuthorization: Bearer {proxy.Mint("job-1", scope)}\r\nContent-Length: 0");
 
             Assert.True(response.Status is 403 or 405, $"{method} {path} with scope '{scope}': {response.Text}");
@@ -83,7 +83,7 @@ public sealed class SubjectBindingTests
     {
         await using var proxy = await ProxyHarness.StartAsync(routes: RoutesWithCatchAll);
 
-        var response = await RawHttp.SendAsync(new Uri(proxy.App.Urls.First()),
+        var response = await RawHttp.SendAsync(proxy.Address,
             $"{method} {path} HTTP/1.1\r\nAuthorization: Bearer {proxy.Mint("job-1", "results:write flops:write")}\r\nContent-Length: 0");
 
         Assert.Equal(200, response.Status);
@@ -99,7 +99,7 @@ public sealed class SubjectBindingTests
     {
         await using var proxy = await ProxyHarness.StartAsync(routes: RoutesWithCatchAll);
 
-        var response = await RawHttp.SendAsync(new Uri(proxy.App.Urls.First()),
+        var response = await RawHttp.SendAsync(proxy.Address,
             $"{method} {path} HTTP/1.1\r\nAuthorization: Bearer {proxy.Mint("job-1", scope)}\r\nContent-Length: 0");
 
         Assert.Contains(reason, response.Text, StringComparison.Ordinal);

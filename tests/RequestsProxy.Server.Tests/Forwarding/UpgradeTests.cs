@@ -42,7 +42,7 @@ public sealed class UpgradeTests
     {
         await using var proxy = await ProxyHarness.StartAsync(routes: Routes);
 
-        var response = await RawHttp.SendAsync(new Uri(proxy.App.Urls.First()),
+        var response = await RawHttp.SendAsync(proxy.Address,
             $"{method} /v1/jobs/job-1/results HTTP/1.1\r\nAuthorization: Bearer {proxy.Mint("job-1")}\r\n{headers}");
 
         Assert.Equal(400, response.Status);
@@ -56,7 +56,7 @@ public sealed class UpgradeTests
         // The upstream would see a GET (YARP relays a WebSocket handshake as GET): a method the route does not allow.
         await using var proxy = await ProxyHarness.StartAsync(routes: Routes);
 
-        var response = await RawHttp.SendAsync(new Uri(proxy.App.Urls.First()),
+        var response = await RawHttp.SendAsync(proxy.Address,
             $"POST /v1/jobs/job-1/post-stream HTTP/1.1\r\nAuthorization: Bearer {proxy.Mint("job-1")}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13");
 
         Assert.Equal(400, response.Status);
@@ -68,7 +68,7 @@ public sealed class UpgradeTests
     {
         await using var proxy = await ProxyHarness.StartAsync(routes: Routes);
 
-        await RawHttp.SendAsync(new Uri(proxy.App.Urls.First()),
+        await RawHttp.SendAsync(proxy.Address,
             $"GET /v1/jobs/job-1/stream HTTP/1.1\r\nAuthorization: Bearer {proxy.Mint("job-1")}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13");
 
         var seen = await proxy.Upstream.WaitForAsync(_ => true, TimeSpan.FromSeconds(5));
@@ -81,7 +81,7 @@ public sealed class UpgradeTests
     {
         await using var proxy = await ProxyHarness.StartAsync(routes: Routes);
 
-        var response = await RawHttp.SendAsync(new Uri(proxy.App.Urls.First()),
+        var response = await RawHttp.SendAsync(proxy.Address,
             $"POST /v1/jobs/job-1/results HTTP/1.1\r\nAuthorization: Bearer {proxy.Mint("job-1")}\r\nContent-Length: 2", "{}"u8.ToArray());
 
         Assert.Equal(200, response.Status);
