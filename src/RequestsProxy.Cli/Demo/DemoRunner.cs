@@ -45,6 +45,7 @@ internal sealed class DemoRunner(DemoOptions options, IDemoProgress progress)
             progress.Phase("starting the upstream sink, requests-proxy and jobs-manager");
             await using var sink = await UpstreamSink.StartAsync(cancellationToken);
             var proxyUrl = new Uri($"http://127.0.0.1:{FreePort()}");
+            var proxyManagementUrl = new Uri($"http://127.0.0.1:{FreePort()}");
             var managerUrl = new Uri($"http://127.0.0.1:{FreePort()}");
             var stateless = options.Legacy ? "false" : "true";
             await using var proxy = new ChildService("requests-proxy", ProxyAssembly, proxyUrl, new Dictionary<string, string>
@@ -56,7 +57,8 @@ internal sealed class DemoRunner(DemoOptions options, IDemoProgress progress)
                 ["REQUESTS_PROXY_REVOKED_POLL_SECONDS"] = Seconds(options.RevokedPoll),
                 ["REQUESTS_PROXY_UPSTREAM"] = sink.Url.ToString(),
                 ["REQUESTS_PROXY_ADMIN_TOKEN_FILE"] = adminTokenFile,
-            }, Path.Combine(root, "requests-proxy.log"));
+                ["REQUESTS_PROXY_MANAGEMENT_URLS"] = proxyManagementUrl.ToString().TrimEnd('/'),
+            }, Path.Combine(root, "requests-proxy.log"), proxyManagementUrl);
             proxy.Start();
             await proxy.WaitReadyAsync(http, TimeSpan.FromSeconds(30), cancellationToken);
 
@@ -110,7 +112,7 @@ internal sealed class DemoRunner(DemoOptions options, IDemoProgress progress)
             {
                 progress.Phase("rotating the key: add, wait until the proxy has it, promote");
                 var kid = await keys.AddAsync(cancellationToken);
-                await WaitForKidAsync(http, proxyUrl, kid, cancellationToken);
+                await WaitForKidAsync(http, proxyManagementUrl, kid, cancellationToken);
                 await keys.PromoteAsync(kid, cancellationToken);
                 result.RotatedTo = kid;
                 result.RemintedWithin = await WaitForRemintAsync(jobs, kid, cancellationToken);
@@ -179,7 +181,7 @@ internal sealed class DemoRunner(DemoOptions options, IDemoProgress progress)
         }
     }
 
-    /// <summary>Rotation step 1 ends when every proxy has loaded the new key: read it off the proxy's /metrics.</summary>
+    /// <summary>Rotation step 1 ends when every proxy has loaded the new key: read it off the proxy's /metrics (management port).</summary>
     private static async Task WaitForKidAsync(HttpClient http, Uri proxy, string kid, CancellationToken cancellationToken)
     {
         var stopwatch = Stopwatch.StartNew();
