@@ -9,6 +9,7 @@ using RequestsProxy.JobsManager.Local;
 using RequestsProxy.JobsManager.Metrics;
 using RequestsProxy.Tokens.Jwt;
 using RequestsProxy.Tokens.Keys;
+using RequestsProxy.Tokens.Revocation;
 
 namespace RequestsProxy.JobsManager;
 
@@ -99,15 +100,15 @@ public static partial class JobsManagerApp
             services.TryAddSingleton<IKubernetes>(_ => new k8s.Kubernetes(KubernetesClientConfiguration.BuildDefaultConfig()));
             services.AddSingleton<ConfigMapUpdater>();
             services.AddSingleton<IJobRuntime, KubernetesJobRuntime>();
-            services.AddSingleton<IRevocationStore, KubernetesRevocationStore>();
-            services.AddSingleton<IJobLedgerStore, KubernetesJobLedgerStore>();
+            services.AddSingleton<IDocumentStore<RevocationList>>(sp => KubernetesStores.Revocation(sp.GetRequiredService<ConfigMapUpdater>(), options, sp.GetRequiredService<JobsManagerMetrics>()));
+            services.AddSingleton<IDocumentStore<JobLedgerDocument>>(sp => KubernetesStores.JobLedger(sp.GetRequiredService<ConfigMapUpdater>(), options, sp.GetRequiredService<JobsManagerMetrics>()));
         }
         else
         {
             services.AddSingleton<LocalJobRuntime>();
             services.AddSingleton<IJobRuntime>(sp => sp.GetRequiredService<LocalJobRuntime>());
-            services.AddSingleton<IRevocationStore, LocalRevocationStore>();
-            services.AddSingleton<IJobLedgerStore, LocalJobLedgerStore>();
+            services.AddSingleton<IDocumentStore<RevocationList>>(LocalStores.Revocation(options));
+            services.AddSingleton<IDocumentStore<JobLedgerDocument>>(LocalStores.JobLedger(options));
         }
     }
 

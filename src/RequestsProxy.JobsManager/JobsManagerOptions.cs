@@ -12,9 +12,6 @@ public sealed class JobsManagerOptions
 {
     public const string DefaultUrls = "http://0.0.0.0:8080";
 
-    /// <summary>The ConfigMap limit the revocation list must stay under.</summary>
-    public const long RevocationListLimitBytes = 1024 * 1024;
-
     public JobRuntimeKind Runtime { get; set; } = JobRuntimeKind.Local;
 
     /// <summary>False: legacy mode, opaque tokens registered with the proxy's admin endpoint.</summary>

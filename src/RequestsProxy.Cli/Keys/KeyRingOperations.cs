@@ -1,4 +1,5 @@
 using System.Globalization;
+using RequestsProxy.Tokens.IO;
 using RequestsProxy.Tokens.Jwt;
 using RequestsProxy.Tokens.Keys;
 
@@ -12,8 +13,9 @@ namespace RequestsProxy.Cli.Keys;
 internal sealed class KeyRingOperations(IKeyRingStore store, TimeProvider time)
 {
     /// <summary>
-    /// Read → change → conditional write attempts before giving up. Each lost race means another
-    /// writer succeeded, so a handful of attempts outlasts any realistic number of operators.
+    /// Read → change → conditional write attempts before giving up (with <see cref="OptimisticRetry"/>'s
+    /// jittered backoff between them). Each lost race means another writer succeeded, so a handful of
+    /// attempts outlasts any realistic number of operators.
     /// </summary>
     public const int MaxAttempts = 5;
 
@@ -171,27 +173,26 @@ internal sealed class KeyRingOperations(IKeyRingStore store, TimeProvider time)
     /// </summary>
     private async Task<T> UpdateAsync<T>(Func<KeyRingDocument, (KeyRingDocument? Next, T Result)> change, CancellationToken cancellationToken)
     {
-        for (var attempt = 1; ; attempt++)
+        try
         {
-            var document = await ReadRequiredAsync(cancellationToken);
-            var (next, result) = change(document);
-            if (next is null)
-            {
-                return result;
-            }
-
-            try
-            {
-                await store.WriteAsync(next, create: false, cancellationToken);
-                return result;
-            }
-            catch (KeyRingConflictException e)
-            {
-                if (attempt >= MaxAttempts)
+            return await new OptimisticRetry(MaxAttempts, time).RunAsync(async (_, ct) =>
                 {
-                    throw new CliException($"{e.Message}; it changed concurrently {MaxAttempts} times in a row, nothing was changed: retry", ExitCodes.Refused);
-                }
-            }
+                    var document = await ReadRequiredAsync(ct);
+                    var (next, result) = change(document);
+                    if (next is not null)
+                    {
+                        await store.WriteAsync(next, create: false, ct);
+                    }
+
+                    return result;
+                },
+                e => e is KeyRingConflictException,
+                onConflict: null,
+                cancellationToken);
+        }
+        catch (KeyRingConflictException e)
+        {
+            throw new CliException($"{e.Message}; it changed concurrently {MaxAttempts} times in a row, nothing was changed: retry", ExitCodes.Refused);
         }
     }
 
