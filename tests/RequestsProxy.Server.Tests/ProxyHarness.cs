@@ -5,7 +5,9 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using RequestsProxy.Server.Hosting;
+using RequestsProxy.Settings;
 using RequestsProxy.Testing.Files;
+using RequestsProxy.Testing.Hosting;
 using RequestsProxy.Testing.Upstream;
 using RequestsProxy.Tokens.Jwt;
 using RequestsProxy.Tokens.Keys;
@@ -19,6 +21,8 @@ namespace RequestsProxy.Server.Tests;
 internal sealed class ProxyHarness : IAsyncDisposable
 {
     public const string Credential = "edge-credential-123";
+
+    private LoopbackApp _host = null!;
 
     private ProxyHarness(TempFolder folder, KeyRingVolume keys, ProjectedVolume revoked, TestUpstream upstream)
     {
@@ -36,7 +40,7 @@ internal sealed class ProxyHarness : IAsyncDisposable
 
     public TestUpstream Upstream { get; }
 
-    public WebApplication App { get; private set; } = null!;
+    public WebApplication App => _host.App;
 
     /// <summary>The pod-facing port: routes only.</summary>
     public HttpClient Client { get; private set; } = null!;
@@ -78,24 +82,24 @@ internal sealed class ProxyHarness : IAsyncDisposable
 
         var values = new Dictionary<string, string?>
         {
-            [EnvironmentNames.KeysDirectory] = keys.Path,
-            [EnvironmentNames.RevokedDirectory] = revoked.Path,
-            [EnvironmentNames.KeysPollSeconds] = "1",
-            [EnvironmentNames.RevokedPollSeconds] = "1",
-            [EnvironmentNames.Upstream] = upstream.Address.ToString(),
-            [EnvironmentNames.UpstreamCredentialFile] = harness.CredentialFile,
-            [EnvironmentNames.AdminTokenFile] = harness.AdminTokenFile,
-            [EnvironmentNames.ReleaseName] = "rel",
-            [EnvironmentNames.Namespace] = "ns",
-            [EnvironmentNames.ManagementUrls] = "http://127.0.0.1:0",
+            [EnvironmentVariables.KeysDirectory] = keys.Path,
+            [EnvironmentVariables.RevokedDirectory] = revoked.Path,
+            [EnvironmentVariables.KeysPollSeconds] = "1",
+            [EnvironmentVariables.RevokedPollSeconds] = "1",
+            [EnvironmentVariables.Upstream] = upstream.Address.ToString(),
+            [EnvironmentVariables.UpstreamCredentialFile] = harness.CredentialFile,
+            [EnvironmentVariables.AdminTokenFile] = harness.AdminTokenFile,
+            [EnvironmentVariables.ReleaseName] = "rel",
+            [EnvironmentVariables.Namespace] = "ns",
+            [EnvironmentVariables.ManagementUrls] = LoopbackApp.AnyPort,
             // Never pick up a routes file of the machine running the tests.
-            [EnvironmentNames.RoutesFile] = null,
+            [EnvironmentVariables.RoutesFile] = null,
         };
         if (routes is not null)
         {
             var path = folder.Combine("routes.json");
             await File.WriteAllTextAsync(path, JsonSerializer.Serialize(new { ReverseProxy = routes(harness) }));
-            values[EnvironmentNames.RoutesFile] = path;
+            values[EnvironmentVariables.RoutesFile] = path;
         }
 
         settings?.Invoke(values);
@@ -113,10 +117,10 @@ internal sealed class ProxyHarness : IAsyncDisposable
         ProxyApp.Build([], builder =>
         {
             builder.Configuration.AddInMemoryCollection(values.Where(v => v.Value is not null));
-            builder.WebHost.UseUrls("http://127.0.0.1:0");
-            if (!values.ContainsKey(EnvironmentNames.ManagementUrls))
+            builder.WebHost.UseUrls(LoopbackApp.AnyPort);
+            if (!values.ContainsKey(EnvironmentVariables.ManagementUrls))
             {
-                builder.Configuration[EnvironmentNames.ManagementUrls] = "http://127.0.0.1:0";
+                builder.Configuration[EnvironmentVariables.ManagementUrls] = LoopbackApp.AnyPort;
             }
         });
 
@@ -125,8 +129,7 @@ internal sealed class ProxyHarness : IAsyncDisposable
     {
         Client.Dispose();
         Management.Dispose();
-        await App.StopAsync();
-        await App.DisposeAsync();
+        await _host.DisposeAsync();
         await StartProxyAsync(values);
     }
 
@@ -196,17 +199,16 @@ internal sealed class ProxyHarness : IAsyncDisposable
     {
         Client.Dispose();
         Management.Dispose();
-        await App.StopAsync();
-        await App.DisposeAsync();
+        await _host.DisposeAsync();
         await Upstream.DisposeAsync();
         Folder.Dispose();
     }
 
     private async Task StartProxyAsync(Dictionary<string, string?> values)
     {
-        App = BuildProxy(values);
-        await App.StartAsync();
-        var listeners = App.Services.GetRequiredService<ProxyListeners>();
+        _host = await LoopbackApp.StartAsync(BuildProxy(values));
+        // Pod-facing and management addresses, told apart by the proxy's own listener list.
+        var listeners = _host.Services.GetRequiredService<ProxyListeners>();
         Client = new HttpClient { BaseAddress = listeners.PodAddresses[0] };
         Management = new HttpClient { BaseAddress = listeners.ManagementAddresses[0] };
     }

@@ -1,3 +1,4 @@
+using RequestsProxy.Settings;
 using System.Globalization;
 using System.Net;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -32,20 +33,20 @@ internal sealed class ProxyListeners
     /// <summary>Bound management addresses (real ports once the server has started).</summary>
     public IReadOnlyList<Uri> ManagementAddresses => Addresses(_management);
 
-    /// <exception cref="ProxyConfigurationException">An address cannot be listened on, or both sets share a port.</exception>
+    /// <exception cref="InvalidSettingsException">An address cannot be listened on, or both sets share a port.</exception>
     public static ProxyListeners Parse(string podUrls, string podSource, string managementUrls)
     {
         var errors = new List<string>();
         var pods = ParseUrls(podUrls, podSource, errors);
-        var management = ParseUrls(managementUrls, EnvironmentNames.ManagementUrls, errors);
+        var management = ParseUrls(managementUrls, EnvironmentVariables.ManagementUrls, errors);
         foreach (var shared in pods.Select(p => p.Port).Intersect(management.Select(m => m.Port)).Where(p => p != 0))
         {
-            errors.Add($"{EnvironmentNames.ManagementUrls}: port {shared} is also a pod-facing port; management must have a port of its own");
+            errors.Add($"{EnvironmentVariables.ManagementUrls}: port {shared} is also a pod-facing port; management must have a port of its own");
         }
 
         if (errors.Count > 0)
         {
-            throw new ProxyConfigurationException(errors);
+            throw new InvalidSettingsException(errors);
         }
 
         return new ProxyListeners(pods, management);

@@ -72,7 +72,7 @@ public sealed class ConnectionLimitTests
     [InlineData("REQUESTS_PROXY_IDLE_TIMEOUT_SECONDS", "0")]
     public async Task Build_BadLimit_IsAConfigurationError(string key, string value)
     {
-        var error = await Assert.ThrowsAsync<RequestsProxy.Server.Hosting.ProxyConfigurationException>(() => ProxyHarness.StartAsync(s => s[key] = value));
+        var error = await Assert.ThrowsAsync<RequestsProxy.Settings.InvalidSettingsException>(() => ProxyHarness.StartAsync(s => s[key] = value));
 
         Assert.Contains(key, error.Message, StringComparison.Ordinal);
     }

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using System.Net;
 using RequestsProxy.Server.Hosting;
+using RequestsProxy.Settings;
 
 namespace RequestsProxy.Server.Tests.Hosting;
 
@@ -80,14 +81,14 @@ public sealed class ManagementPortTests
     public void Build_UnusableManagementUrl_IsAConfigurationError(string url, string message)
     {
         using var folder = new RequestsProxy.Testing.Files.TempFolder();
-        var error = Assert.Throws<ProxyConfigurationException>(() => ProxyApp.Build(["--urls", "http://127.0.0.1:18888"], builder =>
+        var error = Assert.Throws<InvalidSettingsException>(() => ProxyApp.Build(["--urls", "http://127.0.0.1:18888"], builder =>
             builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
             {
-                [EnvironmentNames.KeysDirectory] = folder.Combine("keys"),
-                [EnvironmentNames.RevokedDirectory] = folder.Combine("revoked"),
-                [EnvironmentNames.Upstream] = "http://127.0.0.1:1/",
-                [EnvironmentNames.RoutesFile] = null,
-                [EnvironmentNames.ManagementUrls] = url,
+                [EnvironmentVariables.KeysDirectory] = folder.Combine("keys"),
+                [EnvironmentVariables.RevokedDirectory] = folder.Combine("revoked"),
+                [EnvironmentVariables.Upstream] = "http://127.0.0.1:1/",
+                [EnvironmentVariables.RoutesFile] = null,
+                [EnvironmentVariables.ManagementUrls] = url,
             })));
 
         Assert.Contains(message, error.Message, StringComparison.Ordinal);
