@@ -180,7 +180,7 @@ public sealed class CutoverAuthenticationTests
         await using var proxy = await ProxyHarness.StartAsync(Legacy, writeKeys: false);
 
         using var response = await proxy.PostAsync("/v1/results", "a.b.c");
-        using var ready = await proxy.Client.GetAsync("/readyz");
+        using var ready = await proxy.Management.GetAsync("/readyz");
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
         Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
@@ -265,10 +265,10 @@ public sealed class CutoverAuthenticationTests
         proxy.LegacyTokens.Write(new Dictionary<string, string> { [LegacyTokenList.FileName] = "[{" });
         await proxy.RestartAsync(values);
 
-        using var before = await proxy.Client.GetAsync("/readyz");
+        using var before = await proxy.Management.GetAsync("/readyz");
         using var refused = await proxy.PostAsync("/v1/results", LegacyToken);
         List(proxy, Entry());
-        using var after = await proxy.Client.GetAsync("/readyz");
+        using var after = await proxy.Management.GetAsync("/readyz");
         using var accepted = await proxy.PostAsync("/v1/results", LegacyToken);
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, before.StatusCode);
