@@ -29,21 +29,9 @@ internal static class ProxyApp
 
         var settings = ProxySettings.Load(builder.Configuration);
 
-        if (string.IsNullOrEmpty(builder.WebHost.GetSetting(WebHostDefaults.ServerUrlsKey))
-            && string.IsNullOrEmpty(builder.Configuration["http_ports"])
-            && string.IsNullOrEmpty(builder.Configuration["https_ports"]))
-        {
-            builder.WebHost.UseUrls(ProxySettings.DefaultUrls);
-        }
+        ServiceDefaults.Apply(builder, ProxySettings.DefaultUrls);
 
-        builder.Logging.ClearProviders();
-        builder.Logging.AddJsonConsole(options =>
-        {
-            options.UseUtcTimestamp = true;
-            options.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
-        });
-        // Per-request framework logs would sit on the hot path; ours log refusals only.
-        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        // Per-request YARP logs would sit on the hot path; ours log refusals only.
         builder.Logging.AddFilter("Yarp", LogLevel.Warning);
 
         builder.WebHost.ConfigureKestrel(kestrel =>
