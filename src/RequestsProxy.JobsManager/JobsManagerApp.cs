@@ -31,7 +31,8 @@ internal static partial class JobsManagerApp
             throw new InvalidSettingsException(errors);
         }
 
-        ServiceDefaults.Apply(builder, JobsManagerOptions.DefaultUrls);
+        ServiceDefaults.UseDefaultUrls(builder, JobsManagerOptions.DefaultUrls);
+        ServiceDefaults.UseJsonConsoleLogs(builder);
 
         AddServices(builder.Services, options);
         configure?.Invoke(builder);

@@ -4,14 +4,11 @@ using Microsoft.Extensions.Logging;
 
 namespace RequestsProxy.Settings;
 
-/// <summary>
-/// The process half of the contract both services share (docs/architecture.md): where they
-/// listen unless told, and JSON console logs with UTC timestamps, framework logs at Warning.
-/// </summary>
+/// <summary>The process half of the contract both services share (docs/architecture.md): where they listen unless told, and how they log.</summary>
 public static class ServiceDefaults
 {
-    /// <summary>Listens on <paramref name="defaultUrls"/> unless <c>ASPNETCORE_URLS</c>, <c>--urls</c> or <c>*_ports</c> say otherwise; logs JSON lines.</summary>
-    public static void Apply(WebApplicationBuilder builder, string defaultUrls)
+    /// <summary>Listens on <paramref name="defaultUrls"/> unless <c>ASPNETCORE_URLS</c>, <c>--urls</c> or <c>*_ports</c> say otherwise.</summary>
+    public static void UseDefaultUrls(WebApplicationBuilder builder, string defaultUrls)
     {
         ArgumentNullException.ThrowIfNull(builder);
         if (string.IsNullOrEmpty(builder.WebHost.GetSetting(WebHostDefaults.ServerUrlsKey))
@@ -20,7 +17,12 @@ public static class ServiceDefaults
         {
             builder.WebHost.UseUrls(defaultUrls);
         }
+    }
 
+    /// <summary>JSON console lines with UTC timestamps; framework logs at Warning (Logging__LogLevel__* still overrides).</summary>
+    public static void UseJsonConsoleLogs(WebApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
         builder.Logging.ClearProviders();
         builder.Logging.AddJsonConsole(options =>
         {
@@ -28,7 +30,7 @@ public static class ServiceDefaults
             options.TimestampFormat = "yyyy-MM-dd'T'HH:mm:ss.fff'Z'";
         });
 
-        // Per-request framework logs would drown the services' own and sit on the hot path; Logging__LogLevel__* still overrides.
+        // Per-request framework logs would drown the services' own, and sit on the hot path.
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
     }
 }
