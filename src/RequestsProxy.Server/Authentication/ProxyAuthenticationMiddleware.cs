@@ -2,6 +2,7 @@ using System.Diagnostics;
 using RequestsProxy.Server.Forwarding;
 using RequestsProxy.Server.Hosting;
 using RequestsProxy.Server.Metrics;
+using RequestsProxy.Server.RateLimiting;
 using Yarp.ReverseProxy.Forwarder;
 using Yarp.ReverseProxy.Model;
 
@@ -18,6 +19,7 @@ internal sealed class ProxyAuthenticationMiddleware(
     RoutePolicies policies,
     ProxyMetrics metrics,
     ProxySettings settings,
+    JobRateLimiter limits,
     ILogger<ProxyAuthenticationMiddleware> logger)
 {
     public Task InvokeAsync(HttpContext context)
@@ -66,6 +68,12 @@ internal sealed class ProxyAuthenticationMiddleware(
         {
             // Relaying without the credential would earn the pod an upstream 401 it cannot explain.
             return UnavailableAsync(context, policy, AuthReasons.CredentialUnavailable);
+        }
+
+        // After authentication: the limits are per verified sub (a fair share per job).
+        if (limits.RefuseOverLimit(context, caller) is { } refused)
+        {
+            return refused;
         }
 
         context.Features.Set(new AuthorizedRequest(caller, upstreamAuthorization));

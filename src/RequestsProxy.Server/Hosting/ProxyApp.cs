@@ -3,6 +3,7 @@ using RequestsProxy.Server.Forwarding;
 using RequestsProxy.Server.Health;
 using RequestsProxy.Server.Legacy;
 using RequestsProxy.Server.Metrics;
+using RequestsProxy.Server.RateLimiting;
 using OpenTelemetry.Metrics;
 using Microsoft.AspNetCore.Routing.Constraints;
 using Yarp.ReverseProxy;
@@ -71,9 +72,11 @@ internal static class ProxyApp
         services.AddSingleton<UpstreamCredentials>();
         services.AddSingleton<RoutePolicies>();
         services.AddSingleton<ProxyMetrics>();
+        services.AddJobRateLimits(builder.Configuration);
 
         var proxy = services.AddReverseProxy()
             .AddTransforms<ProxyTransformProvider>()
+            .AddTransforms<JobLimitRouteValidator>()
             .AddConfigFilter<UpstreamTimeoutFilter>();
         var (routeCount, routeSource) = ProxyRoutes.Configure(proxy, builder.Configuration, settings);
         services.AddSingleton<IForwarderHttpClientFactory, UpstreamClientFactory>();
