@@ -51,6 +51,28 @@ public sealed class AgainstProxyProcessTests
     }
 
     [Fact]
+    public async Task SendAsync_OverTheJobsRateLimit_WaitsRetryAfterThenDelivered()
+    {
+        await using var proxy = await ProxyProcess.StartAsync(environment: new Dictionary<string, string?>
+        {
+            ["REQUESTS_PROXY_RATE_LIMIT_PER_SECOND"] = "0.5",
+            ["REQUESTS_PROXY_RATE_LIMIT_BURST"] = "1",
+        });
+        using var client = RequestsProxyHttpClient.Create(new RequestsProxyClientOptions { TokenFile = proxy.TokenFileFor("job-busy") }, proxy.Address);
+
+        using var first = await client.PostAsJsonAsync("/v1/jobs/job-busy/results", new { epoch = 1 });
+        using var second = await client.PostAsJsonAsync("/v1/jobs/job-busy/results", new { epoch = 2 });
+
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, second.StatusCode);
+        Assert.True(RequestsProxyHandler.AttemptsOf(second) >= 2, $"second request: {RequestsProxyHandler.AttemptsOf(second)} attempt(s)");
+        Assert.True(second.RequestMessage!.Options.TryGetValue(RequestsProxyHandler.LastRetryDelayOption, out var waited));
+        Assert.True(waited >= TimeSpan.FromSeconds(1), $"waited {waited} after a 429 with Retry-After: 1");
+        Assert.Equal(2, proxy.Upstream.Requests.Select(r => r.Header("Idempotency-Key")).Distinct().Count());
+        Assert.Equal(2, proxy.Upstream.Count);
+    }
+
+    [Fact]
     public async Task SendAsync_CallerKey_RelayedUntouchedByTheProxy()
     {
         await using var proxy = await ProxyProcess.StartAsync();
