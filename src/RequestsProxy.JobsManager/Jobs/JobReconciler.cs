@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using RequestsProxy.Tokens.IO;
 
 namespace RequestsProxy.JobsManager.Jobs;
 
@@ -29,7 +30,7 @@ internal sealed partial class JobReconciler(JobTable table, IJobRuntime runtime,
                 return true;
             }
 
-            JobLedgerSnapshot snapshot;
+            DocumentSnapshot<JobLedgerDocument> snapshot;
             IReadOnlyDictionary<string, JobState> states;
             try
             {

@@ -1,6 +1,6 @@
 using System.Globalization;
 using RequestsProxy.Server.Forwarding;
-using RequestsProxy.Server.Hosting;
+using RequestsProxy.Settings;
 using Yarp.ReverseProxy.Configuration;
 
 namespace RequestsProxy.Server.RateLimiting;
@@ -11,17 +11,15 @@ namespace RequestsProxy.Server.RateLimiting;
 /// </summary>
 internal static class JobLimitRules
 {
-    /// <exception cref="ProxyConfigurationException">A default is not a valid number.</exception>
+    /// <exception cref="InvalidSettingsException">A default is not a valid number (every one is listed).</exception>
     public static JobLimits LoadDefaults(IConfiguration configuration)
     {
+        var env = new EnvironmentReader(configuration);
         var errors = new List<string>();
-        var limits = Read(key => configuration[key], RateLimitNames.RequestsPerSecondVariable, RateLimitNames.BurstVariable,
+        var limits = Read(env.Text, RateLimitNames.RequestsPerSecondVariable, RateLimitNames.BurstVariable,
             RateLimitNames.ConcurrentVariable, JobLimits.None, errors);
-        if (errors.Count > 0)
-        {
-            throw new ProxyConfigurationException(errors);
-        }
-
+        errors.ForEach(env.Fail);
+        env.ThrowIfInvalid();
         return limits;
     }
 

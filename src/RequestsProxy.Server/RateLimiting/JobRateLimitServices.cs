@@ -6,7 +6,7 @@ namespace RequestsProxy.Server.RateLimiting;
 internal static class JobRateLimitServices
 {
     /// <summary>Registers the per-job limiter; the defaults are read (and refused with every error) now, at start.</summary>
-    /// <exception cref="Hosting.ProxyConfigurationException">A default limit is invalid.</exception>
+    /// <exception cref="Settings.InvalidSettingsException">A default limit is invalid.</exception>
     public static IServiceCollection AddJobRateLimits(this IServiceCollection services, IConfiguration configuration)
     {
         var defaults = JobLimitRules.LoadDefaults(configuration);

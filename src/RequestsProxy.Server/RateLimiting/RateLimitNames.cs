@@ -1,11 +1,13 @@
+using RequestsProxy.Settings;
+
 namespace RequestsProxy.Server.RateLimiting;
 
 /// <summary>The settings of per-job limits: environment names (the defaults of every route) and route metadata keys (overrides).</summary>
 internal static class RateLimitNames
 {
-    public const string RequestsPerSecondVariable = "REQUESTS_PROXY_RATE_LIMIT_PER_SECOND";
-    public const string BurstVariable = "REQUESTS_PROXY_RATE_LIMIT_BURST";
-    public const string ConcurrentVariable = "REQUESTS_PROXY_CONCURRENCY_LIMIT";
+    public const string RequestsPerSecondVariable = EnvironmentVariables.RateLimitPerSecond;
+    public const string BurstVariable = EnvironmentVariables.RateLimitBurst;
+    public const string ConcurrentVariable = EnvironmentVariables.ConcurrencyLimit;
 
     public const string RequestsPerSecondMetadata = "RateLimitPerSecond";
     public const string BurstMetadata = "RateLimitBurst";

@@ -1,7 +1,6 @@
 using Microsoft.AspNetCore.Http;
 using System.Net;
 using System.Text.Json;
-using RequestsProxy.Server.Hosting;
 using RequestsProxy.Server.RateLimiting;
 
 namespace RequestsProxy.Server.Tests.RateLimiting;
@@ -202,7 +201,7 @@ public sealed class JobRateLimitTests
             [variable] = value,
         };
 
-        var error = Assert.Throws<ProxyConfigurationException>(() => ProxyHarness.BuildProxy(values));
+        var error = Assert.Throws<RequestsProxy.Settings.InvalidSettingsException>(() => ProxyHarness.BuildProxy(values));
 
         Assert.Contains($"{variable}: '{value}'", error.Message, StringComparison.Ordinal);
     }
