@@ -133,7 +133,7 @@ internal sealed partial class JobRateLimiter : IDisposable
     }
 
     // Debug: a flooding job would otherwise flood the log too; the metric counts every refusal.
-    [LoggerMessage(25, LogLevel.Debug, "Request refused: 429 {Reason} on route {Route} for sub {Sub}, Retry-After {RetryAfter} s")]
+    [LoggerMessage(26, LogLevel.Debug, "Request refused: 429 {Reason} on route {Route} for sub {Sub}, Retry-After {RetryAfter} s")]
     private static partial void LogRefused(ILogger logger, string reason, string route, string sub, int retryAfter);
 
     /// <summary>One partition: a job on a route under given limits (a changed route config gets fresh partitions).</summary>

@@ -41,9 +41,12 @@ internal sealed class ProxyProcess : IAsyncDisposable
             },
         }));
         Address = new Uri($"http://127.0.0.1:{RequestsProxyHandlerTests.FreePort()}/");
+        // /readyz and /metrics answer on the management port only.
+        Management = new Uri($"http://127.0.0.1:{RequestsProxyHandlerTests.FreePort()}/");
         _environment = new Dictionary<string, string?>
         {
             ["ASPNETCORE_URLS"] = Address.ToString().TrimEnd('/'),
+            ["REQUESTS_PROXY_MANAGEMENT_URLS"] = Management.ToString().TrimEnd('/'),
             ["REQUESTS_PROXY_STATELESS"] = "true",
             ["REQUESTS_PROXY_KEYS_DIR"] = Keys.Path,
             ["REQUESTS_PROXY_REVOKED_DIR"] = Folder.Combine("revoked"),
@@ -67,6 +70,8 @@ internal sealed class ProxyProcess : IAsyncDisposable
 
     public Uri Address { get; }
 
+    public Uri Management { get; }
+
     public ServiceProcess? Process { get; private set; }
 
     public static async Task<ProxyProcess> StartAsync(IReadOnlyDictionary<string, string>? routeMetadata = null, IReadOnlyDictionary<string, string?>? environment = null)
@@ -80,7 +85,7 @@ internal sealed class ProxyProcess : IAsyncDisposable
     {
         Process = ServiceProcess.Start(ServiceProcess.FindAssembly("requests-proxy"), _environment);
         await Process.WaitForListeningAsync(TimeSpan.FromSeconds(60));
-        await Process.WaitForOkAsync(new Uri(Address, "/readyz"), TimeSpan.FromSeconds(60));
+        await Process.WaitForOkAsync(new Uri(Management, "/readyz"), TimeSpan.FromSeconds(60));
     }
 
     /// <summary>SIGKILL: no shutdown code runs.</summary>
