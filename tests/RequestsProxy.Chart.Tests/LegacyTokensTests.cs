@@ -74,6 +74,18 @@ public sealed class LegacyTokensTests : IAsyncLifetime, IDisposable
         Assert.Single(rule["resourceNames"]!.AsArray());
     }
 
+    [Fact]
+    public async Task Template_ValuesWithoutTheBlock_AsReuseValuesFromAnOlderChart_RendersTheDefaults()
+    {
+        // `helm upgrade --reuse-values` (the documented flip) reuses an older release's values, which lack the block; null removes it the same way.
+        var chart = await _helm.TemplateAsync(["requestsProxy.legacyTokens=null", "requestsProxy.statelessTokens=true"]);
+
+        Assert.NotNull(chart.Find("ConfigMap", Name));
+        Assert.Equal(("configMap", Name), chart.Mounts(Proxy)["/etc/proxy/legacy-tokens/"]);
+        Assert.Equal("10", chart.Env(Proxy)["REQUESTS_PROXY_LEGACY_TOKENS_POLL_SECONDS"]);
+        Assert.Equal("300", chart.Env(JobsManager)["JOBS_MANAGER_LEGACY_TOKEN_GRACE_SECONDS"]);
+    }
+
     [Theory]
     [InlineData("--set requestsProxy.legacyTokens.graceSeconds=0", "graceSeconds")]
     [InlineData("--set requestsProxy.legacyTokens.existingConfigMap=Not_A_Name", "existingConfigMap")]

@@ -30,7 +30,19 @@ they derive from the release name only, so there is no nameOverride.
 
 {{/* The live legacy token digests every proxy mounts (DESIGN §12): the operator's own (GitOps) or the chart's. */}}
 {{- define "requests-proxy.legacyTokensConfigMapName" -}}
-{{- .Values.requestsProxy.legacyTokens.existingConfigMap | default (printf "%s-requests-proxy-legacy-tokens" .Release.Name) -}}
+{{- dig "legacyTokens" "existingConfigMap" "" .Values.requestsProxy | default (printf "%s-requests-proxy-legacy-tokens" .Release.Name) -}}
+{{- end -}}
+
+{{- /*
+The legacyTokens values, read with dig: `helm upgrade --reuse-values` from a chart without them
+(the flip itself, DESIGN §12) reuses the old release's values, which have no such block.
+*/}}
+{{- define "requests-proxy.legacyTokensPollSeconds" -}}
+{{- dig "legacyTokens" "pollSeconds" 10 .Values.requestsProxy | int64 -}}
+{{- end -}}
+
+{{- define "requests-proxy.legacyTokenGraceSeconds" -}}
+{{- dig "legacyTokens" "graceSeconds" 300 .Values.requestsProxy | int64 -}}
 {{- end -}}
 
 {{/* The jobs-manager's job ledger (jobs.json): the operator's own (GitOps) or the chart's. */}}
@@ -139,6 +151,11 @@ seccompProfile:
 {{- if .methods -}}{{- $_ := set $match "Methods" .methods -}}{{- end -}}
 {{- $metadata := dict "RequiredScope" .requiredScope -}}
 {{- if .subjectParameter -}}{{- $_ := set $metadata "SubjectParameter" .subjectParameter -}}{{- end -}}
+{{- with .limits -}}
+{{- if hasKey . "requestsPerSecond" -}}{{- $_ := set $metadata "RateLimitPerSecond" (toString .requestsPerSecond) -}}{{- end -}}
+{{- if and (hasKey . "burst") (gt (int .burst) 0) -}}{{- $_ := set $metadata "RateLimitBurst" (toString (int .burst)) -}}{{- end -}}
+{{- if hasKey . "concurrent" -}}{{- $_ := set $metadata "ConcurrencyLimit" (toString (int .concurrent)) -}}{{- end -}}
+{{- end -}}
 {{- if and $hasCredential (ne .upstreamCredential false) -}}
 {{- $_ := set $metadata "UpstreamCredentialFile" (include "requests-proxy.upstreamCredentialFile" $) -}}
 {{- end -}}
