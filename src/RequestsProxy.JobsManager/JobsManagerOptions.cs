@@ -66,6 +66,14 @@ public sealed class JobsManagerOptions
 
     public TimeSpan PruneInterval { get; set; } = TimeSpan.FromHours(1);
 
+    /// <summary>
+    /// ConfigMaps the revocation list is spread over (REVOKED_CONFIGMAP_SHARDS, 1–64): the list may
+    /// take 1 MiB per shard. 1 is the single-ConfigMap layout.
+    /// </summary>
+    public int RevocationShards { get; set; } = 1;
+
+    public const int MaxRevocationShards = 64;
+
     /// <summary>Upper bound of read → modify → replace attempts of a ConfigMap (the revocation list and the job ledger).</summary>
     public int RevocationUpdateAttempts { get; set; } = 20;
 
@@ -114,6 +122,18 @@ public sealed class JobsManagerOptions
         options.RevokedDirectory = Get("REQUESTS_PROXY_REVOKED_DIR") ?? Path.Combine(options.StateDirectory, "revoked");
         options.RevokedConfigMapName = Get("REVOKED_CONFIGMAP_NAME")
             ?? (options.ReleaseName is { } releaseName ? $"{releaseName}-requests-proxy-revoked" : options.RevokedConfigMapName);
+        if (Get("REVOKED_CONFIGMAP_SHARDS") is { } shards)
+        {
+            if (int.TryParse(shards, NumberStyles.None, CultureInfo.InvariantCulture, out var count))
+            {
+                options.RevocationShards = count;
+            }
+            else
+            {
+                errors.Add($"REVOKED_CONFIGMAP_SHARDS must be a whole number from 1 to {MaxRevocationShards}, not '{shards}'");
+            }
+        }
+
         options.StateConfigMapName = Get("JOBS_MANAGER_STATE_CONFIGMAP_NAME")
             ?? (options.ReleaseName is { } stateRelease ? $"{stateRelease}-jobs-manager-state" : options.StateConfigMapName);
         options.Audience = Get("REQUESTS_PROXY_AUDIENCE") ?? options.Audience;
@@ -195,6 +215,11 @@ public sealed class JobsManagerOptions
         if (Runtime == JobRuntimeKind.Kubernetes && string.IsNullOrEmpty(Namespace))
         {
             errors.Add("NAMESPACE is required by the kubernetes runtime");
+        }
+
+        if (RevocationShards is < 1 or > MaxRevocationShards)
+        {
+            errors.Add($"the revocation list needs 1 to {MaxRevocationShards} shards (REVOKED_CONFIGMAP_SHARDS), not {RevocationShards}");
         }
 
         if (RevocationUpdateAttempts < 1)

@@ -401,6 +401,13 @@ internal sealed partial class FakeObjectStore(TimeProvider time)
                     throw FakeKubernetesException.Invalid(type, name, $"{field}[{badKey}]: Invalid value: \"{badKey}\": a valid config key must consist of alphanumeric characters, '-', '_' or '.'");
                 }
             }
+
+            // As the real validation: the values' bytes together (keys not counted), data as stored (a Secret's base64 decoded).
+            var total = DataBytes(type, candidate["data"] as JsonObject) + DataBytes(type, candidate["binaryData"] as JsonObject, base64: true);
+            if (total > MaxDataBytes)
+            {
+                throw FakeKubernetesException.Invalid(type, name, $"[]: Too long: must have at most {MaxDataBytes} bytes");
+            }
         }
 
         if (type.Plural == "jobs")
@@ -417,6 +424,21 @@ internal sealed partial class FakeObjectStore(TimeProvider time)
                 throw FakeKubernetesException.Invalid(type, name, "spec.template.spec.containers: Required value");
             }
         }
+    }
+
+    /// <summary>The API server's limit on a ConfigMap's or Secret's data (core.MaxSecretSize, 1 MiB).</summary>
+    public const long MaxDataBytes = 1024 * 1024;
+
+    private static long DataBytes(FakeResourceType type, JsonObject? data, bool base64 = false)
+    {
+        long total = 0;
+        foreach (var (_, value) in data ?? [])
+        {
+            var text = value?.GetValue<string>() ?? "";
+            total += base64 || type.Plural == "secrets" ? (text.Length / 4 * 3) - text.TakeLast(2).Count(c => c == '=') : System.Text.Encoding.UTF8.GetByteCount(text);
+        }
+
+        return total;
     }
 
     private static void NormalizeSecret(FakeResourceType type, JsonObject candidate)
