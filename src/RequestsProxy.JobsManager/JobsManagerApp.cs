@@ -7,6 +7,7 @@ using RequestsProxy.JobsManager.Jobs;
 using RequestsProxy.JobsManager.Kubernetes;
 using RequestsProxy.JobsManager.Local;
 using RequestsProxy.JobsManager.Metrics;
+using RequestsProxy.Settings;
 using RequestsProxy.Tokens.Jwt;
 using RequestsProxy.Tokens.Keys;
 using RequestsProxy.Tokens.Revocation;
@@ -15,10 +16,10 @@ namespace RequestsProxy.JobsManager;
 
 /// <summary>
 /// Builds the jobs-manager web application. Used by Program (the <c>jobs-manager</c> process) and
-/// by hosts that run it in-process (the demo, tests): pass options to skip the environment, and
-/// <c>configure</c> to replace services (a <see cref="TimeProvider"/>, an <see cref="IKubernetes"/>).
+/// by tests that run it in-process: pass options to skip the environment, and <c>configure</c> to
+/// replace services (a <see cref="TimeProvider"/>, an <see cref="IKubernetes"/>).
 /// </summary>
-public static partial class JobsManagerApp
+internal static partial class JobsManagerApp
 {
     public static WebApplication Build(string[] args, JobsManagerOptions? options = null, Action<WebApplicationBuilder>? configure = null)
     {
@@ -27,7 +28,7 @@ public static partial class JobsManagerApp
         var errors = options.Validate();
         if (errors.Count > 0)
         {
-            throw new JobsManagerConfigurationException(errors);
+            throw new InvalidSettingsException(errors);
         }
 
         if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(builder.Configuration["http_ports"]) && string.IsNullOrEmpty(builder.Configuration["https_ports"]))

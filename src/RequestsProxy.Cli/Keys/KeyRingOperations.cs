@@ -1,4 +1,5 @@
 using System.Globalization;
+using RequestsProxy.JobsApi;
 using RequestsProxy.Tokens.IO;
 using RequestsProxy.Tokens.Jwt;
 using RequestsProxy.Tokens.Keys;
@@ -60,7 +61,7 @@ internal sealed class KeyRingOperations(IKeyRingStore store, TimeProvider time)
     /// Removes <paramref name="kid"/>. With <paramref name="usage"/> (the jobs-manager's live tokens
     /// per kid) a kid that still has live tokens is unsafe too, whatever its history says.
     /// </summary>
-    public Task RetireAsync(string kid, bool force, TimeSpan tokenLifetime, IReadOnlyDictionary<string, KidUsage>? usage, CancellationToken cancellationToken) =>
+    public Task RetireAsync(string kid, bool force, TimeSpan tokenLifetime, IReadOnlyDictionary<string, KidUsageResponse>? usage, CancellationToken cancellationToken) =>
         UpdateAsync(document =>
         {
             RequireKid(document, kid);
@@ -90,7 +91,7 @@ internal sealed class KeyRingOperations(IKeyRingStore store, TimeProvider time)
         await store.ReadAsync(cancellationToken) ?? throw new CliException($"there is no key ring in {store.Location}; run 'rpctl keys init' first");
 
     /// <summary>Every kid of the ring, then any kid only the jobs-manager still sees tokens of.</summary>
-    public IReadOnlyList<KidStatus> Status(KeyRingDocument document, TimeSpan tokenLifetime, IReadOnlyDictionary<string, KidUsage>? usage)
+    public IReadOnlyList<KidStatus> Status(KeyRingDocument document, TimeSpan tokenLifetime, IReadOnlyDictionary<string, KidUsageResponse>? usage)
     {
         var rows = new List<KidStatus>();
         foreach (var kid in document.Keys.Keys.OrderBy(KeyRingRules.KidNumber))
@@ -115,7 +116,7 @@ internal sealed class KeyRingOperations(IKeyRingStore store, TimeProvider time)
     /// when asked, the jobs-manager (no live token). The history alone is the floor because the
     /// jobs-manager only knows the tokens of jobs it still tracks.
     /// </summary>
-    public (bool Safe, string Reason) RetireSafety(KeyRingDocument document, string kid, TimeSpan tokenLifetime, IReadOnlyDictionary<string, KidUsage>? usage = null)
+    public (bool Safe, string Reason) RetireSafety(KeyRingDocument document, string kid, TimeSpan tokenLifetime, IReadOnlyDictionary<string, KidUsageResponse>? usage = null)
     {
         if (document.Active == kid)
         {
