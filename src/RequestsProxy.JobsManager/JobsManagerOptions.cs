@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Configuration;
+using RequestsProxy.JobsManager.Jobs;
 using RequestsProxy.Settings;
 using RequestsProxy.Tokens.Jwt;
 
@@ -74,6 +75,9 @@ internal sealed class JobsManagerOptions
 
     public const int MaxRevocationShards = 64;
 
+    /// <summary>The relaxations of the hardened pod that job templates may ask for (strict by default).</summary>
+    public PodPolicy PodPolicy { get; set; } = PodPolicy.Strict;
+
     /// <summary>Upper bound of read → modify → replace attempts of a ConfigMap (the revocation list and the job ledger).</summary>
     public int RevocationUpdateAttempts { get; set; } = 20;
 
@@ -96,6 +100,10 @@ internal sealed class JobsManagerOptions
         options.RevokedConfigMapName = env.Text(EnvironmentVariables.RevokedConfigMapName)
             ?? (options.ReleaseName is { } releaseName ? $"{releaseName}-requests-proxy-revoked" : options.RevokedConfigMapName);
         options.RevocationShards = (int)Math.Min(env.PositiveInteger(EnvironmentVariables.RevokedConfigMapShards, options.RevocationShards), int.MaxValue);
+        options.PodPolicy = new PodPolicy(
+            env.Flag(EnvironmentVariables.AllowRunAsRoot, false),
+            env.Flag(EnvironmentVariables.AllowWritableRootFilesystem, false),
+            [.. (env.Text(EnvironmentVariables.AllowedCapabilities) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)]);
         options.StateConfigMapName = env.Text(EnvironmentVariables.StateConfigMapName)
             ?? (options.ReleaseName is { } stateRelease ? $"{stateRelease}-jobs-manager-state" : options.StateConfigMapName);
         options.Audience = env.Text(EnvironmentVariables.Audience, options.Audience);
