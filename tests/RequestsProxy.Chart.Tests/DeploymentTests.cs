@@ -72,6 +72,9 @@ public sealed class DeploymentTests : IDisposable
                 ["REQUESTS_PROXY_PODS_PORT"] = "8888",
                 ["REVOKED_CONFIGMAP_NAME"] = "rel-requests-proxy-revoked",
                 ["REVOKED_CONFIGMAP_SHARDS"] = "16",
+                ["JOBS_MANAGER_ALLOW_RUN_AS_ROOT"] = "false",
+                ["JOBS_MANAGER_ALLOW_WRITABLE_ROOT_FILESYSTEM"] = "false",
+                ["JOBS_MANAGER_ALLOWED_CAPABILITIES"] = "",
                 ["JOBS_MANAGER_STATE_CONFIGMAP_NAME"] = "rel-jobs-manager-state",
             },
             chart.Env(JobsManager));
