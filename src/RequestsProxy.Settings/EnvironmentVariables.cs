@@ -54,6 +54,17 @@ public static class EnvironmentVariables
 
     /// <summary>How long a converted job's legacy token keeps working after its JWT was delivered (default 300).</summary>
     public const string LegacyTokenGraceSeconds = "JOBS_MANAGER_LEGACY_TOKEN_GRACE_SECONDS";
+
+    /// <summary>ConfigMaps the revocation list is spread over; shard i &gt; 0 is &lt;REVOKED_CONFIGMAP_NAME&gt;-i.</summary>
+    public const string RevokedConfigMapShards = "REVOKED_CONFIGMAP_SHARDS";
+
+    // The operator's pod policy for job templates (chart values jobsManager.podPolicy).
+    public const string AllowRunAsRoot = "JOBS_MANAGER_ALLOW_RUN_AS_ROOT";
+    public const string AllowWritableRootFilesystem = "JOBS_MANAGER_ALLOW_WRITABLE_ROOT_FILESYSTEM";
+
+    /// <summary>Comma-separated Linux capabilities a template may add (e.g. SYS_PTRACE,IPC_LOCK).</summary>
+    public const string AllowedCapabilities = "JOBS_MANAGER_ALLOWED_CAPABILITIES";
+
     public const string DefaultScope = "JOBS_MANAGER_DEFAULT_SCOPE";
     public const string TokenTtlSeconds = "REQUESTS_PROXY_TOKEN_TTL_SECONDS";
     public const string RefreshCheckSeconds = "JOBS_MANAGER_REFRESH_CHECK_SECONDS";
