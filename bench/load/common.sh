@@ -1,7 +1,18 @@
 #!/usr/bin/env bash
-# Shared by run.sh and scale.sh (source it): tools, a key ring and token, the nginx upstream,
-# the Release requests-proxy, and the measuring helpers. Loopback only.
-# Expects ROOT and WORK set and a PIDS array; the caller's EXIT trap kills PIDS.
+# Shared by run.sh and scale.sh (source it, then call start_work): tools, a key ring and token,
+# the nginx upstream, the Release requests-proxy, and the measuring helpers. Loopback only.
+
+# start_work NAME: a fresh WORK folder and the EXIT trap that kills everything started (PIDS) and removes it.
+start_work() {
+  WORK=$(mktemp -d "/tmp/$1-XXXXXX")
+  PIDS=()
+  trap cleanup EXIT
+}
+cleanup() {
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$WORK"
+}
 
 NGINX_PORT=${NGINX_PORT:-18180}
 PROXY_PORT=${PROXY_PORT:-18182}

@@ -10,7 +10,9 @@
 #                rewritten every second (a reload per second) against the same load with it untouched.
 # Every run is bounded by DURATION; connections and tokens are bounded by IDLE and FLOOD_TOKENS.
 #
-# usage: bench/load/scale.sh [connections|flood|revocations]...   (default: all three)
+#   idle         RSS with IDLE idle connections and no load (PROXY_ENV="VAR=value …" to try runtime settings).
+#
+# usage: bench/load/scale.sh [connections|flood|revocations|idle]...   (default: the first three)
 #        DURATION=15 WARMUP=5 ROUNDS=2 IDLE=4950 ACTIVE=50 FLOOD_TOKENS=100000 REVOKED=20000
 #        WRK_CPUS=1 TARGET_CPUS=0 to pin the load generators and the measured processes apart.
 set -euo pipefail
@@ -25,16 +27,9 @@ REVOKED=${REVOKED:-20000}
 SCENARIOS=${*:-connections flood revocations}
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-WORK=$(mktemp -d /tmp/rp-scale-XXXXXX)
-PIDS=()
-cleanup() {
-  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
 # shellcheck source=bench/load/common.sh
 source "$ROOT/bench/load/common.sh"
+start_work rp-scale
 
 # One descriptor per connection, on both ends, plus the proxy's own.
 ulimit -n "$(ulimit -Hn)"
@@ -64,21 +59,24 @@ metric() {
 }
 row() { printf '| %s |\n' "$(IFS='|'; echo "$*" | sed 's/|/ | /g')"; }
 
+measured_row() { # label connections-open wrk-connections: one measured wrk run as a table row
+  local out="$WORK/wrk-measured.txt" before after
+  before=$(cpu_ticks "$PROXY_PID")
+  wrk_run "$out" -t2 -c"$3" -d"${DURATION}s" -H "Authorization: Bearer $TOKEN" "$URL"
+  after=$(cpu_ticks "$PROXY_PID")
+  row "$1" "$2" "$(wrk_rps "$out")" "$(wrk_p50 "$out")" "$(wrk_p99 "$out")" \
+    "$(us_per_request "$before" "$after" "$(wrk_requests "$out")")" "$(rss_mb "$PROXY_PID")"
+}
+
 connections() {
   echo "### connections: $IDLE idle + $ACTIVE active keep-alive connections vs 64 active"
   echo
   restart_proxy
   row "run" "connections open" "req/s" "p50 (ms)" "p99 (ms)" "µs CPU / req" "RSS (MB)"
   row "---" "---:" "---:" "---:" "---:" "---:" "---:"
-  local out before after
   for ((round = 1; round <= ROUNDS; round++)); do
     for c in 64 "$ACTIVE"; do
-      out="$WORK/wrk-c$c.txt"
-      before=$(cpu_ticks "$PROXY_PID")
-      wrk_run "$out" -t2 -c"$c" -d"${DURATION}s" -H "Authorization: Bearer $TOKEN" "$URL"
-      after=$(cpu_ticks "$PROXY_PID")
-      row "$c active" "$c" "$(wrk_rps "$out")" "$(wrk_p50 "$out")" "$(wrk_p99 "$out")" \
-        "$(us_per_request "$before" "$after" "$(wrk_requests "$out")")" "$(rss_mb "$PROXY_PID")"
+      measured_row "$c active" "$c" "$c"
     done
     spawn "$WRK_CPUS" python3 "$ROOT/bench/load/idle_connections.py" "$PROXY_PORT" "$IDLE" $((WARMUP + DURATION + 10)) "$TOKEN" > "$WORK/idle.txt"
     local holder=$SPAWNED
@@ -87,12 +85,7 @@ connections() {
     pinned "$WRK_CPUS" wrk -t2 -c"$ACTIVE" -d"${WARMUP}s" -H "Authorization: Bearer $TOKEN" "$URL" > /dev/null
     local established
     established=$(ss -Htn state established "( sport = :$PROXY_PORT )" | wc -l)
-    out="$WORK/wrk-idle.txt"
-    before=$(cpu_ticks "$PROXY_PID")
-    wrk_run "$out" -t2 -c"$ACTIVE" -d"${DURATION}s" -H "Authorization: Bearer $TOKEN" "$URL"
-    after=$(cpu_ticks "$PROXY_PID")
-    row "$ACTIVE active + $IDLE idle" "$((established + ACTIVE))" "$(wrk_rps "$out")" "$(wrk_p50 "$out")" "$(wrk_p99 "$out")" \
-      "$(us_per_request "$before" "$after" "$(wrk_requests "$out")")" "$(rss_mb "$PROXY_PID")"
+    measured_row "$ACTIVE active + $IDLE idle" "$((established + ACTIVE))" "$ACTIVE"
     wait "$holder" || true
     echo "<!-- idle holder: $(tr '\n' ' ' < "$WORK/idle.txt") -->"
   done
@@ -165,6 +158,25 @@ PY
   done
   echo
   echo "revoked jtis in force at the end: $(metric requests_proxy_revocations_entries); reload failures: $(metric requests_proxy_revocations_reload_failures_total)"
+  echo
+}
+
+idle() {
+  echo "### idle: RSS of the proxy holding $IDLE idle keep-alive connections, no load${PROXY_ENV:+ ($PROXY_ENV)}"
+  echo
+  if [[ -n ${PROXY_PID:-} ]]; then kill "$PROXY_PID" 2>/dev/null || true; wait "$PROXY_PID" 2>/dev/null || true; fi
+  # shellcheck disable=SC2086
+  start_proxy "$PROXY_PORT" "$PROXY_MANAGEMENT_PORT" "$WORK/proxy.log" ${PROXY_ENV:-}
+  wait_ok "http://127.0.0.1:$PROXY_MANAGEMENT_PORT/readyz"
+  wait_ok -H "Authorization: Bearer $TOKEN" "$URL"
+  local before
+  before=$(rss_mb "$PROXY_PID")
+  spawn "" python3 "$ROOT/bench/load/idle_connections.py" "$PROXY_PORT" "$IDLE" 10 "$TOKEN" > "$WORK/idle.txt"
+  local holder=$SPAWNED
+  for _ in $(seq 1 240); do grep -q '^ready' "$WORK/idle.txt" && break; sleep 0.25; done
+  sleep 3
+  echo "RSS $before MB before, $(rss_mb "$PROXY_PID") MB with the connections open ($(head -1 "$WORK/idle.txt"))"
+  wait "$holder" || true
   echo
 }
 
