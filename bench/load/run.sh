@@ -19,16 +19,9 @@ CONNECTIONS=${CONNECTIONS:-64}
 HAPROXY_PORT=${HAPROXY_PORT:-18181}
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-WORK=$(mktemp -d /tmp/rp-bench-XXXXXX)
-PIDS=()
-cleanup() {
-  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
 # shellcheck source=bench/load/common.sh
 source "$ROOT/bench/load/common.sh"
+start_work rp-bench
 
 need_tools wrk nginx haproxy
 haproxy_version=$(haproxy -v | awk 'NR == 1 {print $3}')
