@@ -5,6 +5,7 @@ using RequestsProxy.Server.Forwarding;
 using RequestsProxy.Server.Health;
 using RequestsProxy.Server.Legacy;
 using RequestsProxy.Server.Metrics;
+using RequestsProxy.Server.RateLimiting;
 using RequestsProxy.Settings;
 using Yarp.ReverseProxy;
 using Yarp.ReverseProxy.Forwarder;
@@ -30,15 +31,9 @@ internal static class ProxyApp
         var settings = ProxySettings.Load(builder.Configuration);
 
         var listeners = PodFacingListeners(builder, settings);
+        ServiceDefaults.UseJsonConsoleLogs(builder);
 
-        builder.Logging.ClearProviders();
-        builder.Logging.AddJsonConsole(options =>
-        {
-            options.UseUtcTimestamp = true;
-            options.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
-        });
-        // Per-request framework logs would sit on the hot path; ours log refusals only.
-        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        // Per-request YARP logs would sit on the hot path; ours log refusals only.
         builder.Logging.AddFilter("Yarp", LogLevel.Warning);
 
         builder.WebHost.ConfigureKestrel(kestrel =>
@@ -75,9 +70,11 @@ internal static class ProxyApp
         services.AddSingleton<UpstreamCredentials>();
         services.AddSingleton<RoutePolicies>();
         services.AddSingleton<ProxyMetrics>();
+        services.AddJobRateLimits(builder.Configuration);
 
         var proxy = services.AddReverseProxy()
             .AddTransforms<ProxyTransformProvider>()
+            .AddTransforms<JobLimitRouteValidator>()
             .AddConfigFilter<UpstreamTimeoutFilter>();
         var (routeCount, routeSource) = ProxyRoutes.Configure(proxy, builder.Configuration, settings);
         services.AddSingleton<IForwarderHttpClientFactory, UpstreamClientFactory>();
@@ -103,6 +100,7 @@ internal static class ProxyApp
         {
             pipeline.UseMiddleware<ProxyAuthenticationMiddleware>();
             // Steps that need the verified caller (per-job limits) go here: after authentication, before the relay.
+            pipeline.UseMiddleware<JobLimitMiddleware>();
             pipeline.UseMiddleware<RelayMiddleware>();
             pipeline.UseSessionAffinity();
             pipeline.UseLoadBalancing();
