@@ -37,7 +37,7 @@ public sealed class JobsManagerTests(ClusterFixture cluster, ITestOutputHelper o
                 Assert.All(tallies.Values, t => Assert.Equal(0, t.Unauthorized));
                 var job = await cluster.Client.BatchV1.ReadNamespacedJobAsync("jm-1", release.Namespace);
                 Assert.Equal("jm-1", job.Spec.Template.Metadata.Labels["job-name"]);
-                Assert.Equal("jm-1", (await cluster.Client.CoreV1.ReadNamespacedSecretAsync("jm-1-token", release.Namespace)).Metadata.OwnerReferences.Single().Name);
+                Assert.Equal("jm-1", (await cluster.Client.CoreV1.ReadNamespacedSecretAsync("jm-1-requests-proxy-token", release.Namespace)).Metadata.OwnerReferences.Single().Name);
 
                 // A restarted jobs-manager restores its jobs (and their jtis) from the ledger.
                 var jtisBefore = await JtisAsync(api, fleet.Jobs);
@@ -56,7 +56,7 @@ public sealed class JobsManagerTests(ClusterFixture cluster, ITestOutputHelper o
                 Assert.Contains(jtisBefore["jm-1"], await RevokedAsync(release));
                 await Wait.UntilAsync("the Job jm-1 and its token Secret garbage-collected", Limit, async () =>
                     await IsGoneAsync(() => cluster.Client.BatchV1.ReadNamespacedJobAsync("jm-1", release.Namespace))
-                    && await IsGoneAsync(() => cluster.Client.CoreV1.ReadNamespacedSecretAsync("jm-1-token", release.Namespace)));
+                    && await IsGoneAsync(() => cluster.Client.CoreV1.ReadNamespacedSecretAsync("jm-1-requests-proxy-token", release.Namespace)));
                 await api.StopAsync("jm-2");
 
                 // 20 jobs stopped at once: every jti ends up in the revocation list.

@@ -68,8 +68,8 @@ public sealed class Ops1Tests(ClusterFixture cluster, ITestOutputHelper output)
     {
         var stopwatch = Stopwatch.StartNew();
         await disrupt();
-        await release.WaitForDeploymentAsync(release.ProxyName, StepLimit);
         var ready = stopwatch.Elapsed;
+        await release.WaitForDeploymentAsync(release.ProxyName, StepLimit);
         var after = await fleet.WaitForProgressAsync(before, 10, StepLimit);
         var delta = TrainerFleet.Sum(after);
         var prior = TrainerFleet.Sum(before);
@@ -82,9 +82,17 @@ public sealed class Ops1Tests(ClusterFixture cluster, ITestOutputHelper output)
     {
         // Default grace period: the kubelet sends SIGTERM, as on a drain or a rollout.
         await cluster.KubectlCheckedAsync(["-n", release.Namespace, "delete", "pod", "--wait=false", .. pods]);
-        await Wait.UntilAsync($"pods {string.Join(", ", pods)} replaced", StepLimit, async () =>
-            !(await release.ProxyPodsAsync()).Any(p => pods.Contains(p.Metadata.Name)));
+        await WaitForReadyProxiesAsync(release, p => !pods.Contains(p.Metadata.Name), $"two Ready proxy pods replacing {string.Join(", ", pods)}");
     }
+
+    /// <summary>Waits until two proxy pods that satisfy <paramref name="fresh"/> are Ready (the time to Ready of a step).</summary>
+    private async Task WaitForReadyProxiesAsync(ChartRelease release, Func<k8s.Models.V1Pod, bool> fresh, string what) =>
+        await Wait.UntilAsync(what, StepLimit, async () =>
+        {
+            var pods = await cluster.Client.CoreV1.ListNamespacedPodAsync(release.Namespace, labelSelector: $"app.kubernetes.io/instance={release.Name},app.kubernetes.io/component=proxy");
+            return pods.Items.Count(p => p.Metadata.DeletionTimestamp is null && fresh(p)
+                && p.Status.Conditions?.Any(c => c.Type == "Ready" && c.Status == "True") == true) == 2;
+        });
 
     /// <summary>SIGKILL from the node, like the OOM killer: the kubelet restarts the container in place.</summary>
     private async Task KillProxyProcessAsync(ChartRelease release)
@@ -95,11 +103,8 @@ public sealed class Ops1Tests(ClusterFixture cluster, ITestOutputHelper output)
         Assert.False(string.IsNullOrEmpty(container), $"no running requests-proxy container for pod {pod.Metadata.Name}");
         var pid = (await cluster.DockerCheckedAsync("inspect", "-f", "{{.State.Pid}}", container)).Trim();
         Process.GetProcessById(int.Parse(pid, System.Globalization.CultureInfo.InvariantCulture)).Kill();
-        await Wait.UntilAsync($"pod {pod.Metadata.Name} restarted its container", StepLimit, async () =>
-        {
-            var p = await cluster.Client.CoreV1.ReadNamespacedPodAsync(pod.Metadata.Name, release.Namespace);
-            return p.Status.ContainerStatuses.Single().RestartCount > restarts;
-        });
+        await WaitForReadyProxiesAsync(release, p => p.Metadata.Name != pod.Metadata.Name || p.Status.ContainerStatuses.Single().RestartCount > restarts,
+            $"pod {pod.Metadata.Name} restarted its container and Ready again");
     }
 
     private async Task WriteReportAsync(string text)

@@ -27,7 +27,7 @@ internal static class RbacExpectations
             new("get", "", "configmaps", ledger, RbacVerdict.Allowed),
             new("update", "", "configmaps", ledger, RbacVerdict.Allowed),
             new("create", "", "secrets", null, RbacVerdict.Allowed),
-            new("patch", "", "secrets", "train-1-token", RbacVerdict.Allowed),
+            new("patch", "", "secrets", "train-1-requests-proxy-token", RbacVerdict.Allowed),
             new("create", "batch", "jobs", null, RbacVerdict.Allowed),
             new("get", "batch", "jobs", "train-1", RbacVerdict.Allowed),
             new("list", "batch", "jobs", null, RbacVerdict.Allowed),
@@ -40,7 +40,7 @@ internal static class RbacExpectations
             new("watch", "", "secrets", null, RbacVerdict.Denied),
             new("update", "", "secrets", keys, RbacVerdict.Denied),
             new("delete", "", "secrets", keys, RbacVerdict.Denied),
-            new("delete", "", "secrets", "train-1-token", RbacVerdict.Denied),
+            new("delete", "", "secrets", "train-1-requests-proxy-token", RbacVerdict.Denied),
             // Kubernetes cannot scope patch of not-yet-existing Secrets by name, so the jobs-manager
             // can patch every Secret of the namespace, the key ring and the admin token included: a
             // privilege escalation (issue 14 replaces the per-job Secret delivery).

@@ -12,7 +12,8 @@ namespace RequestsProxy.Cluster.Tests.Infrastructure;
 /// <c>tests/cluster/images</c> (the product's images pushed to the local registry), and
 /// <c>tests/cluster/down</c> at the end. Phase times go to the test log as diagnostic messages.
 /// Set <c>REQUESTS_PROXY_CLUSTER_KEEP=1</c> to leave the cluster up for inspection
-/// (<c>source /run/requests-proxy-cluster/cluster.env</c>; <c>tests/cluster/down</c> afterwards).
+/// (<c>source /run/requests-proxy-cluster/cluster.env</c>; <c>tests/cluster/down</c> afterwards),
+/// <c>REQUESTS_PROXY_CLUSTER_REUSE=1</c> to run against a cluster that is already up and keep it.
 /// </summary>
 public sealed class ClusterFixture(IMessageSink diagnostics) : IAsyncLifetime
 {
@@ -47,6 +48,9 @@ public sealed class ClusterFixture(IMessageSink diagnostics) : IAsyncLifetime
 
     public static string ChartPath => Path.Combine(RepositoryRoot.Path, "deploy", "charts", "requests-proxy");
 
+    /// <summary>REQUESTS_PROXY_CLUSTER_REUSE=1 (for development): use a cluster that is up, leave it up.</summary>
+    private static bool Reuse => Environment.GetEnvironmentVariable("REQUESTS_PROXY_CLUSTER_REUSE") == "1";
+
     private static string Scripts => Path.Combine(RepositoryRoot.Path, "tests", "cluster");
 
     public async Task InitializeAsync()
@@ -58,12 +62,18 @@ public sealed class ClusterFixture(IMessageSink diagnostics) : IAsyncLifetime
         }
 
         var owner = new Dictionary<string, string> { ["REQUESTS_PROXY_CLUSTER_OWNER_PID"] = Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture) };
-        if (!await StepAsync("up", UpTimeout, owner) || !await StepAsync("images", ImagesTimeout, owner))
+        var stateDir = Environment.GetEnvironmentVariable("REQUESTS_PROXY_CLUSTER_STATE") is { Length: > 0 } s ? s : "/run/requests-proxy-cluster";
+        var reuse = Reuse && File.Exists(Path.Combine(stateDir, "cluster.env"));
+        if (reuse)
+        {
+            Say($"REQUESTS_PROXY_CLUSTER_REUSE=1: using the cluster already up in {stateDir}");
+        }
+
+        if ((!reuse && !await StepAsync("up", UpTimeout, owner)) || !await StepAsync("images", ImagesTimeout, owner))
         {
             return;
         }
 
-        var stateDir = Environment.GetEnvironmentVariable("REQUESTS_PROXY_CLUSTER_STATE") is { Length: > 0 } s ? s : "/run/requests-proxy-cluster";
         foreach (var line in await File.ReadAllLinesAsync(Path.Combine(stateDir, "cluster.env")))
         {
             var at = line.IndexOf('=', StringComparison.Ordinal);
@@ -84,7 +94,7 @@ public sealed class ClusterFixture(IMessageSink diagnostics) : IAsyncLifetime
             return;
         }
 
-        if (Environment.GetEnvironmentVariable("REQUESTS_PROXY_CLUSTER_KEEP") == "1")
+        if (Reuse || Environment.GetEnvironmentVariable("REQUESTS_PROXY_CLUSTER_KEEP") == "1")
         {
             Say("REQUESTS_PROXY_CLUSTER_KEEP=1: the cluster stays up; tear it down with tests/cluster/down");
             return;

@@ -18,8 +18,25 @@ public sealed class JobsManagerApi : IDisposable
         _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", adminToken);
     }
 
-    public static async Task<JobsManagerApi> ConnectAsync(ChartRelease release) =>
-        new(await release.ServiceUrlAsync(release.JobsManagerName), await release.AdminTokenAsync());
+    /// <summary>Connects once the API answers through its Service (endpoints and kube-proxy rules lag a Ready pod).</summary>
+    public static async Task<JobsManagerApi> ConnectAsync(ChartRelease release)
+    {
+        var api = new JobsManagerApi(await release.ServiceUrlAsync(release.JobsManagerName), await release.AdminTokenAsync());
+        try
+        {
+            await Wait.UntilAsync($"the jobs-manager API of {release.Namespace} answering through its Service", TimeSpan.FromMinutes(2), async () =>
+            {
+                using var response = await api._http.GetAsync("/v1/jobs");
+                return response.IsSuccessStatusCode;
+            });
+            return api;
+        }
+        catch
+        {
+            api.Dispose();
+            throw;
+        }
+    }
 
     /// <summary>Starts a trainer job (the workload image's client loop) and returns the API's answer.</summary>
     public async Task<JsonNode> StartTrainerAsync(string job, string image, int seconds = 3600)
