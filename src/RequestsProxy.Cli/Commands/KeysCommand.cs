@@ -4,6 +4,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using RequestsProxy.Cli.Keys;
+using RequestsProxy.JobsApi;
 using RequestsProxy.Tokens.Jwt;
 using RequestsProxy.Tokens.Keys;
 
@@ -188,14 +189,11 @@ internal static class KeysCommand
     }
 
     /// <summary>The jobs-manager's live tokens per kid.</summary>
-    private static async Task<IReadOnlyDictionary<string, KidUsage>> UsageAsync(ParseResult parse, JobsApiOptions jobsApi, CancellationToken cancellationToken)
+    private static async Task<IReadOnlyDictionary<string, KidUsageResponse>> UsageAsync(ParseResult parse, JobsApiOptions jobsApi, CancellationToken cancellationToken)
     {
         using var client = jobsApi.Connect(parse);
         var reply = await client.KeyUsageAsync(cancellationToken);
-        return reply.Value.Keys
-            .Where(k => k.Kid is not null)
-            .GroupBy(k => k.Kid, StringComparer.Ordinal)
-            .ToDictionary(g => g.Key, g => new KidUsage(g.Key, g.Sum(k => k.LiveTokens), g.Max(k => k.LatestExpiry)), StringComparer.Ordinal);
+        return reply.Value.Keys.DistinctBy(k => k.Kid, StringComparer.Ordinal).ToDictionary(k => k.Kid, StringComparer.Ordinal);
     }
 
     private static JsonObject StatusJson(string location, string active, bool usageConsulted, IReadOnlyList<KidStatus> rows)
