@@ -7,8 +7,8 @@ namespace RequestsProxy.Cluster.Tests.Infrastructure;
 /// <summary>Reads what each proxy pod reports (its /metrics, by pod IP) and posts with a given token through the Service.</summary>
 public static partial class ProxyProbe
 {
-    /// <summary>The port the proxy container serves /metrics on.</summary>
-    public const int MetricsPort = 8888;
+    /// <summary>The proxy container's management port (/healthz, /readyz, /metrics; chart value requestsProxy.managementPort).</summary>
+    public const int MetricsPort = 9090;
 
     private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(5) };
 
