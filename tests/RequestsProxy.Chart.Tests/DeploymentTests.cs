@@ -40,6 +40,9 @@ public sealed class DeploymentTests : IDisposable
                 ["REQUESTS_PROXY_REVOKED_DIR"] = "/etc/proxy/revoked",
                 ["REQUESTS_PROXY_KEYS_POLL_SECONDS"] = "10",
                 ["REQUESTS_PROXY_REVOKED_POLL_SECONDS"] = "10",
+                ["REQUESTS_PROXY_RATE_LIMIT_PER_SECOND"] = "50",
+                ["REQUESTS_PROXY_RATE_LIMIT_BURST"] = "100",
+                ["REQUESTS_PROXY_CONCURRENCY_LIMIT"] = "16",
                 ["REQUESTS_PROXY_ADMIN_TOKEN_FILE"] = "/etc/proxy/admin/token",
             },
             chart.Env(Proxy));
