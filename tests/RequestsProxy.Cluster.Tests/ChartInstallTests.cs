@@ -35,7 +35,7 @@ public sealed class ChartInstallTests(ClusterFixture cluster, ITestOutputHelper 
             }
 
             var before = await SnapshotAsync(release);
-            Assert.NotEqual("[]", Encoding.UTF8.GetString(before.Revoked["revoked.json"]));
+            Assert.Contains(before.Revoked.Values, v => Encoding.UTF8.GetString(v) != "[]");
 
             await release.UpgradeAsync("--reuse-values", "--set", "requestsProxy.keys.pollSeconds=5");
             await release.WaitForDeploymentAsync(release.ProxyName, TimeSpan.FromMinutes(3));
@@ -113,11 +113,12 @@ public sealed class ChartInstallTests(ClusterFixture cluster, ITestOutputHelper 
     private async Task<Snapshot> SnapshotAsync(ChartRelease release)
     {
         var keys = await cluster.Client.CoreV1.ReadNamespacedSecretAsync(release.KeysSecretName, release.Namespace);
-        var revoked = await cluster.Client.CoreV1.ReadNamespacedConfigMapAsync(release.RevokedConfigMapName, release.Namespace);
+        var revoked = await release.RevokedConfigMapsAsync();
+        Assert.NotEmpty(revoked);
         var ledger = await cluster.Client.CoreV1.ReadNamespacedConfigMapAsync(release.StateConfigMapName, release.Namespace);
         return new Snapshot(
             keys.Data.ToDictionary(kv => kv.Key, kv => kv.Value),
-            revoked.Data.ToDictionary(kv => kv.Key, kv => Encoding.UTF8.GetBytes(kv.Value)),
+            revoked.SelectMany(m => m.Data.Select(kv => (Key: $"{m.Metadata.Name}/{kv.Key}", kv.Value))).ToDictionary(kv => kv.Key, kv => Encoding.UTF8.GetBytes(kv.Value)),
             ledger.Data.ToDictionary(kv => kv.Key, kv => Encoding.UTF8.GetBytes(kv.Value)),
             keys.Metadata.Annotations is { } a && a.TryGetValue("meta.helm.sh/release-name", out var r) ? r : null);
     }
@@ -125,7 +126,7 @@ public sealed class ChartInstallTests(ClusterFixture cluster, ITestOutputHelper 
     private static void AssertSame(Snapshot expected, Snapshot actual, string step)
     {
         AssertBytes(expected.Keys, actual.Keys, $"keys Secret after {step}");
-        AssertBytes(expected.Revoked, actual.Revoked, $"revoked ConfigMap after {step}");
+        AssertBytes(expected.Revoked, actual.Revoked, $"revocation ConfigMaps after {step}");
         AssertBytes(expected.Ledger, actual.Ledger, $"job ledger after {step}");
     }
 

@@ -61,6 +61,13 @@ public sealed class ChartRelease(ClusterFixture cluster, string @namespace, stri
 
     public Task<string> ManifestAsync() => cluster.HelmCheckedAsync("get", "manifest", name, "-n", @namespace);
 
+    /// <summary>Every revocation ConfigMap of the release (one per shard, <c>requestsProxy.revoked.shards</c>), by name.</summary>
+    public async Task<IReadOnlyList<V1ConfigMap>> RevokedConfigMapsAsync()
+    {
+        var maps = await cluster.Client.CoreV1.ListNamespacedConfigMapAsync(@namespace, labelSelector: $"app.kubernetes.io/instance={name},app.kubernetes.io/component=revocations");
+        return [.. maps.Items.OrderBy(m => m.Metadata.Name, StringComparer.Ordinal)];
+    }
+
     public async Task<string> AdminTokenAsync()
     {
         var secret = await cluster.Client.CoreV1.ReadNamespacedSecretAsync(AdminSecretName, @namespace);
