@@ -38,6 +38,7 @@ public sealed class DeploymentTests : IDisposable
                 ["REQUESTS_PROXY_KEYS_POLL_SECONDS"] = "10",
                 ["REQUESTS_PROXY_REVOKED_POLL_SECONDS"] = "10",
                 ["REQUESTS_PROXY_ADMIN_TOKEN_FILE"] = "/etc/proxy/admin/token",
+                ["REQUESTS_PROXY_UPSTREAM"] = HelmChart.Upstream,
             },
             chart.Env(Proxy));
         Assert.True(chart.Container(Proxy)["volumeMounts"]!.AsArray().All(m => m!["readOnly"]?.GetValue<bool>() == true || m.Str("mountPath") == "/tmp"));
