@@ -41,7 +41,7 @@ internal static class JobsEndpoints
         }
         catch (JsonException e)
         {
-            return ApiResults.Error(StatusCodes.Status400BadRequest, "invalid_json", $"the body is not a valid start request: {e.Message}");
+            return ApiResults.Error(StatusCodes.Status400BadRequest, "invalid_json", $"the body is not a valid start request: {JsonErrorText.Describe(e)}");
         }
         catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
@@ -90,12 +90,14 @@ internal static class JobsEndpoints
         return ApiResults.Json(new StopJobResponse(outcome.Name, Stopped: true, outcome.Known, outcome.Revoked), JobsJsonContext.Default.StopJobResponse);
     }
 
-    private static IResult Usage(JobManager jobs, [FromServices] IKeyRingSource? keys)
+    private static IResult Usage(JobManager jobs, JobsManagerOptions options, [FromServices] IKeyRingSource? keys)
     {
         var usage = jobs.KeyUsage(keys?.Current?.Kids ?? []);
         var body = new KeyUsageResponse(usage.ActiveKid, [.. usage.Keys.Select(k => new KidUsageResponse(
             k.Kid, k.Active, k.InRing, k.LiveTokens, k.CurrentTokens, k.LatestExpiry,
-            SafeToRetire: !k.Active && k.LiveTokens == 0))]);
+            SafeToRetire: !k.Active && k.LiveTokens == 0))],
+            (long)options.TokenLifetime.TotalSeconds,
+            (long)options.Leeway.TotalSeconds);
         return ApiResults.Json(body, JobsJsonContext.Default.KeyUsageResponse);
     }
 

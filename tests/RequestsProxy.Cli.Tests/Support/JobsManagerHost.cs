@@ -15,6 +15,9 @@ internal sealed class JobsManagerHost : IAsyncDisposable
 {
     public const string AdminToken = "admin-token-for-rpctl-tests-0123456789";
 
+    /// <summary>The jobs-manager's token lifetime (not the 90-day default, so tests see rpctl use it).</summary>
+    public static readonly TimeSpan TokenLifetime = TimeSpan.FromHours(1);
+
     private readonly TempFolder _folder;
     private readonly WebApplication _app;
 
@@ -45,7 +48,7 @@ internal sealed class JobsManagerHost : IAsyncDisposable
             AdminTokenFile = adminFile,
             StateDirectory = folder.Combine("state"),
             RevokedDirectory = folder.Combine("revoked"),
-            TokenLifetime = TimeSpan.FromHours(1),
+            TokenLifetime = TokenLifetime,
             RefreshCheckInterval = TimeSpan.FromMinutes(1),
         };
         var app = JobsManagerApp.Build(["--urls", "http://127.0.0.1:0"], options, builder => builder.Logging.SetMinimumLevel(LogLevel.Warning));
