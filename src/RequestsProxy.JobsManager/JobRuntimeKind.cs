@@ -1,7 +1,7 @@
 namespace RequestsProxy.JobsManager;
 
 /// <summary>Where training jobs run.</summary>
-public enum JobRuntimeKind
+internal enum JobRuntimeKind
 {
     /// <summary>Child processes of the jobs-manager, token files on local disk (laptop, demo, tests).</summary>
     Local,

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using RequestsProxy.JobsApi;
 using RequestsProxy.JobsManager.Api;
 using RequestsProxy.JobsManager.Jobs;
 

@@ -7,17 +7,19 @@ using RequestsProxy.JobsManager.Jobs;
 using RequestsProxy.JobsManager.Kubernetes;
 using RequestsProxy.JobsManager.Local;
 using RequestsProxy.JobsManager.Metrics;
+using RequestsProxy.Settings;
 using RequestsProxy.Tokens.Jwt;
 using RequestsProxy.Tokens.Keys;
+using RequestsProxy.Tokens.Revocation;
 
 namespace RequestsProxy.JobsManager;
 
 /// <summary>
 /// Builds the jobs-manager web application. Used by Program (the <c>jobs-manager</c> process) and
-/// by hosts that run it in-process (the demo, tests): pass options to skip the environment, and
-/// <c>configure</c> to replace services (a <see cref="TimeProvider"/>, an <see cref="IKubernetes"/>).
+/// by tests that run it in-process: pass options to skip the environment, and <c>configure</c> to
+/// replace services (a <see cref="TimeProvider"/>, an <see cref="IKubernetes"/>).
 /// </summary>
-public static partial class JobsManagerApp
+internal static partial class JobsManagerApp
 {
     public static WebApplication Build(string[] args, JobsManagerOptions? options = null, Action<WebApplicationBuilder>? configure = null)
     {
@@ -26,7 +28,7 @@ public static partial class JobsManagerApp
         var errors = options.Validate();
         if (errors.Count > 0)
         {
-            throw new JobsManagerConfigurationException(errors);
+            throw new InvalidSettingsException(errors);
         }
 
         if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(builder.Configuration["http_ports"]) && string.IsNullOrEmpty(builder.Configuration["https_ports"]))
@@ -99,15 +101,15 @@ public static partial class JobsManagerApp
             services.TryAddSingleton<IKubernetes>(_ => new k8s.Kubernetes(KubernetesClientConfiguration.BuildDefaultConfig()));
             services.AddSingleton<ConfigMapUpdater>();
             services.AddSingleton<IJobRuntime, KubernetesJobRuntime>();
-            services.AddSingleton<IRevocationStore, KubernetesRevocationStore>();
-            services.AddSingleton<IJobLedgerStore, KubernetesJobLedgerStore>();
+            services.AddSingleton<IDocumentStore<RevocationList>>(sp => KubernetesStores.Revocation(sp.GetRequiredService<ConfigMapUpdater>(), options, sp.GetRequiredService<JobsManagerMetrics>()));
+            services.AddSingleton<IDocumentStore<JobLedgerDocument>>(sp => KubernetesStores.JobLedger(sp.GetRequiredService<ConfigMapUpdater>(), options, sp.GetRequiredService<JobsManagerMetrics>()));
         }
         else
         {
             services.AddSingleton<LocalJobRuntime>();
             services.AddSingleton<IJobRuntime>(sp => sp.GetRequiredService<LocalJobRuntime>());
-            services.AddSingleton<IRevocationStore, LocalRevocationStore>();
-            services.AddSingleton<IJobLedgerStore, LocalJobLedgerStore>();
+            services.AddSingleton<IDocumentStore<RevocationList>>(LocalStores.Revocation(options));
+            services.AddSingleton<IDocumentStore<JobLedgerDocument>>(LocalStores.JobLedger(options));
         }
     }
 

@@ -1,19 +1,16 @@
-using System.Globalization;
 using Microsoft.Extensions.Configuration;
+using RequestsProxy.Settings;
 using RequestsProxy.Tokens.Jwt;
 
 namespace RequestsProxy.JobsManager;
 
 /// <summary>
 /// Every setting of the jobs-manager, read from the environment contract of docs/architecture.md
-/// in one place and validated at start. Public so a host (the demo) can build the app in-process.
+/// (<see cref="EnvironmentVariables"/>) in one place and validated at start.
 /// </summary>
-public sealed class JobsManagerOptions
+internal sealed class JobsManagerOptions
 {
     public const string DefaultUrls = "http://0.0.0.0:8080";
-
-    /// <summary>The ConfigMap limit the revocation list must stay under.</summary>
-    public const long RevocationListLimitBytes = 1024 * 1024;
 
     public JobRuntimeKind Runtime { get; set; } = JobRuntimeKind.Local;
 
@@ -72,112 +69,48 @@ public sealed class JobsManagerOptions
     /// <summary>Upper bound of read → modify → replace attempts of a ConfigMap (the revocation list and the job ledger).</summary>
     public int RevocationUpdateAttempts { get; set; } = 20;
 
-    /// <summary>Reads the documented environment variables (through configuration, which includes the environment).</summary>
+    /// <summary>Reads the documented environment variables with the shared parser (through configuration, which includes the environment).</summary>
+    /// <exception cref="InvalidSettingsException">Any value is invalid, or the values together cannot run a jobs-manager; every problem is listed.</exception>
     public static JobsManagerOptions FromConfiguration(IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(configuration);
+        var env = new EnvironmentReader(configuration);
         var options = new JobsManagerOptions();
-        var errors = new List<string>();
 
-        string? Get(string name) => configuration[name] is { Length: > 0 } v ? v.Trim() : null;
-
-        if (Get("JOBS_MANAGER_RUNTIME") is { } runtime)
-        {
-            if (runtime.Equals("local", StringComparison.OrdinalIgnoreCase))
-            {
-                options.Runtime = JobRuntimeKind.Local;
-            }
-            else if (runtime.Equals("kubernetes", StringComparison.OrdinalIgnoreCase))
-            {
-                options.Runtime = JobRuntimeKind.Kubernetes;
-            }
-            else
-            {
-                errors.Add($"JOBS_MANAGER_RUNTIME must be 'local' or 'kubernetes', not '{runtime}'");
-            }
-        }
-
-        if (Get("REQUESTS_PROXY_STATELESS") is { } stateless)
-        {
-            if (bool.TryParse(stateless, out var b))
-            {
-                options.Stateless = b;
-            }
-            else
-            {
-                errors.Add($"REQUESTS_PROXY_STATELESS must be 'true' or 'false', not '{stateless}'");
-            }
-        }
-
-        options.ReleaseName = Get("RELEASE_NAME");
-        options.Namespace = Get("NAMESPACE");
-        options.KeysDirectory = Get("REQUESTS_PROXY_KEYS_DIR") ?? options.KeysDirectory;
-        options.AdminTokenFile = Get("REQUESTS_PROXY_ADMIN_TOKEN_FILE") ?? options.AdminTokenFile;
-        options.StateDirectory = Get("JOBS_MANAGER_STATE_DIR") ?? options.StateDirectory;
-        options.RevokedDirectory = Get("REQUESTS_PROXY_REVOKED_DIR") ?? Path.Combine(options.StateDirectory, "revoked");
-        options.RevokedConfigMapName = Get("REVOKED_CONFIGMAP_NAME")
+        options.Runtime = env.Choice(EnvironmentVariables.Runtime, options.Runtime, ("local", JobRuntimeKind.Local), ("kubernetes", JobRuntimeKind.Kubernetes));
+        options.Stateless = env.Flag(EnvironmentVariables.Stateless, options.Stateless);
+        options.ReleaseName = env.Text(EnvironmentVariables.ReleaseName);
+        options.Namespace = env.Text(EnvironmentVariables.Namespace);
+        options.KeysDirectory = env.Text(EnvironmentVariables.KeysDirectory, options.KeysDirectory);
+        options.AdminTokenFile = env.Text(EnvironmentVariables.AdminTokenFile, options.AdminTokenFile);
+        options.StateDirectory = env.Text(EnvironmentVariables.StateDirectory, options.StateDirectory);
+        options.RevokedDirectory = env.Text(EnvironmentVariables.RevokedDirectory, Path.Combine(options.StateDirectory, "revoked"));
+        options.RevokedConfigMapName = env.Text(EnvironmentVariables.RevokedConfigMapName)
             ?? (options.ReleaseName is { } releaseName ? $"{releaseName}-requests-proxy-revoked" : options.RevokedConfigMapName);
-        options.StateConfigMapName = Get("JOBS_MANAGER_STATE_CONFIGMAP_NAME")
+        options.StateConfigMapName = env.Text(EnvironmentVariables.StateConfigMapName)
             ?? (options.ReleaseName is { } stateRelease ? $"{stateRelease}-jobs-manager-state" : options.StateConfigMapName);
-        options.Audience = Get("REQUESTS_PROXY_AUDIENCE") ?? options.Audience;
-        options.Issuer = Get("REQUESTS_PROXY_ISSUER") ?? options.Issuer;
-        options.DefaultScope = Get("JOBS_MANAGER_DEFAULT_SCOPE") ?? options.DefaultScope;
-
-        if (Get("REQUESTS_PROXY_URL") is { } url)
-        {
-            if (Uri.TryCreate(url, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps))
-            {
-                options.ProxyUrl = uri;
-            }
-            else
-            {
-                errors.Add($"REQUESTS_PROXY_URL must be an absolute http(s) URL, not '{url}'");
-            }
-        }
-        else if (options.ReleaseName is { } release && options.Namespace is { } ns)
-        {
-            options.ProxyUrl = new Uri($"http://{release}-requests-proxy.{ns}.svc:8888");
-        }
-
-        if (Get("REQUESTS_PROXY_PODS_DNS") is { } podsHost)
-        {
-            if (Uri.CheckHostName(podsHost) is UriHostNameType.Dns or UriHostNameType.IPv4 or UriHostNameType.IPv6)
-            {
-                options.ProxyPodsHost = podsHost;
-            }
-            else
-            {
-                errors.Add($"REQUESTS_PROXY_PODS_DNS must be a DNS name (the proxy's headless Service), not '{podsHost}'");
-            }
-        }
-
-        if (Get("REQUESTS_PROXY_PODS_PORT") is { } podsPort)
-        {
-            if (int.TryParse(podsPort, NumberStyles.None, CultureInfo.InvariantCulture, out var port) && port is > 0 and <= 65535)
-            {
-                options.ProxyPodsPort = port;
-            }
-            else
-            {
-                errors.Add($"REQUESTS_PROXY_PODS_PORT must be a port number (1-65535), not '{podsPort}'");
-            }
-        }
-
-        options.TokenLifetime = Seconds(Get("REQUESTS_PROXY_TOKEN_TTL_SECONDS"), "REQUESTS_PROXY_TOKEN_TTL_SECONDS", options.TokenLifetime, errors);
-        options.KeysPollInterval = Seconds(Get("REQUESTS_PROXY_KEYS_POLL_SECONDS"), "REQUESTS_PROXY_KEYS_POLL_SECONDS", options.KeysPollInterval, errors);
-        options.Leeway = Seconds(Get("REQUESTS_PROXY_LEEWAY_SECONDS"), "REQUESTS_PROXY_LEEWAY_SECONDS", options.Leeway, errors, allowZero: true);
+        options.Audience = env.Text(EnvironmentVariables.Audience, options.Audience);
+        options.Issuer = env.Text(EnvironmentVariables.Issuer, options.Issuer);
+        options.DefaultScope = env.Text(EnvironmentVariables.DefaultScope, options.DefaultScope);
+        options.ProxyUrl = env.HttpUrl(EnvironmentVariables.ProxyUrl)
+            ?? (options.ReleaseName is { } release && options.Namespace is { } ns ? new Uri($"http://{release}-requests-proxy.{ns}.svc:8888") : options.ProxyUrl);
+        options.ProxyPodsHost = env.HostName(EnvironmentVariables.ProxyPodsDns);
+        options.ProxyPodsPort = env.Port(EnvironmentVariables.ProxyPodsPort);
+        options.TokenLifetime = env.Seconds(EnvironmentVariables.TokenTtlSeconds, options.TokenLifetime);
+        options.KeysPollInterval = env.Seconds(EnvironmentVariables.KeysPollSeconds, options.KeysPollInterval);
+        options.Leeway = env.Seconds(EnvironmentVariables.LeewaySeconds, options.Leeway, allowZero: true);
 
         // A short TTL (the demo's) needs checks well inside half a lifetime; a long one needs no more than a minute.
         var defaultCheck = TimeSpan.FromSeconds(Math.Clamp(options.TokenLifetime.TotalSeconds / 10, 1, 60));
-        options.RefreshCheckInterval = Seconds(Get("JOBS_MANAGER_REFRESH_CHECK_SECONDS"), "JOBS_MANAGER_REFRESH_CHECK_SECONDS", defaultCheck, errors);
-        options.PruneInterval = Seconds(Get("JOBS_MANAGER_PRUNE_INTERVAL_SECONDS"), "JOBS_MANAGER_PRUNE_INTERVAL_SECONDS", options.PruneInterval, errors);
+        options.RefreshCheckInterval = env.Seconds(EnvironmentVariables.RefreshCheckSeconds, defaultCheck);
+        options.PruneInterval = env.Seconds(EnvironmentVariables.PruneIntervalSeconds, options.PruneInterval);
 
-        errors.AddRange(options.Validate());
-        if (errors.Count > 0)
+        foreach (var problem in options.Validate())
         {
-            throw new JobsManagerConfigurationException(errors);
+            env.Fail(problem);
         }
 
+        env.ThrowIfInvalid();
         return options;
     }
 
@@ -197,7 +130,7 @@ public sealed class JobsManagerOptions
 
         if (Runtime == JobRuntimeKind.Kubernetes && string.IsNullOrEmpty(Namespace))
         {
-            errors.Add("NAMESPACE is required by the kubernetes runtime");
+            errors.Add($"{EnvironmentVariables.Namespace} is required by the kubernetes runtime");
         }
 
         if (RevocationUpdateAttempts < 1)
@@ -206,21 +139,5 @@ public sealed class JobsManagerOptions
         }
 
         return errors;
-    }
-
-    private static TimeSpan Seconds(string? value, string name, TimeSpan fallback, List<string> errors, bool allowZero = false)
-    {
-        if (value is null)
-        {
-            return fallback;
-        }
-
-        if (long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds) && (seconds > 0 || (allowZero && seconds == 0)))
-        {
-            return TimeSpan.FromSeconds(seconds);
-        }
-
-        errors.Add($"{name} must be a {(allowZero ? "non-negative" : "positive")} whole number of seconds, not '{value}'");
-        return fallback;
     }
 }

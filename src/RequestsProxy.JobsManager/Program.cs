@@ -1,11 +1,12 @@
 using RequestsProxy.JobsManager;
+using RequestsProxy.Settings;
 
 WebApplication app;
 try
 {
     app = JobsManagerApp.Build(args);
 }
-catch (JobsManagerConfigurationException e)
+catch (InvalidSettingsException e)
 {
     // A clear line and exit 2 (usage), not an unhandled-exception dump and SIGABRT.
     await Console.Error.WriteLineAsync($"jobs-manager: {e.Message}").ConfigureAwait(false);

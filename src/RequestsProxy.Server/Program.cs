@@ -1,4 +1,5 @@
 using RequestsProxy.Server.Hosting;
+using RequestsProxy.Settings;
 
 namespace RequestsProxy.Server;
 
@@ -22,7 +23,7 @@ internal static class Program
         {
             app = ProxyApp.Build(args);
         }
-        catch (ProxyConfigurationException e)
+        catch (InvalidSettingsException e)
         {
             await Console.Error.WriteLineAsync($"requests-proxy: {e.Message}");
             return 2;

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Configuration;
+using RequestsProxy.Settings;
 
 namespace RequestsProxy.JobsManager.Tests;
 
@@ -47,7 +48,7 @@ public sealed class JobsManagerOptionsTests
     [Fact]
     public void FromConfiguration_Invalid_EveryProblemReportedAtOnce()
     {
-        var e = Assert.Throws<JobsManagerConfigurationException>(() => Read(("JOBS_MANAGER_RUNTIME", "docker"), ("REQUESTS_PROXY_TOKEN_TTL_SECONDS", "-5"), ("REQUESTS_PROXY_URL", "not a url")));
+        var e = Assert.Throws<InvalidSettingsException>(() => Read(("JOBS_MANAGER_RUNTIME", "docker"), ("REQUESTS_PROXY_TOKEN_TTL_SECONDS", "-5"), ("REQUESTS_PROXY_URL", "not a url")));
 
         Assert.Contains("JOBS_MANAGER_RUNTIME", e.Message, StringComparison.Ordinal);
         Assert.Contains("REQUESTS_PROXY_TOKEN_TTL_SECONDS", e.Message, StringComparison.Ordinal);
@@ -57,6 +58,6 @@ public sealed class JobsManagerOptionsTests
     [Fact]
     public void FromConfiguration_KubernetesWithoutNamespace_Refused()
     {
-        Assert.Throws<JobsManagerConfigurationException>(() => Read(("JOBS_MANAGER_RUNTIME", "kubernetes")));
+        Assert.Throws<InvalidSettingsException>(() => Read(("JOBS_MANAGER_RUNTIME", "kubernetes")));
     }
 }

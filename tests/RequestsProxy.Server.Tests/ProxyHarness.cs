@@ -5,7 +5,9 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using RequestsProxy.Server.Hosting;
+using RequestsProxy.Settings;
 using RequestsProxy.Testing.Files;
+using RequestsProxy.Testing.Hosting;
 using RequestsProxy.Testing.Upstream;
 using RequestsProxy.Tokens.Jwt;
 using RequestsProxy.Tokens.Keys;
@@ -19,6 +21,8 @@ namespace RequestsProxy.Server.Tests;
 internal sealed class ProxyHarness : IAsyncDisposable
 {
     public const string Credential = "edge-credential-123";
+
+    private LoopbackApp _host = null!;
 
     private ProxyHarness(TempFolder folder, KeyRingVolume keys, ProjectedVolume revoked, TestUpstream upstream)
     {
@@ -36,7 +40,7 @@ internal sealed class ProxyHarness : IAsyncDisposable
 
     public TestUpstream Upstream { get; }
 
-    public WebApplication App { get; private set; } = null!;
+    public WebApplication App => _host.App;
 
     public HttpClient Client { get; private set; } = null!;
 
@@ -70,23 +74,23 @@ internal sealed class ProxyHarness : IAsyncDisposable
 
         var values = new Dictionary<string, string?>
         {
-            [EnvironmentNames.KeysDirectory] = keys.Path,
-            [EnvironmentNames.RevokedDirectory] = revoked.Path,
-            [EnvironmentNames.KeysPollSeconds] = "1",
-            [EnvironmentNames.RevokedPollSeconds] = "1",
-            [EnvironmentNames.Upstream] = upstream.Address.ToString(),
-            [EnvironmentNames.UpstreamCredentialFile] = harness.CredentialFile,
-            [EnvironmentNames.AdminTokenFile] = harness.AdminTokenFile,
-            [EnvironmentNames.ReleaseName] = "rel",
-            [EnvironmentNames.Namespace] = "ns",
+            [EnvironmentVariables.KeysDirectory] = keys.Path,
+            [EnvironmentVariables.RevokedDirectory] = revoked.Path,
+            [EnvironmentVariables.KeysPollSeconds] = "1",
+            [EnvironmentVariables.RevokedPollSeconds] = "1",
+            [EnvironmentVariables.Upstream] = upstream.Address.ToString(),
+            [EnvironmentVariables.UpstreamCredentialFile] = harness.CredentialFile,
+            [EnvironmentVariables.AdminTokenFile] = harness.AdminTokenFile,
+            [EnvironmentVariables.ReleaseName] = "rel",
+            [EnvironmentVariables.Namespace] = "ns",
             // Never pick up a routes file of the machine running the tests.
-            [EnvironmentNames.RoutesFile] = null,
+            [EnvironmentVariables.RoutesFile] = null,
         };
         if (routes is not null)
         {
             var path = folder.Combine("routes.json");
             await File.WriteAllTextAsync(path, JsonSerializer.Serialize(new { ReverseProxy = routes(harness) }));
-            values[EnvironmentNames.RoutesFile] = path;
+            values[EnvironmentVariables.RoutesFile] = path;
         }
 
         settings?.Invoke(values);
@@ -104,15 +108,14 @@ internal sealed class ProxyHarness : IAsyncDisposable
         ProxyApp.Build([], builder =>
         {
             builder.Configuration.AddInMemoryCollection(values.Where(v => v.Value is not null));
-            builder.WebHost.UseUrls("http://127.0.0.1:0");
+            builder.WebHost.UseUrls(LoopbackApp.AnyPort);
         });
 
     /// <summary>A new proxy process-equivalent on the same folders: what a restart does.</summary>
     public async Task RestartAsync(Dictionary<string, string?> values)
     {
         Client.Dispose();
-        await App.StopAsync();
-        await App.DisposeAsync();
+        await _host.DisposeAsync();
         await StartProxyAsync(values);
     }
 
@@ -181,17 +184,15 @@ internal sealed class ProxyHarness : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         Client.Dispose();
-        await App.StopAsync();
-        await App.DisposeAsync();
+        await _host.DisposeAsync();
         await Upstream.DisposeAsync();
         Folder.Dispose();
     }
 
     private async Task StartProxyAsync(Dictionary<string, string?> values)
     {
-        App = BuildProxy(values);
-        await App.StartAsync();
-        Client = new HttpClient { BaseAddress = new Uri(App.Urls.First()) };
+        _host = await LoopbackApp.StartAsync(BuildProxy(values));
+        Client = _host.CreateClient();
     }
 
     private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');

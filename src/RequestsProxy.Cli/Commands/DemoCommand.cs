@@ -1,53 +1,88 @@
 using System.CommandLine;
-using RequestsProxy.Cli.Demo;
-using Spectre.Console;
+using System.Diagnostics;
+using System.Reflection;
 
 namespace RequestsProxy.Cli.Commands;
 
-/// <summary><c>rpctl demo</c>: the whole promise, runnable in one command.</summary>
+/// <summary>
+/// <c>rpctl demo</c> (DESIGN §10) runs the demo program, which is its own project
+/// (src/RequestsProxy.Demo) so that rpctl needs neither the services nor a console UI: the
+/// assembly beside rpctl when installed together, else the demo project of the source tree rpctl
+/// was built in (<c>dotnet run</c>, which builds it first). Arguments pass through unchanged, and
+/// the demo's exit code is rpctl's.
+/// </summary>
 internal static class DemoCommand
 {
+    public const string DemoAssembly = "requests-proxy-demo.dll";
+    public const string DemoProject = "src/RequestsProxy.Demo/RequestsProxy.Demo.csproj";
+
     public static Command Create()
     {
-        var duration = new Option<int>("--duration") { Description = "How long the training jobs run, in seconds", DefaultValueFactory = _ => 40 };
-        var jobs = new Option<int>("--jobs") { Description = "How many training jobs", DefaultValueFactory = _ => 3 };
-        var keep = new Option<bool>("--keep") { Description = "Keep the temporary folder (keys, logs, events) for inspection" };
-        var legacy = new Option<bool>("--legacy") { Description = "Run the same scenario against the legacy in-memory token registry, to see the 401s it causes" };
-        var command = new Command("demo", "Run the whole system locally: proxy SIGKILL + restart, key rotation and a revocation, with zero refused valid tokens") { duration, jobs, keep, legacy };
-        command.Subcommands.Add(Worker());
+        var command = new Command("demo", "Run the whole system locally: proxy SIGKILL + restart, key rotation and a revocation, with zero refused valid tokens (options: --duration SECONDS, --jobs N, --keep, --legacy)")
+        {
+            TreatUnmatchedTokensAsErrors = false,
+        };
         command.SetAction(async (parse, ct) =>
         {
-            var seconds = parse.GetValue(duration);
-            var count = parse.GetValue(jobs);
-            if (seconds is < 10 or > 600)
+            using var process = Process.Start(StartInfo(parse.UnmatchedTokens)) ?? throw new CliException("cannot start the demo");
+            try
             {
-                throw new CliException("--duration must be between 10 and 600 seconds");
+                await process.WaitForExitAsync(ct);
+            }
+            catch (OperationCanceledException)
+            {
+                // Ctrl-C reached the demo too (same terminal): it is stopping what it started; wait for it.
+                await process.WaitForExitAsync(CancellationToken.None);
+                throw;
             }
 
-            if (count is < 2 or > 20)
-            {
-                throw new CliException("--jobs must be between 2 and 20 (one of them is stopped mid-run)");
-            }
-
-            var options = new DemoOptions { Duration = TimeSpan.FromSeconds(seconds), Jobs = count, Keep = parse.GetValue(keep), Legacy = parse.GetValue(legacy) };
-            var result = await new DemoRunner(options, new ConsoleDemoProgress()).RunAsync(ct);
-            var console = AnsiConsole.Console;
-            if (Console.IsOutputRedirected)
-            {
-                // A pipe or CI log has no width; Spectre would assume 80 columns and fold every row.
-                console.Profile.Width = 110;
-            }
-
-            DemoReport.Write(result, options, console);
-            return result.PromiseHeld ? ExitCodes.Ok : ExitCodes.Refused;
+            return process.ExitCode;
         });
         return command;
     }
 
-    private static Command Worker()
+    internal static ProcessStartInfo StartInfo(IReadOnlyList<string> arguments)
     {
-        var worker = new Command("worker", "A demo training job (started by the jobs-manager)") { Hidden = true };
-        worker.SetAction((_, ct) => DemoWorker.RunAsync(ct));
-        return worker;
+        var dotnet = Environment.ProcessPath is { } p && Path.GetFileNameWithoutExtension(p) == "dotnet" ? p : "dotnet";
+        var info = new ProcessStartInfo(dotnet) { UseShellExecute = false };
+        var beside = Path.Combine(AppContext.BaseDirectory, DemoAssembly);
+        if (File.Exists(beside))
+        {
+            info.ArgumentList.Add(beside);
+        }
+        else if (FindProject() is { } project)
+        {
+            var configuration = typeof(DemoCommand).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
+            foreach (var argument in new[] { "run", "--project", project, "--configuration", configuration, "--" })
+            {
+                info.ArgumentList.Add(argument);
+            }
+        }
+        else
+        {
+            throw new CliException($"the demo is not installed beside rpctl ({beside}); run it from a clone of the repository: dotnet run --project {DemoProject}");
+        }
+
+        foreach (var argument in arguments)
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        return info;
+    }
+
+    /// <summary>The demo project of the source tree around rpctl's own build output, if any.</summary>
+    private static string? FindProject()
+    {
+        for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
+        {
+            var project = Path.Combine(folder.FullName, DemoProject);
+            if (File.Exists(project))
+            {
+                return project;
+            }
+        }
+
+        return null;
     }
 }

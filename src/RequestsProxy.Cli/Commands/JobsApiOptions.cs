@@ -1,5 +1,5 @@
 using System.CommandLine;
-using RequestsProxy.Cli.JobsApi;
+using RequestsProxy.JobsApi;
 
 namespace RequestsProxy.Cli.Commands;
 

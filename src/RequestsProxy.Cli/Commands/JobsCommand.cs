@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using RequestsProxy.Cli.JobsApi;
+using RequestsProxy.JobsApi;
 
 namespace RequestsProxy.Cli.Commands;
 
@@ -43,7 +43,7 @@ internal static class JobsCommand
         api.AddTo(start);
         start.SetAction(async (parse, ct) =>
         {
-            var body = new StartJobBody(
+            var body = new StartJobRequest(
                 parse.GetValue(name)!,
                 parse.GetValue(image),
                 parse.GetValue(command) is { Length: > 0 } c ? c : null,
@@ -115,7 +115,7 @@ internal static class JobsCommand
         return list;
     }
 
-    private static string JobTable(IEnumerable<JobBody> jobs)
+    private static string JobTable(IEnumerable<JobResponse> jobs)
     {
         var table = new TextTable("NAME", "STATE", "CREATED", "KID", "TOKEN EXPIRES", "TOKENS", "SCOPE");
         foreach (var job in jobs)

@@ -4,6 +4,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using RequestsProxy.Cli.Keys;
+using RequestsProxy.JobsApi;
 using RequestsProxy.Tokens.Jwt;
 using RequestsProxy.Tokens.Keys;
 
@@ -212,12 +213,8 @@ internal static class KeysCommand
     {
         using var client = jobsApi.Connect(parse);
         var reply = await client.KeyUsageAsync(cancellationToken);
-        var kids = reply.Value.Keys
-            .Where(k => k.Kid is not null)
-            .GroupBy(k => k.Kid, StringComparer.Ordinal)
-            .ToDictionary(g => g.Key, g => new KidUsage(g.Key, g.Sum(k => k.LiveTokens), g.Max(k => k.LatestExpiry)), StringComparer.Ordinal);
         return new JobsManagerUsage(
-            kids,
+            reply.Value.Keys.DistinctBy(k => k.Kid, StringComparer.Ordinal).ToDictionary(k => k.Kid, StringComparer.Ordinal),
             reply.Value.TokenTtlSeconds is > 0 and var ttl ? TimeSpan.FromSeconds(ttl) : null,
             reply.Value.LeewaySeconds is >= 0 and var leeway ? TimeSpan.FromSeconds(leeway) : null);
     }

@@ -1,4 +1,6 @@
 using System.Globalization;
+using RequestsProxy.JobsApi;
+using RequestsProxy.Tokens.IO;
 using RequestsProxy.Tokens.Jwt;
 using RequestsProxy.Tokens.Keys;
 
@@ -12,8 +14,9 @@ namespace RequestsProxy.Cli.Keys;
 internal sealed class KeyRingOperations(IKeyRingStore store, TimeProvider time)
 {
     /// <summary>
-    /// Read → change → conditional write attempts before giving up. Each lost race means another
-    /// writer succeeded, so a handful of attempts outlasts any realistic number of operators.
+    /// Read → change → conditional write attempts before giving up (with <see cref="OptimisticRetry"/>'s
+    /// jittered backoff between them). Each lost race means another writer succeeded, so a handful of
+    /// attempts outlasts any realistic number of operators.
     /// </summary>
     public const int MaxAttempts = 5;
 
@@ -58,7 +61,7 @@ internal sealed class KeyRingOperations(IKeyRingStore store, TimeProvider time)
     /// Removes <paramref name="kid"/>. With <paramref name="usage"/> (the jobs-manager's live tokens
     /// per kid) a kid that still has live tokens is unsafe too, whatever its history says.
     /// </summary>
-    public Task RetireAsync(string kid, bool force, TokenTiming timing, IReadOnlyDictionary<string, KidUsage>? usage, CancellationToken cancellationToken) =>
+    public Task RetireAsync(string kid, bool force, TokenTiming timing, IReadOnlyDictionary<string, KidUsageResponse>? usage, CancellationToken cancellationToken) =>
         UpdateAsync(document =>
         {
             RequireKid(document, kid);
@@ -88,7 +91,7 @@ internal sealed class KeyRingOperations(IKeyRingStore store, TimeProvider time)
         await store.ReadAsync(cancellationToken) ?? throw new CliException($"there is no key ring in {store.Location}; run 'rpctl keys init' first");
 
     /// <summary>Every kid of the ring, then any kid only the jobs-manager still sees tokens of.</summary>
-    public IReadOnlyList<KidStatus> Status(KeyRingDocument document, TokenTiming timing, IReadOnlyDictionary<string, KidUsage>? usage)
+    public IReadOnlyList<KidStatus> Status(KeyRingDocument document, TokenTiming timing, IReadOnlyDictionary<string, KidUsageResponse>? usage)
     {
         var rows = new List<KidStatus>();
         foreach (var kid in document.Keys.Keys.OrderBy(KeyRingRules.KidNumber))
@@ -113,7 +116,7 @@ internal sealed class KeyRingOperations(IKeyRingStore store, TimeProvider time)
     /// when asked, the jobs-manager (no live token). The history alone is the floor because the
     /// jobs-manager only knows the tokens of jobs it still tracks.
     /// </summary>
-    public (bool Safe, string Reason) RetireSafety(KeyRingDocument document, string kid, TokenTiming timing, IReadOnlyDictionary<string, KidUsage>? usage = null)
+    public (bool Safe, string Reason) RetireSafety(KeyRingDocument document, string kid, TokenTiming timing, IReadOnlyDictionary<string, KidUsageResponse>? usage = null)
     {
         if (document.Active == kid)
         {
@@ -171,27 +174,26 @@ internal sealed class KeyRingOperations(IKeyRingStore store, TimeProvider time)
     /// </summary>
     private async Task<T> UpdateAsync<T>(Func<KeyRingDocument, (KeyRingDocument? Next, T Result)> change, CancellationToken cancellationToken)
     {
-        for (var attempt = 1; ; attempt++)
+        try
         {
-            var document = await ReadRequiredAsync(cancellationToken);
-            var (next, result) = change(document);
-            if (next is null)
-            {
-                return result;
-            }
-
-            try
-            {
-                await store.WriteAsync(next, create: false, cancellationToken);
-                return result;
-            }
-            catch (KeyRingConflictException e)
-            {
-                if (attempt >= MaxAttempts)
+            return await new OptimisticRetry(MaxAttempts, time).RunAsync(async (_, ct) =>
                 {
-                    throw new CliException($"{e.Message}; it changed concurrently {MaxAttempts} times in a row, nothing was changed: retry", ExitCodes.Refused);
-                }
-            }
+                    var document = await ReadRequiredAsync(ct);
+                    var (next, result) = change(document);
+                    if (next is not null)
+                    {
+                        await store.WriteAsync(next, create: false, ct);
+                    }
+
+                    return result;
+                },
+                e => e is KeyRingConflictException,
+                onConflict: null,
+                cancellationToken);
+        }
+        catch (KeyRingConflictException e)
+        {
+            throw new CliException($"{e.Message}; it changed concurrently {MaxAttempts} times in a row, nothing was changed: retry", ExitCodes.Refused);
         }
     }
 

@@ -1,3 +1,5 @@
+using RequestsProxy.JobsApi;
+
 namespace RequestsProxy.JobsManager.Api;
 
 /// <summary>JSON results with the source-generated context (no reflection).</summary>

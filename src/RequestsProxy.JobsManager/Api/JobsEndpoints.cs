@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Mvc;
+using RequestsProxy.JobsApi;
 using RequestsProxy.JobsManager.Jobs;
 using RequestsProxy.Tokens.Keys;
 
@@ -61,15 +62,15 @@ internal static class JobsEndpoints
         }
 
         http.Response.Headers.Location = $"/v1/jobs/{spec.Name}";
-        return ApiResults.Json(JobResponse.From(result.Value!), JobsJsonContext.Default.JobResponse, StatusCodes.Status201Created);
+        return ApiResults.Json(ApiText.Job(result.Value!), JobsJsonContext.Default.JobResponse, StatusCodes.Status201Created);
     }
 
     private static IResult List(JobManager jobs) =>
-        ApiResults.Json(new JobListResponse([.. jobs.List().Select(JobResponse.From)]), JobsJsonContext.Default.JobListResponse);
+        ApiResults.Json(new JobListResponse([.. jobs.List().Select(ApiText.Job)]), JobsJsonContext.Default.JobListResponse);
 
     private static IResult Get(string name, JobManager jobs) =>
         jobs.Get(name) is { } job
-            ? ApiResults.Json(JobResponse.From(job), JobsJsonContext.Default.JobResponse)
+            ? ApiResults.Json(ApiText.Job(job), JobsJsonContext.Default.JobResponse)
             : ApiResults.Error(StatusCodes.Status404NotFound, "not_found", $"no job named '{name}'");
 
     private static async Task<IResult> StopAsync(string name, JobManager jobs, CancellationToken cancellationToken)
@@ -93,12 +94,7 @@ internal static class JobsEndpoints
     private static IResult Usage(JobManager jobs, JobsManagerOptions options, [FromServices] IKeyRingSource? keys)
     {
         var usage = jobs.KeyUsage(keys?.Current?.Kids ?? []);
-        var body = new KeyUsageResponse(usage.ActiveKid, [.. usage.Keys.Select(k => new KidUsageResponse(
-            k.Kid, k.Active, k.InRing, k.LiveTokens, k.CurrentTokens, k.LatestExpiry,
-            SafeToRetire: !k.Active && k.LiveTokens == 0))],
-            (long)options.TokenLifetime.TotalSeconds,
-            (long)options.Leeway.TotalSeconds);
-        return ApiResults.Json(body, JobsJsonContext.Default.KeyUsageResponse);
+        return ApiResults.Json(ApiText.KeyUsage(usage, options.TokenLifetime, options.Leeway), JobsJsonContext.Default.KeyUsageResponse);
     }
 
     private static IResult Fail(JobError error, string message)

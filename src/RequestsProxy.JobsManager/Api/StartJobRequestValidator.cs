@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using RequestsProxy.JobsApi;
 using RequestsProxy.JobsManager.Jobs;
 
 namespace RequestsProxy.JobsManager.Api;

@@ -1,46 +1,71 @@
 namespace RequestsProxy.JobsManager.Jobs;
 
 /// <summary>
-/// The jobs-manager's memory of one job. Changed only while holding <see cref="Gate"/>, so a
-/// refresh can never mint a token after a stop has taken the list of jtis to revoke; the
-/// history has its own small lock so readers (key usage) can look without waiting on a gate.
+/// The jobs-manager's memory of one job. Everything here is read-only from outside: a change is
+/// a transition method of <see cref="Lease"/>, and a lease exists only while its holder owns the
+/// job's gate (taken through <see cref="JobTable"/>), so a refresh can never mint a token after a
+/// stop has taken the list of jtis to revoke, and the runtime's state reports never race a stop.
+/// The history has its own small lock so readers (key usage, the API) look without waiting on the gate.
 /// </summary>
-internal sealed class JobRecord(JobSpec spec, DateTimeOffset createdAt)
+internal sealed class JobRecord
 {
+    private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly Lock _historyLock = new();
     private readonly List<IssuedToken> _history = [];
     private volatile IssuedToken? _current;
     private volatile JobState _state = JobState.Pending;
+    private volatile bool _stopping;
+    private volatile bool _removed;
+    private volatile bool _tokensRevoked;
+    private volatile string? _tokenFile;
+    private int _tokensIssued;
 
-    public JobSpec Spec { get; } = spec;
+    public JobRecord(JobSpec spec, DateTimeOffset createdAt)
+    {
+        Spec = spec;
+        CreatedAt = createdAt;
+    }
+
+    public JobSpec Spec { get; }
 
     public string Name => Spec.Name;
 
-    public DateTimeOffset CreatedAt { get; } = createdAt;
+    public DateTimeOffset CreatedAt { get; }
 
-    public SemaphoreSlim Gate { get; } = new(1, 1);
-
-    public JobState State
-    {
-        get => _state;
-        set => _state = value;
-    }
+    /// <summary>What the runtime last reported (or what the launch answered).</summary>
+    public JobState State => _state;
 
     /// <summary>Once set, no more refreshes: the job only goes away (or back to running if the revocation failed).</summary>
-    public volatile bool Stopping;
+    public bool Stopping => _stopping;
 
     /// <summary>Stopped and forgotten; a stop waiting on the gate finds nothing left to do.</summary>
-    public volatile bool Removed;
+    public bool Removed => _removed;
 
-    /// <summary>The job finished and its tokens are in the revocation list: no refresh, and a stop only deletes.</summary>
-    public volatile bool TokensRevoked;
+    /// <summary>Its tokens are in the revocation list: no refresh, and a stop only deletes.</summary>
+    public bool TokensRevoked => _tokensRevoked;
 
     /// <summary>The token the job holds now: the last one delivered.</summary>
     public IssuedToken? Current => _current;
 
-    public int TokensIssued { get; private set; }
+    public int TokensIssued
+    {
+        get
+        {
+            lock (_historyLock)
+            {
+                return _tokensIssued;
+            }
+        }
+    }
 
-    public string? TokenFile { get; set; }
+    public string? TokenFile => _tokenFile;
+
+    /// <summary>Finished (succeeded or failed) while its tokens still verify: the next pass revokes them.</summary>
+    public bool IsFinishedWithLiveTokens => this is { Stopping: false, Removed: false, TokensRevoked: false, State: JobState.Succeeded or JobState.Failed };
+
+    /// <summary>A job whose token is kept fresh: not stopping, not finished, not gone, tokens not revoked.</summary>
+    public bool IsRefreshable =>
+        !Stopping && !Removed && !TokensRevoked && State is not (JobState.Succeeded or JobState.Failed or JobState.Missing or JobState.Stopping);
 
     /// <summary>Every token issued to the job that may not have expired yet (the ones a stop must revoke).</summary>
     public IReadOnlyList<IssuedToken> History
@@ -51,39 +76,6 @@ internal sealed class JobRecord(JobSpec spec, DateTimeOffset createdAt)
             {
                 return [.. _history];
             }
-        }
-    }
-
-    /// <summary>Recorded before delivery: a token that might have reached the job must be revocable.</summary>
-    public void Record(IssuedToken token)
-    {
-        lock (_historyLock)
-        {
-            _history.Add(token);
-            TokensIssued++;
-        }
-    }
-
-    /// <summary>Takes back a token that was never delivered (it could not be recorded in the ledger).</summary>
-    public void Unrecord(IssuedToken token)
-    {
-        lock (_historyLock)
-        {
-            if (_history.Remove(token))
-            {
-                TokensIssued--;
-            }
-        }
-    }
-
-    public void MarkDelivered(IssuedToken token) => _current = token;
-
-    /// <summary>Expired tokens no longer need revoking: forget them so the history stays small.</summary>
-    public void ForgetExpired(DateTimeOffset now, TimeSpan leeway)
-    {
-        lock (_historyLock)
-        {
-            _history.RemoveAll(t => !t.IsUnexpired(now, leeway));
         }
     }
 
@@ -102,7 +94,7 @@ internal sealed class JobRecord(JobSpec spec, DateTimeOffset createdAt)
     {
         lock (_historyLock)
         {
-            return new JobLedgerEntry(Name, CreatedAt, Spec.Image, Spec.Command, Spec.Args, Spec.Scope, TokensIssued, _current?.Jti, TokensRevoked,
+            return new JobLedgerEntry(Name, CreatedAt, Spec.Image, Spec.Command, Spec.Args, Spec.Scope, _tokensIssued, _current?.Jti, _tokensRevoked,
                 [.. _history.Select(t => JobLedgerToken.From(Name, t))]);
         }
     }
@@ -114,15 +106,99 @@ internal sealed class JobRecord(JobSpec spec, DateTimeOffset createdAt)
     public static JobRecord Restore(JobLedgerEntry entry, JobState state, string tokenFile)
     {
         var spec = new JobSpec(entry.Name, entry.Image, entry.Command, entry.Args, entry.Scope, new Dictionary<string, string>(StringComparer.Ordinal));
-        var job = new JobRecord(spec, entry.CreatedAt) { State = state, TokenFile = tokenFile, TokensRevoked = entry.TokensRevoked };
+        var job = new JobRecord(spec, entry.CreatedAt) { _state = state, _tokenFile = tokenFile, _tokensRevoked = entry.TokensRevoked };
         var history = entry.Tokens.Select(t => t.ToIssuedToken()).ToList();
-        lock (job._historyLock)
-        {
-            job._history.AddRange(history);
-            job.TokensIssued = Math.Max(entry.TokensIssued, history.Count);
-        }
-
+        job._history.AddRange(history);
+        job._tokensIssued = Math.Max(entry.TokensIssued, history.Count);
         job._current = history.FirstOrDefault(t => t.Jti == entry.CurrentJti) ?? history.MaxBy(t => t.IssuedAt);
         return job;
+    }
+
+    /// <summary>Waits for the job's gate. Only <see cref="JobTable"/> calls this: it is the one owner of the gates.</summary>
+    internal async Task<Lease> AcquireAsync(CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        return new Lease(this);
+    }
+
+    /// <summary>The gate if it is free now, else null (for passes that skip a busy job rather than wait).</summary>
+    internal Lease? TryAcquire() => _gate.Wait(0) ? new Lease(this) : null;
+
+    /// <summary>
+    /// The right to change one job: held from the gate's acquisition to <see cref="Dispose"/>. Each
+    /// method is one transition of the job's life; nothing else can change a <see cref="JobRecord"/>.
+    /// </summary>
+    internal sealed class Lease : IDisposable
+    {
+        private JobRecord? _job;
+
+        internal Lease(JobRecord job) => _job = job;
+
+        public JobRecord Job => _job ?? throw new ObjectDisposedException(nameof(Lease), "the job's gate was already released");
+
+        /// <summary>Recorded before delivery: a token that might have reached the job must be revocable.</summary>
+        public void Record(IssuedToken token)
+        {
+            var job = Job;
+            lock (job._historyLock)
+            {
+                job._history.Add(token);
+                job._tokensIssued++;
+            }
+        }
+
+        /// <summary>Takes back a token that was never delivered (it could not be recorded in the ledger).</summary>
+        public void Unrecord(IssuedToken token)
+        {
+            var job = Job;
+            lock (job._historyLock)
+            {
+                if (job._history.Remove(token))
+                {
+                    job._tokensIssued--;
+                }
+            }
+        }
+
+        public void MarkDelivered(IssuedToken token) => Job._current = token;
+
+        /// <summary>Expired tokens no longer need revoking: forget them so the history stays small.</summary>
+        public void ForgetExpired(DateTimeOffset now, TimeSpan leeway)
+        {
+            var job = Job;
+            lock (job._historyLock)
+            {
+                job._history.RemoveAll(t => !t.IsUnexpired(now, leeway));
+            }
+        }
+
+        /// <summary>The runtime accepted the job.</summary>
+        public void Launched(LaunchedJob launched)
+        {
+            Job._state = launched.State;
+            Job._tokenFile = launched.TokenFile;
+        }
+
+        /// <summary>What the runtime reports now.</summary>
+        public void Observe(JobState state) => Job._state = state;
+
+        /// <summary>No more refreshes from here on.</summary>
+        public void BeginStop() => Job._stopping = true;
+
+        /// <summary>The revocation failed, so nothing changed for the job: it keeps running and refreshing.</summary>
+        public void CancelStop() => Job._stopping = false;
+
+        public void MarkTokensRevoked() => Job._tokensRevoked = true;
+
+        /// <summary>Gone from the table; a stop that waited on the gate finds nothing left to do.</summary>
+        internal void MarkRemoved() => Job._removed = true;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _job, null) is { } job)
+            {
+                job._gate.Release();
+            }
+        }
     }
 }

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using RequestsProxy.JobsManager.Metrics;
+using RequestsProxy.Tokens.IO;
 using RequestsProxy.Tokens.Revocation;
 
 namespace RequestsProxy.JobsManager.Jobs;
@@ -8,23 +9,19 @@ namespace RequestsProxy.JobsManager.Jobs;
 /// Appends and prunes revocation entries through the store, and watches the list's size: a
 /// ConfigMap holds at most 1 MiB, so the size is exported and a warning logged from 80 % on.
 /// </summary>
-internal sealed partial class RevocationLedger(IRevocationStore store, JobsManagerOptions options, TimeProvider time, JobsManagerMetrics metrics, ILogger<RevocationLedger> logger)
+internal sealed partial class RevocationLedger(IDocumentStore<RevocationList> store, JobsManagerOptions options, TimeProvider time, JobsManagerMetrics metrics, ILogger<RevocationLedger> logger)
 {
-    public const double WarningFraction = 0.8;
-
-    public static long WarningThresholdBytes => (long)(JobsManagerOptions.RevocationListLimitBytes * WarningFraction);
-
     public string Location => store.Location;
 
     /// <summary>Adds the entries (a jti already listed keeps one entry); returns the list as stored.</summary>
-    public async Task<RevocationSnapshot> AddAsync(IReadOnlyList<RevocationEntry> entries, CancellationToken cancellationToken)
+    public async Task<DocumentSnapshot<RevocationList>> AddAsync(IReadOnlyList<RevocationEntry> entries, CancellationToken cancellationToken)
     {
         if (entries.Count == 0)
         {
             return await ReadAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        RevocationSnapshot snapshot;
+        DocumentSnapshot<RevocationList> snapshot;
         try
         {
             snapshot = await store.UpdateAsync(list => list.Add(entries), cancellationToken).ConfigureAwait(false);
@@ -50,7 +47,7 @@ internal sealed partial class RevocationLedger(IRevocationStore store, JobsManag
     {
         var now = time.GetUtcNow();
         var removed = 0;
-        RevocationSnapshot snapshot;
+        DocumentSnapshot<RevocationList> snapshot;
         try
         {
             snapshot = await store.UpdateAsync(list => list.Prune(now, options.Leeway, out removed), cancellationToken).ConfigureAwait(false);
@@ -66,26 +63,26 @@ internal sealed partial class RevocationLedger(IRevocationStore store, JobsManag
         {
             metrics.RevocationUpdated("ok");
             metrics.RevocationEntriesPruned(removed);
-            Log.Pruned(logger, removed, snapshot.List.Count, store.Location);
+            Log.Pruned(logger, removed, snapshot.Document.Count, store.Location);
         }
 
         Observe(snapshot);
         return removed;
     }
 
-    public async Task<RevocationSnapshot> ReadAsync(CancellationToken cancellationToken)
+    public async Task<DocumentSnapshot<RevocationList>> ReadAsync(CancellationToken cancellationToken)
     {
         var snapshot = await store.ReadAsync(cancellationToken).ConfigureAwait(false);
         Observe(snapshot);
         return snapshot;
     }
 
-    private void Observe(RevocationSnapshot snapshot)
+    private void Observe(DocumentSnapshot<RevocationList> snapshot)
     {
-        metrics.RevocationSize(snapshot.SizeBytes, snapshot.List.Count);
-        if (snapshot.SizeBytes >= WarningThresholdBytes)
+        metrics.RevocationSize(snapshot.SizeBytes, snapshot.Document.Count);
+        if (snapshot.SizeBytes >= DocumentLimits.WarningThresholdBytes)
         {
-            Log.NearLimit(logger, snapshot.SizeBytes, JobsManagerOptions.RevocationListLimitBytes, snapshot.List.Count, store.Location);
+            Log.NearLimit(logger, snapshot.SizeBytes, DocumentLimits.ConfigMapBytes, snapshot.Document.Count, store.Location);
         }
     }
 

@@ -3,20 +3,22 @@ using k8s;
 using k8s.Autorest;
 using k8s.Models;
 using Microsoft.Extensions.Logging;
+using RequestsProxy.Tokens.IO;
 
 namespace RequestsProxy.JobsManager.Kubernetes;
 
 /// <summary>
-/// Read → modify → replace of one key of one ConfigMap, shared by the revocation list and the
-/// job ledger. The replace carries the resourceVersion it read: a concurrent writer makes the API
-/// answer 409, and the change is applied again to the newer content after a jittered, bounded
-/// backoff — so concurrent writers never lose each other's changes. Only get and update are used
-/// (the chart creates both ConfigMaps and grants exactly these verbs by name).
+/// Read → modify → replace of one key of one ConfigMap, for every document the jobs-manager
+/// stores there. The replace carries the resourceVersion it read: a concurrent writer makes the
+/// API answer 409, and the change is applied again to the newer content under
+/// <see cref="OptimisticRetry"/> — so concurrent writers never lose each other's changes. Only get
+/// and update are used (the chart creates the ConfigMaps and grants exactly these verbs by name).
 /// </summary>
 internal sealed partial class ConfigMapUpdater(IKubernetes client, JobsManagerOptions options, TimeProvider time, ILogger<ConfigMapUpdater> logger)
 {
-    private static readonly TimeSpan BaseDelay = TimeSpan.FromMilliseconds(20);
-    private static readonly TimeSpan MaxDelay = TimeSpan.FromSeconds(1);
+    private readonly OptimisticRetry _retry = new(options.RevocationUpdateAttempts, time);
+
+    public string Namespace => options.Namespace!;
 
     /// <summary>The key's content; null when the ConfigMap has no such key. A missing ConfigMap is an error naming it.</summary>
     public async Task<string?> ReadAsync(string name, string key, string description, CancellationToken cancellationToken)
@@ -30,41 +32,30 @@ internal sealed partial class ConfigMapUpdater(IKubernetes client, JobsManagerOp
     /// what it returns; on 409 reads again and calls it again, up to the configured attempts.
     /// <paramref name="edit"/> may throw to refuse content it cannot read (nothing is written).
     /// </summary>
-    public async Task<T> UpdateAsync<T>(string name, string key, string description, Func<string?, ConfigMapEdit<T>> edit, Action onConflict, CancellationToken cancellationToken)
-    {
-        for (var attempt = 1; ; attempt++)
-        {
-            var configMap = await ReadConfigMapAsync(name, description, cancellationToken).ConfigureAwait(false);
-            var (result, content) = edit(Content(configMap, key));
-            if (content is null)
+    public Task<T> UpdateAsync<T>(string name, string key, string description, Func<string?, ConfigMapEdit<T>> edit, Action onConflict, CancellationToken cancellationToken) =>
+        _retry.RunAsync(async (_, ct) =>
             {
-                return result;
-            }
+                var configMap = await ReadConfigMapAsync(name, description, ct).ConfigureAwait(false);
+                var (result, content) = edit(Content(configMap, key));
+                if (content is null)
+                {
+                    return result;
+                }
 
-            configMap.Data ??= new Dictionary<string, string>(StringComparer.Ordinal);
-            configMap.Data[key] = content;
-            try
-            {
+                configMap.Data ??= new Dictionary<string, string>(StringComparer.Ordinal);
+                configMap.Data[key] = content;
+
                 // The resourceVersion read above travels in the body: the API refuses a stale one with 409.
-                await client.CoreV1.ReplaceNamespacedConfigMapAsync(configMap, name, options.Namespace!, cancellationToken: cancellationToken).ConfigureAwait(false);
+                await client.CoreV1.ReplaceNamespacedConfigMapAsync(configMap, name, Namespace, cancellationToken: ct).ConfigureAwait(false);
                 return result;
-            }
-            catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict && attempt < options.RevocationUpdateAttempts)
+            },
+            e => e is HttpOperationException { Response.StatusCode: HttpStatusCode.Conflict },
+            (attempt, delay) =>
             {
                 onConflict();
-                var delay = Backoff(attempt);
                 Log.Conflict(logger, name, attempt, delay.TotalMilliseconds);
-                await Task.Delay(delay, time, cancellationToken).ConfigureAwait(false);
-            }
-        }
-    }
-
-    /// <summary>Full jitter over an exponential ceiling: concurrent writers spread out instead of colliding again.</summary>
-    internal static TimeSpan Backoff(int attempt)
-    {
-        var ceiling = Math.Min(MaxDelay.TotalMilliseconds, BaseDelay.TotalMilliseconds * Math.Pow(2, Math.Min(attempt - 1, 10)));
-        return TimeSpan.FromMilliseconds(ceiling / 2 + Random.Shared.NextDouble() * ceiling / 2);
-    }
+            },
+            cancellationToken);
 
     private static string? Content(V1ConfigMap configMap, string key) =>
         configMap.Data is { } data && data.TryGetValue(key, out var content) ? content : null;
@@ -73,11 +64,11 @@ internal sealed partial class ConfigMapUpdater(IKubernetes client, JobsManagerOp
     {
         try
         {
-            return await client.CoreV1.ReadNamespacedConfigMapAsync(name, options.Namespace!, cancellationToken: cancellationToken).ConfigureAwait(false);
+            return await client.CoreV1.ReadNamespacedConfigMapAsync(name, Namespace, cancellationToken: cancellationToken).ConfigureAwait(false);
         }
         catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
         {
-            throw new InvalidOperationException($"the {description} ConfigMap '{name}' does not exist in namespace '{options.Namespace}' (the chart creates it)", e);
+            throw new InvalidOperationException($"the {description} ConfigMap '{name}' does not exist in namespace '{Namespace}' (the chart creates it)", e);
         }
     }
 

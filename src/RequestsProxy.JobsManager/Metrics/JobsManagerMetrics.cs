@@ -43,7 +43,7 @@ internal sealed class JobsManagerMetrics
         _revocationEntriesPruned = meter.CreateCounter<long>("jobs_manager.revocation.entries_pruned", "{entry}", "Entries dropped after exp + leeway passed.");
         meter.CreateObservableGauge("jobs_manager.revocation.list.size", () => Interlocked.Read(ref _revocationSizeBytes), "By", "Serialized size of the revocation list (a ConfigMap holds at most 1 MiB).");
         meter.CreateObservableGauge("jobs_manager.revocation.list.entries", () => Interlocked.Read(ref _revocationEntries), "{entry}", "Entries in the revocation list.");
-        meter.CreateObservableGauge("jobs_manager.revocation.list.limit", () => JobsManagerOptions.RevocationListLimitBytes, "By", "The size limit the list must stay under.");
+        meter.CreateObservableGauge("jobs_manager.revocation.list.limit", () => Jobs.DocumentLimits.ConfigMapBytes, "By", "The size limit the list must stay under.");
         _jobsFinished = meter.CreateCounter<long>("jobs_manager.jobs.finished", "{job}", "Finished (succeeded or failed) jobs whose tokens the maintenance loop revoked.");
         _ledgerUpdates = meter.CreateCounter<long>("jobs_manager.ledger.updates", "{update}", "Job ledger writes, by result.");
         _ledgerConflicts = meter.CreateCounter<long>("jobs_manager.ledger.conflicts", "{conflict}", "Optimistic-concurrency conflicts (HTTP 409) retried while writing the job ledger.");

@@ -1,4 +1,5 @@
 using RequestsProxy.Server.Hosting;
+using RequestsProxy.Settings;
 using Yarp.ReverseProxy.Configuration;
 
 namespace RequestsProxy.Server.Forwarding;
@@ -59,12 +60,12 @@ internal static class ProxyRoutes
                 },
             };
             proxy.LoadFromMemory([route], [cluster]);
-            return (1, EnvironmentNames.Upstream);
+            return (1, EnvironmentVariables.Upstream);
         }
 
-        throw new ProxyConfigurationException(
+        throw new InvalidSettingsException(
         [
-            $"no routes: set {EnvironmentNames.RoutesFile} (or mount {ProxySettings.DefaultRoutesFile}), a ReverseProxy configuration section, or {EnvironmentNames.Upstream}",
+            $"no routes: set {EnvironmentVariables.RoutesFile} (or mount {ProxySettings.DefaultRoutesFile}), a ReverseProxy configuration section, or {EnvironmentVariables.Upstream}",
         ]);
     }
 }

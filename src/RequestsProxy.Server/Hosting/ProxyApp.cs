@@ -1,10 +1,11 @@
+using Microsoft.AspNetCore.Routing.Constraints;
+using OpenTelemetry.Metrics;
 using RequestsProxy.Server.Authentication;
 using RequestsProxy.Server.Forwarding;
 using RequestsProxy.Server.Health;
 using RequestsProxy.Server.Legacy;
 using RequestsProxy.Server.Metrics;
-using OpenTelemetry.Metrics;
-using Microsoft.AspNetCore.Routing.Constraints;
+using RequestsProxy.Settings;
 using Yarp.ReverseProxy;
 using Yarp.ReverseProxy.Forwarder;
 
@@ -14,7 +15,7 @@ namespace RequestsProxy.Server.Hosting;
 internal static class ProxyApp
 {
     /// <param name="configure">Applied before settings are read (tests add configuration and URLs here).</param>
-    /// <exception cref="ProxyConfigurationException">The settings or routes cannot run a proxy.</exception>
+    /// <exception cref="InvalidSettingsException">The settings or routes cannot run a proxy.</exception>
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
         // Slim: no data protection key ring written to disk (a read-only root filesystem), less start-up work.

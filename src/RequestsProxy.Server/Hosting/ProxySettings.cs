@@ -1,11 +1,11 @@
-using System.Globalization;
+using RequestsProxy.Settings;
 using RequestsProxy.Tokens.Jwt;
 
 namespace RequestsProxy.Server.Hosting;
 
 /// <summary>
 /// Every setting of the proxy, read once at start from the environment contract of
-/// docs/architecture.md (configuration keys are the environment variable names).
+/// docs/architecture.md (<see cref="EnvironmentVariables"/>; configuration keys are the names).
 /// </summary>
 internal sealed record ProxySettings
 {
@@ -54,119 +54,49 @@ internal sealed record ProxySettings
 
     public string Mode => Stateless ? "stateless" : "legacy";
 
-    /// <summary>Reads and checks every setting; all problems are reported together.</summary>
+    /// <summary>Reads and checks every setting with the shared parser; all problems are reported together.</summary>
+    /// <exception cref="InvalidSettingsException">At least one setting is invalid.</exception>
     public static ProxySettings Load(IConfiguration configuration)
     {
-        var errors = new List<string>();
+        var env = new EnvironmentReader(configuration);
         var defaults = new ProxySettings();
 
-        var routesFile = configuration[EnvironmentNames.RoutesFile];
-        if (string.IsNullOrWhiteSpace(routesFile))
+        var routesFile = env.Text(EnvironmentVariables.RoutesFile);
+        if (routesFile is null)
         {
             routesFile = File.Exists(DefaultRoutesFile) ? DefaultRoutesFile : null;
         }
         else if (!File.Exists(routesFile))
         {
-            errors.Add($"{EnvironmentNames.RoutesFile}: '{routesFile}' does not exist");
-        }
-
-        Uri? upstream = null;
-        var upstreamText = configuration[EnvironmentNames.Upstream];
-        if (!string.IsNullOrWhiteSpace(upstreamText)
-            && (!Uri.TryCreate(upstreamText.Trim(), UriKind.Absolute, out upstream) || upstream.Scheme is not ("http" or "https")))
-        {
-            errors.Add($"{EnvironmentNames.Upstream}: '{upstreamText}' is not an absolute http(s) URL");
-            upstream = null;
+            env.Fail(EnvironmentVariables.RoutesFile, routesFile, "does not exist");
         }
 
         var settings = new ProxySettings
         {
-            Stateless = ReadBool(configuration, EnvironmentNames.Stateless, defaults.Stateless, errors),
-            KeysDirectory = ReadString(configuration, EnvironmentNames.KeysDirectory) ?? defaults.KeysDirectory,
-            RevokedDirectory = ReadString(configuration, EnvironmentNames.RevokedDirectory) ?? defaults.RevokedDirectory,
-            KeysPollInterval = ReadSeconds(configuration, EnvironmentNames.KeysPollSeconds, defaults.KeysPollInterval, errors),
-            RevokedPollInterval = ReadSeconds(configuration, EnvironmentNames.RevokedPollSeconds, defaults.RevokedPollInterval, errors),
-            Upstream = upstream,
-            UpstreamCredentialFile = ReadString(configuration, EnvironmentNames.UpstreamCredentialFile),
+            Stateless = env.Flag(EnvironmentVariables.Stateless, defaults.Stateless),
+            KeysDirectory = env.Text(EnvironmentVariables.KeysDirectory, defaults.KeysDirectory),
+            RevokedDirectory = env.Text(EnvironmentVariables.RevokedDirectory, defaults.RevokedDirectory),
+            KeysPollInterval = env.Seconds(EnvironmentVariables.KeysPollSeconds, defaults.KeysPollInterval),
+            RevokedPollInterval = env.Seconds(EnvironmentVariables.RevokedPollSeconds, defaults.RevokedPollInterval),
+            Upstream = env.HttpUrl(EnvironmentVariables.Upstream),
+            UpstreamCredentialFile = env.Text(EnvironmentVariables.UpstreamCredentialFile),
             RoutesFile = routesFile,
-            AdminTokenFile = ReadString(configuration, EnvironmentNames.AdminTokenFile) ?? defaults.AdminTokenFile,
+            AdminTokenFile = env.Text(EnvironmentVariables.AdminTokenFile, defaults.AdminTokenFile),
             Validation = new TokenValidationOptions
             {
-                Audience = ReadString(configuration, EnvironmentNames.Audience) ?? TokenDefaults.Audience,
-                Issuer = ReadString(configuration, EnvironmentNames.Issuer) ?? TokenDefaults.Issuer,
-                Leeway = ReadSeconds(configuration, EnvironmentNames.LeewaySeconds, TokenDefaults.Leeway, errors, allowZero: true),
+                Audience = env.Text(EnvironmentVariables.Audience, TokenDefaults.Audience),
+                Issuer = env.Text(EnvironmentVariables.Issuer, TokenDefaults.Issuer),
+                Leeway = env.Seconds(EnvironmentVariables.LeewaySeconds, TokenDefaults.Leeway, allowZero: true),
             },
-            MaxRequestBodyBytes = ReadLong(configuration, EnvironmentNames.MaxBodyBytes, defaults.MaxRequestBodyBytes, errors),
-            UpstreamTimeout = ReadSeconds(configuration, EnvironmentNames.UpstreamTimeoutSeconds, defaults.UpstreamTimeout, errors),
-            UpstreamConnectTimeout = ReadSeconds(configuration, EnvironmentNames.UpstreamConnectTimeoutSeconds, defaults.UpstreamConnectTimeout, errors),
-            ShutdownTimeout = ReadSeconds(configuration, EnvironmentNames.ShutdownTimeoutSeconds, defaults.ShutdownTimeout, errors, allowZero: true),
-            ReleaseName = ReadString(configuration, EnvironmentNames.ReleaseName),
-            Namespace = ReadString(configuration, EnvironmentNames.Namespace),
+            MaxRequestBodyBytes = env.PositiveInteger(EnvironmentVariables.MaxBodyBytes, defaults.MaxRequestBodyBytes),
+            UpstreamTimeout = env.Seconds(EnvironmentVariables.UpstreamTimeoutSeconds, defaults.UpstreamTimeout),
+            UpstreamConnectTimeout = env.Seconds(EnvironmentVariables.UpstreamConnectTimeoutSeconds, defaults.UpstreamConnectTimeout),
+            ShutdownTimeout = env.Seconds(EnvironmentVariables.ShutdownTimeoutSeconds, defaults.ShutdownTimeout, allowZero: true),
+            ReleaseName = env.Text(EnvironmentVariables.ReleaseName),
+            Namespace = env.Text(EnvironmentVariables.Namespace),
         };
 
-        if (errors.Count > 0)
-        {
-            throw new ProxyConfigurationException(errors);
-        }
-
+        env.ThrowIfInvalid();
         return settings;
-    }
-
-    private static string? ReadString(IConfiguration configuration, string key)
-    {
-        var value = configuration[key];
-        return string.IsNullOrWhiteSpace(value) ? null : value.Trim();
-    }
-
-    private static bool ReadBool(IConfiguration configuration, string key, bool fallback, List<string> errors)
-    {
-        var value = ReadString(configuration, key);
-        switch (value?.ToUpperInvariant())
-        {
-            case null:
-                return fallback;
-            case "TRUE" or "1" or "YES":
-                return true;
-            case "FALSE" or "0" or "NO":
-                return false;
-            default:
-                errors.Add($"{key}: '{value}' is not true or false");
-                return fallback;
-        }
-    }
-
-    private static TimeSpan ReadSeconds(IConfiguration configuration, string key, TimeSpan fallback, List<string> errors, bool allowZero = false)
-    {
-        var value = ReadString(configuration, key);
-        if (value is null)
-        {
-            return fallback;
-        }
-
-        if (!double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds)
-            || !double.IsFinite(seconds) || seconds < 0 || (seconds == 0 && !allowZero) || seconds > TimeSpan.FromDays(365).TotalSeconds)
-        {
-            errors.Add($"{key}: '{value}' is not a number of seconds{(allowZero ? " ≥ 0" : " > 0")}");
-            return fallback;
-        }
-
-        return TimeSpan.FromSeconds(seconds);
-    }
-
-    private static long ReadLong(IConfiguration configuration, string key, long fallback, List<string> errors)
-    {
-        var value = ReadString(configuration, key);
-        if (value is null)
-        {
-            return fallback;
-        }
-
-        if (!long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var number) || number <= 0)
-        {
-            errors.Add($"{key}: '{value}' is not a positive whole number");
-            return fallback;
-        }
-
-        return number;
     }
 }

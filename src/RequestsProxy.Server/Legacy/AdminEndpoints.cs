@@ -1,6 +1,7 @@
 using System.Text.Json;
 using RequestsProxy.Server.Authentication;
 using RequestsProxy.Server.Hosting;
+using RequestsProxy.Settings;
 
 namespace RequestsProxy.Server.Legacy;
 
@@ -114,7 +115,7 @@ internal static class AdminEndpoints
     private static IResult AdminChallenge() => new ChallengeResult();
 
     private static IResult Disabled() =>
-        Problem(StatusCodes.Status404NotFound, $"legacy registration is disabled ({EnvironmentNames.Stateless}=true)");
+        Problem(StatusCodes.Status404NotFound, $"legacy registration is disabled ({EnvironmentVariables.Stateless}=true)");
 
     private static IResult Problem(int status, string detail) =>
         Results.Json(new Dictionary<string, string> { ["error"] = detail }, statusCode: status);

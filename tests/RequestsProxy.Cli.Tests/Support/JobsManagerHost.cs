@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using RequestsProxy.JobsManager;
 using RequestsProxy.Testing.Files;
+using RequestsProxy.Testing.Hosting;
 using RequestsProxy.Tokens.Keys;
 
 namespace RequestsProxy.Cli.Tests.Support;
@@ -19,16 +20,16 @@ internal sealed class JobsManagerHost : IAsyncDisposable
     public static readonly TimeSpan TokenLifetime = TimeSpan.FromHours(1);
 
     private readonly TempFolder _folder;
-    private readonly WebApplication _app;
+    private readonly LoopbackApp _app;
 
-    private JobsManagerHost(TempFolder folder, WebApplication app, string adminTokenFile)
+    private JobsManagerHost(TempFolder folder, LoopbackApp app, string adminTokenFile)
     {
         _folder = folder;
         _app = app;
         AdminTokenFile = adminTokenFile;
     }
 
-    public string Url => _app.Urls.Single();
+    public string Url => _app.Url.AbsoluteUri.TrimEnd('/');
 
     public string AdminTokenFile { get; }
 
@@ -51,8 +52,8 @@ internal sealed class JobsManagerHost : IAsyncDisposable
             TokenLifetime = TokenLifetime,
             RefreshCheckInterval = TimeSpan.FromMinutes(1),
         };
-        var app = JobsManagerApp.Build(["--urls", "http://127.0.0.1:0"], options, builder => builder.Logging.SetMinimumLevel(LogLevel.Warning));
-        await app.StartAsync();
+        // No console logging: in-process rpctl runs capture the console.
+        var app = await LoopbackApp.StartAsync(JobsManagerApp.Build(["--urls", LoopbackApp.AnyPort], options, builder => builder.Logging.ClearProviders()));
         return new JobsManagerHost(folder, app, adminFile);
     }
 
@@ -61,7 +62,6 @@ internal sealed class JobsManagerHost : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await _app.StopAsync();
         await _app.DisposeAsync();
         _folder.Dispose();
     }

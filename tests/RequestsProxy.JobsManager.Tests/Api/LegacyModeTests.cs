@@ -10,6 +10,8 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using RequestsProxy.JobsManager.Jobs;
 using RequestsProxy.JobsManager.Tests.Support;
+using RequestsProxy.Settings;
+using RequestsProxy.Testing.Hosting;
 
 namespace RequestsProxy.JobsManager.Tests.Api;
 
@@ -130,11 +132,11 @@ public sealed class LegacyModeTests
 
     [Theory]
     [InlineData("REQUESTS_PROXY_PODS_DNS", "rp-requests-proxy-pods.ns.svc", null)]
-    [InlineData("REQUESTS_PROXY_PODS_DNS", "http://rp-requests-proxy-pods", "REQUESTS_PROXY_PODS_DNS must be a DNS name")]
-    [InlineData("REQUESTS_PROXY_PODS_DNS", "bad host", "REQUESTS_PROXY_PODS_DNS must be a DNS name")]
+    [InlineData("REQUESTS_PROXY_PODS_DNS", "http://rp-requests-proxy-pods", "is not a DNS name")]
+    [InlineData("REQUESTS_PROXY_PODS_DNS", "bad host", "is not a DNS name")]
     [InlineData("REQUESTS_PROXY_PODS_PORT", "8888", null)]
-    [InlineData("REQUESTS_PROXY_PODS_PORT", "0", "REQUESTS_PROXY_PODS_PORT must be a port number")]
-    [InlineData("REQUESTS_PROXY_PODS_PORT", "http", "REQUESTS_PROXY_PODS_PORT must be a port number")]
+    [InlineData("REQUESTS_PROXY_PODS_PORT", "0", "is not a port number")]
+    [InlineData("REQUESTS_PROXY_PODS_PORT", "http", "is not a port number")]
     public void Options_PodsDnsAndPort_Validated(string name, string value, string? error)
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { [name] = value }).Build();
@@ -146,8 +148,8 @@ public sealed class LegacyModeTests
         }
         else
         {
-            var thrown = Assert.Throws<JobsManagerConfigurationException>(() => JobsManagerOptions.FromConfiguration(configuration));
-            Assert.Contains(error, thrown.Message, StringComparison.Ordinal);
+            var thrown = Assert.Throws<InvalidSettingsException>(() => JobsManagerOptions.FromConfiguration(configuration));
+            Assert.Contains($"{name}: '{value}' {error}", thrown.Message, StringComparison.Ordinal);
         }
     }
 
@@ -168,40 +170,24 @@ public sealed class LegacyModeTests
     /// <summary>A stand-in for one proxy replica's legacy admin endpoint on 127.0.0.1: records every call.</summary>
     private sealed class StandInProxy : IAsyncDisposable
     {
-        private readonly WebApplication _app;
-
-        private StandInProxy(WebApplication app, Uri url)
-        {
-            _app = app;
-            Url = url;
-        }
+        private LoopbackApp _app = null!;
 
         public ConcurrentQueue<(string Method, string Path, string Auth, string Body)> Calls { get; } = new();
 
-        public Uri Url { get; }
+        public Uri Url => _app.Url;
 
         public static async Task<StandInProxy> StartAsync(int? status = null)
         {
-            var builder = WebApplication.CreateSlimBuilder();
-            builder.Logging.ClearProviders();
-            builder.WebHost.UseUrls("http://127.0.0.1:0");
-            var app = builder.Build();
-            StandInProxy? self = null;
-            app.Run(async context =>
+            var self = new StandInProxy();
+            self._app = await LoopbackApp.StartAsync(async context =>
             {
                 using var reader = new StreamReader(context.Request.Body);
-                self!.Calls.Enqueue((context.Request.Method, context.Request.Path, context.Request.Headers.Authorization.ToString(), await reader.ReadToEndAsync()));
+                self.Calls.Enqueue((context.Request.Method, context.Request.Path, context.Request.Headers.Authorization.ToString(), await reader.ReadToEndAsync()));
                 context.Response.StatusCode = status ?? (context.Request.Method == "POST" ? StatusCodes.Status201Created : StatusCodes.Status204NoContent);
             });
-            await app.StartAsync();
-            self = new StandInProxy(app, new Uri(app.Urls.Single() + "/"));
             return self;
         }
 
-        public async ValueTask DisposeAsync()
-        {
-            await _app.StopAsync();
-            await _app.DisposeAsync();
-        }
+        public ValueTask DisposeAsync() => _app.DisposeAsync();
     }
 }

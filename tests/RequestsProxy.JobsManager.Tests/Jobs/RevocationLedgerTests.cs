@@ -59,7 +59,7 @@ public sealed class RevocationLedgerTests
         await ledger.AddAsync(many, CancellationToken.None);
         size.RecordObservableInstruments();
 
-        Assert.True(size.LastMeasurement!.Value >= RevocationLedger.WarningThresholdBytes);
+        Assert.True(size.LastMeasurement!.Value >= DocumentLimits.WarningThresholdBytes);
         Assert.Equal(store.List.Serialize().Length, size.LastMeasurement.Value);
         Assert.Contains(logger.Collector.GetSnapshot(), r => r.Level == LogLevel.Warning && r.Id.Id == 300);
     }

@@ -39,7 +39,7 @@ public sealed class KubernetesRevocationStoreTests
         }, CancellationToken.None);
 
         Assert.Equal(2, calls);
-        Assert.Equal(["theirs", "ours"], snapshot.List.Entries.Select(e => e.Jti));
+        Assert.Equal(["theirs", "ours"], snapshot.Document.Entries.Select(e => e.Jti));
         Assert.Contains(fake.Requests, r => r is { Verb: "update", StatusCode: 409 });
         Assert.Equal(1, conflicts.GetMeasurementSnapshot().EvaluateAsCounter());
         var stored = fake.Find<V1ConfigMap>(Ns, KubernetesHarness.RevokedConfigMap)!.Data["revoked.json"];
@@ -71,18 +71,5 @@ public sealed class KubernetesRevocationStoreTests
         var e = await Assert.ThrowsAsync<InvalidOperationException>(() => store.ReadAsync(CancellationToken.None));
 
         Assert.Contains("does not exist", e.Message, StringComparison.Ordinal);
-    }
-
-    [Fact]
-    public void Backoff_GrowsWithAttemptsAndStaysBounded()
-    {
-        for (var attempt = 1; attempt < 40; attempt++)
-        {
-            var delay = ConfigMapUpdater.Backoff(attempt);
-            Assert.InRange(delay, TimeSpan.FromMilliseconds(10), TimeSpan.FromSeconds(1));
-        }
-
-        Assert.True(ConfigMapUpdater.Backoff(1) <= TimeSpan.FromMilliseconds(20));
-        Assert.True(ConfigMapUpdater.Backoff(20) >= TimeSpan.FromMilliseconds(500));
     }
 }

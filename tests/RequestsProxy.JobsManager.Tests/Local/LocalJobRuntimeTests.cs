@@ -16,7 +16,7 @@ public sealed class LocalJobRuntimeTests
 
     private static CoreHarness Harness() => new(
         runtimeFactory: o => new LocalJobRuntime(o, NullLogger<LocalJobRuntime>.Instance),
-        storeFactory: o => new LocalRevocationStore(o));
+        storeFactory: LocalStores.Revocation);
 
     [Fact]
     public async Task Start_ChildProcess_ReadsTokenFileAndEnvironment()
@@ -78,7 +78,7 @@ public sealed class LocalJobRuntimeTests
         Assert.True(stopped.Succeeded, stopped.Message);
         Assert.False(File.Exists(runtime.TokenFile("job-1")));
         Assert.False(IsAlive(pid));
-        var list = RevocationFile.Read(((LocalRevocationStore)h.Store).FilePath);
+        var list = RevocationFile.Read(((FileDocumentStore<RevocationList>)h.Store).FilePath);
         var entry = Assert.Single(list.Entries);
         Assert.Equal(started.Value!.Token!.Jti, entry.Jti);
         Assert.Equal(started.Value.Token.ExpiresAt!.Value.ToUnixTimeSeconds(), entry.Exp);
@@ -132,7 +132,7 @@ public sealed class LocalJobRuntimeTests
         Assert.Equal(JobError.Backend, result.Error);
         Assert.Empty(h.Manager.List());
         Assert.False(File.Exists(runtime.TokenFile("job-1")));
-        Assert.Single(RevocationFile.Read(((LocalRevocationStore)h.Store).FilePath).Entries);
+        Assert.Single(RevocationFile.Read(((FileDocumentStore<RevocationList>)h.Store).FilePath).Entries);
     }
 
     [Fact]

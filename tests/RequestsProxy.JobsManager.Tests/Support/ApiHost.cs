@@ -2,6 +2,7 @@ using System.Net.Http.Headers;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Logging;
 using RequestsProxy.Testing.Files;
+using RequestsProxy.Testing.Hosting;
 
 namespace RequestsProxy.JobsManager.Tests.Support;
 
@@ -13,13 +14,15 @@ internal sealed class ApiHost : IAsyncDisposable
     private readonly Action<WebApplicationBuilder>? _configureBuilder;
     private bool _stopped;
 
-    private ApiHost(TempFolder folder, KeyRingVolume keys, JobsManagerOptions options, WebApplication app, HttpClient client, Action<WebApplicationBuilder>? configureBuilder)
+    private readonly LoopbackApp _host;
+
+    private ApiHost(TempFolder folder, KeyRingVolume keys, JobsManagerOptions options, LoopbackApp host, HttpClient client, Action<WebApplicationBuilder>? configureBuilder)
     {
         _configureBuilder = configureBuilder;
         Folder = folder;
         Keys = keys;
         Options = options;
-        App = app;
+        _host = host;
         Client = client;
     }
 
@@ -29,7 +32,7 @@ internal sealed class ApiHost : IAsyncDisposable
 
     public JobsManagerOptions Options { get; }
 
-    public WebApplication App { get; }
+    public WebApplication App => _host.App;
 
     /// <summary>A client that sends the admin token.</summary>
     public HttpClient Client { get; }
@@ -78,22 +81,20 @@ internal sealed class ApiHost : IAsyncDisposable
 
     private static async Task<ApiHost> LaunchAsync(TempFolder folder, KeyRingVolume keys, JobsManagerOptions options, Action<WebApplicationBuilder>? configureBuilder)
     {
-        var app = JobsManagerApp.Build(["--urls", "http://127.0.0.1:0"], options, builder =>
+        var host = await LoopbackApp.StartAsync(JobsManagerApp.Build(["--urls", LoopbackApp.AnyPort], options, builder =>
         {
             builder.Logging.SetMinimumLevel(LogLevel.Warning);
             configureBuilder?.Invoke(builder);
-        });
-        await app.StartAsync();
-        var client = new HttpClient { BaseAddress = new Uri(app.Urls.Single()) };
+        }));
+        var client = host.CreateClient();
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminToken);
-        return new ApiHost(folder, keys, options, app, client, configureBuilder);
+        return new ApiHost(folder, keys, options, host, client, configureBuilder);
     }
 
     private async Task StopAppAsync()
     {
         _stopped = true;
         Client.Dispose();
-        await App.StopAsync();
-        await App.DisposeAsync();
+        await _host.DisposeAsync();
     }
 }

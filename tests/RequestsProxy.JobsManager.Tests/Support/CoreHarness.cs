@@ -5,6 +5,7 @@ using RequestsProxy.JobsManager.Metrics;
 using RequestsProxy.Testing.Files;
 using RequestsProxy.Tokens.Jwt;
 using RequestsProxy.Tokens.Keys;
+using RequestsProxy.Tokens.Revocation;
 
 namespace RequestsProxy.JobsManager.Tests.Support;
 
@@ -17,12 +18,12 @@ internal sealed class CoreHarness : IDisposable
 {
     public CoreHarness(
         IJobRuntime? runtime = null,
-        IRevocationStore? store = null,
+        IDocumentStore<RevocationList>? store = null,
         JobsManagerOptions? options = null,
         TimeProvider? time = null,
         Func<JobsManagerOptions, IJobRuntime>? runtimeFactory = null,
-        Func<JobsManagerOptions, IRevocationStore>? storeFactory = null,
-        Func<JobsManagerOptions, IJobLedgerStore>? ledgerStoreFactory = null,
+        Func<JobsManagerOptions, IDocumentStore<RevocationList>>? storeFactory = null,
+        Func<JobsManagerOptions, IDocumentStore<JobLedgerDocument>>? ledgerStoreFactory = null,
         bool restore = true)
     {
         Folder = new TempFolder("rp-jm");
@@ -61,7 +62,7 @@ internal sealed class CoreHarness : IDisposable
 
     public IJobRuntime Runtime { get; }
 
-    public IRevocationStore Store { get; }
+    public IDocumentStore<RevocationList> Store { get; }
 
     public TestMeterFactory MeterFactory { get; }
 
@@ -69,7 +70,7 @@ internal sealed class CoreHarness : IDisposable
 
     public RevocationLedger Ledger { get; }
 
-    public IJobLedgerStore LedgerStore { get; }
+    public IDocumentStore<JobLedgerDocument> LedgerStore { get; }
 
     public JobLedger JobLedger { get; }
 
@@ -81,7 +82,7 @@ internal sealed class CoreHarness : IDisposable
     /// A second jobs-manager on the same keys, clock and options — what a restarted process is: it
     /// knows nothing but what the stores hold. Not restored yet.
     /// </summary>
-    public JobManager NewManager(IJobRuntime runtime, IRevocationStore store, IJobLedgerStore ledgerStore)
+    public JobManager NewManager(IJobRuntime runtime, IDocumentStore<RevocationList> store, IDocumentStore<JobLedgerDocument> ledgerStore)
     {
         var metrics = new JobsManagerMetrics(MeterFactory);
         var ledger = new RevocationLedger(store, Options, Time, metrics, NullLogger<RevocationLedger>.Instance);

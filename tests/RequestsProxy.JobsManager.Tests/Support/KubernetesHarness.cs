@@ -4,6 +4,7 @@ using RequestsProxy.JobsManager.Jobs;
 using RequestsProxy.JobsManager.Kubernetes;
 using RequestsProxy.JobsManager.Metrics;
 using RequestsProxy.Testing.Kubernetes;
+using RequestsProxy.Tokens.Revocation;
 
 namespace RequestsProxy.JobsManager.Tests.Support;
 
@@ -87,11 +88,11 @@ internal sealed class KubernetesHarness : IAsyncDisposable
     public static ConfigMapUpdater Updater(IKubernetes client, JobsManagerOptions options) =>
         new(client, options, TimeProvider.System, NullLogger<ConfigMapUpdater>.Instance);
 
-    public static KubernetesRevocationStore RevocationStore(IKubernetes client, JobsManagerOptions options, JobsManagerMetrics metrics) =>
-        new(Updater(client, options), options, metrics);
+    public static ConfigMapDocumentStore<RevocationList> RevocationStore(IKubernetes client, JobsManagerOptions options, JobsManagerMetrics metrics) =>
+        KubernetesStores.Revocation(Updater(client, options), options, metrics);
 
-    public static KubernetesJobLedgerStore LedgerStore(IKubernetes client, JobsManagerOptions options, JobsManagerMetrics metrics) =>
-        new(Updater(client, options), options, metrics);
+    public static ConfigMapDocumentStore<JobLedgerDocument> LedgerStore(IKubernetes client, JobsManagerOptions options, JobsManagerMetrics metrics) =>
+        KubernetesStores.JobLedger(Updater(client, options), options, metrics);
 
     /// <summary>
     /// A restarted jobs-manager on the same fake API server: new client, new runtime, new stores,

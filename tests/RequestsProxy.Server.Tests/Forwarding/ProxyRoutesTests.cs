@@ -1,5 +1,6 @@
 using System.Net;
 using RequestsProxy.Server.Hosting;
+using RequestsProxy.Settings;
 using RequestsProxy.Testing.Files;
 
 namespace RequestsProxy.Server.Tests.Forwarding;
@@ -39,7 +40,7 @@ public sealed class ProxyRoutesTests
              "Clusters": {"c": {"Destinations": {"d": {"Address": "UPSTREAM"}}}}}
             """.Replace("UPSTREAM", proxy.Upstream.Address.ToString(), StringComparison.Ordinal));
         var values = Settings(proxy.Folder, routes);
-        values[EnvironmentNames.KeysDirectory] = proxy.Keys.Path;
+        values[EnvironmentVariables.KeysDirectory] = proxy.Keys.Path;
         await proxy.RestartAsync(values);
 
         using var response = await proxy.PostAsync("/open/x", proxy.Mint("job-1", scope: ""));
@@ -54,18 +55,18 @@ public sealed class ProxyRoutesTests
     {
         using var folder = new TempFolder();
         var values = Settings(folder, routes: null);
-        values.Remove(EnvironmentNames.Upstream);
+        values.Remove(EnvironmentVariables.Upstream);
 
-        var error = Assert.Throws<ProxyConfigurationException>(() => ProxyHarness.BuildProxy(values));
+        var error = Assert.Throws<InvalidSettingsException>(() => ProxyHarness.BuildProxy(values));
 
         Assert.Contains("no routes", error.Message, StringComparison.Ordinal);
     }
 
     private static Dictionary<string, string?> Settings(TempFolder folder, string? routes) => new()
     {
-        [EnvironmentNames.KeysDirectory] = folder.Combine("keys"),
-        [EnvironmentNames.RevokedDirectory] = folder.Combine("revoked"),
-        [EnvironmentNames.RoutesFile] = routes,
-        [EnvironmentNames.Upstream] = "http://127.0.0.1:1/",
+        [EnvironmentVariables.KeysDirectory] = folder.Combine("keys"),
+        [EnvironmentVariables.RevokedDirectory] = folder.Combine("revoked"),
+        [EnvironmentVariables.RoutesFile] = routes,
+        [EnvironmentVariables.Upstream] = "http://127.0.0.1:1/",
     };
 }

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using RequestsProxy.Server.Hosting;
+using RequestsProxy.Settings;
 
 namespace RequestsProxy.Server.Tests.Hosting;
 
@@ -8,7 +9,7 @@ public sealed class ProxySettingsTests
     [Fact]
     public void Load_Nothing_DocumentedDefaults()
     {
-        var settings = ProxySettings.Load(Config(new() { [EnvironmentNames.RoutesFile] = null }));
+        var settings = ProxySettings.Load(Config(new() { [EnvironmentVariables.RoutesFile] = null }));
 
         Assert.True(settings.Stateless);
         Assert.Equal("/etc/proxy/keys", settings.KeysDirectory);
@@ -27,13 +28,13 @@ public sealed class ProxySettingsTests
     [Fact]
     public void Load_EveryBadValue_AllReportedTogether()
     {
-        var error = Assert.Throws<ProxyConfigurationException>(() => ProxySettings.Load(Config(new()
+        var error = Assert.Throws<InvalidSettingsException>(() => ProxySettings.Load(Config(new()
         {
-            [EnvironmentNames.Stateless] = "maybe",
-            [EnvironmentNames.KeysPollSeconds] = "0",
-            [EnvironmentNames.Upstream] = "not a url",
-            [EnvironmentNames.MaxBodyBytes] = "-5",
-            [EnvironmentNames.RoutesFile] = "/nonexistent/routes.json",
+            [EnvironmentVariables.Stateless] = "maybe",
+            [EnvironmentVariables.KeysPollSeconds] = "0",
+            [EnvironmentVariables.Upstream] = "not a url",
+            [EnvironmentVariables.MaxBodyBytes] = "-5",
+            [EnvironmentVariables.RoutesFile] = "/nonexistent/routes.json",
         })));
 
         Assert.Equal(5, error.Errors.Count);
@@ -44,10 +45,10 @@ public sealed class ProxySettingsTests
     {
         var settings = ProxySettings.Load(Config(new()
         {
-            [EnvironmentNames.Stateless] = "False",
-            [EnvironmentNames.KeysPollSeconds] = "2",
-            [EnvironmentNames.LeewaySeconds] = "0",
-            [EnvironmentNames.Upstream] = "http://edge.example:8080/base",
+            [EnvironmentVariables.Stateless] = "False",
+            [EnvironmentVariables.KeysPollSeconds] = "2",
+            [EnvironmentVariables.LeewaySeconds] = "0",
+            [EnvironmentVariables.Upstream] = "http://edge.example:8080/base",
         }));
 
         Assert.False(settings.Stateless);

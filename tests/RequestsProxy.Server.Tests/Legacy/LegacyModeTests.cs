@@ -1,12 +1,13 @@
 using System.Net;
 using System.Net.Http.Json;
 using RequestsProxy.Server.Hosting;
+using RequestsProxy.Settings;
 
 namespace RequestsProxy.Server.Tests.Legacy;
 
 public sealed class LegacyModeTests
 {
-    private static void Legacy(Dictionary<string, string?> settings) => settings[EnvironmentNames.Stateless] = "false";
+    private static void Legacy(Dictionary<string, string?> settings) => settings[EnvironmentVariables.Stateless] = "false";
 
     [Fact]
     public async Task RegisteredOpaqueToken_IsForwardedWithItsSubject()

@@ -8,11 +8,10 @@ using k8s;
 using k8s.Models;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using RequestsProxy.Testing.Hosting;
 
 namespace RequestsProxy.Testing.Kubernetes;
 
@@ -40,19 +39,18 @@ namespace RequestsProxy.Testing.Kubernetes;
 /// </summary>
 public sealed class FakeKubernetesApiServer : IAsyncDisposable
 {
-    private readonly WebApplication _app;
     private readonly FakeObjectStore _store;
     private readonly ConcurrentQueue<FakeKubernetesRequest> _requests = new();
     private volatile IReadOnlyList<FakeRbacRule>? _rbacRules;
+    private LoopbackApp _app = null!;
 
-    private FakeKubernetesApiServer(WebApplication app, FakeObjectStore store)
+    private FakeKubernetesApiServer(FakeObjectStore store)
     {
-        _app = app;
         _store = store;
     }
 
     /// <summary>Where the fake listens, e.g. <c>http://127.0.0.1:41234/</c>.</summary>
-    public Uri BaseAddress { get; private set; } = null!;
+    public Uri BaseAddress => _app.Url;
 
     /// <summary>The Kubernetes minor version <c>/version</c> reports (major is 1).</summary>
     public string KubernetesMinorVersion { get; init; } = "35";
@@ -81,19 +79,8 @@ public sealed class FakeKubernetesApiServer : IAsyncDisposable
 
     public static async Task<FakeKubernetesApiServer> StartAsync(TimeProvider? timeProvider = null, CancellationToken cancellationToken = default)
     {
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
-        {
-            EnvironmentName = "Production",
-            ContentRootPath = AppContext.BaseDirectory,
-        });
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseKestrel(options => options.Listen(IPAddress.Loopback, 0));
-        var app = builder.Build();
-        var server = new FakeKubernetesApiServer(app, new FakeObjectStore(timeProvider ?? TimeProvider.System));
-        app.Run(server.HandleAsync);
-        await app.StartAsync(cancellationToken).ConfigureAwait(false);
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        server.BaseAddress = new Uri(address.EndsWith('/') ? address : address + "/");
+        var server = new FakeKubernetesApiServer(new FakeObjectStore(timeProvider ?? TimeProvider.System));
+        server._app = await LoopbackApp.StartAsync(server.HandleAsync, cancellationToken: cancellationToken).ConfigureAwait(false);
         return server;
     }
 
@@ -198,11 +185,7 @@ public sealed class FakeKubernetesApiServer : IAsyncDisposable
 
     public void ClearRequests() => _requests.Clear();
 
-    public async ValueTask DisposeAsync()
-    {
-        await _app.StopAsync().ConfigureAwait(false);
-        await _app.DisposeAsync().ConfigureAwait(false);
-    }
+    public ValueTask DisposeAsync() => _app.DisposeAsync();
 
     private static V1ObjectMeta Meta(string ns, string name, IReadOnlyDictionary<string, string>? labels, IReadOnlyDictionary<string, string>? annotations) => new()
     {

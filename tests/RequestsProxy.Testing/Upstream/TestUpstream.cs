@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
+using RequestsProxy.Testing.Hosting;
 
 namespace RequestsProxy.Testing.Upstream;
 
@@ -12,18 +13,16 @@ namespace RequestsProxy.Testing.Upstream;
 /// </summary>
 public sealed class TestUpstream : IAsyncDisposable
 {
-    private readonly WebApplication _app;
     private readonly ConcurrentQueue<RecordedRequest> _requests = new();
+    private LoopbackApp _app = null!;
     private long _count;
 
-    private TestUpstream(WebApplication app, Uri address)
+    private TestUpstream()
     {
-        _app = app;
-        Address = address;
     }
 
     /// <summary>Base address, e.g. <c>http://127.0.0.1:43127/</c>.</summary>
-    public Uri Address { get; }
+    public Uri Address => _app.Url;
 
     /// <summary>Answers after the request was recorded; null means 200 with body <c>ok</c>.</summary>
     public Func<HttpContext, Task>? Handler { get; set; }
@@ -43,15 +42,8 @@ public sealed class TestUpstream : IAsyncDisposable
 
     public static async Task<TestUpstream> StartAsync(Func<HttpContext, Task>? handler = null)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = null);
-        var app = builder.Build();
-        TestUpstream? upstream = null;
-        app.Run(context => upstream!.HandleAsync(context));
-        await app.StartAsync();
-        upstream = new TestUpstream(app, new Uri(app.Urls.First().TrimEnd('/') + "/")) { Handler = handler };
+        var upstream = new TestUpstream { Handler = handler };
+        upstream._app = await LoopbackApp.StartAsync(upstream.HandleAsync, builder => builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = null));
         return upstream;
     }
 
@@ -119,9 +111,5 @@ public sealed class TestUpstream : IAsyncDisposable
         await context.Response.WriteAsync("ok", context.RequestAborted);
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        await _app.StopAsync();
-        await _app.DisposeAsync();
-    }
+    public ValueTask DisposeAsync() => _app.DisposeAsync();
 }

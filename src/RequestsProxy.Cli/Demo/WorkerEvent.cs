@@ -1,8 +1,0 @@
-namespace RequestsProxy.Cli.Demo;
-
-/// <summary>One request a training job made, as it writes it to its events file (JSON lines).</summary>
-/// <param name="At">Unix milliseconds when the answer (or the connection error) came.</param>
-/// <param name="Status">HTTP status, or 0 for a connection error (the proxy was down).</param>
-/// <param name="Reason">The error_description of a 401/403, if any.</param>
-/// <param name="Kid">The kid of the token the request carried.</param>
-internal sealed record WorkerEvent(string Job, long At, int Status, string? Reason, string? Kid);

@@ -1,4 +1,0 @@
-namespace RequestsProxy.Cli.JobsApi;
-
-/// <summary>A parsed answer and its raw JSON (what <c>--output json</c> prints, so no field is lost).</summary>
-internal sealed record JobsApiReply<T>(T Value, string Json);

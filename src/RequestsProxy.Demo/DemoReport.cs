@@ -1,0 +1,64 @@
+using System.Globalization;
+using Spectre.Console;
+
+namespace RequestsProxy.Demo;
+
+/// <summary>The summary table at the end of the demo.</summary>
+internal static class DemoReport
+{
+    public static void Write(DemoResult result, DemoOptions options, IAnsiConsole console)
+    {
+        var tally = result.Tally!;
+        var table = new Table().Border(TableBorder.Rounded).Title(result.Legacy ? "requests-proxy demo — LEGACY in-memory tokens" : "requests-proxy demo — stateless JWT");
+        table.AddColumn("measure");
+        table.AddColumn(new TableColumn("value").RightAligned());
+        table.AddColumn("expected");
+
+        table.AddRow("requests sent by training jobs", N(tally.Sent), "");
+        table.AddRow("accepted (2xx)", N(tally.Accepted), "> 0");
+        table.AddRow(Mark(tally.RefusedWithValidToken == 0) + " refused with a valid token", N(tally.RefusedWithValidToken), "0");
+        foreach (var (reason, count) in tally.RefusalReasons.OrderByDescending(r => r.Value))
+        {
+            table.AddRow($"    {Markup.Escape(reason)}", N(count), "");
+        }
+
+        table.AddRow("refused after revocation (stopped jobs)", N(tally.RefusedAfterRevocation + result.ProbeRefused), "≥ 1");
+        table.AddRow(Mark(result.RevocationInTime) + " time for the revocation to bite", result.RevocationBite is { } bite ? $"{bite.TotalSeconds:0.00} s ({Markup.Escape(result.RevocationReason ?? "-")})" : "never", $"≤ {result.RevocationDeadline.TotalSeconds:0} s (poll + margin)");
+        table.AddRow("copied token accepted after stop (before it bit)", N(result.ProbeAcceptedAfterStop), "");
+        table.AddRow("connection errors while the proxy was down (retried)", N(tally.ConnectionErrors), "");
+        table.AddRow("downtime seen by clients (longest gap)", $"{tally.LongestOutage.TotalSeconds:0.00} s", "");
+        table.AddRow("proxy SIGKILL → ready again", $"{result.ProxyRestartTime.TotalSeconds:0.00} s", "");
+        table.AddRow("key rotation", result.RotatedTo is { } rotated ? $"v1 → {rotated}, all jobs re-minted in {result.RemintedWithin?.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture) ?? "—"} s" : "skipped", "");
+        foreach (var (kid, count) in tally.AcceptedByKid.OrderBy(k => k.Key, StringComparer.Ordinal))
+        {
+            table.AddRow($"    accepted with {Markup.Escape(kid)} tokens", N(count), "");
+        }
+
+        table.AddRow("results received by the upstream", N(result.UpstreamReceived), $"= accepted + copied-token probes accepted ({N(tally.Accepted + result.ProbeAcceptedAfterStop)})");
+        table.AddRow(Mark(result.UpstreamWithoutIdentity == 0) + " upstream requests without a verified identity", N(result.UpstreamWithoutIdentity), "0");
+        table.AddRow("duration", $"{result.Elapsed.TotalSeconds:0.0} s", "");
+        console.Write(table);
+
+        if (result.PromiseHeld)
+        {
+            console.MarkupLine("[green]The promise held:[/] no request carrying a valid token was refused, through a proxy SIGKILL, a key rotation and a revocation.");
+        }
+        else if (result.Legacy)
+        {
+            console.MarkupLine($"[yellow]As expected of the legacy design:[/] the restart erased the proxy's in-memory tokens, and {N(tally.RefusedWithValidToken)} requests of running jobs were refused. This is what stateless tokens end.");
+        }
+        else
+        {
+            console.MarkupLine("[red]The promise did not hold[/] — see the table above.");
+        }
+
+        if (options.Keep)
+        {
+            console.MarkupLine($"Logs, keys and events kept in [blue]{Markup.Escape(result.Folder)}[/].");
+        }
+    }
+
+    private static string N(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
+
+    private static string Mark(bool ok) => ok ? "[green]✓[/]" : "[red]✗[/]";
+}

@@ -1,0 +1,14 @@
+namespace RequestsProxy.JobsApi;
+
+/// <summary>One job as the jobs-manager returns it (<c>GET /v1/jobs</c>, <c>POST /v1/jobs</c>); <see cref="State"/> is one of <see cref="JobStates"/>.</summary>
+public sealed record JobResponse(
+    string Name,
+    string State,
+    string? Image,
+    IReadOnlyList<string> Command,
+    string Scope,
+    DateTimeOffset CreatedAt,
+    TokenResponse? Token,
+    int TokensIssued,
+    string? TokenFile,
+    bool TokensRevoked);

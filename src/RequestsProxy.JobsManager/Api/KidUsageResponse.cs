@@ -1,4 +1,0 @@
-namespace RequestsProxy.JobsManager.Api;
-
-/// <summary>One kid's live tokens; <see cref="SafeToRetire"/> is the fact a retirement needs.</summary>
-internal sealed record KidUsageResponse(string Kid, bool Active, bool InRing, int LiveTokens, int CurrentTokens, DateTimeOffset? LatestExpiry, bool SafeToRetire);

@@ -1,4 +1,0 @@
-namespace RequestsProxy.JobsManager.Api;
-
-/// <summary>The body of <c>DELETE /v1/jobs/{name}</c>: the same shape whether or not the job was known (idempotent).</summary>
-internal sealed record StopJobResponse(string Name, bool Stopped, bool Known, int Revoked);

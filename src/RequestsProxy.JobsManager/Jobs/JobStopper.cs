@@ -1,0 +1,196 @@
+using Microsoft.Extensions.Logging;
+using RequestsProxy.JobsManager.Metrics;
+
+namespace RequestsProxy.JobsManager.Jobs;
+
+/// <summary>
+/// Takes tokens away, always in the order lease → revoke → runtime delete → forget: a stop (revoke
+/// every unexpired token the job ever held, then delete), the revocation of finished jobs' tokens,
+/// the clean-up of a launch that failed, and the forgetting of jobs the runtime lost.
+/// </summary>
+internal sealed partial class JobStopper(
+    JobTable table, IJobRuntime runtime, IJobCredentials credentials, JobLedger jobLedger, JobsManagerOptions options, TimeProvider time,
+    JobsManagerMetrics metrics, ILogger logger)
+{
+    /// <summary>
+    /// Revokes every unexpired token the job ever held, then deletes it. Idempotent: an unknown job
+    /// is still deleted from the runtime and reported as not known.
+    /// </summary>
+    public async Task<JobResult<StopOutcome>> StopAsync(string name, CancellationToken cancellationToken)
+    {
+        if (!table.IsRestored)
+        {
+            // Before the ledger is read, an unknown job may be one whose tokens it lists: refuse, don't skip the revocation.
+            return JobResult<StopOutcome>.Fail(JobError.NotReady, $"the jobs-manager has not read its job ledger yet ({table.RestoreProblem})");
+        }
+
+        if (!table.TryGet(name, out var job))
+        {
+            try
+            {
+                if (!credentials.Expires)
+                {
+                    // Legacy: the proxy forgets every token of the subject, known to us or not.
+                    await credentials.RevokeAsync(name, [], cancellationToken).ConfigureAwait(false);
+                }
+
+                await runtime.DeleteAsync(name, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                Log.StopFailed(logger, name, e);
+                return JobResult<StopOutcome>.Fail(JobError.Backend, $"could not stop '{name}': {e.Message}");
+            }
+
+            return JobResult<StopOutcome>.Ok(new StopOutcome(name, Known: false, Revoked: 0));
+        }
+
+        return await StopKnownAsync(job, gone: false, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Revoke, then delete, then forget. <paramref name="gone"/>: the runtime had already lost the job (found at start-up).</summary>
+    public async Task<JobResult<StopOutcome>> StopKnownAsync(JobRecord job, bool gone, CancellationToken cancellationToken)
+    {
+        var name = job.Name;
+        using var lease = await table.LockAsync(job, cancellationToken).ConfigureAwait(false);
+        if (job.Removed)
+        {
+            return JobResult<StopOutcome>.Ok(new StopOutcome(name, Known: true, Revoked: 0));
+        }
+
+        lease.BeginStop();
+        var revoked = 0;
+        if (!job.TokensRevoked)
+        {
+            try
+            {
+                revoked = await RevokeAsync(lease, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // Nothing was revoked, so the job keeps running with its token refreshed as before.
+                lease.CancelStop();
+                Log.StopFailed(logger, name, e);
+                return JobResult<StopOutcome>.Fail(JobError.Backend, $"could not revoke the tokens of '{name}': {e.Message}");
+            }
+        }
+
+        try
+        {
+            await runtime.DeleteAsync(name, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // Revoked but still there: stays Stopping (no refresh); a repeated DELETE finishes the job.
+            Log.StopFailed(logger, name, e);
+            await jobLedger.SaveQuietlyAsync(job, cancellationToken).ConfigureAwait(false);
+            return JobResult<StopOutcome>.Fail(JobError.Backend, $"revoked the tokens of '{name}' but could not delete it: {e.Message}");
+        }
+
+        table.Remove(lease);
+        await jobLedger.ForgetQuietlyAsync(name, cancellationToken).ConfigureAwait(false);
+        if (gone)
+        {
+            Log.ForgotGone(logger, name, revoked);
+        }
+        else
+        {
+            metrics.JobStopped();
+            Log.Stopped(logger, name, revoked);
+        }
+
+        return JobResult<StopOutcome>.Ok(new StopOutcome(name, Known: true, revoked));
+    }
+
+    /// <summary>
+    /// Revokes the unexpired tokens of every finished (succeeded or failed) job: a job that no longer
+    /// runs has no use for them, and a copy must not outlive it. The job stays listed until a DELETE,
+    /// which then only deletes. Returns how many jobs it revoked.
+    /// </summary>
+    public async Task<int> RevokeFinishedAsync(CancellationToken cancellationToken)
+    {
+        var revokedJobs = 0;
+        foreach (var job in table.Jobs)
+        {
+            if (!job.IsFinishedWithLiveTokens)
+            {
+                continue;
+            }
+
+            using var lease = await table.LockAsync(job, cancellationToken).ConfigureAwait(false);
+            if (!job.IsFinishedWithLiveTokens)
+            {
+                continue;
+            }
+
+            int revoked;
+            try
+            {
+                revoked = await RevokeAsync(lease, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                Log.FinishedRevokeFailed(logger, job.Name, e);
+                continue;
+            }
+
+            await jobLedger.SaveQuietlyAsync(job, cancellationToken).ConfigureAwait(false);
+            metrics.JobFinished();
+            revokedJobs++;
+            Log.FinishedRevoked(logger, job.Name, job.State == JobState.Succeeded ? "succeeded" : "failed", revoked);
+        }
+
+        return revokedJobs;
+    }
+
+    /// <summary>
+    /// A launch failed after the token may have been written: revoke it rather than leave it valid,
+    /// delete what the runtime may have created (unless the name belongs to someone else's job), forget.
+    /// </summary>
+    public async Task AbandonAsync(JobRecord.Lease lease, bool conflict)
+    {
+        var job = lease.Job;
+        lease.BeginStop();
+        try
+        {
+            await RevokeAsync(lease, CancellationToken.None).ConfigureAwait(false);
+            if (!conflict)
+            {
+                await runtime.DeleteAsync(job.Name, CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            Log.StopFailed(logger, job.Name, e);
+        }
+
+        table.Remove(lease);
+        await jobLedger.ForgetQuietlyAsync(job.Name, CancellationToken.None).ConfigureAwait(false);
+    }
+
+    private async Task<int> RevokeAsync(JobRecord.Lease lease, CancellationToken cancellationToken)
+    {
+        lease.ForgetExpired(time.GetUtcNow(), options.Leeway);
+        var revoked = await credentials.RevokeAsync(lease.Job.Name, lease.Job.History, cancellationToken).ConfigureAwait(false);
+        lease.MarkTokensRevoked();
+        return revoked;
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 101, Level = LogLevel.Information, Message = "Stopped job {Job}: {Revoked} unexpired tokens revoked, job deleted")]
+        public static partial void Stopped(ILogger logger, string job, int revoked);
+
+        [LoggerMessage(EventId = 103, Level = LogLevel.Information, Message = "Job {Job} {State}: {Revoked} unexpired tokens revoked; it stays listed until DELETE")]
+        public static partial void FinishedRevoked(ILogger logger, string job, string state, int revoked);
+
+        [LoggerMessage(EventId = 105, Level = LogLevel.Information, Message = "Job {Job} from the job ledger no longer exists: {Revoked} unexpired tokens revoked, forgotten")]
+        public static partial void ForgotGone(ILogger logger, string job, int revoked);
+
+        [LoggerMessage(EventId = 112, Level = LogLevel.Error, Message = "Could not stop job {Job}")]
+        public static partial void StopFailed(ILogger logger, string job, Exception exception);
+
+        [LoggerMessage(EventId = 116, Level = LogLevel.Error, Message = "Could not revoke the tokens of finished job {Job}; retried on the next pass")]
+        public static partial void FinishedRevokeFailed(ILogger logger, string job, Exception exception);
+    }
+}

@@ -1,0 +1,51 @@
+using System.Text;
+using RequestsProxy.JobsManager.Jobs;
+using RequestsProxy.Tokens.IO;
+
+namespace RequestsProxy.JobsManager.Kubernetes;
+
+/// <summary>
+/// A document in one key of a chart-created ConfigMap, changed through <see cref="ConfigMapUpdater"/>
+/// (resourceVersion + retry on 409), so concurrent writers never lose a change. Content that does
+/// not parse is never overwritten.
+/// </summary>
+internal sealed class ConfigMapDocumentStore<T>(ConfigMapUpdater configMaps, string configMapName, string key, IDocumentCodec<T> codec, Action onConflict)
+    : IDocumentStore<T> where T : class
+{
+    public string ConfigMapName => configMapName;
+
+    public string Location => $"configmap/{configMapName} in namespace {configMaps.Namespace}";
+
+    public async Task<DocumentSnapshot<T>> ReadAsync(CancellationToken cancellationToken) =>
+        Parse(await configMaps.ReadAsync(configMapName, key, codec.Description, cancellationToken).ConfigureAwait(false));
+
+    public Task<DocumentSnapshot<T>> UpdateAsync(Func<T, T> change, CancellationToken cancellationToken) =>
+        configMaps.UpdateAsync(configMapName, key, codec.Description, content =>
+        {
+            var current = Parse(content);
+            var next = change(current.Document);
+            if (ReferenceEquals(next, current.Document) && content is not null)
+            {
+                return new ConfigMapEdit<DocumentSnapshot<T>>(current, null);
+            }
+
+            var bytes = codec.Serialize(next);
+            return new ConfigMapEdit<DocumentSnapshot<T>>(new DocumentSnapshot<T>(next, bytes.LongLength), Encoding.UTF8.GetString(bytes));
+        }, onConflict, cancellationToken);
+
+    private DocumentSnapshot<T> Parse(string? content)
+    {
+        if (string.IsNullOrWhiteSpace(content))
+        {
+            return new DocumentSnapshot<T>(codec.Empty, 0);
+        }
+
+        var bytes = Encoding.UTF8.GetBytes(content);
+        if (!codec.TryParse(bytes, out var document, out var error))
+        {
+            throw new InvalidDataException($"the ConfigMap '{configMapName}' holds an invalid {key} ({codec.Description}): {error}");
+        }
+
+        return new DocumentSnapshot<T>(document, bytes.LongLength);
+    }
+}

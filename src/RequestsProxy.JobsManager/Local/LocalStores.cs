@@ -1,0 +1,18 @@
+using RequestsProxy.JobsManager.Jobs;
+using RequestsProxy.Tokens.IO;
+using RequestsProxy.Tokens.Revocation;
+
+namespace RequestsProxy.JobsManager.Local;
+
+/// <summary>Where the local runtime keeps its documents: revoked.json in the folder the local proxy polls, jobs.json in the state folder.</summary>
+internal static class LocalStores
+{
+    public const string JobLedgerFileName = "jobs.json";
+
+    public static FileDocumentStore<RevocationList> Revocation(JobsManagerOptions options) =>
+        new(Path.Combine(options.RevokedDirectory, RevocationFile.FileName), RevocationListCodec.Instance);
+
+    /// <summary>Owner-only: the ledger names every job and its token ids.</summary>
+    public static FileDocumentStore<JobLedgerDocument> JobLedger(JobsManagerOptions options) =>
+        new(Path.Combine(options.StateDirectory, JobLedgerFileName), JobLedgerCodec.Instance, AtomicFile.Private);
+}

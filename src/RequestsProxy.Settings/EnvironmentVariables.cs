@@ -1,0 +1,63 @@
+namespace RequestsProxy.Settings;
+
+/// <summary>
+/// Every environment variable of the contract in docs/architecture.md, in one place: the proxy and
+/// the jobs-manager read them, the chart and the demo set them, and the jobs-manager hands the job
+/// variables to every training job. Configuration keys are these names verbatim.
+/// </summary>
+public static class EnvironmentVariables
+{
+    // Read by both services.
+
+    /// <summary>true: signed tokens (the default); false: the legacy in-memory registry.</summary>
+    public const string Stateless = "REQUESTS_PROXY_STATELESS";
+    public const string KeysDirectory = "REQUESTS_PROXY_KEYS_DIR";
+    public const string KeysPollSeconds = "REQUESTS_PROXY_KEYS_POLL_SECONDS";
+    public const string RevokedDirectory = "REQUESTS_PROXY_REVOKED_DIR";
+    public const string AdminTokenFile = "REQUESTS_PROXY_ADMIN_TOKEN_FILE";
+    public const string Audience = "REQUESTS_PROXY_AUDIENCE";
+    public const string Issuer = "REQUESTS_PROXY_ISSUER";
+    public const string LeewaySeconds = "REQUESTS_PROXY_LEEWAY_SECONDS";
+    public const string ReleaseName = "RELEASE_NAME";
+    public const string Namespace = "NAMESPACE";
+
+    // Read by the proxy.
+    public const string RevokedPollSeconds = "REQUESTS_PROXY_REVOKED_POLL_SECONDS";
+    public const string Upstream = "REQUESTS_PROXY_UPSTREAM";
+    public const string RoutesFile = "REQUESTS_PROXY_ROUTES_FILE";
+    public const string UpstreamCredentialFile = "REQUESTS_PROXY_UPSTREAM_CREDENTIAL_FILE";
+    public const string MaxBodyBytes = "REQUESTS_PROXY_MAX_BODY_BYTES";
+    public const string UpstreamTimeoutSeconds = "REQUESTS_PROXY_UPSTREAM_TIMEOUT_SECONDS";
+    public const string UpstreamConnectTimeoutSeconds = "REQUESTS_PROXY_UPSTREAM_CONNECT_TIMEOUT_SECONDS";
+    public const string ShutdownTimeoutSeconds = "REQUESTS_PROXY_SHUTDOWN_TIMEOUT_SECONDS";
+
+    // Read by the jobs-manager.
+
+    /// <summary>local or kubernetes.</summary>
+    public const string Runtime = "JOBS_MANAGER_RUNTIME";
+    public const string StateDirectory = "JOBS_MANAGER_STATE_DIR";
+    public const string StateConfigMapName = "JOBS_MANAGER_STATE_CONFIGMAP_NAME";
+    public const string RevokedConfigMapName = "REVOKED_CONFIGMAP_NAME";
+    public const string DefaultScope = "JOBS_MANAGER_DEFAULT_SCOPE";
+    public const string TokenTtlSeconds = "REQUESTS_PROXY_TOKEN_TTL_SECONDS";
+    public const string RefreshCheckSeconds = "JOBS_MANAGER_REFRESH_CHECK_SECONDS";
+    public const string PruneIntervalSeconds = "JOBS_MANAGER_PRUNE_INTERVAL_SECONDS";
+    public const string ProxyPodsDns = "REQUESTS_PROXY_PODS_DNS";
+    public const string ProxyPodsPort = "REQUESTS_PROXY_PODS_PORT";
+
+    // Read by the jobs-manager and handed to every training job.
+
+    /// <summary>The proxy's URL: where the jobs-manager registers legacy tokens and where a job sends its requests.</summary>
+    public const string ProxyUrl = "REQUESTS_PROXY_URL";
+
+    // Set by the jobs-manager for every training job.
+
+    /// <summary>The file holding the job's current token (re-read on every request: it changes on refresh).</summary>
+    public const string TokenFile = "REQUESTS_PROXY_TOKEN_FILE";
+
+    /// <summary>The token itself, for clients that cannot read files; fixed when the job starts, so it never sees a refresh.</summary>
+    public const string Token = "REQUESTS_PROXY_TOKEN";
+
+    /// <summary>The prefix the jobs-manager reserves: a job spec may not set these itself.</summary>
+    public const string ReservedPrefix = "REQUESTS_PROXY_";
+}
