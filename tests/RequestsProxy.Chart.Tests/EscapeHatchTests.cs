@@ -59,6 +59,17 @@ public sealed class EscapeHatchTests : IDisposable
         Assert.Equal("true", chart.Get("Service", deployment).Str("metadata", "annotations", "service.beta.kubernetes.io/aws-load-balancer-internal"));
     }
 
+    [Fact]
+    public async Task Template_AccessLog_EnvOnlyWhenEnabled()
+    {
+        Assert.False((await _helm.TemplateAsync()).Env(Proxy).ContainsKey("REQUESTS_PROXY_ACCESS_LOG"));
+
+        var env = (await _helm.TemplateAsync(["requestsProxy.accessLog.enabled=true", "requestsProxy.accessLog.every=10"])).Env(Proxy);
+
+        Assert.Equal("true", env["REQUESTS_PROXY_ACCESS_LOG"]);
+        Assert.Equal("10", env["REQUESTS_PROXY_ACCESS_LOG_EVERY"]);
+    }
+
     [Theory]
     [InlineData(Proxy)]
     [InlineData(JobsManager)]

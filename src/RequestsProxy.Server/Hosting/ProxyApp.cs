@@ -96,6 +96,7 @@ internal static class ProxyApp
         AdminEndpoints.Map(app, settings);
         app.MapReverseProxy(pipeline =>
         {
+            pipeline.UseMiddleware<AccessLogMiddleware>();
             pipeline.UseMiddleware<ProxyAuthenticationMiddleware>();
             pipeline.UseSessionAffinity();
             pipeline.UseLoadBalancing();

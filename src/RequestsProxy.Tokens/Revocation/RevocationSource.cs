@@ -4,8 +4,9 @@ namespace RequestsProxy.Tokens.Revocation;
 /// The revocation list of a mounted file, polled off the request path and swapped as an
 /// immutable set. A corrupt file at start leaves the source not ready (a replica restarted onto
 /// a broken list must not forget every revocation); a file that does not exist yet at start is
-/// the empty list (the ConfigMap's first content, and a laptop without one). Once a list is in
-/// force, a corrupt or vanished file keeps it; both are reported and counted.
+/// the empty list (the ConfigMap's first content, and a laptop without one), and stays so quietly while
+/// no file appears. Once a list read from the file is in force, a corrupt or vanished file keeps it;
+/// both are reported and counted.
 /// </summary>
 public sealed class RevocationSource : IRevocationSource, IDisposable
 {
@@ -18,6 +19,7 @@ public sealed class RevocationSource : IRevocationSource, IDisposable
     private byte[]? _lastContent;
     private byte[]? _lastBadContent;
     private bool _missingReported;
+    private bool _fileSeen;
     private bool _ready;
     private long _reloads;
     private long _failures;
@@ -68,10 +70,13 @@ public sealed class RevocationSource : IRevocationSource, IDisposable
             {
                 content = File.ReadAllBytes(_path);
                 _missingReported = false;
+                _fileSeen = true;
             }
             catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
             {
-                if (IsReady)
+                // Never a file (a laptop, a test): the empty list in force, quietly, on every poll. Only a list read
+                // from a file that then vanished is worth an error (a broken mount must not revive revoked tokens).
+                if (IsReady && _fileSeen)
                 {
                     // A list is in force: a vanished file keeps it, reported once per disappearance.
                     if (_missingReported)
@@ -83,7 +88,7 @@ public sealed class RevocationSource : IRevocationSource, IDisposable
                     return Fail($"revocation list '{_path}' does not exist, keeping the last good list");
                 }
 
-                // Nothing in force yet: no file is the empty list (the ConfigMap's first content).
+                // No file yet is the empty list (the ConfigMap's first content).
                 content = "[]"u8.ToArray();
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)

@@ -32,7 +32,8 @@ public sealed partial class VersionTests
     [InlineData("rpctl")]
     [InlineData("RequestsProxy.Tokens")]
     [InlineData("jobs-manager")]
-    [InlineData("requests-proxy")]
+    [InlineData("RequestsProxy.JobsApi")]
+    [InlineData("RequestsProxy.Settings")]
     public void Assembly_Versions_EqualTheSourceVersion(string name)
     {
         var version = SourceVersion();
@@ -48,7 +49,8 @@ public sealed partial class VersionTests
     [Fact]
     public async Task Rpctl_Version_PrintsTheSourceVersion()
     {
-        var result = await Rpctl.RunAsync("--version");
+        // A real process: in-process, the entry assembly would be the test host.
+        var result = await Rpctl.RunProcessAsync("--version");
 
         Assert.Equal(0, result.ExitCode);
         Assert.Equal(SourceVersion(), result.Line);
