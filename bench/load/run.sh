@@ -18,6 +18,7 @@ CONNECTIONS=${CONNECTIONS:-64}
 NGINX_PORT=${NGINX_PORT:-18180}
 HAPROXY_PORT=${HAPROXY_PORT:-18181}
 PROXY_PORT=${PROXY_PORT:-18182}
+PROXY_MANAGEMENT_PORT=${PROXY_MANAGEMENT_PORT:-18192}
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 WORK=$(mktemp -d /tmp/rp-bench-XXXXXX)
@@ -111,7 +112,7 @@ PIDS+=($HAPROXY_PID)
 dotnet build "$ROOT/src/RequestsProxy.Server/RequestsProxy.Server.csproj" -c Release -nologo -v q -o "$WORK/proxy-bin" >/dev/null
 # PROXY_ENV: extra VAR=value settings for tuning experiments (e.g. "DOTNET_gcServer=0").
 # shellcheck disable=SC2086
-env ${PROXY_ENV:-} ASPNETCORE_URLS="http://127.0.0.1:$PROXY_PORT" \
+env ${PROXY_ENV:-} ASPNETCORE_URLS="http://127.0.0.1:$PROXY_PORT" REQUESTS_PROXY_MANAGEMENT_URLS="http://127.0.0.1:$PROXY_MANAGEMENT_PORT" \
 REQUESTS_PROXY_KEYS_DIR="$WORK/keys" REQUESTS_PROXY_REVOKED_DIR="$WORK/revoked" \
 REQUESTS_PROXY_UPSTREAM="http://127.0.0.1:$NGINX_PORT" \
   dotnet "$WORK/proxy-bin/requests-proxy.dll" > "$WORK/proxy.log" 2>&1 &
@@ -121,10 +122,11 @@ PIDS+=($PROXY_PID)
 # A/B tuning: PROXY_B_ENV starts a second requests-proxy with other settings, measured as target
 # "proxy-b" right after "proxy" in every round, so both see the same machine noise.
 PROXY_B_PORT=${PROXY_B_PORT:-18184}
+PROXY_B_MANAGEMENT_PORT=${PROXY_B_MANAGEMENT_PORT:-18194}
 PROXY_B_PID=
 if [[ -n ${PROXY_B_ENV:-} ]]; then
   # shellcheck disable=SC2086
-  env $PROXY_B_ENV ASPNETCORE_URLS="http://127.0.0.1:$PROXY_B_PORT" \
+  env $PROXY_B_ENV ASPNETCORE_URLS="http://127.0.0.1:$PROXY_B_PORT" REQUESTS_PROXY_MANAGEMENT_URLS="http://127.0.0.1:$PROXY_B_MANAGEMENT_PORT" \
   REQUESTS_PROXY_KEYS_DIR="$WORK/keys" REQUESTS_PROXY_REVOKED_DIR="$WORK/revoked" \
   REQUESTS_PROXY_UPSTREAM="http://127.0.0.1:$NGINX_PORT" \
     dotnet "$WORK/proxy-bin/requests-proxy.dll" > "$WORK/proxy-b.log" 2>&1 &
@@ -151,7 +153,7 @@ wait_ok() {
 }
 wait_ok "http://127.0.0.1:$NGINX_PORT/"
 wait_ok -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$HAPROXY_PORT/"
-wait_ok "http://127.0.0.1:$PROXY_PORT/readyz"
+wait_ok "http://127.0.0.1:$PROXY_MANAGEMENT_PORT/readyz"
 wait_ok "http://127.0.0.1:$YARP_PORT/"
 wait_ok -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$PROXY_PORT/v1/results"
 [[ -n $PROXY_B_PID ]] && wait_ok -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$PROXY_B_PORT/v1/results"

@@ -13,10 +13,12 @@ internal sealed class ChildService : IAsyncDisposable
     private readonly string _logFile;
     private Process? _process;
 
-    public ChildService(string name, string assemblyFile, Uri url, IReadOnlyDictionary<string, string> environment, string logFile)
+    /// <param name="managementUrl">Where <c>/readyz</c> answers when not on <paramref name="url"/> (the proxy's management port).</param>
+    public ChildService(string name, string assemblyFile, Uri url, IReadOnlyDictionary<string, string> environment, string logFile, Uri? managementUrl = null)
     {
         Name = name;
         Url = url;
+        ManagementUrl = managementUrl ?? url;
         _assembly = DotnetHost.Beside(assemblyFile);
         _environment = environment;
         _logFile = logFile;
@@ -34,6 +36,8 @@ internal sealed class ChildService : IAsyncDisposable
     public string Name { get; }
 
     public Uri Url { get; }
+
+    public Uri ManagementUrl { get; }
 
     public int? ProcessId => _process is { HasExited: false } p ? p.Id : null;
 
@@ -99,7 +103,7 @@ internal sealed class ChildService : IAsyncDisposable
 
             try
             {
-                using var response = await http.GetAsync(new Uri(Url, "/readyz"), cancellationToken);
+                using var response = await http.GetAsync(new Uri(ManagementUrl, "/readyz"), cancellationToken);
                 if (response.IsSuccessStatusCode)
                 {
                     return;

@@ -45,6 +45,7 @@ internal sealed class DemoRunner(DemoOptions options, IDemoProgress progress)
             progress.Phase("starting the upstream sink, requests-proxy and jobs-manager");
             await using var sink = await UpstreamSink.StartAsync(cancellationToken);
             var proxyUrl = new Uri($"http://127.0.0.1:{FreePort()}");
+            var proxyManagementUrl = new Uri($"http://127.0.0.1:{FreePort()}");
             var managerUrl = new Uri($"http://127.0.0.1:{FreePort()}");
             var stateless = options.Legacy ? "false" : "true";
             await using var proxy = new ChildService("requests-proxy", ProxyAssembly, proxyUrl, new Dictionary<string, string>
@@ -56,7 +57,8 @@ internal sealed class DemoRunner(DemoOptions options, IDemoProgress progress)
                 [EnvironmentVariables.RevokedPollSeconds] = Seconds(options.RevokedPoll),
                 [EnvironmentVariables.Upstream] = sink.Url.ToString(),
                 [EnvironmentVariables.AdminTokenFile] = adminTokenFile,
-            }, Path.Combine(root, "requests-proxy.log"));
+                [EnvironmentVariables.ManagementUrls] = proxyManagementUrl.ToString().TrimEnd('/'),
+            }, Path.Combine(root, "requests-proxy.log"), proxyManagementUrl);
             proxy.Start();
             await proxy.WaitReadyAsync(http, TimeSpan.FromSeconds(30), cancellationToken);
 
@@ -110,7 +112,7 @@ internal sealed class DemoRunner(DemoOptions options, IDemoProgress progress)
             {
                 progress.Phase("rotating the key: add, wait until the proxy has it, promote");
                 var kid = await keys.AddAsync(cancellationToken);
-                await WaitForKidAsync(http, proxyUrl, kid, cancellationToken);
+                await WaitForKidAsync(http, proxyManagementUrl, kid, cancellationToken);
                 await keys.PromoteAsync(kid, cancellationToken);
                 result.RotatedTo = kid;
                 result.RemintedWithin = await WaitForRemintAsync(jobs, kid, cancellationToken);
@@ -181,7 +183,7 @@ internal sealed class DemoRunner(DemoOptions options, IDemoProgress progress)
 
     /// <summary>
     /// Rotation step 1 ends when every proxy has loaded the new key: the operator's check of
-    /// the proxy's documented <c>requests_proxy_key_ring_kid</c> gauge (docs/proxy.md).
+    /// the proxy's documented <c>requests_proxy_key_ring_kid</c> gauge (docs/proxy.md), on its management port.
     /// </summary>
     private static async Task WaitForKidAsync(HttpClient http, Uri proxy, string kid, CancellationToken cancellationToken)
     {

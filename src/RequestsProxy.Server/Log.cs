@@ -36,6 +36,9 @@ internal static partial class Log
     [LoggerMessage(24, LogLevel.Information, "Request refused: 413 chunked body passed {Limit} bytes on route {Route} for sub {Sub}; the upstream request was aborted")]
     public static partial void StreamedBodyTooLarge(ILogger logger, long limit, string route, string sub);
 
+    [LoggerMessage(25, LogLevel.Information, "Request refused: {Status} {Reason} for {Method} on route {Route} for sub {Sub}")]
+    public static partial void Rejected(ILogger logger, int status, string reason, string route, string method, string? sub);
+
     [LoggerMessage(30, LogLevel.Information, "Upstream credential loaded from {Path}")]
     public static partial void CredentialLoaded(ILogger logger, string path);
 

@@ -30,6 +30,9 @@ public static class EnvironmentVariables
     public const string UpstreamTimeoutSeconds = "REQUESTS_PROXY_UPSTREAM_TIMEOUT_SECONDS";
     public const string UpstreamConnectTimeoutSeconds = "REQUESTS_PROXY_UPSTREAM_CONNECT_TIMEOUT_SECONDS";
     public const string ShutdownTimeoutSeconds = "REQUESTS_PROXY_SHUTDOWN_TIMEOUT_SECONDS";
+    public const string ManagementUrls = "REQUESTS_PROXY_MANAGEMENT_URLS";
+    public const string MaxConnections = "REQUESTS_PROXY_MAX_CONNECTIONS";
+    public const string IdleTimeoutSeconds = "REQUESTS_PROXY_IDLE_TIMEOUT_SECONDS";
     public const string AccessLog = "REQUESTS_PROXY_ACCESS_LOG";
     public const string AccessLogEvery = "REQUESTS_PROXY_ACCESS_LOG_EVERY";
 

@@ -30,6 +30,9 @@ public sealed class DeploymentTests : IDisposable
             new Dictionary<string, string?>
             {
                 ["ASPNETCORE_URLS"] = "http://0.0.0.0:8888",
+                ["REQUESTS_PROXY_MANAGEMENT_URLS"] = "http://0.0.0.0:9090",
+                ["REQUESTS_PROXY_MAX_CONNECTIONS"] = "10000",
+                ["REQUESTS_PROXY_IDLE_TIMEOUT_SECONDS"] = "120",
                 ["REQUESTS_PROXY_STATELESS"] = "false",
                 ["RELEASE_NAME"] = "rel",
                 ["NAMESPACE"] = HelmChart.Namespace,
@@ -131,7 +134,10 @@ public sealed class DeploymentTests : IDisposable
         Assert.Equal("RuntimeDefault", security.Str("seccompProfile", "type"));
         Assert.Equal("/healthz", container.Str("livenessProbe", "httpGet", "path"));
         Assert.Equal("/readyz", container.Str("readinessProbe", "httpGet", "path"));
-        Assert.Equal("http", container.Str("readinessProbe", "httpGet", "port"));
+        // The proxy's probes use its management port (the pod-facing port answers 404 there).
+        var probePort = deployment == Proxy ? "management" : "http";
+        Assert.Equal(probePort, container.Str("readinessProbe", "httpGet", "port"));
+        Assert.Equal(probePort, container.Str("livenessProbe", "httpGet", "port"));
         Assert.NotNull(container["resources"]!["requests"]);
     }
 

@@ -19,6 +19,7 @@ internal sealed class ProxyScenario : IAsyncDisposable
 
     private readonly bool _stateless;
     private int _port;
+    private readonly int _managementPort = FreePort();
 
     private ProxyScenario(bool stateless, TestUpstream upstream)
     {
@@ -61,6 +62,9 @@ internal sealed class ProxyScenario : IAsyncDisposable
 
     public Uri Address { get; private set; } = null!;
 
+    /// <summary>The proxy's management port (/readyz, /metrics): the same on every start.</summary>
+    public Uri ManagementAddress => new($"http://127.0.0.1:{_managementPort}/");
+
     public List<string> Log { get; } = [];
 
     public static async Task<ProxyScenario> CreateAsync(bool stateless) => new(stateless, await TestUpstream.StartAsync());
@@ -71,6 +75,7 @@ internal sealed class ProxyScenario : IAsyncDisposable
         var environment = new Dictionary<string, string?>
         {
             ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{_port}",
+            ["REQUESTS_PROXY_MANAGEMENT_URLS"] = $"http://127.0.0.1:{_managementPort}",
             ["REQUESTS_PROXY_STATELESS"] = _stateless ? "true" : "false",
             ["REQUESTS_PROXY_KEYS_DIR"] = Keys.Path,
             ["REQUESTS_PROXY_REVOKED_DIR"] = Revoked.Path,
@@ -85,7 +90,7 @@ internal sealed class ProxyScenario : IAsyncDisposable
         Proxy = ServiceProcess.Start(ServiceProcess.FindAssembly("requests-proxy"), environment);
         Address = await Proxy.WaitForListeningAsync(TimeSpan.FromSeconds(30));
         _port = Address.Port;
-        await Proxy.WaitForOkAsync(new Uri(Address, "/readyz"), TimeSpan.FromSeconds(30));
+        await Proxy.WaitForOkAsync(new Uri(ManagementAddress, "/readyz"), TimeSpan.FromSeconds(30));
         return started.Elapsed;
     }
 
@@ -159,5 +164,12 @@ internal sealed class ProxyScenario : IAsyncDisposable
     {
         var s = segment.Replace('-', '+').Replace('_', '/');
         return s + new string('=', (4 - s.Length % 4) % 4);
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -42,7 +42,15 @@ internal sealed class ProxyHarness : IAsyncDisposable
 
     public WebApplication App => _host.App;
 
+    /// <summary>The pod-facing port: routes only.</summary>
     public HttpClient Client { get; private set; } = null!;
+
+    /// <summary>The management port: <c>/healthz</c>, <c>/readyz</c>, <c>/metrics</c>.</summary>
+    public HttpClient Management { get; private set; } = null!;
+
+    public Uri Address => Client.BaseAddress!;
+
+    public Uri ManagementAddress => Management.BaseAddress!;
 
     public string CredentialFile => Folder.Combine("upstream", "credential");
 
@@ -83,6 +91,7 @@ internal sealed class ProxyHarness : IAsyncDisposable
             [EnvironmentVariables.AdminTokenFile] = harness.AdminTokenFile,
             [EnvironmentVariables.ReleaseName] = "rel",
             [EnvironmentVariables.Namespace] = "ns",
+            [EnvironmentVariables.ManagementUrls] = LoopbackApp.AnyPort,
             // Never pick up a routes file of the machine running the tests.
             [EnvironmentVariables.RoutesFile] = null,
         };
@@ -109,12 +118,17 @@ internal sealed class ProxyHarness : IAsyncDisposable
         {
             builder.Configuration.AddInMemoryCollection(values.Where(v => v.Value is not null));
             builder.WebHost.UseUrls(LoopbackApp.AnyPort);
+            if (!values.ContainsKey(EnvironmentVariables.ManagementUrls))
+            {
+                builder.Configuration[EnvironmentVariables.ManagementUrls] = LoopbackApp.AnyPort;
+            }
         });
 
     /// <summary>A new proxy process-equivalent on the same folders: what a restart does.</summary>
     public async Task RestartAsync(Dictionary<string, string?> values)
     {
         Client.Dispose();
+        Management.Dispose();
         await _host.DisposeAsync();
         await StartProxyAsync(values);
     }
@@ -179,11 +193,12 @@ internal sealed class ProxyHarness : IAsyncDisposable
     public Task<HttpResponseMessage> PostAsync(string path, string? token, string body = "{\"epoch\":1}") =>
         Client.SendAsync(Request(HttpMethod.Post, path, token, body));
 
-    public async Task<string> MetricsAsync() => await Client.GetStringAsync("/metrics");
+    public async Task<string> MetricsAsync() => await Management.GetStringAsync("/metrics");
 
     public async ValueTask DisposeAsync()
     {
         Client.Dispose();
+        Management.Dispose();
         await _host.DisposeAsync();
         await Upstream.DisposeAsync();
         Folder.Dispose();
@@ -192,7 +207,10 @@ internal sealed class ProxyHarness : IAsyncDisposable
     private async Task StartProxyAsync(Dictionary<string, string?> values)
     {
         _host = await LoopbackApp.StartAsync(BuildProxy(values));
-        Client = _host.CreateClient();
+        // Pod-facing and management addresses, told apart by the proxy's own listener list.
+        var listeners = _host.Services.GetRequiredService<ProxyListeners>();
+        Client = new HttpClient { BaseAddress = listeners.PodAddresses[0] };
+        Management = new HttpClient { BaseAddress = listeners.ManagementAddresses[0] };
     }
 
     private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');

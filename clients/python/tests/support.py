@@ -208,6 +208,8 @@ class Proxy:
         self.keys = keys
         self.port = free_port()
         self.url = "http://127.0.0.1:%d" % self.port
+        # /readyz and /metrics answer on the proxy's management port only.
+        self.management_url = "http://127.0.0.1:%d" % free_port()
         self.extra_env = dict(extra_env or {})
         self.revoked = os.path.join(folder, "revoked")
         os.makedirs(self.revoked, exist_ok=True)
@@ -230,6 +232,7 @@ class Proxy:
         environment.pop("ASPNETCORE_ENVIRONMENT", None)
         environment.update({
             "ASPNETCORE_URLS": self.url,
+            "REQUESTS_PROXY_MANAGEMENT_URLS": self.management_url,
             "DOTNET_NOLOGO": "1",
             "REQUESTS_PROXY_STATELESS": "true",
             "REQUESTS_PROXY_KEYS_DIR": self.keys.path,
@@ -268,7 +271,7 @@ class Proxy:
     def wait_ready(self, ends: float) -> None:
         while True:
             try:
-                with urllib.request.urlopen(self.url + "/readyz", timeout=2) as answer:
+                with urllib.request.urlopen(self.management_url + "/readyz", timeout=2) as answer:
                     if answer.status == 200:
                         return
             except OSError:

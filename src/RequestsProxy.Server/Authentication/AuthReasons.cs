@@ -19,4 +19,13 @@ internal static class AuthReasons
     public const string BodyTooLarge = "body_too_large";
     public const string NotReady = "not_ready";
     public const string CredentialUnavailable = "credential_unavailable";
+
+    /// <summary>The path is under a bound pattern whose methods do not include the request's (405).</summary>
+    public const string MethodNotAllowed = "method_not_allowed";
+
+    /// <summary>An upgrade (WebSocket, h2c, …) on a route without <c>AllowUpgrade</c>, or one that would change the method (400).</summary>
+    public const string UpgradeNotAllowed = "upgrade_not_allowed";
+
+    /// <summary><c>/admin/v1/…</c> or a management path on the pod-facing port, however spelled: never relayed (404).</summary>
+    public const string ReservedPath = "reserved_path";
 }

@@ -46,7 +46,15 @@ internal static class BearerChallenge
             context.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
 
-        return context.Response.Body.WriteAsync(Body(status == 413 ? "request_too_large" : "unavailable", reason)).AsTask();
+        var error = status switch
+        {
+            StatusCodes.Status400BadRequest => "invalid_request",
+            StatusCodes.Status404NotFound => "not_found",
+            StatusCodes.Status405MethodNotAllowed => "method_not_allowed",
+            StatusCodes.Status413PayloadTooLarge => "request_too_large",
+            _ => "unavailable",
+        };
+        return context.Response.Body.WriteAsync(Body(error, reason)).AsTask();
     }
 
     private static Task WriteAsync(HttpContext context, int status, Answer answer)

@@ -1,21 +1,21 @@
-using System.Diagnostics;
 using RequestsProxy.Server.Forwarding;
 using RequestsProxy.Server.Hosting;
 using RequestsProxy.Server.Metrics;
-using Yarp.ReverseProxy.Forwarder;
 using Yarp.ReverseProxy.Model;
 
 namespace RequestsProxy.Server.Authentication;
 
 /// <summary>
 /// Runs in YARP's pipeline, after the route is chosen and before anything is forwarded:
-/// authenticate the bearer token, authorize it against the route, then relay.
+/// authenticate the bearer token, authorize it against the route and against every bound path
+/// pattern, then hand over to the next step (per-job limits, then <see cref="RelayMiddleware"/>).
 /// A bad token is always a 401 or 403 here, never an exception.
 /// </summary>
 internal sealed class ProxyAuthenticationMiddleware(
     RequestDelegate next,
     IRequestAuthenticator authenticator,
     RoutePolicies policies,
+    SubjectBindings bindings,
     ProxyMetrics metrics,
     ProxySettings settings,
     ILogger<ProxyAuthenticationMiddleware> logger)
@@ -23,6 +23,12 @@ internal sealed class ProxyAuthenticationMiddleware(
     public Task InvokeAsync(HttpContext context)
     {
         var policy = policies.Get(context.GetReverseProxyFeature().Route.Config);
+
+        if (ReservedPaths.IsReserved(context.Request.Path.Value))
+        {
+            // A catch-all matched a path of the proxy's own, spelled so that the proxy's endpoint did not.
+            return RejectAsync(context, policy, StatusCodes.Status404NotFound, AuthReasons.ReservedPath, null);
+        }
 
         if (!authenticator.IsReady)
         {
@@ -52,8 +58,26 @@ internal sealed class ProxyAuthenticationMiddleware(
             return ForbiddenAsync(context, policy, caller, AuthReasons.SubjectMismatch, null);
         }
 
+        switch (bindings.Check(context.Request.Path.Value, context.Request.Method, caller, out var boundScope, out var allowed))
+        {
+            case PathVerdict.SubjectMismatch:
+                return ForbiddenAsync(context, policy, caller, AuthReasons.SubjectMismatch, null);
+            case PathVerdict.MissingScope:
+                return ForbiddenAsync(context, policy, caller, AuthReasons.MissingScope, boundScope);
+            case PathVerdict.MethodNotAllowed:
+                context.Response.Headers.Allow = string.Join(", ", allowed!);
+                return RejectAsync(context, policy, StatusCodes.Status405MethodNotAllowed, AuthReasons.MethodNotAllowed, caller);
+            default:
+                break;
+        }
+
+        if (UpgradeRequests.IsUpgrade(context) && !(policy.AllowUpgrade && UpgradeRequests.KeepsMethod(context)))
+        {
+            return RejectAsync(context, policy, StatusCodes.Status400BadRequest, AuthReasons.UpgradeNotAllowed, caller);
+        }
+
         // A declared length over the limit is refused before a byte is relayed; a chunked body is
-        // cut by Kestrel's MaxRequestBodySize while streaming.
+        // counted while it streams (RelayMiddleware).
         if (context.Request.ContentLength is { } length && length > settings.MaxRequestBodyBytes)
         {
             metrics.Refused(RequestOutcomes.Rejected, AuthReasons.BodyTooLarge);
@@ -68,43 +92,8 @@ internal sealed class ProxyAuthenticationMiddleware(
             return UnavailableAsync(context, policy, AuthReasons.CredentialUnavailable);
         }
 
-        context.Features.Set(new AuthorizedRequest(caller, upstreamAuthorization));
-        return ForwardAsync(context, policy, caller);
-    }
-
-    private async Task ForwardAsync(HttpContext context, RoutePolicy policy, CallerIdentity caller)
-    {
-        var started = Stopwatch.GetTimestamp();
-        await next(context);
-        var failure = context.Features.Get<IForwarderErrorFeature>();
-        if (failure is { Error: ForwarderError.RequestBodyClient } && IsBodyTooLarge(failure.Exception))
-        {
-            // A chunked body cut by Kestrel at MaxRequestBodySize mid-relay: the upstream saw an
-            // aborted request, never a complete one. Answer and count it like a declared oversize body.
-            metrics.Refused(RequestOutcomes.Rejected, AuthReasons.BodyTooLarge);
-            Log.StreamedBodyTooLarge(logger, settings.MaxRequestBodyBytes, policy.RouteId, caller.Subject);
-            if (!context.Response.HasStarted)
-            {
-                await BearerChallenge.WriteErrorAsync(context, StatusCodes.Status413PayloadTooLarge, AuthReasons.BodyTooLarge);
-            }
-
-            return;
-        }
-
-        metrics.Forwarded(policy.RouteId, Stopwatch.GetElapsedTime(started).TotalSeconds, failure is null ? "none" : ErrorName(failure.Error));
-    }
-
-    private static bool IsBodyTooLarge(Exception? exception)
-    {
-        for (var e = exception; e is not null; e = e.InnerException)
-        {
-            if (e is BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge })
-            {
-                return true;
-            }
-        }
-
-        return false;
+        context.Features.Set(new AuthorizedRequest(caller, upstreamAuthorization, policy));
+        return next(context);
     }
 
     private Task UnauthorizedAsync(HttpContext context, RoutePolicy policy, string reason)
@@ -121,24 +110,17 @@ internal sealed class ProxyAuthenticationMiddleware(
         return BearerChallenge.WriteForbiddenAsync(context, reason, scope);
     }
 
+    private Task RejectAsync(HttpContext context, RoutePolicy policy, int status, string reason, CallerIdentity? caller)
+    {
+        metrics.Refused(RequestOutcomes.Rejected, reason);
+        Log.Rejected(logger, status, reason, policy.RouteId, context.Request.Method, caller?.Subject);
+        return BearerChallenge.WriteErrorAsync(context, status, reason);
+    }
+
     private Task UnavailableAsync(HttpContext context, RoutePolicy policy, string reason)
     {
         metrics.Refused(RequestOutcomes.Unavailable, reason);
         Log.Unavailable(logger, reason, policy.RouteId);
         return BearerChallenge.WriteErrorAsync(context, StatusCodes.Status503ServiceUnavailable, reason, retryAfterSeconds: 1);
     }
-
-    // snake_case names for the metric tag; the enum is small and fixed.
-    private static string ErrorName(ForwarderError error) => error switch
-    {
-        ForwarderError.RequestTimedOut => "timeout",
-        ForwarderError.Request => "request",
-        ForwarderError.RequestCanceled => "request_canceled",
-        ForwarderError.RequestBodyClient or ForwarderError.RequestBodyCanceled => "request_body_client",
-        ForwarderError.RequestBodyDestination => "request_body_upstream",
-        ForwarderError.ResponseBodyClient or ForwarderError.ResponseBodyCanceled => "response_body_client",
-        ForwarderError.ResponseBodyDestination => "response_body_upstream",
-        ForwarderError.NoAvailableDestinations => "no_destination",
-        _ => "other",
-    };
 }

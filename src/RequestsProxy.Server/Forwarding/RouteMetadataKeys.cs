@@ -11,4 +11,7 @@ internal static class RouteMetadataKeys
 
     /// <summary>A mounted file whose content goes upstream as <c>Authorization: Bearer …</c>.</summary>
     public const string UpstreamCredentialFile = "UpstreamCredentialFile";
+
+    /// <summary><c>true</c>: the route relays upgrade requests (WebSocket, as GET only); otherwise they are a 400.</summary>
+    public const string AllowUpgrade = "AllowUpgrade";
 }

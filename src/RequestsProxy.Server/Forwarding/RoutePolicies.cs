@@ -23,6 +23,7 @@ internal sealed class RoutePolicies(UpstreamCredentials credentials)
             route.RouteId,
             string.IsNullOrEmpty(scope) ? null : scope,
             string.IsNullOrEmpty(subject) ? null : subject,
-            string.IsNullOrEmpty(credential) ? null : credentials.Get(credential));
+            string.IsNullOrEmpty(credential) ? null : credentials.Get(credential),
+            string.Equals(RouteRules.Get(route, RouteMetadataKeys.AllowUpgrade)?.Trim(), "true", StringComparison.OrdinalIgnoreCase));
     }
 }

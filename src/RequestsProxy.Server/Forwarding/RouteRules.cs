@@ -56,9 +56,16 @@ internal static class RouteRules
             {
                 try
                 {
-                    if (RoutePatternFactory.Parse(path).GetParameter(subject.Trim()) is null)
+                    var pattern = RoutePatternFactory.Parse(path);
+                    if (pattern.GetParameter(subject.Trim()) is not { } parameter)
                     {
                         errors.Add($"{prefix}: Metadata.{RouteMetadataKeys.SubjectParameter} '{subject}' is not a parameter of '{path}'");
+                    }
+                    else if (parameter.IsCatchAll || parameter.IsOptional
+                        || !pattern.PathSegments.Any(s => s.Parts is [RoutePatternParameterPart only] && string.Equals(only.Name, parameter.Name, StringComparison.OrdinalIgnoreCase)))
+                    {
+                        // The binding is enforced on whole segments of the normalised path (SubjectBindings).
+                        errors.Add($"{prefix}: Metadata.{RouteMetadataKeys.SubjectParameter} '{subject}' must be a whole path segment ({{{subject.Trim()}}}), not optional nor a catch-all");
                     }
                 }
                 catch (RoutePatternException e)
@@ -72,6 +79,12 @@ internal static class RouteRules
         if (!string.IsNullOrWhiteSpace(credential) && !Path.IsPathFullyQualified(credential.Trim()))
         {
             errors.Add($"{prefix}: Metadata.{RouteMetadataKeys.UpstreamCredentialFile} must be an absolute path, not '{credential}'");
+        }
+
+        var upgrade = Get(route, RouteMetadataKeys.AllowUpgrade)?.Trim();
+        if (upgrade is not (null or "" ) && !bool.TryParse(upgrade, out _))
+        {
+            errors.Add($"{prefix}: Metadata.{RouteMetadataKeys.AllowUpgrade} must be true or false, not '{upgrade}'");
         }
 
         return errors;

@@ -24,17 +24,17 @@ internal sealed class UpstreamRequestTransform : RequestTransform
 
         foreach (var header in context.HttpContext.Request.Headers)
         {
-            if (header.Key.StartsWith(HeaderPrefix, StringComparison.OrdinalIgnoreCase))
+            if (IsSpoofable(header.Key))
             {
                 RemoveHeader(context, header.Key);
             }
         }
 
         RemoveHeader(context, HeaderNames.Authorization);
-        AddHeader(context, SubjectHeader, SafeHeaderValue(authorized.Caller.Subject));
+        AddHeader(context, SubjectHeader, IdentityHeaderValue.Encode(authorized.Caller.Subject));
         if (authorized.Caller.Jti is { } jti)
         {
-            AddHeader(context, JtiHeader, SafeHeaderValue(jti));
+            AddHeader(context, JtiHeader, IdentityHeaderValue.Encode(jti));
         }
 
         if (authorized.UpstreamAuthorization is { } credential)
@@ -46,19 +46,50 @@ internal sealed class UpstreamRequestTransform : RequestTransform
     }
 
     /// <summary>
-    /// A signed sub is trusted but may hold characters a header cannot carry (non-ASCII, CR/LF):
-    /// those are percent-encoded rather than failing the request.
+    /// Any spelling a common server reads as one of the headers the proxy vouches for. Servers fold
+    /// names: CGI/WSGI/PHP-FPM (<c>HTTP_X_REQUESTS_PROXY_SUBJECT</c>), nginx's
+    /// <c>underscores_in_headers</c> and <c>$http_…</c> variables, Apache turning any
+    /// non-alphanumeric into <c>_</c>. So names are compared on their letters and digits alone,
+    /// case-insensitively: every name whose letters begin <c>XREQUESTSPROXY</c> goes, and so does a
+    /// non-hyphen spelling of YARP's <c>X-Forwarded-*</c> (YARP replaces the hyphenated ones itself).
     /// </summary>
-    internal static string SafeHeaderValue(string value)
+    internal static bool IsSpoofable(string name) =>
+        StartsWithFolded(name, "xrequestsproxy") || (StartsWithFolded(name, "xforwarded") && HasOtherSeparator(name));
+
+    private static bool StartsWithFolded(string name, string prefix)
     {
-        foreach (var c in value)
+        var matched = 0;
+        foreach (var c in name)
         {
-            if (c is < (char)0x20 or > (char)0x7E)
+            if (!char.IsAsciiLetterOrDigit(c))
             {
-                return Uri.EscapeDataString(value);
+                continue;
+            }
+
+            if (char.ToLowerInvariant(c) != prefix[matched])
+            {
+                return false;
+            }
+
+            if (++matched == prefix.Length)
+            {
+                return true;
             }
         }
 
-        return value;
+        return false;
+    }
+
+    private static bool HasOtherSeparator(string name)
+    {
+        foreach (var c in name)
+        {
+            if (!char.IsAsciiLetterOrDigit(c) && c != '-')
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 }

@@ -10,7 +10,7 @@ internal static class HealthEndpoints
 {
     public static void Map(WebApplication app)
     {
-        app.MapGet("/healthz", () => Results.Text("ok\n"));
+        app.MapGet("/healthz", () => Results.Text("ok\n")).WithMetadata(ManagementEndpoint.Instance);
         app.MapGet("/readyz", (TokenSources sources) =>
         {
             if (sources.IsReady)
@@ -19,6 +19,6 @@ internal static class HealthEndpoints
             }
 
             return Results.Text($"not ready: {sources.NotReadyReason}\n", statusCode: StatusCodes.Status503ServiceUnavailable);
-        });
+        }).WithMetadata(ManagementEndpoint.Instance);
     }
 }

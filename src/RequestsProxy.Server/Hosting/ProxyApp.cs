@@ -29,12 +29,7 @@ internal static class ProxyApp
 
         var settings = ProxySettings.Load(builder.Configuration);
 
-        if (string.IsNullOrEmpty(builder.WebHost.GetSetting(WebHostDefaults.ServerUrlsKey))
-            && string.IsNullOrEmpty(builder.Configuration["http_ports"])
-            && string.IsNullOrEmpty(builder.Configuration["https_ports"]))
-        {
-            builder.WebHost.UseUrls(ProxySettings.DefaultUrls);
-        }
+        var listeners = PodFacingListeners(builder, settings);
 
         builder.Logging.ClearProviders();
         builder.Logging.AddJsonConsole(options =>
@@ -49,12 +44,20 @@ internal static class ProxyApp
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
+            // Relayed requests lift this and count payload bytes instead (RelayMiddleware); it stays for the proxy's own endpoints.
             kestrel.Limits.MaxRequestBodySize = settings.MaxRequestBodyBytes;
+            // Kestrel applies the cap per listening address: a full pod-facing port leaves the management port reachable.
+            kestrel.Limits.MaxConcurrentConnections = settings.MaxConnections;
+            kestrel.Limits.MaxConcurrentUpgradedConnections = settings.MaxConnections;
+            kestrel.Limits.KeepAliveTimeout = settings.IdleTimeout;
+            listeners.Configure(kestrel);
         });
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = settings.ShutdownTimeout);
 
         var services = builder.Services;
         services.AddSingleton(settings);
+        services.AddSingleton(listeners);
+        services.AddSingleton<SubjectBindings>();
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<TokenSources>();
         services.AddHostedService(sp => sp.GetRequiredService<TokenSources>());
@@ -91,13 +94,17 @@ internal static class ProxyApp
         // Observable instruments must exist before the first scrape.
         app.Services.GetRequiredService<ProxyMetrics>();
 
+        app.UseRouting();
+        app.UseMiddleware<PortGate>();
         HealthEndpoints.Map(app);
-        app.MapPrometheusScrapingEndpoint("/metrics");
+        app.MapPrometheusScrapingEndpoint("/metrics").WithMetadata(ManagementEndpoint.Instance);
         AdminEndpoints.Map(app, settings);
         app.MapReverseProxy(pipeline =>
         {
             pipeline.UseMiddleware<AccessLogMiddleware>();
             pipeline.UseMiddleware<ProxyAuthenticationMiddleware>();
+            // Steps that need the verified caller (per-job limits) go here: after authentication, before the relay.
+            pipeline.UseMiddleware<RelayMiddleware>();
             pipeline.UseSessionAffinity();
             pipeline.UseLoadBalancing();
             pipeline.UsePassiveHealthChecks();
@@ -110,8 +117,36 @@ internal static class ProxyApp
             policies.Get(route.Config);
         }
 
+        _ = app.Services.GetRequiredService<SubjectBindings>().Patterns;
+
         Log.Starting(app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("RequestsProxy.Server"),
             settings.Mode, routeCount, routeSource, settings.ReleaseName, settings.Namespace);
         return app;
+    }
+
+    /// <summary>
+    /// The pod-facing addresses as ASP.NET Core would pick them (<c>--urls</c>, <c>ASPNETCORE_URLS</c>,
+    /// <c>ASPNETCORE_HTTP_PORTS</c>, else the default), handed to Kestrel as explicit endpoints beside
+    /// the management ones; the host's own URL settings are cleared so Kestrel does not warn about them.
+    /// </summary>
+    private static ProxyListeners PodFacingListeners(WebApplicationBuilder builder, ProxySettings settings)
+    {
+        var urls = builder.WebHost.GetSetting(WebHostDefaults.ServerUrlsKey);
+        var source = "ASPNETCORE_URLS";
+        if (string.IsNullOrWhiteSpace(urls) && builder.WebHost.GetSetting("http_ports") is { Length: > 0 } ports)
+        {
+            urls = string.Join(';', ports.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(p => $"http://*:{p}"));
+            source = "ASPNETCORE_HTTP_PORTS";
+        }
+
+        if (!string.IsNullOrWhiteSpace(builder.WebHost.GetSetting("https_ports")))
+        {
+            throw new InvalidSettingsException(["ASPNETCORE_HTTPS_PORTS: only http addresses are served (TLS ends in front of the proxy)"]);
+        }
+
+        var listeners = ProxyListeners.Parse(string.IsNullOrWhiteSpace(urls) ? ProxySettings.DefaultUrls : urls, source, settings.ManagementUrls);
+        builder.WebHost.UseSetting(WebHostDefaults.ServerUrlsKey, "");
+        builder.WebHost.UseSetting("http_ports", "");
+        return listeners;
     }
 }

@@ -12,6 +12,8 @@ internal sealed record ProxySettings
     public const string DefaultUrls = "http://0.0.0.0:8888";
     public const string DefaultRoutesFile = "/etc/proxy/routes/routes.json";
     public const long DefaultMaxBodyBytes = 10 * 1024 * 1024;
+    public const string DefaultManagementUrls = "http://0.0.0.0:9090";
+    public const int DefaultMaxConnections = 10_000;
 
     public bool Stateless { get; init; } = true;
 
@@ -41,6 +43,15 @@ internal sealed record ProxySettings
     public TimeSpan UpstreamTimeout { get; init; } = TimeSpan.FromSeconds(100);
 
     public TimeSpan UpstreamConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Where <c>/healthz</c>, <c>/readyz</c> and <c>/metrics</c> are served; the pod-facing URLs serve routes only.</summary>
+    public string ManagementUrls { get; init; } = DefaultManagementUrls;
+
+    /// <summary>Open connections allowed per pod-facing listening address (Kestrel <c>MaxConcurrentConnections</c>); more are closed at once.</summary>
+    public int MaxConnections { get; init; } = DefaultMaxConnections;
+
+    /// <summary>A connection with no request in flight for this long is closed (Kestrel <c>KeepAliveTimeout</c>).</summary>
+    public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromSeconds(120);
 
     /// <summary>How long SIGTERM waits for in-flight requests; below Kubernetes' default 30 s grace period.</summary>
     public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(25);
@@ -98,6 +109,9 @@ internal sealed record ProxySettings
             UpstreamTimeout = env.Seconds(EnvironmentVariables.UpstreamTimeoutSeconds, defaults.UpstreamTimeout),
             UpstreamConnectTimeout = env.Seconds(EnvironmentVariables.UpstreamConnectTimeoutSeconds, defaults.UpstreamConnectTimeout),
             ShutdownTimeout = env.Seconds(EnvironmentVariables.ShutdownTimeoutSeconds, defaults.ShutdownTimeout, allowZero: true),
+            ManagementUrls = env.Text(EnvironmentVariables.ManagementUrls, defaults.ManagementUrls),
+            MaxConnections = (int)Math.Min(int.MaxValue, env.PositiveInteger(EnvironmentVariables.MaxConnections, defaults.MaxConnections)),
+            IdleTimeout = env.Seconds(EnvironmentVariables.IdleTimeoutSeconds, defaults.IdleTimeout),
             ReleaseName = env.Text(EnvironmentVariables.ReleaseName),
             Namespace = env.Text(EnvironmentVariables.Namespace),
             AccessLog = env.Flag(EnvironmentVariables.AccessLog, defaults.AccessLog),

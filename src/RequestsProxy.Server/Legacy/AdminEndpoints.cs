@@ -74,6 +74,11 @@ internal static class AdminEndpoints
         {
             return Problem(StatusCodes.Status400BadRequest, "the body is not valid JSON");
         }
+        catch (InvalidOperationException)
+        {
+            // A \uD800-style escape with no partner: no UTF-8 form, so no injective subject header either.
+            return Problem(StatusCodes.Status400BadRequest, "strings must be well-formed Unicode (no lone surrogate escapes)");
+        }
 
         if (string.IsNullOrEmpty(token) || token.Length > Tokens.Jwt.TokenDefaults.MaxTokenLength || token.Any(c => c is <= ' ' or > '~'))
         {

@@ -10,7 +10,7 @@ public sealed class HealthEndpointsTests
     {
         await using var proxy = await ProxyHarness.StartAsync(writeKeys: false);
 
-        using var response = await proxy.Client.GetAsync("/healthz");
+        using var response = await proxy.Management.GetAsync("/healthz");
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
     }
@@ -19,7 +19,7 @@ public sealed class HealthEndpointsTests
     public async Task Readyz_WithoutKeyRing_503_ThenReadyAfterKeysAppear()
     {
         await using var proxy = await ProxyHarness.StartAsync(writeKeys: false);
-        using (var before = await proxy.Client.GetAsync("/readyz"))
+        using (var before = await proxy.Management.GetAsync("/readyz"))
         {
             Assert.Equal(HttpStatusCode.ServiceUnavailable, before.StatusCode);
         }
@@ -28,7 +28,7 @@ public sealed class HealthEndpointsTests
 
         var ready = await ProxyAuthenticationTests.EventuallyAsync(async () =>
         {
-            using var response = await proxy.Client.GetAsync("/readyz");
+            using var response = await proxy.Management.GetAsync("/readyz");
             return response.StatusCode == HttpStatusCode.OK;
         }, TimeSpan.FromSeconds(4));
         Assert.True(ready);
@@ -41,7 +41,7 @@ public sealed class HealthEndpointsTests
         proxy.Keys.WriteRaw(new Dictionary<string, string> { ["active"] = "v2", ["v1"] = new string('k', 64) });
         await Task.Delay(1500);
 
-        using var response = await proxy.Client.GetAsync("/readyz");
+        using var response = await proxy.Management.GetAsync("/readyz");
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
         Assert.Contains("not ready", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
@@ -55,7 +55,7 @@ public sealed class HealthEndpointsTests
         // A replica restarted onto a broken list must not forget every revocation: fail closed.
         await using var proxy = await ProxyHarness.StartAsync(revokedJson: revokedJson);
 
-        using (var readyz = await proxy.Client.GetAsync("/readyz"))
+        using (var readyz = await proxy.Management.GetAsync("/readyz"))
         {
             Assert.Equal(HttpStatusCode.ServiceUnavailable, readyz.StatusCode);
             Assert.Contains(reason, await readyz.Content.ReadAsStringAsync(), StringComparison.Ordinal);
@@ -80,7 +80,7 @@ public sealed class HealthEndpointsTests
     {
         await using var proxy = await ProxyHarness.StartAsync(revokedJson: null);
 
-        using var readyz = await proxy.Client.GetAsync("/readyz");
+        using var readyz = await proxy.Management.GetAsync("/readyz");
         using var accepted = await proxy.PostAsync("/v1/results", proxy.Mint("job-1"));
 
         Assert.Equal(HttpStatusCode.OK, readyz.StatusCode);
@@ -92,7 +92,7 @@ public sealed class HealthEndpointsTests
     {
         await using var proxy = await ProxyHarness.StartAsync();
 
-        using var response = await proxy.Client.GetAsync("/readyz");
+        using var response = await proxy.Management.GetAsync("/readyz");
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
     }

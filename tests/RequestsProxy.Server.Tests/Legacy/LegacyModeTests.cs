@@ -50,6 +50,22 @@ public sealed class LegacyModeTests
     }
 
     [Fact]
+    public async Task Register_SubThatIsNotWellFormedUnicode_Is400AndTheTokenStaysUnknown()
+    {
+        // A lone surrogate has no UTF-8 form: the subject header could not tell it from U+FFFD.
+        await using var proxy = await ProxyHarness.StartAsync(Legacy);
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/admin/v1/tokens") { Content = new StringContent("{\"token\":\"opaque-9\",\"sub\":\"a\\ud800b\"}") };
+        request.Headers.TryAddWithoutValidation("Authorization", "Bearer admin-secret");
+        using var registered = await proxy.Client.SendAsync(request);
+
+        using var response = await proxy.PostAsync("/v1/results", "opaque-9");
+
+        Assert.Equal(HttpStatusCode.BadRequest, registered.StatusCode);
+        Assert.Equal("Bearer error=\"invalid_token\", error_description=\"unknown_token\"", response.Headers.WwwAuthenticate.ToString());
+        Assert.Equal(0, proxy.Upstream.Count);
+    }
+
+    [Fact]
     public async Task Register_InvalidBody_Is400()
     {
         await using var proxy = await ProxyHarness.StartAsync(Legacy);

@@ -1,0 +1,140 @@
+using Microsoft.AspNetCore.Routing.Patterns;
+using Yarp.ReverseProxy.Configuration;
+
+namespace RequestsProxy.Server.Forwarding;
+
+/// <summary>
+/// One route whose path binds a parameter to the token's <c>sub</c>, as a prefix of normalised
+/// segments: literals compare case-insensitively, any other parameter matches any one segment, a
+/// catch-all matches the rest. A path covered by the prefix (extra segments included) is the
+/// pattern's, whichever route matched it.
+/// </summary>
+internal sealed class BoundPattern
+{
+    private readonly string?[] _literals;
+    private readonly int _subjectIndex;
+    private readonly int _requiredSegments;
+    private readonly string[]? _methods;
+
+    private BoundPattern(string routeId, string?[] literals, int subjectIndex, int requiredSegments, string[]? methods, string? requiredScope)
+    {
+        RouteId = routeId;
+        _literals = literals;
+        _subjectIndex = subjectIndex;
+        _requiredSegments = requiredSegments;
+        _methods = methods;
+        RequiredScope = requiredScope;
+    }
+
+    public string RouteId { get; }
+
+    /// <summary>Null: any valid token.</summary>
+    public string? RequiredScope { get; }
+
+    /// <summary>The route's methods; null: any.</summary>
+    public IReadOnlyList<string>? Methods => _methods;
+
+    /// <summary>The pattern of a route with a <c>SubjectParameter</c>; null for other routes (or a path RouteRules refuses).</summary>
+    public static BoundPattern? From(RouteConfig route)
+    {
+        var subject = RouteRules.Get(route, RouteMetadataKeys.SubjectParameter)?.Trim();
+        if (string.IsNullOrEmpty(subject) || route.Match.Path is not { } path)
+        {
+            return null;
+        }
+
+        var pattern = RoutePatternFactory.Parse(path);
+        var literals = new List<string?>();
+        var subjectIndex = -1;
+        var required = 0;
+        foreach (var segment in pattern.PathSegments)
+        {
+            if (segment.Parts is [RoutePatternParameterPart { IsCatchAll: true }])
+            {
+                break;
+            }
+
+            if (segment.Parts is [RoutePatternLiteralPart literal])
+            {
+                literals.Add(literal.Content);
+            }
+            else
+            {
+                if (segment.Parts is [RoutePatternParameterPart parameter] && string.Equals(parameter.Name, subject, StringComparison.OrdinalIgnoreCase))
+                {
+                    subjectIndex = literals.Count;
+                }
+
+                literals.Add(null);
+            }
+
+            if (!segment.Parts.All(p => p is RoutePatternParameterPart { IsOptional: true }))
+            {
+                required = literals.Count;
+            }
+        }
+
+        if (subjectIndex < 0)
+        {
+            return null;
+        }
+
+        var scope = RouteRules.Get(route, RouteMetadataKeys.RequiredScope)?.Trim();
+        var methods = route.Match.Methods is { Count: > 0 } m ? m.ToArray() : null;
+        return new BoundPattern(route.RouteId, [.. literals], subjectIndex, Math.Max(required, subjectIndex + 1), methods,
+            string.IsNullOrEmpty(scope) ? null : scope);
+    }
+
+    /// <summary>True when <paramref name="normalizedPath"/> falls under this pattern; <paramref name="subject"/> is then the bound segment.</summary>
+    public bool Covers(ReadOnlySpan<char> normalizedPath, out ReadOnlySpan<char> subject)
+    {
+        subject = default;
+        var index = 0;
+        var segments = normalizedPath.TrimStart('/');
+        foreach (var range in segments.Split('/'))
+        {
+            if (index == _literals.Length)
+            {
+                break;
+            }
+
+            var segment = segments[range];
+            if (segment.IsEmpty)
+            {
+                return false;
+            }
+
+            if (_literals[index] is { } literal && !PathNormalizer.SameLiteral(segment, literal))
+            {
+                return false;
+            }
+
+            if (index == _subjectIndex)
+            {
+                subject = segment;
+            }
+
+            index++;
+        }
+
+        return index >= _requiredSegments;
+    }
+
+    public bool Allows(string method)
+    {
+        if (_methods is null)
+        {
+            return true;
+        }
+
+        foreach (var allowed in _methods)
+        {
+            if (string.Equals(allowed, method, StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+}
