@@ -14,8 +14,8 @@ public sealed class MissingRevocationListTests
         // Several poll periods (1 s each here; 10 s by default) with the file still absent.
         await Task.Delay(TimeSpan.FromSeconds(4));
         using var client = new HttpClient();
-        var metrics = (await client.GetStringAsync(new Uri(proxy.Address, "/metrics"))).Split('\n');
-        using var ready = await client.GetAsync(new Uri(proxy.Address, "/readyz"));
+        var metrics = (await client.GetStringAsync(new Uri(proxy.ManagementAddress, "/metrics"))).Split('\n');
+        using var ready = await client.GetAsync(new Uri(proxy.ManagementAddress, "/readyz"));
 
         Assert.True(ready.IsSuccessStatusCode, $"readyz {(int)ready.StatusCode}");
         Assert.Contains(metrics, l => l.StartsWith("requests_proxy_revocations_ready", StringComparison.Ordinal) && l.Split(' ')[^1] == "1");

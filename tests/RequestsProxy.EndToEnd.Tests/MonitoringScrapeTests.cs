@@ -28,7 +28,7 @@ public sealed partial class MonitoringScrapeTests
         await using var scenario = await ProxyScenario.CreateAsync(stateless: true);
         await scenario.StartProxyAsync();
         await ProxyTrafficAsync(scenario);
-        var proxyScrape = await ScrapeAsync(new Uri(scenario.Address, "/metrics"));
+        var proxyScrape = await ScrapeAsync(new Uri(scenario.ManagementAddress, "/metrics"));
 
         using var state = new TempFolder("rp-monitoring");
         await using var jobsManager = await StartJobsManagerAsync(scenario, state);

@@ -10,8 +10,9 @@ namespace RequestsProxy.EndToEnd.Tests;
 /// </summary>
 internal sealed class StandaloneProxy : IAsyncDisposable
 {
-    private StandaloneProxy(TempFolder folder, KeyRingVolume keys, TestUpstream upstream, ServiceProcess process, Uri address)
+    private StandaloneProxy(TempFolder folder, KeyRingVolume keys, TestUpstream upstream, ServiceProcess process, Uri address, Uri management)
     {
+        ManagementAddress = management;
         Folder = folder;
         Keys = keys;
         Upstream = upstream;
@@ -27,7 +28,11 @@ internal sealed class StandaloneProxy : IAsyncDisposable
 
     public ServiceProcess Process { get; }
 
+    /// <summary>The pod-facing port: relayed routes only.</summary>
     public Uri Address { get; }
+
+    /// <summary>The management port: /healthz, /readyz, /metrics.</summary>
+    public Uri ManagementAddress { get; }
 
     /// <summary>Starts it and waits for /readyz; <paramref name="environment"/> adds to (or, with null, removes from) the defaults.</summary>
     public static async Task<StandaloneProxy> StartAsync(IReadOnlyDictionary<string, string?>? environment = null)
@@ -36,9 +41,12 @@ internal sealed class StandaloneProxy : IAsyncDisposable
         var keys = new KeyRingVolume(folder.Combine("keys"));
         Directory.CreateDirectory(folder.Combine("revoked"));
         var upstream = await TestUpstream.StartAsync();
+        var address = new Uri($"http://127.0.0.1:{ProxyScenario.FreePort()}/");
+        var management = new Uri($"http://127.0.0.1:{ProxyScenario.FreePort()}/");
         var values = new Dictionary<string, string?>
         {
-            ["ASPNETCORE_URLS"] = "http://127.0.0.1:0",
+            ["ASPNETCORE_URLS"] = address.GetLeftPart(UriPartial.Authority),
+            ["REQUESTS_PROXY_MANAGEMENT_URLS"] = management.GetLeftPart(UriPartial.Authority),
             ["REQUESTS_PROXY_STATELESS"] = "true",
             ["REQUESTS_PROXY_KEYS_DIR"] = keys.Path,
             ["REQUESTS_PROXY_REVOKED_DIR"] = folder.Combine("revoked"),
@@ -52,9 +60,9 @@ internal sealed class StandaloneProxy : IAsyncDisposable
         }
 
         var process = ServiceProcess.Start(ServiceProcess.FindAssembly("requests-proxy"), values);
-        var address = await process.WaitForListeningAsync(TimeSpan.FromSeconds(30));
-        await process.WaitForOkAsync(new Uri(address, "/readyz"), TimeSpan.FromSeconds(30));
-        return new StandaloneProxy(folder, keys, upstream, process, address);
+        await process.WaitForListeningAsync(TimeSpan.FromSeconds(30));
+        await process.WaitForOkAsync(new Uri(management, "/readyz"), TimeSpan.FromSeconds(30));
+        return new StandaloneProxy(folder, keys, upstream, process, address, management);
     }
 
     public string Mint(string subject)
