@@ -31,20 +31,8 @@ internal static partial class JobsManagerApp
             throw new InvalidSettingsException(errors);
         }
 
-        if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(builder.Configuration["http_ports"]) && string.IsNullOrEmpty(builder.Configuration["https_ports"]))
-        {
-            builder.WebHost.UseUrls(JobsManagerOptions.DefaultUrls);
-        }
-
-        builder.Logging.ClearProviders();
-        builder.Logging.AddJsonConsole(o =>
-        {
-            o.UseUtcTimestamp = true;
-            o.TimestampFormat = "yyyy-MM-dd'T'HH:mm:ss.fff'Z'";
-        });
-
-        // Per-request framework logs drown the job lifecycle; Logging__LogLevel__* still overrides.
-        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        ServiceDefaults.UseDefaultUrls(builder, JobsManagerOptions.DefaultUrls);
+        ServiceDefaults.UseJsonConsoleLogs(builder);
 
         AddServices(builder.Services, options);
         configure?.Invoke(builder);

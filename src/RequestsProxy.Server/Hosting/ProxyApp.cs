@@ -30,15 +30,9 @@ internal static class ProxyApp
         var settings = ProxySettings.Load(builder.Configuration);
 
         var listeners = PodFacingListeners(builder, settings);
+        ServiceDefaults.UseJsonConsoleLogs(builder);
 
-        builder.Logging.ClearProviders();
-        builder.Logging.AddJsonConsole(options =>
-        {
-            options.UseUtcTimestamp = true;
-            options.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
-        });
-        // Per-request framework logs would sit on the hot path; ours log refusals only.
-        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        // Per-request YARP logs would sit on the hot path; ours log refusals only.
         builder.Logging.AddFilter("Yarp", LogLevel.Warning);
 
         builder.WebHost.ConfigureKestrel(kestrel =>

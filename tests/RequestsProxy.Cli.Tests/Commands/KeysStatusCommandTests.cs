@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using RequestsProxy.Cli.Tests.Support;
 using RequestsProxy.Testing.Files;
-using RequestsProxy.Testing.Kubernetes;
+using RequestsProxy.Testing.FakeKubernetes;
 using RequestsProxy.Tokens.Keys;
 
 namespace RequestsProxy.Cli.Tests.Commands;

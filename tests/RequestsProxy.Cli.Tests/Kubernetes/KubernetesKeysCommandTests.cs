@@ -4,7 +4,7 @@ using System.Text.Json;
 using k8s.Models;
 using RequestsProxy.Cli.Keys;
 using RequestsProxy.Testing.Files;
-using RequestsProxy.Testing.Kubernetes;
+using RequestsProxy.Testing.FakeKubernetes;
 using RequestsProxy.Tokens.Keys;
 
 namespace RequestsProxy.Cli.Tests.Kubernetes;

@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 using k8s.Models;
 using RequestsProxy.Cli.Keys;
 using RequestsProxy.Cli.Tests.Support;
-using RequestsProxy.Testing.Kubernetes;
+using RequestsProxy.Testing.FakeKubernetes;
 using RequestsProxy.Tokens.Keys;
 
 namespace RequestsProxy.Cli.Tests.Kubernetes;

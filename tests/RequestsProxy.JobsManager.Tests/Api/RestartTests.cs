@@ -10,7 +10,7 @@ using Microsoft.Extensions.Time.Testing;
 using RequestsProxy.JobsManager.Jobs;
 using RequestsProxy.JobsManager.Kubernetes;
 using RequestsProxy.JobsManager.Tests.Support;
-using RequestsProxy.Testing.Kubernetes;
+using RequestsProxy.Testing.FakeKubernetes;
 using RequestsProxy.Tokens.Revocation;
 
 namespace RequestsProxy.JobsManager.Tests.Api;

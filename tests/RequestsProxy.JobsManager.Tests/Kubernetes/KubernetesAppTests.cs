@@ -5,7 +5,7 @@ using k8s;
 using k8s.Models;
 using Microsoft.Extensions.DependencyInjection;
 using RequestsProxy.JobsManager.Tests.Support;
-using RequestsProxy.Testing.Kubernetes;
+using RequestsProxy.Testing.FakeKubernetes;
 
 namespace RequestsProxy.JobsManager.Tests.Kubernetes;
 

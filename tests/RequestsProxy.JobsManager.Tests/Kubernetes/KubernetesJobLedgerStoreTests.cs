@@ -6,7 +6,7 @@ using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using RequestsProxy.JobsManager.Jobs;
 using RequestsProxy.JobsManager.Metrics;
 using RequestsProxy.JobsManager.Tests.Support;
-using RequestsProxy.Testing.Kubernetes;
+using RequestsProxy.Testing.FakeKubernetes;
 using RequestsProxy.Tokens.Revocation;
 
 namespace RequestsProxy.JobsManager.Tests.Kubernetes;

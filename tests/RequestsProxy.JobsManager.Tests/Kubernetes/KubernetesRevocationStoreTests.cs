@@ -5,7 +5,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using RequestsProxy.JobsManager.Kubernetes;
 using RequestsProxy.JobsManager.Metrics;
 using RequestsProxy.JobsManager.Tests.Support;
-using RequestsProxy.Testing.Kubernetes;
+using RequestsProxy.Testing.FakeKubernetes;
 using RequestsProxy.Tokens.Revocation;
 
 namespace RequestsProxy.JobsManager.Tests.Kubernetes;

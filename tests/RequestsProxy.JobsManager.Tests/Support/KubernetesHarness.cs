@@ -3,7 +3,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using RequestsProxy.JobsManager.Jobs;
 using RequestsProxy.JobsManager.Kubernetes;
 using RequestsProxy.JobsManager.Metrics;
-using RequestsProxy.Testing.Kubernetes;
+using RequestsProxy.Testing.FakeKubernetes;
 using RequestsProxy.Tokens.Revocation;
 
 namespace RequestsProxy.JobsManager.Tests.Support;

@@ -1,4 +1,4 @@
-namespace RequestsProxy.Testing.Kubernetes;
+namespace RequestsProxy.Testing.FakeKubernetes;
 
 /// <summary>One resource the fake API server serves, as discovery describes it.</summary>
 internal sealed record FakeResourceType(

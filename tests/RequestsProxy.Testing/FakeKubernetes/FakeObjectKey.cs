@@ -1,4 +1,4 @@
-namespace RequestsProxy.Testing.Kubernetes;
+namespace RequestsProxy.Testing.FakeKubernetes;
 
 /// <summary>Identity of a stored object; <see cref="Namespace"/> is empty for cluster-scoped kinds.</summary>
 internal readonly record struct FakeObjectKey(string Group, string Plural, string Namespace, string Name)

@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 
-namespace RequestsProxy.Testing.Kubernetes;
+namespace RequestsProxy.Testing.FakeKubernetes;
 
 /// <summary>Builds <c>meta/v1 Status</c> bodies exactly as the API server shapes them.</summary>
 internal static class FakeKubernetesStatus

@@ -13,29 +13,29 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using RequestsProxy.Testing.Hosting;
 
-namespace RequestsProxy.Testing.Kubernetes;
+namespace RequestsProxy.Testing.FakeKubernetes;
 
 /// <summary>
-/// A FAKE Kubernetes API server for tests: Kestrel on 127.0.0.1 with a random port, spoken to
-/// over real HTTP by the real KubernetesClient and by the real <c>helm</c>. It is not a cluster:
-/// no controllers run (a Job never gets pods or status) and nothing is watched. What it keeps is
-/// the API contract the components depend on:
+/// A FAKE Kubernetes API server for tests — not a cluster. Kestrel on 127.0.0.1 with a random
+/// port, spoken to over real HTTP by the real KubernetesClient (the calls <c>src</c> makes) and the
+/// real <c>helm</c> (<c>template --dry-run=server</c>). It serves exactly those calls and nothing
+/// more; what Kubernetes does beyond them is proven on a real cluster (tests/cluster):
 /// <list type="bullet">
-/// <item>GET, LIST (<c>labelSelector</c>, <c>fieldSelector</c> on name/namespace), POST (409
-/// AlreadyExists), PUT (404 when missing; 409 Conflict when a sent <c>resourceVersion</c> is not
-/// the current one; none sent = unconditional), PATCH (merge, strategic-merge as merge, JSON
-/// patch), DELETE (404 when missing) for secrets, configmaps, jobs and the chart's kinds.</item>
+/// <item>GET and LIST (equality <c>labelSelector</c>s) of every served kind; POST (409
+/// AlreadyExists), PUT (404 when missing; 409 Conflict when the sent <c>resourceVersion</c> is not
+/// the current one), merge PATCH and DELETE (404 when missing) of secrets, configmaps and jobs.</item>
 /// <item>One global <c>resourceVersion</c> counter bumped by every write (a no-op update keeps
 /// it, as on the real server); <c>uid</c> and <c>creationTimestamp</c> set on create.</item>
-/// <item>Errors as real <c>Status</c> objects (NotFound, AlreadyExists, Conflict, Forbidden,
-/// Invalid, BadRequest).</item>
+/// <item>Errors as real <c>Status</c> objects (NotFound, AlreadyExists, Conflict, Forbidden, BadRequest).</item>
 /// <item>Optional RBAC: with <see cref="RbacRules"/> set, any request no rule allows gets 403.</item>
 /// <item>Garbage collection, synchronous: deleting an owner deletes its dependents (by
 /// <c>ownerReferences</c> uid), except with <c>propagationPolicy=Orphan</c>, which is also the
-/// default for batch/v1 Jobs, exactly as on a real cluster.</item>
+/// default for batch/v1 Jobs, as on a real cluster.</item>
 /// <item>Discovery (<c>/version</c>, <c>/api</c>, <c>/apis</c>, <c>/api/v1</c>, <c>/apis/G/V</c>)
 /// as helm needs it for <c>lookup</c> and <c>--dry-run=server</c>.</item>
 /// </list>
+/// No watches, field selectors, strategic-merge or JSON patches, dry runs, generateName or
+/// delete preconditions: nothing here sends them.
 /// </summary>
 public sealed class FakeKubernetesApiServer : IAsyncDisposable
 {
@@ -261,27 +261,20 @@ public sealed class FakeKubernetesApiServer : IAsyncDisposable
 
         Authorize(call);
         var type = call.Type;
-        var dryRun = request.Query["dryRun"].Contains("All");
         switch (call.Verb)
         {
             case "get":
                 return (HttpStatusCode.OK, _store.Get(type, call.Namespace, call.Name!));
             case "list":
-                return (HttpStatusCode.OK, _store.List(
-                    type,
-                    call.Namespace,
-                    FakeLabelSelector.Parse(request.Query["labelSelector"]),
-                    FakeFieldSelector.Parse(request.Query["fieldSelector"])));
+                return (HttpStatusCode.OK, _store.List(type, call.Namespace, FakeLabelSelector.Parse(request.Query["labelSelector"])));
             case "create":
-                return (HttpStatusCode.Created, _store.Create(type, call.Namespace, ParseObject(body), dryRun));
+                return (HttpStatusCode.Created, _store.Create(type, call.Namespace, ParseObject(body)));
             case "update":
-                return (HttpStatusCode.OK, _store.Replace(type, call.Namespace, call.Name!, ParseObject(body), dryRun));
+                return (HttpStatusCode.OK, _store.Replace(type, call.Namespace, call.Name!, ParseObject(body)));
             case "patch":
-                return (HttpStatusCode.OK, _store.Patch(type, call.Namespace, call.Name!, request.ContentType, body, dryRun));
+                return (HttpStatusCode.OK, _store.Patch(type, call.Namespace, call.Name!, request.ContentType, body));
             case "delete":
-                var options = string.IsNullOrWhiteSpace(body) ? null : ParseObject(body);
-                dryRun |= options?["dryRun"] is JsonArray flags && flags.Any(f => f?.GetValue<string>() == "All");
-                return (HttpStatusCode.OK, _store.Delete(type, call.Namespace, call.Name!, options, request.Query["propagationPolicy"].FirstOrDefault(), dryRun));
+                return (HttpStatusCode.OK, _store.Delete(type, call.Namespace, call.Name!, request.Query["propagationPolicy"].FirstOrDefault()));
             default:
                 throw new FakeKubernetesException(HttpStatusCode.MethodNotAllowed, "MethodNotAllowed", $"the fake Kubernetes API server does not support {call.Verb} on {type.QualifiedResource}");
         }

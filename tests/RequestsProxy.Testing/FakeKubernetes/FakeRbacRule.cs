@@ -1,7 +1,7 @@
 using k8s;
 using k8s.Models;
 
-namespace RequestsProxy.Testing.Kubernetes;
+namespace RequestsProxy.Testing.FakeKubernetes;
 
 /// <summary>
 /// One allow rule of the fake's RBAC emulation, with Kubernetes' semantics: verbs, API groups and
@@ -17,14 +17,14 @@ public sealed record FakeRbacRule(
     string? Namespace = null)
 {
     /// <summary>The rules of a Role; they apply in the Role's namespace only.</summary>
-    public static IReadOnlyList<FakeRbacRule> FromRole(V1Role role)
+    private static IReadOnlyList<FakeRbacRule> FromRole(V1Role role)
     {
         ArgumentNullException.ThrowIfNull(role);
         return (role.Rules ?? []).Select(r => FromPolicyRule(r, role.Metadata?.NamespaceProperty ?? "default")).ToList();
     }
 
     /// <summary>The rules of a ClusterRole; they apply in every namespace and at cluster scope.</summary>
-    public static IReadOnlyList<FakeRbacRule> FromClusterRole(V1ClusterRole role)
+    private static IReadOnlyList<FakeRbacRule> FromClusterRole(V1ClusterRole role)
     {
         ArgumentNullException.ThrowIfNull(role);
         return (role.Rules ?? []).Select(r => FromPolicyRule(r, null)).ToList();
@@ -50,7 +50,7 @@ public sealed record FakeRbacRule(
         return rules;
     }
 
-    public static FakeRbacRule FromPolicyRule(V1PolicyRule rule, string? ns)
+    private static FakeRbacRule FromPolicyRule(V1PolicyRule rule, string? ns)
     {
         ArgumentNullException.ThrowIfNull(rule);
         return new FakeRbacRule(

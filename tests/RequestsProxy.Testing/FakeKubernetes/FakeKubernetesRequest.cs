@@ -1,4 +1,4 @@
-namespace RequestsProxy.Testing.Kubernetes;
+namespace RequestsProxy.Testing.FakeKubernetes;
 
 /// <summary>
 /// One request the fake API server answered. <see cref="Verb"/> is the RBAC verb (<c>get</c>,

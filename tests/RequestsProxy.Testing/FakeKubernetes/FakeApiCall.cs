@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
 
-namespace RequestsProxy.Testing.Kubernetes;
+namespace RequestsProxy.Testing.FakeKubernetes;
 
 /// <summary>What a request URL asks for: a discovery document, or a verb on a resource.</summary>
 internal sealed record FakeApiCall(
@@ -70,16 +70,16 @@ internal sealed record FakeApiCall(
             return Unknown;
         }
 
+        // No watches: nothing here watches, and the fake has no event stream to give.
         var watch = query["watch"] is var w && (w.Contains("true") || w.Contains("1"));
         var verb = (method.ToUpperInvariant(), name is null) switch
         {
-            ("GET", true) => watch ? "watch" : "list",
+            ("GET", true) when !watch => "list",
             ("GET", false) => "get",
             ("POST", true) => "create",
             ("PUT", false) => "update",
             ("PATCH", false) => "patch",
             ("DELETE", false) => "delete",
-            ("DELETE", true) => "deletecollection",
             _ => null,
         };
         if (verb is null || (verb == "create" && ns is null && type.Namespaced))

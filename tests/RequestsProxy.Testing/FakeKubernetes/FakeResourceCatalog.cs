@@ -1,4 +1,4 @@
-namespace RequestsProxy.Testing.Kubernetes;
+namespace RequestsProxy.Testing.FakeKubernetes;
 
 /// <summary>
 /// The resources the fake serves: the ones the jobs-manager uses (secrets, configmaps, jobs) and

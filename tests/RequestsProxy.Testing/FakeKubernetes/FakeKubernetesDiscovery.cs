@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 
-namespace RequestsProxy.Testing.Kubernetes;
+namespace RequestsProxy.Testing.FakeKubernetes;
 
 /// <summary>
 /// The legacy (unaggregated) discovery documents. Served as plain <c>application/json</c>, so

@@ -1,6 +1,6 @@
 using System.Net;
 
-namespace RequestsProxy.Testing.Kubernetes;
+namespace RequestsProxy.Testing.FakeKubernetes;
 
 /// <summary>A failed API call; becomes a <c>Status</c> response with the same reason and code.</summary>
 internal sealed class FakeKubernetesException : Exception
@@ -47,9 +47,6 @@ internal sealed class FakeKubernetesException : Exception
 
     public static FakeKubernetesException Conflict(FakeResourceType type, string name, string detail) =>
         new(HttpStatusCode.Conflict, "Conflict", $"Operation cannot be fulfilled on {type.QualifiedResource} \"{name}\": {detail}", type, name);
-
-    public static FakeKubernetesException Invalid(FakeResourceType type, string name, string detail) =>
-        new(HttpStatusCode.UnprocessableEntity, "Invalid", $"{type.Kind} \"{name}\" is invalid: {detail}", type, name);
 
     public static FakeKubernetesException BadRequest(string message) =>
         new(HttpStatusCode.BadRequest, "BadRequest", message);
