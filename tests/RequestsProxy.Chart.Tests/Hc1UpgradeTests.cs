@@ -1,5 +1,5 @@
 using System.Text.Json.Nodes;
-using RequestsProxy.Testing.Kubernetes;
+using RequestsProxy.Testing.FakeKubernetes;
 
 namespace RequestsProxy.Chart.Tests;
 
