@@ -36,6 +36,11 @@ public static class EnvironmentVariables
     public const string AccessLog = "REQUESTS_PROXY_ACCESS_LOG";
     public const string AccessLogEvery = "REQUESTS_PROXY_ACCESS_LOG_EVERY";
 
+    /// <summary>Per-job limits of every route that sets none (docs/proxy.md#per-job-limits); 0 or unset: off.</summary>
+    public const string RateLimitPerSecond = "REQUESTS_PROXY_RATE_LIMIT_PER_SECOND";
+    public const string RateLimitBurst = "REQUESTS_PROXY_RATE_LIMIT_BURST";
+    public const string ConcurrencyLimit = "REQUESTS_PROXY_CONCURRENCY_LIMIT";
+
     // Read by the jobs-manager.
 
     /// <summary>local or kubernetes.</summary>

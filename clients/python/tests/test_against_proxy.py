@@ -129,6 +129,29 @@ class ProxyLifecycleTests(unittest.TestCase):
         self.assertTrue(all(d >= 1.0 for d in delays), delays)
         self.assertEqual([response.idempotency_key], [r.key for r in self.upstream.received()])
 
+    def test_post_overTheJobsRateLimit_waitsRetryAfterThenDelivered(self) -> None:
+        keys = support.KeyRing(self.folder.join("keys"))
+        self.proxy = support.Proxy(self.folder.path, self.upstream.url, keys, extra_env={
+            "REQUESTS_PROXY_RATE_LIMIT_PER_SECOND": "0.5", "REQUESTS_PROXY_RATE_LIMIT_BURST": "1"})
+        self.proxy.start()
+        token_file = self.folder.join("token")
+        support.write_token(token_file, keys.mint("job-busy"))
+        delays = []
+
+        def sleep(seconds: float) -> None:
+            delays.append(seconds)
+            time.sleep(seconds)
+
+        client = Client(self.proxy.url, token_file, sleep=sleep, deadline=30)
+        first = client.post("/v1/jobs/job-busy/results", json={"epoch": 1})
+        second = client.post("/v1/jobs/job-busy/results", json={"epoch": 2})
+
+        self.assertEqual((200, 1), (first.status, first.attempts))
+        self.assertEqual(200, second.status, second.text)
+        self.assertGreaterEqual(second.attempts, 2)
+        self.assertGreaterEqual(delays[0], 1.0, "the 429 said Retry-After: 1 or 2")
+        self.assertEqual([first.idempotency_key, second.idempotency_key], [r.key for r in self.upstream.received()])
+
     def test_post_nothingListening_raisesUnavailableAtDeadline(self) -> None:
         url = "http://127.0.0.1:%d" % support.free_port()
         token_file = self.folder.join("token")

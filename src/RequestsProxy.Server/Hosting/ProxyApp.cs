@@ -5,6 +5,7 @@ using RequestsProxy.Server.Forwarding;
 using RequestsProxy.Server.Health;
 using RequestsProxy.Server.Legacy;
 using RequestsProxy.Server.Metrics;
+using RequestsProxy.Server.RateLimiting;
 using RequestsProxy.Settings;
 using Yarp.ReverseProxy;
 using Yarp.ReverseProxy.Forwarder;
@@ -69,9 +70,11 @@ internal static class ProxyApp
         services.AddSingleton<UpstreamCredentials>();
         services.AddSingleton<RoutePolicies>();
         services.AddSingleton<ProxyMetrics>();
+        services.AddJobRateLimits(builder.Configuration);
 
         var proxy = services.AddReverseProxy()
             .AddTransforms<ProxyTransformProvider>()
+            .AddTransforms<JobLimitRouteValidator>()
             .AddConfigFilter<UpstreamTimeoutFilter>();
         var (routeCount, routeSource) = ProxyRoutes.Configure(proxy, builder.Configuration, settings);
         services.AddSingleton<IForwarderHttpClientFactory, UpstreamClientFactory>();
@@ -98,6 +101,7 @@ internal static class ProxyApp
             pipeline.UseMiddleware<AccessLogMiddleware>();
             pipeline.UseMiddleware<ProxyAuthenticationMiddleware>();
             // Steps that need the verified caller (per-job limits) go here: after authentication, before the relay.
+            pipeline.UseMiddleware<JobLimitMiddleware>();
             pipeline.UseMiddleware<RelayMiddleware>();
             pipeline.UseSessionAffinity();
             pipeline.UseLoadBalancing();

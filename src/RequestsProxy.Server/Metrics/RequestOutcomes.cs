@@ -8,4 +8,7 @@ internal static class RequestOutcomes
     public const string Forbidden = "forbidden";
     public const string Rejected = "rejected";
     public const string Unavailable = "unavailable";
+
+    /// <summary>429: over the job's per-route rate or concurrency limit (RateLimiting/).</summary>
+    public const string Limited = "limited";
 }

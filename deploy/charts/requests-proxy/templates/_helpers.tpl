@@ -148,6 +148,11 @@ seccompProfile:
 {{- if .methods -}}{{- $_ := set $match "Methods" .methods -}}{{- end -}}
 {{- $metadata := dict "RequiredScope" .requiredScope -}}
 {{- if .subjectParameter -}}{{- $_ := set $metadata "SubjectParameter" .subjectParameter -}}{{- end -}}
+{{- with .limits -}}
+{{- if hasKey . "requestsPerSecond" -}}{{- $_ := set $metadata "RateLimitPerSecond" (toString .requestsPerSecond) -}}{{- end -}}
+{{- if and (hasKey . "burst") (gt (int .burst) 0) -}}{{- $_ := set $metadata "RateLimitBurst" (toString (int .burst)) -}}{{- end -}}
+{{- if hasKey . "concurrent" -}}{{- $_ := set $metadata "ConcurrencyLimit" (toString (int .concurrent)) -}}{{- end -}}
+{{- end -}}
 {{- if and $hasCredential (ne .upstreamCredential false) -}}
 {{- $_ := set $metadata "UpstreamCredentialFile" (include "requests-proxy.upstreamCredentialFile" $) -}}
 {{- end -}}
