@@ -107,9 +107,10 @@ internal sealed class JobsManagerOptions
         options.Namespace = env.Text(EnvironmentVariables.Namespace);
         options.KeysDirectory = env.Text(EnvironmentVariables.KeysDirectory, options.KeysDirectory);
         options.AdminTokenFile = env.Text(EnvironmentVariables.AdminTokenFile, options.AdminTokenFile);
-        options.StateDirectory = env.Text(EnvironmentVariables.StateDirectory, options.StateDirectory);
-        options.RevokedDirectory = env.Text(EnvironmentVariables.RevokedDirectory, Path.Combine(options.StateDirectory, "revoked"));
-        options.LegacyTokensDirectory = env.Text(EnvironmentVariables.LegacyTokensDirectory, Path.Combine(options.StateDirectory, "legacy-tokens"));
+        // Relative folders are resolved against the working folder at start, once: local jobs run elsewhere.
+        options.StateDirectory = Path.GetFullPath(env.Text(EnvironmentVariables.StateDirectory, options.StateDirectory));
+        options.RevokedDirectory = Path.GetFullPath(env.Text(EnvironmentVariables.RevokedDirectory, Path.Combine(options.StateDirectory, "revoked")));
+        options.LegacyTokensDirectory = Path.GetFullPath(env.Text(EnvironmentVariables.LegacyTokensDirectory, Path.Combine(options.StateDirectory, "legacy-tokens")));
         options.LegacyTokensConfigMapName = env.Text(EnvironmentVariables.LegacyTokensConfigMapName)
             ?? (options.ReleaseName is { } legacyRelease ? $"{legacyRelease}-requests-proxy-legacy-tokens" : options.LegacyTokensConfigMapName);
         options.RevokedConfigMapName = env.Text(EnvironmentVariables.RevokedConfigMapName)
