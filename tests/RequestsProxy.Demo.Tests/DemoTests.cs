@@ -15,6 +15,9 @@ public sealed class DemoTests
         Assert.NotEqual("0", Value(result.StandardOutput, "accepted (2xx)"));
         Assert.Matches(@"v1 → v2", result.StandardOutput);
         Assert.Contains("The promise held", result.StandardOutput, StringComparison.Ordinal);
+        // Results counted once by the upstream (subject + Idempotency-Key), through the SIGKILL.
+        Assert.Contains("✓ unique results counted by the upstream", result.StandardOutput, StringComparison.Ordinal);
+        Assert.Equal(Value(result.StandardOutput, "accepted (2xx)"), Value(result.StandardOutput, "✓ unique results counted by the upstream"));
     }
 
     [Fact]
