@@ -36,11 +36,11 @@ internal static class DemoReport
 
         var results = result.Results!;
         table.AddRow("results received by the upstream", N(result.UpstreamReceived), "");
-        table.AddRow("    duplicates suppressed (same job + Idempotency-Key)", N(result.UpstreamDuplicates), "retries of results that had arrived");
-        table.AddRow(Mark(result.ResultsCountedOnce) + " unique results counted by the upstream", N(result.UpstreamReceived - result.UpstreamDuplicates - result.UpstreamWithoutKey),
+        table.AddRow("    duplicates suppressed", N(result.UpstreamDuplicates), "same job + Idempotency-Key (retries)");
+        table.AddRow(Mark(result.ResultsCountedOnce) + " unique results at the upstream", N(result.UpstreamReceived - result.UpstreamDuplicates - result.UpstreamWithoutKey),
             $"= accepted requests ({N(results.Accepted)})" + (results.DeliveredWhileStopping > 0 ? $" + {N(results.DeliveredWhileStopping)} sent as their job was stopped" : "")
             + (results.Lost > 0 ? $"; {N(results.Lost)} accepted but missing" : "") + (results.Unexplained > 0 ? $"; {N(results.Unexplained)} unexplained" : ""));
-        table.AddRow("    copied-token probes counted (no key)", N(result.UpstreamWithoutKey), $"= probes accepted ({N(result.ProbeAcceptedAfterStop)})");
+        table.AddRow("    keyless (copied-token probes)", N(result.UpstreamWithoutKey), $"= probes accepted ({N(result.ProbeAcceptedAfterStop)})");
         table.AddRow(Mark(result.UpstreamWithoutIdentity == 0) + " upstream requests without a verified identity", N(result.UpstreamWithoutIdentity), "0");
         table.AddRow("duration", $"{result.Elapsed.TotalSeconds:0.0} s", "");
         console.Write(table);
