@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Configuration;
+using RequestsProxy.JobsManager.Jobs;
 using RequestsProxy.Settings;
 using RequestsProxy.Tokens.Jwt;
 
@@ -66,6 +67,17 @@ internal sealed class JobsManagerOptions
 
     public TimeSpan PruneInterval { get; set; } = TimeSpan.FromHours(1);
 
+    /// <summary>
+    /// ConfigMaps the revocation list is spread over (REVOKED_CONFIGMAP_SHARDS, 1–64): the list may
+    /// take 1 MiB per shard. 1 is the single-ConfigMap layout.
+    /// </summary>
+    public int RevocationShards { get; set; } = 1;
+
+    public const int MaxRevocationShards = 64;
+
+    /// <summary>The relaxations of the hardened pod that job templates may ask for (strict by default).</summary>
+    public PodPolicy PodPolicy { get; set; } = PodPolicy.Strict;
+
     /// <summary>Upper bound of read → modify → replace attempts of a ConfigMap (the revocation list and the job ledger).</summary>
     public int RevocationUpdateAttempts { get; set; } = 20;
 
@@ -87,6 +99,11 @@ internal sealed class JobsManagerOptions
         options.RevokedDirectory = env.Text(EnvironmentVariables.RevokedDirectory, Path.Combine(options.StateDirectory, "revoked"));
         options.RevokedConfigMapName = env.Text(EnvironmentVariables.RevokedConfigMapName)
             ?? (options.ReleaseName is { } releaseName ? $"{releaseName}-requests-proxy-revoked" : options.RevokedConfigMapName);
+        options.RevocationShards = (int)Math.Min(env.PositiveInteger(EnvironmentVariables.RevokedConfigMapShards, options.RevocationShards), int.MaxValue);
+        options.PodPolicy = new PodPolicy(
+            env.Flag(EnvironmentVariables.AllowRunAsRoot, false),
+            env.Flag(EnvironmentVariables.AllowWritableRootFilesystem, false),
+            [.. (env.Text(EnvironmentVariables.AllowedCapabilities) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)]);
         options.StateConfigMapName = env.Text(EnvironmentVariables.StateConfigMapName)
             ?? (options.ReleaseName is { } stateRelease ? $"{stateRelease}-jobs-manager-state" : options.StateConfigMapName);
         options.Audience = env.Text(EnvironmentVariables.Audience, options.Audience);
@@ -131,6 +148,11 @@ internal sealed class JobsManagerOptions
         if (Runtime == JobRuntimeKind.Kubernetes && string.IsNullOrEmpty(Namespace))
         {
             errors.Add($"{EnvironmentVariables.Namespace} is required by the kubernetes runtime");
+        }
+
+        if (RevocationShards is < 1 or > MaxRevocationShards)
+        {
+            errors.Add($"the revocation list needs 1 to {MaxRevocationShards} shards ({EnvironmentVariables.RevokedConfigMapShards}), not {RevocationShards}");
         }
 
         if (RevocationUpdateAttempts < 1)

@@ -46,6 +46,17 @@ public static class EnvironmentVariables
     public const string StateDirectory = "JOBS_MANAGER_STATE_DIR";
     public const string StateConfigMapName = "JOBS_MANAGER_STATE_CONFIGMAP_NAME";
     public const string RevokedConfigMapName = "REVOKED_CONFIGMAP_NAME";
+
+    /// <summary>ConfigMaps the revocation list is spread over; shard i &gt; 0 is &lt;REVOKED_CONFIGMAP_NAME&gt;-i.</summary>
+    public const string RevokedConfigMapShards = "REVOKED_CONFIGMAP_SHARDS";
+
+    // The operator's pod policy for job templates (chart values jobsManager.podPolicy).
+    public const string AllowRunAsRoot = "JOBS_MANAGER_ALLOW_RUN_AS_ROOT";
+    public const string AllowWritableRootFilesystem = "JOBS_MANAGER_ALLOW_WRITABLE_ROOT_FILESYSTEM";
+
+    /// <summary>Comma-separated Linux capabilities a template may add (e.g. SYS_PTRACE,IPC_LOCK).</summary>
+    public const string AllowedCapabilities = "JOBS_MANAGER_ALLOWED_CAPABILITIES";
+
     public const string DefaultScope = "JOBS_MANAGER_DEFAULT_SCOPE";
     public const string TokenTtlSeconds = "REQUESTS_PROXY_TOKEN_TTL_SECONDS";
     public const string RefreshCheckSeconds = "JOBS_MANAGER_REFRESH_CHECK_SECONDS";

@@ -21,7 +21,7 @@ public sealed class DeploymentTests : IDisposable
             new Dictionary<string, (string, string?)>
             {
                 ["/etc/proxy/keys/"] = ("secret", "rel-requests-proxy-keys"),
-                ["/etc/proxy/revoked/"] = ("configMap", "rel-requests-proxy-revoked"),
+                ["/etc/proxy/revoked/"] = ("projected", string.Join(",", ["rel-requests-proxy-revoked", .. Enumerable.Range(1, 15).Select(i => $"rel-requests-proxy-revoked-{i}")])),
                 ["/etc/proxy/admin/"] = ("secret", "rel-requests-proxy-admin"),
                 ["/tmp"] = ("emptyDir", null),
             },
@@ -77,6 +77,10 @@ public sealed class DeploymentTests : IDisposable
                 ["REQUESTS_PROXY_PODS_DNS"] = "rel-requests-proxy-pods.jobs.svc",
                 ["REQUESTS_PROXY_PODS_PORT"] = "8888",
                 ["REVOKED_CONFIGMAP_NAME"] = "rel-requests-proxy-revoked",
+                ["REVOKED_CONFIGMAP_SHARDS"] = "16",
+                ["JOBS_MANAGER_ALLOW_RUN_AS_ROOT"] = "false",
+                ["JOBS_MANAGER_ALLOW_WRITABLE_ROOT_FILESYSTEM"] = "false",
+                ["JOBS_MANAGER_ALLOWED_CAPABILITIES"] = "",
                 ["JOBS_MANAGER_STATE_CONFIGMAP_NAME"] = "rel-jobs-manager-state",
             },
             chart.Env(JobsManager));

@@ -56,7 +56,7 @@ public sealed class KeyRingTests : IDisposable
     [Fact]
     public async Task Template_ExistingConfigMapAndAdminSecret_NotRenderedAndReferencedEverywhere()
     {
-        var chart = await _helm.TemplateAsync(["requestsProxy.revoked.existingConfigMap=gitops-revoked", "adminToken.existingSecret=gitops-admin"]);
+        var chart = await _helm.TemplateAsync(["requestsProxy.revoked.existingConfigMap=gitops-revoked", "requestsProxy.revoked.shards=1", "adminToken.existingSecret=gitops-admin"]);
 
         Assert.Null(chart.Find("ConfigMap", "rel-requests-proxy-revoked"));
         Assert.Null(chart.Find("Secret", "rel-requests-proxy-admin"));

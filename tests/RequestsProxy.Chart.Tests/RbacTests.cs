@@ -9,9 +9,7 @@ public sealed class RbacTests : IDisposable
     private static readonly string[] Expected =
     [
         "|secrets|rel-requests-proxy-keys|get",
-        "|configmaps|rel-requests-proxy-revoked|get",
-        "|configmaps|rel-requests-proxy-revoked|update",
-        "|configmaps|rel-requests-proxy-revoked|patch",
+        .. RevokedShards.SelectMany(name => new[] { $"|configmaps|{name}|get", $"|configmaps|{name}|update", $"|configmaps|{name}|patch" }),
         "|configmaps|rel-jobs-manager-state|get",
         "|configmaps|rel-jobs-manager-state|update",
         "|secrets||create",
@@ -21,6 +19,8 @@ public sealed class RbacTests : IDisposable
         "batch|jobs||list",
         "batch|jobs||delete",
     ];
+
+    private static string[] RevokedShards => ["rel-requests-proxy-revoked", .. Enumerable.Range(1, 15).Select(i => $"rel-requests-proxy-revoked-{i}")];
 
     private readonly HelmChart _helm = new();
 

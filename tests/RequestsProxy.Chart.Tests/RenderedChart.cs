@@ -38,6 +38,7 @@ internal sealed class RenderedChart(string yaml, IReadOnlyList<JsonObject> objec
                 {
                     _ when volume["secret"] is { } secret => ("secret", secret.Str("secretName")),
                     _ when volume["configMap"] is { } map => ("configMap", map.Str("name")),
+                    _ when volume["projected"] is { } projected => ("projected", string.Join(",", projected["sources"]!.AsArray().Select(s => s!.Str("configMap", "name") ?? s.Str("secret", "name")))),
                     _ when volume["emptyDir"] is not null => ("emptyDir", (string?)null),
                     _ => ("other", null),
                 };

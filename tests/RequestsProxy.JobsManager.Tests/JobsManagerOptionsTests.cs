@@ -60,4 +60,14 @@ public sealed class JobsManagerOptionsTests
     {
         Assert.Throws<InvalidSettingsException>(() => Read(("JOBS_MANAGER_RUNTIME", "kubernetes")));
     }
+
+    [Fact]
+    public void FromConfiguration_RevocationShards_ReadAndBounded()
+    {
+        Assert.Equal(1, Read().RevocationShards);
+        Assert.Equal(16, Read(("REVOKED_CONFIGMAP_SHARDS", "16")).RevocationShards);
+        var tooMany = Assert.ThrowsAny<Exception>(() => Read(("REVOKED_CONFIGMAP_SHARDS", "65")));
+        Assert.Contains("REVOKED_CONFIGMAP_SHARDS", tooMany.Message, StringComparison.Ordinal);
+        Assert.Contains("REVOKED_CONFIGMAP_SHARDS", Assert.ThrowsAny<Exception>(() => Read(("REVOKED_CONFIGMAP_SHARDS", "many"))).Message, StringComparison.Ordinal);
+    }
 }

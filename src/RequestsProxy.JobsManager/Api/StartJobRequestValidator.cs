@@ -19,7 +19,11 @@ internal static partial class StartJobRequestValidator
     private const int MaxItems = 256;
     private const int MaxItemLength = 8192;
 
-    public static (JobSpec? Spec, IReadOnlyList<string> Errors) Validate(StartJobRequest? request, string defaultScope)
+    public static (JobSpec? Spec, IReadOnlyList<string> Errors) Validate(StartJobRequest? request, string defaultScope) =>
+        Validate(request, defaultScope, null, PodPolicy.Strict);
+
+    /// <param name="ns">The namespace jobs run in (a manifest naming another is refused); null: any.</param>
+    public static (JobSpec? Spec, IReadOnlyList<string> Errors) Validate(StartJobRequest? request, string defaultScope, string? ns, PodPolicy policy)
     {
         var errors = new List<string>();
         if (request is null)
@@ -27,11 +31,35 @@ internal static partial class StartJobRequestValidator
             return (null, ["the body must be a JSON object"]);
         }
 
-        if (string.IsNullOrEmpty(request.Name))
+        var name = request.Name;
+        JobTemplate? template = null;
+        if (JobTemplateReader.HasWorkload(request))
         {
-            errors.Add("'name' is required");
+            foreach (var (field, given) in new[] { ("image", request.Image is not null), ("command", request.Command is not null), ("args", request.Args is not null), ("env", request.Env is not null) })
+            {
+                if (given)
+                {
+                    errors.Add($"'{field}' belongs in the template's containers when '{(request.Job is not null ? "job" : "template")}' is given");
+                }
+            }
+
+            template = JobTemplateReader.Read(request, ref name, ns, errors);
+            if (template is not null)
+            {
+                JobTemplateValidator.ValidateJobLabels(template.Labels, errors);
+                JobTemplateValidator.Validate(template.Spec, request.Job is null ? "" : request.Job.Value.TryGetProperty("spec", out _) ? "job.spec" : "job", policy, errors);
+            }
         }
-        else if (!IsJobName(request.Name))
+        else
+        {
+            JobTemplateReader.Read(request, ref name, ns, errors);
+        }
+
+        if (string.IsNullOrEmpty(name))
+        {
+            errors.Add(template is null && request.Job is null ? "'name' is required" : "'name' is required (or the manifest's metadata.name)");
+        }
+        else if (!IsJobName(name))
         {
             errors.Add($"'name' {NameRule}");
         }
@@ -59,23 +87,23 @@ internal static partial class StartJobRequestValidator
         }
 
         var env = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var (name, value) in request.Env ?? new Dictionary<string, string>())
+        foreach (var (variable, value) in request.Env ?? new Dictionary<string, string>())
         {
-            if (!EnvNamePattern().IsMatch(name))
+            if (!EnvNamePattern().IsMatch(variable))
             {
-                errors.Add($"'env' name '{name}' must match [A-Za-z_][A-Za-z0-9_]*");
+                errors.Add($"'env' name '{variable}' must match [A-Za-z_][A-Za-z0-9_]*");
             }
-            else if (JobEnvironment.IsReserved(name))
+            else if (JobEnvironment.IsReserved(variable))
             {
-                errors.Add($"'env' name '{name}' is reserved: the jobs-manager sets REQUESTS_PROXY_* itself");
+                errors.Add($"'env' name '{variable}' is reserved: the jobs-manager sets REQUESTS_PROXY_* itself");
             }
             else if (value is null || value.Length > MaxItemLength)
             {
-                errors.Add($"'env' value of '{name}' must be a string of at most {MaxItemLength} characters");
+                errors.Add($"'env' value of '{variable}' must be a string of at most {MaxItemLength} characters");
             }
             else
             {
-                env[name] = value;
+                env[variable] = value;
             }
         }
 
@@ -89,7 +117,16 @@ internal static partial class StartJobRequestValidator
             return (null, errors);
         }
 
-        return (new JobSpec(request.Name!, request.Image, request.Command ?? [], request.Args ?? [], scope, env), errors);
+        if (template is not null)
+        {
+            // What the API lists and the ledger keeps: the first container (the local runtime runs it).
+            var first = template.Spec.Template.Spec.Containers[0];
+            var firstEnv = (first.Env ?? []).Where(e => e.Name is not null && e.ValueFrom is null)
+                .GroupBy(e => e.Name, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Last().Value ?? "", StringComparer.Ordinal);
+            return (new JobSpec(name!, first.Image, [.. first.Command ?? []], [.. first.Args ?? []], scope, firstEnv, template), errors);
+        }
+
+        return (new JobSpec(name!, request.Image, request.Command ?? [], request.Args ?? [], scope, env), errors);
     }
 
     private static void CheckList(IReadOnlyList<string>? items, string field, List<string> errors)

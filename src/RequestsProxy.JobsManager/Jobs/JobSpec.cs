@@ -1,10 +1,16 @@
 namespace RequestsProxy.JobsManager.Jobs;
 
-/// <summary>What a client asked to run: validated, immutable.</summary>
+/// <summary>
+/// What a client asked to run: validated, immutable. <see cref="Template"/> is set when the request
+/// carried a Kubernetes Job or pod template; <see cref="Image"/>, <see cref="Command"/>,
+/// <see cref="Args"/> and <see cref="Env"/> then describe its first container (what the API lists,
+/// the ledger keeps, and the local runtime runs).
+/// </summary>
 internal sealed record JobSpec(
     string Name,
     string? Image,
     IReadOnlyList<string> Command,
     IReadOnlyList<string> Args,
     string Scope,
-    IReadOnlyDictionary<string, string> Env);
+    IReadOnlyDictionary<string, string> Env,
+    JobTemplate? Template = null);

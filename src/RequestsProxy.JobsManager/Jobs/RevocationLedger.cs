@@ -6,12 +6,16 @@ using RequestsProxy.Tokens.Revocation;
 namespace RequestsProxy.JobsManager.Jobs;
 
 /// <summary>
-/// Appends and prunes revocation entries through the store, and watches the list's size: a
-/// ConfigMap holds at most 1 MiB, so the size is exported and a warning logged from 80 % on.
+/// Appends and prunes revocation entries through the store, and watches the list's size: each
+/// shard's ConfigMap holds at most 1 MiB, so the size is exported and a warning logged from 80 %
+/// of the store's capacity on.
 /// </summary>
 internal sealed partial class RevocationLedger(IDocumentStore<RevocationList> store, JobsManagerOptions options, TimeProvider time, JobsManagerMetrics metrics, ILogger<RevocationLedger> logger)
 {
     public string Location => store.Location;
+
+    /// <summary>What the list may take in all: every shard full (one ConfigMap without shards, and locally).</summary>
+    public long CapacityBytes { get; } = store is ShardedRevocationStore sharded ? sharded.CapacityBytes : DocumentLimits.ConfigMapBytes;
 
     /// <summary>Adds the entries (a jti already listed keeps one entry); returns the list as stored.</summary>
     public async Task<DocumentSnapshot<RevocationList>> AddAsync(IReadOnlyList<RevocationEntry> entries, CancellationToken cancellationToken)
@@ -79,17 +83,17 @@ internal sealed partial class RevocationLedger(IDocumentStore<RevocationList> st
 
     private void Observe(DocumentSnapshot<RevocationList> snapshot)
     {
-        metrics.RevocationSize(snapshot.SizeBytes, snapshot.Document.Count);
-        if (snapshot.SizeBytes >= DocumentLimits.WarningThresholdBytes)
+        metrics.RevocationSize(snapshot.SizeBytes, snapshot.Document.Count, CapacityBytes);
+        if (snapshot.SizeBytes >= (long)(CapacityBytes * DocumentLimits.WarningFraction))
         {
-            Log.NearLimit(logger, snapshot.SizeBytes, DocumentLimits.ConfigMapBytes, snapshot.Document.Count, store.Location);
+            Log.NearLimit(logger, snapshot.SizeBytes, CapacityBytes, snapshot.Document.Count, store.Location);
         }
     }
 
     private static partial class Log
     {
         [LoggerMessage(EventId = 300, Level = LogLevel.Warning,
-            Message = "The revocation list is {SizeBytes} bytes of the {LimitBytes}-byte ConfigMap limit ({Entries} entries) at {Location}; shorten the token lifetime or prune")]
+            Message = "The revocation list is {SizeBytes} bytes of its {LimitBytes}-byte capacity ({Entries} entries) at {Location}; add shards, shorten the token lifetime or prune")]
         public static partial void NearLimit(ILogger logger, long sizeBytes, long limitBytes, int entries, string location);
 
         [LoggerMessage(EventId = 301, Level = LogLevel.Information, Message = "Pruned {Removed} expired revocation entries; {Entries} remain at {Location}")]

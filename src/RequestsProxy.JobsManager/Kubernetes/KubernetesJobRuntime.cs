@@ -22,7 +22,7 @@ internal sealed partial class KubernetesJobRuntime(IKubernetes client, JobsManag
     private string Namespace => options.Namespace!;
 
     public string? Validate(JobSpec spec) =>
-        string.IsNullOrWhiteSpace(spec.Image) ? "the kubernetes runtime needs an 'image'" : null;
+        spec.Template is null && string.IsNullOrWhiteSpace(spec.Image) ? "the kubernetes runtime needs an 'image' (or a 'template' or 'job')" : null;
 
     public string TokenFileOf(string name) => KubernetesNames.TokenFile;
 

@@ -22,7 +22,7 @@ internal static class KubernetesNames
 
     public const string ContainerName = "training";
     public const string TokenVolume = "requests-proxy-token";
-    public const string TmpVolume = "tmp";
+    public const string TmpVolume = "requests-proxy-tmp";
 
     /// <summary>The non-root user of distroless/chiseled images.</summary>
     public const long NonRootUser = 65532;

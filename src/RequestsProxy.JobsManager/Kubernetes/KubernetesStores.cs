@@ -13,8 +13,17 @@ internal static class KubernetesStores
     /// <summary>The revocation list's key in the revocation ConfigMap (the file name the proxy reads).</summary>
     public const string RevocationKey = RevocationFile.FileName;
 
-    public static ConfigMapDocumentStore<RevocationList> Revocation(ConfigMapUpdater configMaps, JobsManagerOptions options, JobsManagerMetrics metrics) =>
-        new(configMaps, options.RevokedConfigMapName, RevocationKey, RevocationListCodec.Instance, metrics.RevocationConflict);
+    /// <summary>
+    /// The revocation list over <see cref="JobsManagerOptions.RevocationShards"/> ConfigMaps: shard 0
+    /// is the chart's original ConfigMap (so one shard is the old layout), shard i is
+    /// <c>&lt;name&gt;-i</c>; each holds key revoked.json, and the proxy mounts shard i as revoked-i.json.
+    /// </summary>
+    public static ShardedRevocationStore Revocation(ConfigMapUpdater configMaps, JobsManagerOptions options, JobsManagerMetrics metrics) =>
+        new([.. Enumerable.Range(0, options.RevocationShards).Select(i => new ConfigMapDocumentStore<RevocationList>(
+            configMaps, RevocationShardName(options.RevokedConfigMapName, i), RevocationKey, RevocationListCodec.Instance, metrics.RevocationConflict))],
+            DocumentLimits.ConfigMapBytes);
+
+    public static string RevocationShardName(string configMapName, int shard) => shard == 0 ? configMapName : $"{configMapName}-{shard}";
 
     public static ConfigMapDocumentStore<JobLedgerDocument> JobLedger(ConfigMapUpdater configMaps, JobsManagerOptions options, JobsManagerMetrics metrics) =>
         new(configMaps, options.StateConfigMapName, JobLedgerKey, JobLedgerCodec.Instance, metrics.LedgerConflict);

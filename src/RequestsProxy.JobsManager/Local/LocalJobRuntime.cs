@@ -22,8 +22,19 @@ internal sealed partial class LocalJobRuntime(JobsManagerOptions options, ILogge
 
     public string JobsDirectory { get; } = Path.Combine(options.StateDirectory, "jobs");
 
-    public string? Validate(JobSpec spec) =>
-        spec.Command.Count == 0 ? "the local runtime needs a 'command' (the program and its first arguments)" : null;
+    public string? Validate(JobSpec spec)
+    {
+        if (spec.Template is { } template && LocalTemplate.Problems(template) is { Count: > 0 } problems)
+        {
+            return string.Join("; ", problems);
+        }
+
+        return spec.Command.Count == 0
+            ? spec.Template is null
+                ? "the local runtime needs a 'command' (the program and its first arguments)"
+                : "the local runtime needs the container's 'command' (it runs a program on this machine; the image is not used)"
+            : null;
+    }
 
     public string JobDirectory(string name) => Path.Combine(JobsDirectory, name);
 

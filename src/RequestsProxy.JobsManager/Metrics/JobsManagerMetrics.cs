@@ -25,6 +25,7 @@ internal sealed class JobsManagerMetrics
     private long _ledgerJobs;
     private long _revocationSizeBytes;
     private long _revocationEntries;
+    private long _revocationLimitBytes = Jobs.DocumentLimits.ConfigMapBytes;
     private Func<int> _liveJobs = () => 0;
     private Tokens.Keys.KeyRingSource? _keyRing;
 
@@ -40,9 +41,9 @@ internal sealed class JobsManagerMetrics
         _revocationConflicts = meter.CreateCounter<long>("jobs_manager.revocation.conflicts", "{conflict}", "Optimistic-concurrency conflicts (HTTP 409) retried while writing the revocation list.");
         _revocationEntriesAdded = meter.CreateCounter<long>("jobs_manager.revocation.entries_added", "{entry}", "jtis appended to the revocation list.");
         _revocationEntriesPruned = meter.CreateCounter<long>("jobs_manager.revocation.entries_pruned", "{entry}", "Entries dropped after exp + leeway passed.");
-        meter.CreateObservableGauge("jobs_manager.revocation.list.size", () => Interlocked.Read(ref _revocationSizeBytes), "By", "Serialized size of the revocation list (a ConfigMap holds at most 1 MiB).");
+        meter.CreateObservableGauge("jobs_manager.revocation.list.size", () => Interlocked.Read(ref _revocationSizeBytes), "By", "Serialized size of the revocation list, all shards together (each ConfigMap holds at most 1 MiB).");
         meter.CreateObservableGauge("jobs_manager.revocation.list.entries", () => Interlocked.Read(ref _revocationEntries), "{entry}", "Entries in the revocation list.");
-        meter.CreateObservableGauge("jobs_manager.revocation.list.limit", () => Jobs.DocumentLimits.ConfigMapBytes, "By", "The size limit the list must stay under.");
+        meter.CreateObservableGauge("jobs_manager.revocation.list.limit", () => Interlocked.Read(ref _revocationLimitBytes), "By", "The size the list must stay under: every shard's ConfigMap full.");
         _jobsFinished = meter.CreateCounter<long>("jobs_manager.jobs.finished", "{job}", "Finished (succeeded or failed) jobs whose tokens the maintenance loop revoked.");
         _ledgerUpdates = meter.CreateCounter<long>("jobs_manager.ledger.updates", "{update}", "Job ledger writes, by result.");
         _ledgerConflicts = meter.CreateCounter<long>("jobs_manager.ledger.conflicts", "{conflict}", "Optimistic-concurrency conflicts (HTTP 409) retried while writing the job ledger.");
@@ -92,8 +93,9 @@ internal sealed class JobsManagerMetrics
         Interlocked.Exchange(ref _ledgerJobs, jobs);
     }
 
-    public void RevocationSize(long bytes, int entries)
+    public void RevocationSize(long bytes, int entries, long limitBytes)
     {
+        Interlocked.Exchange(ref _revocationLimitBytes, limitBytes);
         Interlocked.Exchange(ref _revocationSizeBytes, bytes);
         Interlocked.Exchange(ref _revocationEntries, entries);
     }

@@ -140,40 +140,60 @@ public sealed class RevocationList
         }
     }
 
-    /// <summary>The list as indented JSON, one entry per line (the ConfigMap's and the local file's form).</summary>
+    /// <summary>
+    /// The list as compact JSON on one line (the ConfigMap's and the local file's form): never
+    /// indented, because every byte counts against a ConfigMap's 1 MiB.
+    /// </summary>
     public byte[] Serialize()
     {
         var buffer = new ArrayBufferWriter<byte>();
-        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = false }))
         {
             writer.WriteStartArray();
             foreach (var entry in Entries)
             {
-                if (entry.Exp is null && entry.Sub is null)
-                {
-                    writer.WriteStringValue(entry.Jti);
-                    continue;
-                }
-
-                writer.WriteStartObject();
-                writer.WriteString("jti", entry.Jti);
-                if (entry.Exp is { } exp)
-                {
-                    writer.WriteNumber("exp", exp);
-                }
-
-                if (entry.Sub is { } sub)
-                {
-                    writer.WriteString("sub", sub);
-                }
-
-                writer.WriteEndObject();
+                WriteEntry(writer, entry);
             }
 
             writer.WriteEndArray();
         }
 
         return [.. buffer.WrittenSpan, (byte)'\n'];
+    }
+
+    /// <summary>The bytes one entry adds to <see cref="Serialize"/>'s output (its JSON and a separating comma).</summary>
+    public static int SerializedLength(RevocationEntry entry)
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            WriteEntry(writer, entry);
+        }
+
+        return buffer.WrittenCount + 1;
+    }
+
+    private static void WriteEntry(Utf8JsonWriter writer, RevocationEntry entry)
+    {
+        if (entry.Exp is null && entry.Sub is null)
+        {
+            writer.WriteStringValue(entry.Jti);
+            return;
+        }
+
+        writer.WriteStartObject();
+        writer.WriteString("jti", entry.Jti);
+        if (entry.Exp is { } exp)
+        {
+            writer.WriteNumber("exp", exp);
+        }
+
+        if (entry.Sub is { } sub)
+        {
+            writer.WriteString("sub", sub);
+        }
+
+        writer.WriteEndObject();
     }
 
     /// <summary>

@@ -189,6 +189,73 @@ public sealed class JobsApiTests
         Assert.Equal("not_ready", (await Error(start)).Error);
     }
 
+    [Fact]
+    public async Task Start_LocalJobFromAJobManifest_RunsItsContainersCommandArgsAndEnv()
+    {
+        await using var host = await ApiHost.StartAsync();
+        var manifest = new
+        {
+            apiVersion = "batch/v1",
+            kind = "Job",
+            metadata = new { name = "from-manifest" },
+            spec = new
+            {
+                template = new
+                {
+                    spec = new
+                    {
+                        containers = new[]
+                        {
+                            new
+                            {
+                                name = "trainer",
+                                image = "ddp:3",
+                                command = new[] { "/bin/sh", "-c" },
+                                args = new[] { "echo \"$EPOCHS $REQUESTS_PROXY_TOKEN_FILE\" > env.txt; " + LongRunning },
+                                env = new[] { new { name = "EPOCHS", value = "7" } },
+                                resources = new { limits = new Dictionary<string, string> { ["example.com/gpu"] = "1" } },
+                            },
+                        },
+                    },
+                },
+            },
+        };
+
+        using var created = await host.Client.PostAsJsonAsync("/v1/jobs", new { job = manifest });
+
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var job = await created.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(("from-manifest", "ddp:3"), (job.GetProperty("name").GetString(), job.GetProperty("image").GetString()));
+        var tokenFile = job.GetProperty("tokenFile").GetString()!;
+        var envFile = Path.Combine(Path.GetDirectoryName(tokenFile)!, "env.txt");
+        await Eventually.TrueAsync(() => File.Exists(envFile) && File.ReadAllText(envFile).Contains('\n'), "the job wrote its environment");
+        Assert.Equal($"7 {tokenFile}\n", File.ReadAllText(envFile));
+        using var stopped = await host.Client.DeleteAsync("/v1/jobs/from-manifest");
+        Assert.Equal(HttpStatusCode.OK, stopped.StatusCode);
+    }
+
+    [Theory]
+    [InlineData("""{"name":"t","template":{"spec":{"containers":[{"name":"c","image":"i","command":["/bin/true"],"securityContext":{"privileged":true}}]}}}""",
+        "'template.spec.containers[0].securityContext.privileged' must not be true")]
+    [InlineData("""{"name":"t","template":{"spec":{"hostNetwork":true,"containers":[{"name":"c","image":"i","command":["/bin/true"]}]}}}""",
+        "'template.spec.hostNetwork' must not be true")]
+    [InlineData("""{"name":"t","template":{"spec":{"containers":[{"name":"a","image":"i","command":["/bin/true"]},{"name":"b","image":"i"}]}}}""",
+        "the local runtime runs one process: the template has 2 containers")]
+    [InlineData("""{"name":"t","template":{"spec":{"containers":[{"name":"a","image":"i","command":["/bin/true"],"env":[{"name":"X","valueFrom":{"fieldRef":{"fieldPath":"metadata.name"}}}]}]}}}""",
+        "the local runtime cannot resolve 'env[0].valueFrom' (X)")]
+    [InlineData("""{"name":"t","parallelism":2,"template":{"spec":{"containers":[{"name":"a","image":"i","command":["/bin/true"]}]}}}""",
+        "'parallelism' and 'completions' must be 1")]
+    public async Task Start_TemplateRefused_400NamingTheField(string body, string message)
+    {
+        await using var host = await ApiHost.StartAsync();
+
+        using var response = await host.Client.PostAsync("/v1/jobs", new StringContent(body, Encoding.UTF8, "application/json"));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains(message, (await Error(response)).Message, StringComparison.Ordinal);
+        Assert.Empty(host.App.Services.GetRequiredService<JobManager>().List());
+    }
+
     private static async Task<(string Error, string Message)> Error(HttpResponseMessage response)
     {
         Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);

@@ -41,17 +41,18 @@ internal sealed class KubernetesHarness : IAsyncDisposable
     public TestMeterFactory StoreMeters { get; }
 
     /// <summary>Exactly the table of docs/architecture.md: nothing broader.</summary>
-    public static IReadOnlyList<FakeRbacRule> ChartRules(string ns = Namespace) =>
+    public static IReadOnlyList<FakeRbacRule> ChartRules(string ns = Namespace, int shards = 1) =>
     [
         new(["get"], [""], ["secrets"], [KeysSecret], ns),
-        new(["get", "update", "patch"], [""], ["configmaps"], [RevokedConfigMap], ns),
+        new(["get", "update", "patch"], [""], ["configmaps"], [.. Enumerable.Range(0, shards).Select(i => KubernetesStores.RevocationShardName(RevokedConfigMap, i))], ns),
         new(["get", "update"], [""], ["configmaps"], [StateConfigMap], ns),
         new(["create", "patch"], [""], ["secrets"], null, ns),
         new(["create", "get", "list", "delete"], ["batch"], ["jobs"], null, ns),
     ];
 
-    public static JobsManagerOptions Options(string? configMap = null) => new()
+    public static JobsManagerOptions Options(string? configMap = null, int shards = 1) => new()
     {
+        RevocationShards = shards,
         Runtime = JobRuntimeKind.Kubernetes,
         Namespace = Namespace,
         ReleaseName = Release,
@@ -62,21 +63,26 @@ internal sealed class KubernetesHarness : IAsyncDisposable
         RefreshCheckInterval = TimeSpan.FromMinutes(1),
     };
 
-    public static async Task<KubernetesHarness> StartAsync(bool rbac = true, string? configMap = null, string revoked = "[]")
+    public static async Task<KubernetesHarness> StartAsync(bool rbac = true, string? configMap = null, string revoked = "[]", int shards = 1)
     {
         var fake = await FakeKubernetesApiServer.StartAsync();
         fake.SeedConfigMap(Namespace, RevokedConfigMap, new Dictionary<string, string> { ["revoked.json"] = revoked });
+        for (var i = 1; i < shards; i++)
+        {
+            fake.SeedConfigMap(Namespace, KubernetesStores.RevocationShardName(RevokedConfigMap, i), new Dictionary<string, string> { ["revoked.json"] = "[]" });
+        }
+
         fake.SeedConfigMap(Namespace, StateConfigMap, new Dictionary<string, string> { ["jobs.json"] = EmptyLedger });
         if (rbac)
         {
-            fake.RbacRules = ChartRules();
+            fake.RbacRules = ChartRules(shards: shards);
         }
 
         var client = fake.CreateClient(Namespace);
         var meters = new TestMeterFactory();
         var storeMetrics = new JobsManagerMetrics(meters);
         var core = new CoreHarness(
-            options: Options(configMap),
+            options: Options(configMap, shards),
             runtimeFactory: o => new KubernetesJobRuntime(client, o, NullLogger<KubernetesJobRuntime>.Instance),
             storeFactory: o => RevocationStore(client, o, storeMetrics),
             ledgerStoreFactory: o => LedgerStore(client, o, storeMetrics),
@@ -88,7 +94,7 @@ internal sealed class KubernetesHarness : IAsyncDisposable
     public static ConfigMapUpdater Updater(IKubernetes client, JobsManagerOptions options) =>
         new(client, options, TimeProvider.System, NullLogger<ConfigMapUpdater>.Instance);
 
-    public static ConfigMapDocumentStore<RevocationList> RevocationStore(IKubernetes client, JobsManagerOptions options, JobsManagerMetrics metrics) =>
+    public static ShardedRevocationStore RevocationStore(IKubernetes client, JobsManagerOptions options, JobsManagerMetrics metrics) =>
         KubernetesStores.Revocation(Updater(client, options), options, metrics);
 
     public static ConfigMapDocumentStore<JobLedgerDocument> LedgerStore(IKubernetes client, JobsManagerOptions options, JobsManagerMetrics metrics) =>

@@ -98,6 +98,7 @@ internal sealed class FakeObjectStore(TimeProvider time)
             }
 
             FoldStringData(type, candidate);
+            CheckDataSize(type, name, candidate);
             metadata["resourceVersion"] = NextResourceVersion();
             _objects[key] = candidate;
             return (JsonObject)candidate.DeepClone();
@@ -170,6 +171,7 @@ internal sealed class FakeObjectStore(TimeProvider time)
             metadata["uid"] ??= Guid.NewGuid().ToString();
             metadata["creationTimestamp"] ??= Timestamp();
             FoldStringData(type, candidate);
+            CheckDataSize(type, name, candidate);
             metadata["resourceVersion"] = NextResourceVersion();
             _objects[FakeObjectKey.For(type, ns, name)] = candidate;
             return (JsonObject)candidate.DeepClone();
@@ -213,6 +215,7 @@ internal sealed class FakeObjectStore(TimeProvider time)
         }
 
         FoldStringData(type, candidate);
+        CheckDataSize(type, name, candidate);
 
         // A write that changes nothing is not a write: the real server keeps the resourceVersion.
         metadata["resourceVersion"] = currentVersion;
@@ -276,6 +279,34 @@ internal sealed class FakeObjectStore(TimeProvider time)
         if (Metadata(candidate)["name"]?.GetValue<string>() is var bodyName && bodyName != name)
         {
             throw FakeKubernetesException.BadRequest($"the name of the object ({bodyName}) does not match the name on the URL ({name})");
+        }
+    }
+
+    /// <summary>The API server's limit on a ConfigMap's or Secret's data (core.MaxSecretSize, 1 MiB).</summary>
+    public const long MaxDataBytes = 1024 * 1024;
+
+    /// <summary>As the real validation: the values' bytes together (keys not counted; a Secret's base64 decoded) at most 1 MiB, else 422.</summary>
+    private static void CheckDataSize(FakeResourceType type, string name, JsonObject candidate)
+    {
+        if (type.Plural is not ("secrets" or "configmaps"))
+        {
+            return;
+        }
+
+        long total = 0;
+        foreach (var (field, base64) in new[] { ("data", type.Plural == "secrets"), ("binaryData", true) })
+        {
+            foreach (var (_, value) in candidate[field] as JsonObject ?? [])
+            {
+                var text = value?.GetValue<string>() ?? "";
+                total += base64 ? (text.Length / 4 * 3) - text.TakeLast(2).Count(c => c == '=') : System.Text.Encoding.UTF8.GetByteCount(text);
+            }
+        }
+
+        if (total > MaxDataBytes)
+        {
+            throw new FakeKubernetesException(System.Net.HttpStatusCode.UnprocessableEntity, "Invalid",
+                $"{type.Kind} \"{name}\" is invalid: []: Too long: must have at most {MaxDataBytes} bytes", type, name);
         }
     }
 

@@ -167,4 +167,96 @@ public sealed class RevocationListTests : IDisposable
         Assert.Equal(1, source.ReloadFailureCount);
         Assert.Contains("keeping the last good list", source.LastFailure, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Serialize_IsCompactOneLine()
+    {
+        var list = new RevocationList([new RevocationEntry("a", 1, "job-1"), new RevocationEntry("b")]);
+
+        var text = System.Text.Encoding.UTF8.GetString(list.Serialize());
+
+        Assert.Equal("[{\"jti\":\"a\",\"exp\":1,\"sub\":\"job-1\"},\"b\"]\n", text);
+        Assert.Equal(text.Length - 3 + 1, list.Entries.Sum(RevocationList.SerializedLength));
+    }
+
+    [Fact]
+    public void RevocationSource_Shards_AreReadAsOneListInAProjectedVolume()
+    {
+        var dir = _temp.Combine("revoked");
+        var volume = new ProjectedVolume(dir, new Dictionary<string, string>
+        {
+            ["revoked.json"] = "[\"a\"]",
+            ["revoked-1.json"] = "[{\"jti\":\"b\",\"exp\":5}]",
+            ["revoked-2.json"] = "[\"c\"]",
+            ["revoked-x.json"] = "[\"not-a-shard\"]",
+        });
+        var time = new FakeTimeProvider();
+        using var source = new RevocationSource(dir, TimeSpan.FromSeconds(10), time);
+        source.Start();
+
+        Assert.Equal(3, source.Current.Count);
+        Assert.True(source.Current.Contains("a") && source.Current.Contains("b") && source.Current.Contains("c"));
+        Assert.False(source.Current.Contains("not-a-shard"));
+
+        volume.Write(new Dictionary<string, string> { ["revoked.json"] = "[\"a\"]", ["revoked-1.json"] = "[\"b\"]", ["revoked-2.json"] = "[\"c\",\"d\"]" });
+        time.Advance(TimeSpan.FromSeconds(10));
+        Assert.True(source.Current.Contains("d"));
+        Assert.Equal(2, source.ReloadCount);
+    }
+
+    [Fact]
+    public void RevocationSource_OnlyShardsNoSingleFile_AreReadAndReady()
+    {
+        var dir = _temp.Combine("revoked");
+        _ = new ProjectedVolume(dir, new Dictionary<string, string> { ["revoked-3.json"] = "[\"z\"]" });
+        using var source = new RevocationSource(dir, TimeSpan.FromSeconds(10), new FakeTimeProvider());
+        source.Start();
+
+        Assert.True(source.IsReady);
+        Assert.True(source.Current.Contains("z"));
+    }
+
+    [Fact]
+    public void RevocationSource_CorruptShard_KeepsLastGoodUnionAndNamesTheShard()
+    {
+        var dir = _temp.Combine("revoked");
+        var volume = new ProjectedVolume(dir, new Dictionary<string, string> { ["revoked.json"] = "[\"a\"]", ["revoked-1.json"] = "[\"b\"]" });
+        var time = new FakeTimeProvider();
+        using var source = new RevocationSource(dir, TimeSpan.FromSeconds(10), time);
+        source.Start();
+
+        volume.Write(new Dictionary<string, string> { ["revoked.json"] = "[\"a\",\"new\"]", ["revoked-1.json"] = "[\"b\"," });
+        time.Advance(TimeSpan.FromSeconds(10));
+
+        Assert.True(source.Current.Contains("b"));
+        Assert.False(source.Current.Contains("new"));
+        Assert.Contains("revoked-1.json", source.LastFailure, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void RevocationSource_ShardVanishes_KeepsLastGoodListAndCountsOnce()
+    {
+        var dir = _temp.Combine("revoked");
+        var volume = new ProjectedVolume(dir, new Dictionary<string, string> { ["revoked.json"] = "[\"a\"]", ["revoked-1.json"] = "[\"b\"]" });
+        var time = new FakeTimeProvider();
+        using var source = new RevocationSource(dir, TimeSpan.FromSeconds(10), time);
+        source.Start();
+
+        volume.Write(new Dictionary<string, string> { ["revoked.json"] = "[\"a\"]" });
+        time.Advance(TimeSpan.FromSeconds(10));
+        time.Advance(TimeSpan.FromSeconds(10));
+
+        Assert.True(source.Current.Contains("b"));
+        Assert.Equal(1, source.ReloadFailureCount);
+        Assert.Contains("revoked-1.json' does not exist", source.LastFailure, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("revoked-0.json", 0)]
+    [InlineData("revoked-15.json", 15)]
+    [InlineData("revoked-.json", -1)]
+    [InlineData("revoked-1a.json", -1)]
+    [InlineData("revoked.json", -1)]
+    [InlineData(".revoked-1.json.tmp", -1)]
+    public void ShardNumber_OnlyRevokedDashDigits(string name, int expected) => Assert.Equal(expected, RevocationSource.ShardNumber(name));
 }

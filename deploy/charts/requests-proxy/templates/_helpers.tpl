@@ -28,6 +28,19 @@ they derive from the release name only, so there is no nameOverride.
 {{- .Values.requestsProxy.revoked.existingConfigMap | default (printf "%s-requests-proxy-revoked" .Release.Name) -}}
 {{- end -}}
 
+{{/*
+The revocation list's ConfigMaps, one per shard, as a list of names: shard 0 is the original
+ConfigMap (one shard is the single-ConfigMap layout), shard i is "<name>-i". Use with fromJsonArray.
+*/}}
+{{- define "requests-proxy.revokedConfigMapNames" -}}
+{{- $name := include "requests-proxy.revokedConfigMapName" . -}}
+{{- $names := list $name -}}
+{{- range $i := untilStep 1 (int .Values.requestsProxy.revoked.shards) 1 -}}
+{{- $names = append $names (printf "%s-%d" $name $i) -}}
+{{- end -}}
+{{- toJson $names -}}
+{{- end -}}
+
 {{/* The jobs-manager's job ledger (jobs.json): the operator's own (GitOps) or the chart's. */}}
 {{- define "requests-proxy.stateConfigMapName" -}}
 {{- .Values.jobsManager.state.existingConfigMap | default (printf "%s-jobs-manager-state" .Release.Name) -}}

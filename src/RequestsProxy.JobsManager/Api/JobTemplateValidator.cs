@@ -1,0 +1,259 @@
+using k8s.Models;
+using RequestsProxy.JobsManager.Jobs;
+using RequestsProxy.JobsManager.Kubernetes;
+
+namespace RequestsProxy.JobsManager.Api;
+
+/// <summary>
+/// What the product refuses in a Job template, each as a 400 naming the field (all at once): a
+/// way to a Kubernetes credential (<c>automountServiceAccountToken</c>, another service account,
+/// a projected service-account token), a way out of the container (host namespaces, privileged,
+/// privilege escalation, hostPath, host ports, added capabilities, unconfined seccomp, unmasked
+/// /proc), what collides with the injected token and environment (reserved volume names, the
+/// token's mount path, <c>REQUESTS_PROXY_*</c> variables, our labels), and what a Job needs to
+/// be the jobs-manager's (its own selector, a restart policy Jobs accept). Running as root, a
+/// writable root filesystem and added capabilities are relaxations the operator's
+/// <see cref="PodPolicy"/> may allow.
+/// </summary>
+internal static class JobTemplateValidator
+{
+    public const string LabelPrefix = "requests-proxy.io/";
+
+    /// <param name="jobPath">Where the Job spec's fields are in the request ("job.spec", "job", or "" for top-level fields beside "template").</param>
+    public static void Validate(V1JobSpec spec, string jobPath, PodPolicy policy, List<string> errors)
+    {
+        string Field(string name) => jobPath.Length == 0 ? name : $"{jobPath}.{name}";
+
+        if (spec.Selector is not null || spec.ManualSelector == true)
+        {
+            errors.Add($"'{Field("selector")}' and '{Field("manualSelector")}' must be left out: the jobs-manager labels the Job's pods itself");
+        }
+
+        NonNegative(spec.Parallelism, Field("parallelism"), errors);
+        NonNegative(spec.Completions, Field("completions"), errors);
+        NonNegative(spec.BackoffLimit, Field("backoffLimit"), errors);
+        NonNegative(spec.TtlSecondsAfterFinished, Field("ttlSecondsAfterFinished"), errors);
+        if (spec.ActiveDeadlineSeconds is <= 0)
+        {
+            errors.Add($"'{Field("activeDeadlineSeconds")}' must be positive");
+        }
+
+        if (spec.CompletionMode is { } mode && mode is not ("NonIndexed" or "Indexed"))
+        {
+            errors.Add($"'{Field("completionMode")}' must be \"NonIndexed\" or \"Indexed\", not \"{mode}\"");
+        }
+
+        if (spec.CompletionMode == "Indexed" && spec.Completions is null)
+        {
+            errors.Add($"'{Field("completions")}' is required when '{Field("completionMode")}' is \"Indexed\"");
+        }
+
+        var template = Field("template");
+        if (spec.Template?.Spec is not { } pod)
+        {
+            errors.Add($"'{template}.spec' is required (a pod spec with at least one container)");
+            return;
+        }
+
+        foreach (var label in spec.Template.Metadata?.Labels?.Keys ?? [])
+        {
+            if (label.StartsWith(LabelPrefix, StringComparison.Ordinal))
+            {
+                errors.Add($"'{template}.metadata.labels.{label}' is reserved: the jobs-manager sets the {LabelPrefix}* labels");
+            }
+        }
+
+        ValidatePod(pod, $"{template}.spec", policy, errors);
+    }
+
+    /// <summary>The Job's own labels: ours are reserved there too.</summary>
+    public static void ValidateJobLabels(IReadOnlyDictionary<string, string> labels, List<string> errors)
+    {
+        foreach (var label in labels.Keys.Where(l => l.StartsWith(LabelPrefix, StringComparison.Ordinal)))
+        {
+            errors.Add($"'job.metadata.labels.{label}' is reserved: the jobs-manager sets the {LabelPrefix}* labels");
+        }
+    }
+
+    private static void ValidatePod(V1PodSpec pod, string path, PodPolicy policy, List<string> errors)
+    {
+        if (pod.Containers is not { Count: > 0 })
+        {
+            errors.Add($"'{path}.containers' needs at least one container");
+        }
+
+        if (pod.AutomountServiceAccountToken == true)
+        {
+            errors.Add($"'{path}.automountServiceAccountToken' must not be true: training code gets no Kubernetes API credential");
+        }
+
+        foreach (var (field, value) in new[] { ("serviceAccountName", pod.ServiceAccountName), ("serviceAccount", pod.ServiceAccount) })
+        {
+            if (!string.IsNullOrEmpty(value) && value != "default")
+            {
+                errors.Add($"'{path}.{field}' must be left out: training pods run as the namespace's default service account, without its token");
+            }
+        }
+
+        foreach (var (field, on) in new[] { ("hostNetwork", pod.HostNetwork), ("hostPID", pod.HostPID), ("hostIPC", pod.HostIPC) })
+        {
+            if (on == true)
+            {
+                errors.Add($"'{path}.{field}' must not be true: a training pod shares nothing with its node");
+            }
+        }
+
+        if (pod.RestartPolicy is { } restart && restart is not ("Never" or "OnFailure"))
+        {
+            errors.Add($"'{path}.restartPolicy' must be \"Never\" or \"OnFailure\" in a Job, not \"{restart}\"");
+        }
+
+        if (pod.EphemeralContainers is { Count: > 0 })
+        {
+            errors.Add($"'{path}.ephemeralContainers' cannot be part of a template");
+        }
+
+        if (pod.SecurityContext is { } context)
+        {
+            RootAndSeccomp(context.RunAsNonRoot, context.RunAsUser, context.SeccompProfile, $"{path}.securityContext", policy, errors);
+        }
+
+        var volumes = pod.Volumes ?? [];
+        for (var i = 0; i < volumes.Count; i++)
+        {
+            var volume = volumes[i];
+            var at = $"{path}.volumes[{i}]";
+            if (volume.Name is KubernetesNames.TokenVolume or KubernetesNames.TmpVolume)
+            {
+                errors.Add($"'{at}.name' '{volume.Name}' is reserved for the volume the jobs-manager injects");
+            }
+
+            if (volume.HostPath is not null)
+            {
+                errors.Add($"'{at}.hostPath' is not allowed: a training pod reads nothing of its node's filesystem");
+            }
+
+            var sources = volume.Projected?.Sources ?? [];
+            for (var s = 0; s < sources.Count; s++)
+            {
+                if (sources[s].ServiceAccountToken is not null)
+                {
+                    errors.Add($"'{at}.projected.sources[{s}].serviceAccountToken' is not allowed: training code gets no Kubernetes API credential");
+                }
+            }
+        }
+
+        Containers(pod.Containers, $"{path}.containers", policy, errors);
+        Containers(pod.InitContainers, $"{path}.initContainers", policy, errors);
+    }
+
+    private static void Containers(IList<V1Container>? containers, string path, PodPolicy policy, List<string> errors)
+    {
+        for (var i = 0; i < (containers?.Count ?? 0); i++)
+        {
+            var container = containers![i];
+            var at = $"{path}[{i}]";
+            if (string.IsNullOrWhiteSpace(container.Image))
+            {
+                errors.Add($"'{at}.image' is required");
+            }
+
+            if (container.SecurityContext is { } context)
+            {
+                var sc = $"{at}.securityContext";
+                if (context.Privileged == true)
+                {
+                    errors.Add($"'{sc}.privileged' must not be true");
+                }
+
+                if (context.AllowPrivilegeEscalation == true)
+                {
+                    errors.Add($"'{sc}.allowPrivilegeEscalation' must not be true");
+                }
+
+                if (context.ReadOnlyRootFilesystem == false && !policy.AllowWritableRootFilesystem)
+                {
+                    errors.Add($"'{sc}.readOnlyRootFilesystem' false is not allowed by this installation's pod policy " +
+                        "(jobsManager.podPolicy.allowWritableRootFilesystem); mount an emptyDir where the job writes instead");
+                }
+
+                if (context.ProcMount is { } procMount && procMount != "Default")
+                {
+                    errors.Add($"'{sc}.procMount' must be \"Default\"");
+                }
+
+                var added = context.Capabilities?.Add ?? [];
+                foreach (var capability in added.Where(c => !policy.Capabilities.Contains(c, StringComparer.OrdinalIgnoreCase)))
+                {
+                    errors.Add($"'{sc}.capabilities.add' {capability} is not allowed by this installation's pod policy (jobsManager.podPolicy.allowedCapabilities)");
+                }
+
+                RootAndSeccomp(context.RunAsNonRoot, context.RunAsUser, context.SeccompProfile, sc, policy, errors);
+            }
+
+            foreach (var (port, p) in (container.Ports ?? []).Select((port, p) => (port, p)))
+            {
+                if (port.HostPort is > 0)
+                {
+                    errors.Add($"'{at}.ports[{p}].hostPort' is not allowed: a training pod listens on no node port");
+                }
+            }
+
+            foreach (var (env, e) in (container.Env ?? []).Select((env, e) => (env, e)))
+            {
+                if (env.Name is { } name && JobEnvironment.IsReserved(name))
+                {
+                    errors.Add($"'{at}.env[{e}].name' '{name}' is reserved: the jobs-manager sets REQUESTS_PROXY_* itself");
+                }
+            }
+
+            foreach (var (mount, m) in (container.VolumeMounts ?? []).Select((mount, m) => (mount, m)))
+            {
+                if (mount.Name is KubernetesNames.TokenVolume or KubernetesNames.TmpVolume)
+                {
+                    errors.Add($"'{at}.volumeMounts[{m}].name' '{mount.Name}' is reserved for the volume the jobs-manager injects");
+                }
+
+                if (mount.MountPath is { } mountPath && IsUnder(mountPath, KubernetesNames.TokenMountPath))
+                {
+                    errors.Add($"'{at}.volumeMounts[{m}].mountPath' '{mountPath}' is where the jobs-manager mounts the job's token");
+                }
+            }
+        }
+    }
+
+    private static void RootAndSeccomp(bool? runAsNonRoot, long? runAsUser, V1SeccompProfile? seccomp, string path, PodPolicy policy, List<string> errors)
+    {
+        if (!policy.AllowRunAsRoot)
+        {
+            if (runAsNonRoot == false)
+            {
+                errors.Add($"'{path}.runAsNonRoot' false is not allowed by this installation's pod policy (jobsManager.podPolicy.allowRunAsRoot)");
+            }
+
+            if (runAsUser == 0)
+            {
+                errors.Add($"'{path}.runAsUser' 0 (root) is not allowed by this installation's pod policy (jobsManager.podPolicy.allowRunAsRoot)");
+            }
+        }
+
+        if (seccomp?.Type == "Unconfined")
+        {
+            errors.Add($"'{path}.seccompProfile.type' must not be \"Unconfined\" (RuntimeDefault or Localhost)");
+        }
+    }
+
+    private static void NonNegative(long? value, string field, List<string> errors)
+    {
+        if (value is < 0)
+        {
+            errors.Add($"'{field}' must not be negative");
+        }
+    }
+
+    private static bool IsUnder(string path, string root)
+    {
+        var normalized = "/" + string.Join('/', path.Split('/', StringSplitOptions.RemoveEmptyEntries));
+        return normalized == root || normalized.StartsWith(root + "/", StringComparison.Ordinal);
+    }
+}
