@@ -95,8 +95,9 @@ internal sealed class JobsManagerOptions
         options.Namespace = env.Text(EnvironmentVariables.Namespace);
         options.KeysDirectory = env.Text(EnvironmentVariables.KeysDirectory, options.KeysDirectory);
         options.AdminTokenFile = env.Text(EnvironmentVariables.AdminTokenFile, options.AdminTokenFile);
-        options.StateDirectory = env.Text(EnvironmentVariables.StateDirectory, options.StateDirectory);
-        options.RevokedDirectory = env.Text(EnvironmentVariables.RevokedDirectory, Path.Combine(options.StateDirectory, "revoked"));
+        // Relative folders are resolved against the working folder at start, once: local jobs run elsewhere.
+        options.StateDirectory = Path.GetFullPath(env.Text(EnvironmentVariables.StateDirectory, options.StateDirectory));
+        options.RevokedDirectory = Path.GetFullPath(env.Text(EnvironmentVariables.RevokedDirectory, Path.Combine(options.StateDirectory, "revoked")));
         options.RevokedConfigMapName = env.Text(EnvironmentVariables.RevokedConfigMapName)
             ?? (options.ReleaseName is { } releaseName ? $"{releaseName}-requests-proxy-revoked" : options.RevokedConfigMapName);
         options.RevocationShards = (int)Math.Min(env.PositiveInteger(EnvironmentVariables.RevokedConfigMapShards, options.RevocationShards), int.MaxValue);

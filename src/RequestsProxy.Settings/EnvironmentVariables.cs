@@ -33,6 +33,8 @@ public static class EnvironmentVariables
     public const string ManagementUrls = "REQUESTS_PROXY_MANAGEMENT_URLS";
     public const string MaxConnections = "REQUESTS_PROXY_MAX_CONNECTIONS";
     public const string IdleTimeoutSeconds = "REQUESTS_PROXY_IDLE_TIMEOUT_SECONDS";
+    public const string AccessLog = "REQUESTS_PROXY_ACCESS_LOG";
+    public const string AccessLogEvery = "REQUESTS_PROXY_ACCESS_LOG_EVERY";
 
     /// <summary>Per-job limits of every route that sets none (docs/proxy.md#per-job-limits); 0 or unset: off.</summary>
     public const string RateLimitPerSecond = "REQUESTS_PROXY_RATE_LIMIT_PER_SECOND";

@@ -44,6 +44,7 @@ public sealed class DeploymentTests : IDisposable
                 ["REQUESTS_PROXY_RATE_LIMIT_BURST"] = "100",
                 ["REQUESTS_PROXY_CONCURRENCY_LIMIT"] = "16",
                 ["REQUESTS_PROXY_ADMIN_TOKEN_FILE"] = "/etc/proxy/admin/token",
+                ["REQUESTS_PROXY_UPSTREAM"] = HelmChart.Upstream,
             },
             chart.Env(Proxy));
         Assert.True(chart.Container(Proxy)["volumeMounts"]!.AsArray().All(m => m!["readOnly"]?.GetValue<bool>() == true || m.Str("mountPath") == "/tmp"));

@@ -15,7 +15,19 @@ internal sealed class HelmChart : IDisposable
 
     public static string ChartPath => Path.Combine(RepositoryRoot.Path, "deploy", "charts", "requests-proxy");
 
+    /// <summary>An upstream URL every render gets first (the chart refuses to render without one); a test's own sets override it.</summary>
+    public const string Upstream = "http://upstream.test";
+
     public string Home => _home.FullName;
+
+    /// <summary>False: render with the chart's own defaults only, no <see cref="Upstream"/>.</summary>
+    public bool WithUpstream { get; init; } = true;
+
+    /// <summary>More environment for helm (e.g. <c>HELM_DRIVER</c>).</summary>
+    public Dictionary<string, string> Environment { get; } = [];
+
+    /// <summary>The release name <c>helm template</c> renders (default <see cref="Release"/>).</summary>
+    public string ReleaseName { get; init; } = Release;
 
     public async Task<ToolResult> RunAsync(params string[] arguments)
     {
@@ -28,6 +40,11 @@ internal sealed class HelmChart : IDisposable
             // Never the machine's own cluster: a test that needs one passes --kubeconfig.
             ["KUBECONFIG"] = Path.Combine(Home, "no-kubeconfig"),
         };
+        foreach (var (name, value) in Environment)
+        {
+            environment[name] = value;
+        }
+
         return await ToolProcess.RunAsync(helm, arguments, Home, environment, TimeSpan.FromMinutes(2));
     }
 
@@ -41,7 +58,15 @@ internal sealed class HelmChart : IDisposable
 
     public Task<ToolResult> TemplateRawAsync(IEnumerable<string>? sets = null, string? valuesYaml = null, params string[] extra)
     {
-        var arguments = new List<string> { "template", Release, ChartPath, "--namespace", Namespace };
+        var arguments = new List<string> { "template", ReleaseName, ChartPath, "--namespace", Namespace };
+        if (WithUpstream)
+        {
+            // A values file, not --set: the test's own values files and sets must win over it.
+            var defaults = Path.Combine(Home, "upstream-values.yaml");
+            File.WriteAllText(defaults, $"requestsProxy:\n  upstream:\n    url: {Upstream}\n");
+            arguments.AddRange(["--values", defaults]);
+        }
+
         foreach (var set in sets ?? [])
         {
             arguments.Add(set.StartsWith("--", StringComparison.Ordinal) ? set.Split(' ', 2)[0] : "--set");

@@ -11,9 +11,11 @@ public sealed class LintTests : IDisposable
     [InlineData("clusterScope=true,requestsProxy.statelessTokens=true")]
     [InlineData("requestsProxy.keys.existingSecret=k,networkPolicy.enabled=false,requestsProxy.podDisruptionBudget.enabled=false")]
     [InlineData("requestsProxy.upstream.url=https://edge.example,requestsProxy.upstream.credential.value=s3cret")]
+    [InlineData("monitoring.serviceMonitor.enabled=true,monitoring.prometheusRule.enabled=true,monitoring.dashboard.enabled=true")]
     public async Task Lint_Strict_Clean(string sets)
     {
-        string[] arguments = sets.Length == 0 ? [] : ["--set", sets];
+        // The chart refuses to render without an upstream (ChartDefaultsTests); every lint names one.
+        string[] arguments = ["--set", "requestsProxy.upstream.url=" + HelmChart.Upstream, .. sets.Length == 0 ? Array.Empty<string>() : ["--set", sets]];
         var result = await _helm.RunAsync(["lint", "--strict", HelmChart.ChartPath, .. arguments]);
 
         Assert.True(result.Succeeded, result.StandardOutput + result.StandardError);

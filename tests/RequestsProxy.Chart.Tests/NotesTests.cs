@@ -28,7 +28,7 @@ public sealed class NotesTests : IDisposable
 
     private async Task<string> NotesAsync(params string[] arguments)
     {
-        var result = await _helm.RunAsync(["install", HelmChart.Release, HelmChart.ChartPath, "--namespace", HelmChart.Namespace, "--dry-run=client", .. arguments]);
+        var result = await _helm.RunAsync(["install", HelmChart.Release, HelmChart.ChartPath, "--namespace", HelmChart.Namespace, "--dry-run=client", "--set", "requestsProxy.upstream.url=" + HelmChart.Upstream, .. arguments]);
         Assert.True(result.Succeeded, result.StandardError);
         var index = result.StandardOutput.IndexOf("NOTES:", StringComparison.Ordinal);
         Assert.True(index >= 0, result.StandardOutput);

@@ -48,7 +48,8 @@ public sealed class SchemaTests : IDisposable
     [Fact]
     public async Task Template_RouteWithoutAnyUpstream_FailsWithAClearMessage()
     {
-        var result = await _helm.TemplateRawAsync(valuesYaml: "requestsProxy:\n  routes:\n    - name: results\n      path: /v1/results\n      requiredScope: results:write\n");
+        using var helm = new HelmChart { WithUpstream = false };
+        var result = await helm.TemplateRawAsync(valuesYaml: "requestsProxy:\n  routes:\n    - name: results\n      path: /v1/results\n      requiredScope: results:write\n");
 
         Assert.False(result.Succeeded);
         Assert.Contains("requestsProxy.upstream.url", result.StandardError, StringComparison.Ordinal);

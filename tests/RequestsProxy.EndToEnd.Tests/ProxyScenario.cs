@@ -166,7 +166,7 @@ internal sealed class ProxyScenario : IAsyncDisposable
         return s + new string('=', (4 - s.Length % 4) % 4);
     }
 
-    private static int FreePort()
+    internal static int FreePort()
     {
         using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
         listener.Start();

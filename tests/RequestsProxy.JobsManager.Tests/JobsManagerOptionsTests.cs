@@ -23,6 +23,16 @@ public sealed class JobsManagerOptionsTests
     }
 
     [Fact]
+    public void FromConfiguration_RelativeStateDirectory_ResolvedAgainstTheWorkingFolderAtStart()
+    {
+        var options = Read(("JOBS_MANAGER_STATE_DIR", "jm-state"), ("REQUESTS_PROXY_REVOKED_DIR", "jm-revoked"));
+
+        Assert.Equal(Path.Combine(Environment.CurrentDirectory, "jm-state"), options.StateDirectory);
+        Assert.Equal(Path.Combine(Environment.CurrentDirectory, "jm-revoked"), options.RevokedDirectory);
+        Assert.Equal(Path.Combine(Environment.CurrentDirectory, "jm-state", "revoked"), Read(("JOBS_MANAGER_STATE_DIR", "jm-state")).RevokedDirectory);
+    }
+
+    [Fact]
     public void FromConfiguration_ChartEnvironment_DerivedNames()
     {
         var options = Read(("JOBS_MANAGER_RUNTIME", "kubernetes"), ("RELEASE_NAME", "rel"), ("NAMESPACE", "ml"), ("REQUESTS_PROXY_TOKEN_TTL_SECONDS", "3600"), ("REQUESTS_PROXY_STATELESS", "false"));

@@ -7,10 +7,38 @@ namespace RequestsProxy.Cli.Commands;
 /// <summary>Options and inputs shared by several commands.</summary>
 internal static class CommonOptions
 {
-    public static Option<double?> Now() => new("--now")
+    public static Option<double?> Now() => UnixSeconds("--now", "Use this instant (Unix seconds) as the current time");
+
+    /// <summary>
+    /// An instant in Unix seconds. The parse error says what is expected ("--exp must be Unix seconds …, not
+    /// 'tomorrow'") instead of System.CommandLine's default, which names the .NET type.
+    /// </summary>
+    public static Option<double?> UnixSeconds(string name, string description, bool required = false) => new(name)
     {
-        Description = "Use this instant (Unix seconds) as the current time",
+        Description = description,
+        Required = required,
+        CustomParser = result => ParseNumber(result, $"{name} must be Unix seconds, a number such as {DateTimeOffset.UtcNow.ToUnixTimeSeconds()} (date +%s)"),
     };
+
+    /// <summary>A number of seconds, with a parse error that says so.</summary>
+    public static Option<double> Seconds(string name, string description, double defaultValue) => new(name)
+    {
+        Description = description,
+        DefaultValueFactory = _ => defaultValue,
+        CustomParser = result => ParseNumber(result, $"{name} must be a number of seconds") ?? defaultValue,
+    };
+
+    private static double? ParseNumber(System.CommandLine.Parsing.ArgumentResult result, string expectation)
+    {
+        var text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : string.Empty;
+        if (double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var value))
+        {
+            return value;
+        }
+
+        result.AddError($"{expectation}, not '{text}'");
+        return null;
+    }
 
     public const string Table = "table";
     public const string Json = "json";

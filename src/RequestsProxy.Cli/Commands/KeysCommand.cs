@@ -66,7 +66,8 @@ internal static class KeysCommand
     {
         var store = new KeyStoreOptions();
         var ttl = TtlOption();
-        var command = new Command("list", "List the kids, which one is active, and whether each is safe to retire by its history") { ttl };
+        var leeway = LeewayOption();
+        var command = new Command("list", "List the kids, which one is active, and whether each is safe to retire by its history") { ttl, leeway };
         store.AddTo(command);
         command.SetAction(async (parse, ct) =>
         {
@@ -76,7 +77,7 @@ internal static class KeysCommand
             foreach (var kid in document.Keys.Keys.OrderBy(KeyRingRules.KidNumber))
             {
                 var h = document.History.For(kid);
-                var (safe, reason) = operations.RetireSafety(document, kid, TimeSpan.FromSeconds(parse.GetValue(ttl)));
+                var (safe, reason) = operations.RetireSafety(document, kid, Timing(parse, ttl, leeway, null));
                 Console.WriteLine($"{kid,-6} {(kid == document.Active ? "yes" : ""),-6} {Format(h?.Added),-20} {Format(h?.Promoted),-20} {Format(h?.Demoted),-20} {(safe ? "safe" : "unsafe")}: {reason}");
             }
 
@@ -107,28 +108,45 @@ internal static class KeysCommand
         var kid = new Argument<string>("KID") { Description = "The kid to remove" };
         var force = new Option<bool>("--force") { Description = "Retire even though tokens signed with KID may still be alive (never the active key)" };
         var ttl = TtlOption();
-        var now = CommonOptions.Now();
+        var leeway = LeewayOption();
+        var now = CommonOptions.UnixSeconds("--now", "Judge the rules at this instant (Unix seconds); a later instant than the clock's is a dry run that changes nothing");
         var command = new Command(
             "retire",
             "Remove KID from the ring; refuses the active key, and an unsafe retire without --force. With a jobs-manager (--jobs-manager or " +
-            $"${JobsApiOptions.UrlVariable}) it also refuses while the jobs-manager reports live tokens signed with KID")
+            $"${JobsApiOptions.UrlVariable}) it also refuses while the jobs-manager reports live tokens signed with KID, and judges by its token lifetime")
         {
-            kid, force, ttl, now,
+            kid, force, ttl, leeway, now,
         };
         store.AddTo(command);
         jobsApi.AddTo(command);
         command.SetAction(async (parse, ct) =>
         {
-            var time = FixedTimeProvider.From(CommonOptions.Finite(parse, now));
+            var at = CommonOptions.Finite(parse, now);
+            var time = FixedTimeProvider.From(at);
             var operations = Operations(parse, store, time);
+            var name = parse.GetValue(kid)!;
 
             // The active key is refused (exit 1) before anything else, jobs-manager reachable or not.
-            KeyRingOperations.RefuseRetiringActive(await operations.ReadRequiredAsync(ct), parse.GetValue(kid)!);
+            var document = await operations.ReadRequiredAsync(ct);
+            KeyRingOperations.RefuseRetiringActive(document, name);
 
             // --force overrides whatever usage would say, so a jobs-manager that is down does not block it.
             var usage = !parse.GetValue(force) && jobsApi.IsGiven(parse) ? await UsageAsync(parse, jobsApi, ct) : null;
-            await operations.RetireAsync(parse.GetValue(kid)!, parse.GetValue(force), TimeSpan.FromSeconds(parse.GetValue(ttl)), usage, ct);
-            Console.WriteLine($"retired: {parse.GetValue(kid)}");
+            var timing = Timing(parse, ttl, leeway, usage);
+
+            // A retire judged at a future instant would remove a key whose tokens are alive now: only say what would happen.
+            if (at is { } instant && instant > TimeProvider.System.GetUtcNow().ToUnixTimeSeconds())
+            {
+                var (safe, reason) = operations.RetireSafety(document, name, timing, usage?.Kids);
+                var when = DateTimeOffset.FromUnixTimeSeconds((long)instant).ToString("yyyy-MM-dd HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+                Console.WriteLine(safe || parse.GetValue(force)
+                    ? $"dry run (--now {when} is in the future), nothing changed: would retire {name}: {(safe ? reason : "forced")}"
+                    : $"dry run (--now {when} is in the future), nothing changed: would refuse to retire {name}: {reason}");
+                return safe || parse.GetValue(force) ? ExitCodes.Ok : ExitCodes.Refused;
+            }
+
+            await operations.RetireAsync(name, parse.GetValue(force), timing, usage?.Kids, ct);
+            Console.WriteLine($"retired: {name}");
             return ExitCodes.Ok;
         });
         return command;
@@ -139,13 +157,14 @@ internal static class KeysCommand
         var store = new KeyStoreOptions();
         var jobsApi = new JobsApiOptions();
         var ttl = TtlOption();
+        var leeway = LeewayOption();
         var now = CommonOptions.Now();
         var output = CommonOptions.Output();
         var command = new Command(
             "status",
             "Per kid: active, when added, promoted and demoted, live tokens (from the jobs-manager's GET /v1/keys/usage), and whether it is safe to retire")
         {
-            ttl, now, output,
+            ttl, leeway, now, output,
         };
         store.AddTo(command);
         jobsApi.AddTo(command);
@@ -156,14 +175,15 @@ internal static class KeysCommand
             var operations = new KeyRingOperations(keyStore, time);
             var document = await operations.ReadRequiredAsync(ct);
             var usage = jobsApi.IsGiven(parse) ? await UsageAsync(parse, jobsApi, ct) : null;
-            var rows = operations.Status(document, TimeSpan.FromSeconds(parse.GetValue(ttl)), usage);
+            var timing = Timing(parse, ttl, leeway, usage);
+            var rows = operations.Status(document, timing, usage?.Kids);
             if (parse.GetValue(output) == CommonOptions.Json)
             {
-                Console.WriteLine(StatusJson(keyStore.Location, document.Active, usage is not null, rows).ToJsonString(Indented));
+                Console.WriteLine(StatusJson(keyStore, document.Active, usage is not null, timing, rows).ToJsonString(Indented));
                 return ExitCodes.Ok;
             }
 
-            Console.WriteLine($"key ring: {keyStore.Location}, active {document.Active}");
+            Console.WriteLine($"key ring: {keyStore.Location}, active {document.Active}; {timing.Describe()}");
             var table = new TextTable("KID", "ACTIVE", "ADDED", "PROMOTED", "DEMOTED", "LIVE TOKENS", "RETIRE");
             foreach (var row in rows)
             {
@@ -188,15 +208,39 @@ internal static class KeysCommand
         return command;
     }
 
-    /// <summary>The jobs-manager's live tokens per kid.</summary>
-    private static async Task<IReadOnlyDictionary<string, KidUsageResponse>> UsageAsync(ParseResult parse, JobsApiOptions jobsApi, CancellationToken cancellationToken)
+    /// <summary>The jobs-manager's live tokens per kid, and the token lifetime and leeway it runs with.</summary>
+    private static async Task<JobsManagerUsage> UsageAsync(ParseResult parse, JobsApiOptions jobsApi, CancellationToken cancellationToken)
     {
         using var client = jobsApi.Connect(parse);
         var reply = await client.KeyUsageAsync(cancellationToken);
-        return reply.Value.Keys.DistinctBy(k => k.Kid, StringComparer.Ordinal).ToDictionary(k => k.Kid, StringComparer.Ordinal);
+        return new JobsManagerUsage(
+            reply.Value.Keys.DistinctBy(k => k.Kid, StringComparer.Ordinal).ToDictionary(k => k.Kid, StringComparer.Ordinal),
+            reply.Value.TokenTtlSeconds is > 0 and var ttl ? TimeSpan.FromSeconds(ttl) : null,
+            reply.Value.LeewaySeconds is >= 0 and var leeway ? TimeSpan.FromSeconds(leeway) : null);
     }
 
-    private static JsonObject StatusJson(string location, string active, bool usageConsulted, IReadOnlyList<KidStatus> rows)
+    /// <summary>
+    /// The lifetime and leeway a demoted key is judged by: a value given on the command line wins; else the
+    /// jobs-manager's own settings when it was asked (a jobs-manager running with 120 s tokens makes a key safe to
+    /// retire 150 s after its demotion, not 90 days); else the defaults.
+    /// </summary>
+    private static TokenTiming Timing(ParseResult parse, Option<long> ttl, Option<double> leeway, JobsManagerUsage? usage)
+    {
+        var ttlGiven = parse.GetResult(ttl) is { Implicit: false };
+        var leewayGiven = parse.GetResult(leeway) is { Implicit: false };
+        var lifetime = ttlGiven ? TimeSpan.FromSeconds(parse.GetValue(ttl)) : usage?.Lifetime ?? TokenTiming.Default.Lifetime;
+        var grace = leewayGiven ? CommonOptions.Leeway(parse, leeway) : usage?.Leeway ?? TokenTiming.Default.Leeway;
+        var source = (ttlGiven, leewayGiven, usage?.Lifetime is not null) switch
+        {
+            (true, true, _) => "from --ttl and --leeway",
+            (true, false, _) => "from --ttl",
+            (false, _, true) => leewayGiven ? "from the jobs-manager and --leeway" : "from the jobs-manager",
+            _ => leewayGiven ? "default lifetime, --leeway" : "the defaults: pass --ttl, or --jobs-manager to ask it",
+        };
+        return new TokenTiming(lifetime, grace, source);
+    }
+
+    private static JsonObject StatusJson(IKeyRingStore store, string active, bool usageConsulted, TokenTiming timing, IReadOnlyList<KidStatus> rows)
     {
         var keys = new JsonArray();
         foreach (var row in rows)
@@ -218,15 +262,23 @@ internal static class KeysCommand
 
         return new JsonObject
         {
-            ["keyRing"] = location,
+            // The path or namespace/name itself, not the quoted form of the human-readable messages.
+            ["keyRing"] = store.Name,
+            ["store"] = store.Kind,
             ["active"] = active,
             ["usageConsulted"] = usageConsulted,
+            ["tokenTtlSeconds"] = (long)timing.Lifetime.TotalSeconds,
+            ["leewaySeconds"] = (long)timing.Leeway.TotalSeconds,
+            ["timingSource"] = timing.Source,
             ["keys"] = keys,
         };
     }
 
     private static Option<long> TtlOption() =>
-        CommonOptions.Ttl("Token lifetime in seconds (the chart's requestsProxy.tokenTtlSeconds), to judge when a demoted key's last token expires");
+        CommonOptions.Ttl("Token lifetime in seconds, to judge when a demoted key's last token expires (default: the jobs-manager's when it is asked, else 7776000)");
+
+    private static Option<double> LeewayOption() =>
+        CommonOptions.Seconds("--leeway", "Clock-skew leeway in seconds added to the lifetime (default: the jobs-manager's when it is asked, else 30)", TokenDefaults.Leeway.TotalSeconds);
 
     private static string Format(long? seconds) =>
         seconds is { } s ? DateTimeOffset.FromUnixTimeSeconds(s).ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture) : "-";

@@ -12,31 +12,81 @@ internal static class RevocationCommands
     public static Command Revoke()
     {
         var file = RevokedFile();
-        var jti = new Option<string>("--jti") { Description = "The token id to revoke", Required = true };
-        var exp = new Option<double?>("--exp") { Description = "The token's expiry (Unix seconds); the entry is pruned after it", Required = true };
-        var sub = new Option<string?>("--sub") { Description = "The job the token belonged to (for the record)" };
-        var command = new Command("revoke", "Add a token id to a revocation list (atomic write, nothing lost on concurrent writers)") { file, jti, exp, sub };
+        var jti = new Option<string?>("--jti") { Description = "The token id to revoke (with --exp; or give --token)" };
+        var exp = CommonOptions.UnixSeconds("--exp", "The token's expiry (Unix seconds); the entry is pruned after it");
+        var sub = new Option<string?>("--sub") { Description = "The job the token belonged to (for the record; with --token, default: its sub)" };
+        var token = new Option<string?>("--token")
+        {
+            Description = "Revoke this token (or - to read it from standard input): its jti, exp and sub are read from it, unverified",
+        };
+        var command = new Command("revoke", "Add a token id to a revocation list (atomic write, nothing lost on concurrent writers)") { file, jti, exp, sub, token };
         command.SetAction(parse =>
         {
-            var id = parse.GetValue(jti)!;
-            if (id.Length == 0)
-            {
-                throw new CliException("--jti must not be empty");
-            }
-
-            var expiry = (long)Math.Ceiling(CommonOptions.Finite(parse, exp)!.Value);
-            var list = RevocationFile.Update(parse.GetValue(file)!, l => l.Add([new RevocationEntry(id, expiry, parse.GetValue(sub))]));
-            Console.WriteLine($"revoked {id}; the list holds {list.Count} entries");
+            var entry = parse.GetValue(token) is { } text
+                ? FromToken(text, parse, jti, exp, sub)
+                : FromOptions(parse, jti, exp, sub);
+            var list = RevocationFile.Update(parse.GetValue(file)!, l => l.Add([entry]));
+            Console.WriteLine($"revoked {entry.Jti}; the list holds {list.Count} entries");
             return ExitCodes.Ok;
         });
         return command;
+    }
+
+    private static RevocationEntry FromOptions(ParseResult parse, Option<string?> jti, Option<double?> exp, Option<string?> sub)
+    {
+        var id = parse.GetValue(jti);
+        var expiry = CommonOptions.Finite(parse, exp);
+        if (id is null || expiry is null)
+        {
+            throw new CliException("give --jti and --exp, or --token TOKEN");
+        }
+
+        if (id.Length == 0)
+        {
+            throw new CliException("--jti must not be empty");
+        }
+
+        return new RevocationEntry(id, (long)Math.Ceiling(expiry.Value), parse.GetValue(sub));
+    }
+
+    /// <summary>
+    /// The entry for a token as it is: revoking needs no key (a forged token in the list harms nobody), so the
+    /// claims are read unverified, as <c>token inspect</c> shows them.
+    /// </summary>
+    private static RevocationEntry FromToken(string text, ParseResult parse, Option<string?> jti, Option<double?> exp, Option<string?> sub)
+    {
+        if (parse.GetValue(jti) is not null || parse.GetValue(exp) is not null)
+        {
+            throw new CliException("--token reads the jti and exp from the token: give either --token or --jti and --exp");
+        }
+
+        var token = CommonOptions.ReadToken(text);
+        if (!TokenCommand.TryDecode(token, out _, out var payload) || payload is not System.Text.Json.Nodes.JsonObject claims)
+        {
+            throw new CliException("--token is not a token (three base64url JSON parts)" + (MalformedHint.For(token) is { } hint ? $": {hint}" : string.Empty));
+        }
+
+        if (claims["jti"] is not System.Text.Json.Nodes.JsonValue jtiValue || !jtiValue.TryGetValue<string>(out var id) || id.Length == 0)
+        {
+            throw new CliException("the token has no string jti claim, so it cannot be revoked by id");
+        }
+
+        if (claims["exp"] is not System.Text.Json.Nodes.JsonValue expValue || !expValue.TryGetValue<double>(out var expiry) || !double.IsFinite(expiry))
+        {
+            throw new CliException("the token has no numeric exp claim; give --jti and --exp instead");
+        }
+
+        var subject = parse.GetValue(sub) ?? (claims["sub"] is System.Text.Json.Nodes.JsonValue subValue && subValue.TryGetValue<string>(out var s) ? s : null);
+        // A far-future exp (1e300) is kept as the last instant a clock can hold, not overflowed.
+        var last = DateTimeOffset.MaxValue.ToUnixTimeSeconds();
+        return new RevocationEntry(id, (long)Math.Ceiling(Math.Clamp(expiry, -last, last)), subject);
     }
 
     public static Command Prune()
     {
         var file = RevokedFile();
         var now = CommonOptions.Now();
-        var leeway = new Option<double>("--leeway") { Description = "Clock-skew leeway in seconds", DefaultValueFactory = _ => TokenDefaults.Leeway.TotalSeconds };
+        var leeway = CommonOptions.Seconds("--leeway", "Clock-skew leeway in seconds", TokenDefaults.Leeway.TotalSeconds);
         var command = new Command("prune", "Drop entries whose token expired (exp + leeway has passed); never anything else") { file, now, leeway };
         command.SetAction(parse =>
         {

@@ -66,7 +66,7 @@ internal static class TokenCommand
         var aud = Audience();
         var iss = Issuer();
         var now = CommonOptions.Now();
-        var leeway = new Option<double>("--leeway") { Description = "Clock-skew leeway in seconds", DefaultValueFactory = _ => TokenDefaults.Leeway.TotalSeconds };
+        var leeway = CommonOptions.Seconds("--leeway", "Clock-skew leeway in seconds", TokenDefaults.Leeway.TotalSeconds);
         var token = CommonOptions.Token();
         var command = new Command("verify", "Verify a token: exit 0 and print its claims, or exit 1 and print 'invalid: <reason>'") { keys, revoked, aud, iss, now, leeway, token };
         command.SetAction(parse =>
@@ -92,7 +92,13 @@ internal static class TokenCommand
             var result = validator.Validate(text);
             if (!result.IsValid)
             {
+                // The first stdout line is the contract (DESIGN §10); what made it malformed goes to stderr.
                 Console.WriteLine($"invalid: {result.Reason}");
+                if (result.Reason == TokenFailureReasons.Malformed && MalformedHint.For(text) is { } hint)
+                {
+                    Console.Error.WriteLine($"rpctl: hint: {hint}");
+                }
+
                 return ExitCodes.Refused;
             }
 
@@ -110,10 +116,15 @@ internal static class TokenCommand
         var command = new Command("inspect", "Print a token's header and payload WITHOUT verifying it") { token };
         command.SetAction(parse =>
         {
-            var parts = CommonOptions.ReadToken(parse.GetValue(token)!).Split('.');
-            if (parts.Length != 3 || !TryDecodeJson(parts[0], out var header) || !TryDecodeJson(parts[1], out var payload))
+            var text = CommonOptions.ReadToken(parse.GetValue(token)!);
+            if (!TryDecode(text, out var header, out var payload))
             {
                 Console.WriteLine($"invalid: {TokenFailureReasons.Malformed}");
+                if (MalformedHint.For(text) is { } hint)
+                {
+                    Console.Error.WriteLine($"rpctl: hint: {hint}");
+                }
+
                 return ExitCodes.Refused;
             }
 
@@ -121,6 +132,15 @@ internal static class TokenCommand
             return ExitCodes.Ok;
         });
         return command;
+    }
+
+    /// <summary>A token's header and payload, unverified; false when it is not three segments of base64url JSON.</summary>
+    public static bool TryDecode(string token, out JsonNode? header, out JsonNode? payload)
+    {
+        header = null;
+        payload = null;
+        var parts = token.Split('.');
+        return parts.Length == 3 && TryDecodeJson(parts[0], out header) && TryDecodeJson(parts[1], out payload);
     }
 
     private static bool TryDecodeJson(string segment, out JsonNode? node)

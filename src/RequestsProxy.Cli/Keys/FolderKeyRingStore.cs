@@ -15,6 +15,10 @@ internal sealed class FolderKeyRingStore(string directory) : IKeyRingStore
 
     public string Location => $"'{directory}'";
 
+    public string Name => directory;
+
+    public string Kind => "folder";
+
     public Task<KeyRingDocument?> ReadAsync(CancellationToken cancellationToken)
     {
         if (!Directory.Exists(directory) || !File.Exists(Path.Combine(directory, KeyRingRules.ActiveFileName)) &&

@@ -6,6 +6,12 @@ internal interface IKeyRingStore
     /// <summary>Where, for messages.</summary>
     string Location { get; }
 
+    /// <summary>Where, for machines: the folder's path, or the Secret's <c>namespace/name</c>.</summary>
+    string Name { get; }
+
+    /// <summary><c>folder</c> or <c>kubernetes-secret</c>.</summary>
+    string Kind { get; }
+
     /// <summary>The ring's entries (<c>active</c>, <c>v1</c>, …) and its history; null when there is no ring yet.</summary>
     Task<KeyRingDocument?> ReadAsync(CancellationToken cancellationToken);
 

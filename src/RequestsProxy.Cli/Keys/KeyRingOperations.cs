@@ -61,13 +61,13 @@ internal sealed class KeyRingOperations(IKeyRingStore store, TimeProvider time)
     /// Removes <paramref name="kid"/>. With <paramref name="usage"/> (the jobs-manager's live tokens
     /// per kid) a kid that still has live tokens is unsafe too, whatever its history says.
     /// </summary>
-    public Task RetireAsync(string kid, bool force, TimeSpan tokenLifetime, IReadOnlyDictionary<string, KidUsageResponse>? usage, CancellationToken cancellationToken) =>
+    public Task RetireAsync(string kid, bool force, TokenTiming timing, IReadOnlyDictionary<string, KidUsageResponse>? usage, CancellationToken cancellationToken) =>
         UpdateAsync(document =>
         {
             RequireKid(document, kid);
             RefuseRetiringActive(document, kid);
 
-            var safety = RetireSafety(document, kid, tokenLifetime, usage);
+            var safety = RetireSafety(document, kid, timing, usage);
             if (!safety.Safe && !force)
             {
                 throw new CliException($"refusing to retire '{kid}': {safety.Reason}; pass --force if you know no such token is in use", ExitCodes.Refused);
@@ -91,13 +91,13 @@ internal sealed class KeyRingOperations(IKeyRingStore store, TimeProvider time)
         await store.ReadAsync(cancellationToken) ?? throw new CliException($"there is no key ring in {store.Location}; run 'rpctl keys init' first");
 
     /// <summary>Every kid of the ring, then any kid only the jobs-manager still sees tokens of.</summary>
-    public IReadOnlyList<KidStatus> Status(KeyRingDocument document, TimeSpan tokenLifetime, IReadOnlyDictionary<string, KidUsageResponse>? usage)
+    public IReadOnlyList<KidStatus> Status(KeyRingDocument document, TokenTiming timing, IReadOnlyDictionary<string, KidUsageResponse>? usage)
     {
         var rows = new List<KidStatus>();
         foreach (var kid in document.Keys.Keys.OrderBy(KeyRingRules.KidNumber))
         {
             var live = usage is null ? null : usage.GetValueOrDefault(kid);
-            var (safe, reason) = RetireSafety(document, kid, tokenLifetime, usage);
+            var (safe, reason) = RetireSafety(document, kid, timing, usage);
             rows.Add(new KidStatus(kid, kid == document.Active, true, document.History.For(kid), usage is null ? null : live?.LiveTokens ?? 0, live?.LatestExpiry, safe, reason));
         }
 
@@ -116,7 +116,7 @@ internal sealed class KeyRingOperations(IKeyRingStore store, TimeProvider time)
     /// when asked, the jobs-manager (no live token). The history alone is the floor because the
     /// jobs-manager only knows the tokens of jobs it still tracks.
     /// </summary>
-    public (bool Safe, string Reason) RetireSafety(KeyRingDocument document, string kid, TimeSpan tokenLifetime, IReadOnlyDictionary<string, KidUsageResponse>? usage = null)
+    public (bool Safe, string Reason) RetireSafety(KeyRingDocument document, string kid, TokenTiming timing, IReadOnlyDictionary<string, KidUsageResponse>? usage = null)
     {
         if (document.Active == kid)
         {
@@ -130,7 +130,7 @@ internal sealed class KeyRingOperations(IKeyRingStore store, TimeProvider time)
             problems.Add($"the jobs-manager reports {live.LiveTokens} live token(s) signed with it{until}");
         }
 
-        var (historySafe, historyReason) = HistorySafety(document, kid, tokenLifetime);
+        var (historySafe, historyReason) = HistorySafety(document, kid, timing);
         if (!historySafe)
         {
             problems.Add(historyReason);
@@ -144,7 +144,7 @@ internal sealed class KeyRingOperations(IKeyRingStore store, TimeProvider time)
         return (true, usage is null ? historyReason : historyReason + ", and the jobs-manager reports no live token");
     }
 
-    private (bool Safe, string Reason) HistorySafety(KeyRingDocument document, string kid, TimeSpan tokenLifetime)
+    private (bool Safe, string Reason) HistorySafety(KeyRingDocument document, string kid, TokenTiming timing)
     {
         var history = document.History.For(kid);
 
@@ -160,11 +160,11 @@ internal sealed class KeyRingOperations(IKeyRingStore store, TimeProvider time)
             return (false, "there is no record of when it stopped signing, so tokens it signed may still be alive");
         }
 
-        var aliveUntil = demoted + (long)tokenLifetime.TotalSeconds + (long)TokenDefaults.Leeway.TotalSeconds;
+        var aliveUntil = demoted + (long)timing.Lifetime.TotalSeconds + (long)timing.Leeway.TotalSeconds;
         var now = time.GetUtcNow().ToUnixTimeSeconds();
         return now >= aliveUntil
             ? (true, "its last token has expired")
-            : (false, $"it signed tokens until {Format(demoted)}, which may be valid until {Format(aliveUntil)}");
+            : (false, $"it signed tokens until {Format(demoted)}, which may be valid until {Format(aliveUntil)} ({timing.Describe()})");
     }
 
     /// <summary>

@@ -28,6 +28,10 @@ internal sealed class KubernetesSecretKeyRingStore(IKubernetes client, string ns
 
     public string Location => $"Secret '{ns}/{secretName}'";
 
+    public string Name => $"{ns}/{secretName}";
+
+    public string Kind => "kubernetes-secret";
+
     public async Task<KeyRingDocument?> ReadAsync(CancellationToken cancellationToken)
     {
         _read = await GetAsync(cancellationToken);

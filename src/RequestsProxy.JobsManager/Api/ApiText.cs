@@ -31,9 +31,12 @@ internal static class ApiText
         view.TokensRevoked);
 
     /// <summary>Live tokens per kid on the wire; a kid is safe to retire when it is not active and no live token uses it.</summary>
-    public static KeyUsageResponse KeyUsage(KeyUsage usage) => new(usage.ActiveKid, [.. usage.Keys.Select(k => new KidUsageResponse(
+    /// <summary>The usage, with the lifetime and leeway a retirement must be judged by (rpctl asks instead of assuming 90 days).</summary>
+    public static KeyUsageResponse KeyUsage(KeyUsage usage, TimeSpan tokenLifetime, TimeSpan leeway) => new(usage.ActiveKid, [.. usage.Keys.Select(k => new KidUsageResponse(
         k.Kid, k.Active, k.InRing, k.LiveTokens, k.CurrentTokens, k.LatestExpiry,
-        SafeToRetire: !k.Active && k.LiveTokens == 0))]);
+        SafeToRetire: !k.Active && k.LiveTokens == 0))],
+        (long)tokenLifetime.TotalSeconds,
+        (long)leeway.TotalSeconds);
 
     public static (int Status, string Code) Error(JobError error) => error switch
     {

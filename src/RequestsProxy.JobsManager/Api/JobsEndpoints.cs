@@ -42,7 +42,7 @@ internal static class JobsEndpoints
         }
         catch (JsonException e)
         {
-            return ApiResults.Error(StatusCodes.Status400BadRequest, "invalid_json", $"the body is not a valid start request: {e.Message}");
+            return ApiResults.Error(StatusCodes.Status400BadRequest, "invalid_json", $"the body is not a valid start request: {JsonErrorText.Describe(e)}");
         }
         catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
@@ -92,10 +92,10 @@ internal static class JobsEndpoints
         return ApiResults.Json(new StopJobResponse(outcome.Name, Stopped: true, outcome.Known, outcome.Revoked), JobsJsonContext.Default.StopJobResponse);
     }
 
-    private static IResult Usage(JobManager jobs, [FromServices] IKeyRingSource? keys)
+    private static IResult Usage(JobManager jobs, JobsManagerOptions options, [FromServices] IKeyRingSource? keys)
     {
         var usage = jobs.KeyUsage(keys?.Current?.Kids ?? []);
-        return ApiResults.Json(ApiText.KeyUsage(usage), JobsJsonContext.Default.KeyUsageResponse);
+        return ApiResults.Json(ApiText.KeyUsage(usage, options.TokenLifetime, options.Leeway), JobsJsonContext.Default.KeyUsageResponse);
     }
 
     private static IResult Fail(JobError error, string message)

@@ -20,7 +20,8 @@ internal sealed partial class LocalJobRuntime(JobsManagerOptions options, ILogge
 
     private readonly ConcurrentDictionary<string, LocalJobProcess> _processes = new(StringComparer.Ordinal);
 
-    public string JobsDirectory { get; } = Path.Combine(options.StateDirectory, "jobs");
+    // Absolute, resolved once at start: a job runs in its own folder, where a relative token path would point nowhere.
+    public string JobsDirectory { get; } = Path.GetFullPath(Path.Combine(options.StateDirectory, "jobs"));
 
     public string? Validate(JobSpec spec)
     {

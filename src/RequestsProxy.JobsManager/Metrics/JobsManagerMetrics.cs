@@ -13,7 +13,6 @@ internal sealed class JobsManagerMetrics
     private readonly Counter<long> _jobsStarted;
     private readonly Counter<long> _jobsStopped;
     private readonly Counter<long> _tokensMinted;
-    private readonly Counter<long> _deliveryFailures;
     private readonly Counter<long> _revocationUpdates;
     private readonly Counter<long> _revocationConflicts;
     private readonly Counter<long> _revocationEntriesAdded;
@@ -21,6 +20,7 @@ internal sealed class JobsManagerMetrics
     private readonly Counter<long> _jobsFinished;
     private readonly Counter<long> _ledgerUpdates;
     private readonly Counter<long> _ledgerConflicts;
+    private long _deliveryFailures;
     private long _ledgerSizeBytes;
     private long _ledgerJobs;
     private long _revocationSizeBytes;
@@ -36,7 +36,8 @@ internal sealed class JobsManagerMetrics
         _jobsStarted = meter.CreateCounter<long>("jobs_manager.jobs.started", "{job}", "Jobs started.");
         _jobsStopped = meter.CreateCounter<long>("jobs_manager.jobs.stopped", "{job}", "Jobs stopped (tokens revoked, job deleted).");
         _tokensMinted = meter.CreateCounter<long>("jobs_manager.tokens.issued", "{token}", "Tokens issued, by reason: start, refresh (half the lifetime left) or rotation (the active kid changed).");
-        _deliveryFailures = meter.CreateCounter<long>("jobs_manager.tokens.delivery_failures", "{token}", "Refreshed tokens that could not be delivered (retried on the next check).");
+        // Observed, so the series exists at 0 from the first scrape and the chart's increase() alert sees the very first failure.
+        meter.CreateObservableCounter("jobs_manager.tokens.delivery_failures", () => Interlocked.Read(ref _deliveryFailures), "{token}", "Refreshed tokens that could not be delivered (retried on the next check).");
         _revocationUpdates = meter.CreateCounter<long>("jobs_manager.revocation.updates", "{update}", "Revocation list writes, by result.");
         _revocationConflicts = meter.CreateCounter<long>("jobs_manager.revocation.conflicts", "{conflict}", "Optimistic-concurrency conflicts (HTTP 409) retried while writing the revocation list.");
         _revocationEntriesAdded = meter.CreateCounter<long>("jobs_manager.revocation.entries_added", "{entry}", "jtis appended to the revocation list.");
@@ -69,7 +70,7 @@ internal sealed class JobsManagerMetrics
 
     public void TokenIssued(string reason) => _tokensMinted.Add(1, new KeyValuePair<string, object?>("reason", reason));
 
-    public void DeliveryFailed() => _deliveryFailures.Add(1);
+    public void DeliveryFailed() => Interlocked.Increment(ref _deliveryFailures);
 
     public void RevocationUpdated(string result) => _revocationUpdates.Add(1, new KeyValuePair<string, object?>("result", result));
 

@@ -98,6 +98,7 @@ internal static class ProxyApp
         AdminEndpoints.Map(app, settings);
         app.MapReverseProxy(pipeline =>
         {
+            pipeline.UseMiddleware<AccessLogMiddleware>();
             pipeline.UseMiddleware<ProxyAuthenticationMiddleware>();
             // Steps that need the verified caller (per-job limits) go here: after authentication, before the relay.
             pipeline.UseMiddleware<JobLimitMiddleware>();

@@ -63,6 +63,12 @@ internal sealed record ProxySettings
 
     public string? Namespace { get; init; }
 
+    /// <summary>One log line per relayed request (event 50); off by default.</summary>
+    public bool AccessLog { get; init; }
+
+    /// <summary>Log 1 in this many relayed requests (failed relays always).</summary>
+    public long AccessLogEvery { get; init; } = 1;
+
     public string Mode => Stateless ? "stateless" : "legacy";
 
     /// <summary>Reads and checks every setting with the shared parser; all problems are reported together.</summary>
@@ -108,6 +114,8 @@ internal sealed record ProxySettings
             IdleTimeout = env.Seconds(EnvironmentVariables.IdleTimeoutSeconds, defaults.IdleTimeout),
             ReleaseName = env.Text(EnvironmentVariables.ReleaseName),
             Namespace = env.Text(EnvironmentVariables.Namespace),
+            AccessLog = env.Flag(EnvironmentVariables.AccessLog, defaults.AccessLog),
+            AccessLogEvery = env.PositiveInteger(EnvironmentVariables.AccessLogEvery, defaults.AccessLogEvery),
         };
 
         env.ThrowIfInvalid();

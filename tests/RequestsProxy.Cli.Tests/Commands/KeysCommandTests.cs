@@ -77,9 +77,19 @@ public sealed class KeysCommandTests : IDisposable
         Assert.Contains("--force", unsafeRetire.Stderr, StringComparison.Ordinal);
         Assert.True(File.Exists(Path.Combine(dir, "v1")));
 
+        // Judged at a later instant it would be safe, but a future --now only says so: nothing is removed.
         var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
-        var afterLifetime = await Rpctl.RunAsync("keys", "retire", "--dir", dir, "v1", "--ttl", "60", "--now", (now + 120).ToString(System.Globalization.CultureInfo.InvariantCulture));
-        Assert.Equal(0, afterLifetime.ExitCode);
+        var dryRun = await Rpctl.RunAsync("keys", "retire", "--dir", dir, "v1", "--ttl", "60", "--now", (now + 120).ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.True(dryRun.ExitCode == 0, dryRun.ToString());
+        Assert.StartsWith("dry run (--now ", dryRun.Line, StringComparison.Ordinal);
+        Assert.Contains("nothing changed: would retire v1", dryRun.Line, StringComparison.Ordinal);
+        Assert.True(File.Exists(Path.Combine(dir, "v1")));
+
+        // For real once one (short) lifetime plus leeway has passed on the clock.
+        await Task.Delay(TimeSpan.FromSeconds(2.2));
+        var afterLifetime = await Rpctl.RunAsync("keys", "retire", "--dir", dir, "v1", "--ttl", "1", "--leeway", "0");
+        Assert.True(afterLifetime.ExitCode == 0, afterLifetime.ToString());
+        Assert.Equal("retired: v1", afterLifetime.Line);
         Assert.False(File.Exists(Path.Combine(dir, "v1")));
         Assert.Equal(["v2"], KeyRingLoader.Load(dir).Ring!.Kids);
     }

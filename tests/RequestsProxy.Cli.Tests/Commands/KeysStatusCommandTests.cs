@@ -42,10 +42,13 @@ public sealed class KeysStatusCommandTests : IDisposable
         Assert.Contains("yes", v2, StringComparison.Ordinal);
         Assert.Contains("unsafe: it is the active key", v2, StringComparison.Ordinal);
 
-        var refused = await Rpctl.RunAsync(["keys", "retire", "--dir", keys, "v1", "--ttl", "60", "--now", later, .. host.Flags]);
+        var refused = await Rpctl.RunAsync(["keys", "retire", "--dir", keys, "v1", "--ttl", "1", "--leeway", "0", .. host.Flags]);
         Assert.Equal(1, refused.ExitCode);
         Assert.Contains("live token", refused.Stderr, StringComparison.Ordinal);
         Assert.True(File.Exists(Path.Combine(keys, "v1")));
+        var refusedLater = await Rpctl.RunAsync(["keys", "retire", "--dir", keys, "v1", "--ttl", "60", "--now", later, .. host.Flags]);
+        Assert.Equal(1, refusedLater.ExitCode);
+        Assert.Contains("would refuse to retire v1: the jobs-manager reports 1 live token", refusedLater.Stdout, StringComparison.Ordinal);
 
         // Stopping the job revokes its tokens: none of v1 is live any more.
         Assert.Equal(0, (await Rpctl.RunAsync(["jobs", "stop", "job-1", .. host.Flags])).ExitCode);
@@ -61,9 +64,59 @@ public sealed class KeysStatusCommandTests : IDisposable
             Assert.Contains("the jobs-manager reports no live token", first.GetProperty("reason").GetString(), StringComparison.Ordinal);
         }
 
-        var retire = await Rpctl.RunAsync(["keys", "retire", "--dir", keys, "v1", "--ttl", "60", "--now", later, .. host.Flags]);
+        await Task.Delay(TimeSpan.FromSeconds(2.2));
+        var retire = await Rpctl.RunAsync(["keys", "retire", "--dir", keys, "v1", "--ttl", "1", "--leeway", "0", .. host.Flags]);
         Assert.True(retire.ExitCode == 0, retire.ToString());
         Assert.Equal(["v2"], KeyRingLoader.Load(keys).Ring!.Kids);
+    }
+
+    [Fact]
+    public async Task Retire_NoTtlGiven_JudgedByTheJobsManagersOwnTokenLifetime()
+    {
+        var keys = _temp.Combine("keys");
+        Assert.Equal(0, (await Rpctl.RunAsync("keys", "init", "--dir", keys)).ExitCode);
+        await using var host = await JobsManagerHost.StartAsync(keys);
+        Assert.Equal(0, (await Rpctl.RunAsync("keys", "add", "--dir", keys)).ExitCode);
+        Assert.Equal(0, (await Rpctl.RunAsync("keys", "promote", "--dir", keys, "v2")).ExitCode);
+        var lifetime = (long)JobsManagerHost.TokenLifetime.TotalSeconds;
+
+        var status = await Rpctl.RunAsync(["keys", "status", "--dir", keys, "-o", "json", .. host.Flags]);
+        Assert.True(status.ExitCode == 0, status.ToString());
+        long promoted;
+        using (var document = JsonDocument.Parse(status.Stdout))
+        {
+            promoted = document.RootElement.GetProperty("keys")[0].GetProperty("demoted").GetInt64();
+            Assert.Equal(lifetime, document.RootElement.GetProperty("tokenTtlSeconds").GetInt64());
+            Assert.Equal(30, document.RootElement.GetProperty("leewaySeconds").GetInt64());
+            Assert.Equal("from the jobs-manager", document.RootElement.GetProperty("timingSource").GetString());
+        }
+
+        // One jobs-manager lifetime plus its leeway after the demotion (not the 90-day default) it would be safe.
+        var before = await Rpctl.RunAsync(["keys", "retire", "--dir", keys, "v1", "--now", (promoted + lifetime + 29).ToString(CultureInfo.InvariantCulture), .. host.Flags]);
+        Assert.Equal(1, before.ExitCode);
+        Assert.Contains($"token lifetime {lifetime} s, leeway 30 s (from the jobs-manager)", before.Stdout, StringComparison.Ordinal);
+        var after = await Rpctl.RunAsync(["keys", "retire", "--dir", keys, "v1", "--now", (promoted + lifetime + 30).ToString(CultureInfo.InvariantCulture), .. host.Flags]);
+        Assert.True(after.ExitCode == 0, after.ToString());
+        Assert.Contains("would retire v1", after.Stdout, StringComparison.Ordinal);
+        Assert.True(File.Exists(Path.Combine(keys, "v1")));
+
+        // Without the jobs-manager the same instant is judged by the 90-day default, and says so.
+        var alone = await Rpctl.RunAsync("keys", "retire", "--dir", keys, "v1", "--now", (promoted + lifetime + 30).ToString(CultureInfo.InvariantCulture));
+        Assert.Equal(1, alone.ExitCode);
+        Assert.Contains("token lifetime 7776000 s", alone.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Status_Json_KeyRingIsThePathItself()
+    {
+        var keys = _temp.Combine("rot");
+        await Rpctl.RunAsync("keys", "init", "--dir", keys);
+
+        var status = await Rpctl.RunAsync("keys", "status", "--dir", keys, "-o", "json");
+
+        using var document = JsonDocument.Parse(status.Stdout);
+        Assert.Equal(keys, document.RootElement.GetProperty("keyRing").GetString());
+        Assert.Equal("folder", document.RootElement.GetProperty("store").GetString());
     }
 
     [Fact]
@@ -130,7 +183,8 @@ public sealed class KeysStatusCommandTests : IDisposable
 
         Assert.True(status.ExitCode == 0, status.ToString());
         using var document = JsonDocument.Parse(status.Stdout);
-        Assert.Equal("Secret 'ml/rp-requests-proxy-keys'", document.RootElement.GetProperty("keyRing").GetString());
+        Assert.Equal("ml/rp-requests-proxy-keys", document.RootElement.GetProperty("keyRing").GetString());
+        Assert.Equal("kubernetes-secret", document.RootElement.GetProperty("store").GetString());
         var rows = document.RootElement.GetProperty("keys").EnumerateArray().ToDictionary(k => k.GetProperty("kid").GetString()!);
         Assert.Equal(1, rows["v1"].GetProperty("liveTokens").GetInt32());
         Assert.True(rows["v1"].GetProperty("active").GetBoolean());

@@ -112,7 +112,13 @@ public sealed class KubernetesKeysCommandTests : IAsyncLifetime
         Assert.Equal(v1, Text(Secret(), "v1"));
 
         var later = (DateTimeOffset.UtcNow.ToUnixTimeSeconds() + 120).ToString(CultureInfo.InvariantCulture);
-        var retire = await Keys("retire", "v1", "--ttl", "60", "--now", later);
+        var dryRun = await Keys("retire", "v1", "--ttl", "60", "--now", later);
+        Assert.True(dryRun.ExitCode == 0, dryRun.ToString());
+        Assert.Contains("nothing changed: would retire v1", dryRun.Line, StringComparison.Ordinal);
+        Assert.Equal(v1, Text(Secret(), "v1"));
+
+        await Task.Delay(TimeSpan.FromSeconds(2.2));
+        var retire = await Keys("retire", "v1", "--ttl", "1", "--leeway", "0");
         Assert.True(retire.ExitCode == 0, retire.ToString());
         Assert.Equal("retired: v1", retire.Line);
 

@@ -64,7 +64,7 @@ public sealed class KubernetesSecretKeyRingStoreTests : IAsyncLifetime
 
         // Forced, v2 passes the first check; someone promotes it meanwhile, and even --force never retires the active key.
         var error = await Assert.ThrowsAsync<CliException>(() =>
-            new KeyRingOperations(store, TimeProvider.System).RetireAsync("v2", force: true, TimeSpan.FromHours(1), usage: null, CancellationToken.None));
+            new KeyRingOperations(store, TimeProvider.System).RetireAsync("v2", force: true, TokenTiming.Default, usage: null, CancellationToken.None));
 
         Assert.Equal(ExitCodes.Refused, error.ExitCode);
         Assert.Contains("active key", error.Message, StringComparison.Ordinal);

@@ -9,6 +9,10 @@ internal sealed class InterferingKeyRingStore(IKeyRingStore inner, Action interf
 
     public string Location => inner.Location;
 
+    public string Name => inner.Name;
+
+    public string Kind => inner.Kind;
+
     public Task<KeyRingDocument?> ReadAsync(CancellationToken cancellationToken) => inner.ReadAsync(cancellationToken);
 
     public Task WriteAsync(KeyRingDocument document, bool create, CancellationToken cancellationToken)

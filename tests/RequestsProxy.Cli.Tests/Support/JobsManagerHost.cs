@@ -16,6 +16,9 @@ internal sealed class JobsManagerHost : IAsyncDisposable
 {
     public const string AdminToken = "admin-token-for-rpctl-tests-0123456789";
 
+    /// <summary>The jobs-manager's token lifetime (not the 90-day default, so tests see rpctl use it).</summary>
+    public static readonly TimeSpan TokenLifetime = TimeSpan.FromHours(1);
+
     private readonly TempFolder _folder;
     private readonly LoopbackApp _app;
 
@@ -46,7 +49,7 @@ internal sealed class JobsManagerHost : IAsyncDisposable
             AdminTokenFile = adminFile,
             StateDirectory = folder.Combine("state"),
             RevokedDirectory = folder.Combine("revoked"),
-            TokenLifetime = TimeSpan.FromHours(1),
+            TokenLifetime = TokenLifetime,
             RefreshCheckInterval = TimeSpan.FromMinutes(1),
         };
         // No console logging: in-process rpctl runs capture the console.

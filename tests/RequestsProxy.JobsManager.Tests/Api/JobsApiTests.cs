@@ -66,6 +66,25 @@ public sealed class JobsApiTests
     }
 
     [Theory]
+    [InlineData("{\"name\":\"job-x\",\"name\":\"job-y\",\"command\":[\"/bin/true\"]}", "the field 'name' is given twice")]
+    [InlineData("{\"name\":\"job-1\",\"command\":[\"/bin/true\"],\"env\":{\"A\":\"1\",\"A\":\"2\"}}", "the field 'A' is given twice (at $.env")]
+    [InlineData("{\"name\":\"job-1\",\"command\":[\"/bin/true\"],\"imag\":\"x\"}", "'imag' is not a field of a start request")]
+    [InlineData("{\"name\":\"job-1\",\"command\":\"/bin/true\"}", "a field has the wrong type (at $.command")]
+    [InlineData("{", "the body is not a valid start request")]
+    public async Task Start_BadJson_MessageNamesTheFieldNotADotNetType(string body, string expected)
+    {
+        await using var host = await ApiHost.StartAsync();
+
+        using var response = await host.Client.PostAsync("/v1/jobs", new StringContent(body, Encoding.UTF8, "application/json"));
+
+        var (error, message) = await Error(response);
+        Assert.Equal("invalid_json", error);
+        Assert.True(message.Contains(expected, StringComparison.Ordinal), message);
+        Assert.DoesNotContain("RequestsProxy.", message, StringComparison.Ordinal);
+        Assert.DoesNotContain("System.", message, StringComparison.Ordinal);
+    }
+
+    [Theory]
     [InlineData("Bad_Name")]
     [InlineData("..%2F..%2Fkeys")]
     [InlineData("-job")]
@@ -151,6 +170,9 @@ public sealed class JobsApiTests
         var usage = await host.Client.GetFromJsonAsync<JsonElement>("/v1/keys/usage");
 
         Assert.Equal("v1", usage.GetProperty("activeKid").GetString());
+        // The settings a retirement is judged by: rpctl asks for them instead of assuming the 90-day default.
+        Assert.Equal((long)host.Options.TokenLifetime.TotalSeconds, usage.GetProperty("tokenTtlSeconds").GetInt64());
+        Assert.Equal((long)host.Options.Leeway.TotalSeconds, usage.GetProperty("leewaySeconds").GetInt64());
         var keys = usage.GetProperty("keys").EnumerateArray().ToDictionary(k => k.GetProperty("kid").GetString()!);
         Assert.Equal(1, keys["v1"].GetProperty("liveTokens").GetInt32());
         Assert.False(keys["v1"].GetProperty("safeToRetire").GetBoolean());

@@ -45,6 +45,28 @@ public sealed class LocalJobRuntimeTests
     }
 
     [Fact]
+    public async Task Start_RelativeStateDirectory_JobGetsAnAbsoluteTokenPathItCanRead()
+    {
+        using var folder = new RequestsProxy.Testing.Files.TempFolder("rp-relative-state");
+        var relative = Path.GetRelativePath(Environment.CurrentDirectory, folder.Combine("state"));
+        Assert.False(Path.IsPathRooted(relative));
+        var options = new JobsManagerOptions { TokenLifetime = TimeSpan.FromHours(1), RefreshCheckInterval = TimeSpan.FromMinutes(1), StateDirectory = relative, RevokedDirectory = folder.Combine("revoked") };
+        using var h = new CoreHarness(options: options, runtimeFactory: o => new LocalJobRuntime(o, NullLogger<LocalJobRuntime>.Instance), storeFactory: LocalStores.Revocation);
+        await using var runtime = (LocalJobRuntime)h.Runtime;
+
+        // The child runs in its job folder: the path it is given must work from there.
+        var result = await h.Manager.StartAsync(CoreHarness.Spec("job-1", null, "/bin/sh", "-c", Watcher), CancellationToken.None);
+
+        Assert.True(result.Succeeded, result.Message);
+        Assert.True(Path.IsPathRooted(result.Value!.TokenFile), result.Value.TokenFile);
+        Assert.Equal(Path.GetFullPath(Path.Combine(folder.Combine("state"), "jobs", "job-1", "token")), result.Value.TokenFile);
+        var seen = Path.Combine(runtime.JobDirectory("job-1"), "seen");
+        await Eventually.TrueAsync(() => File.Exists(seen), "the child read its token through the path it was given");
+        Assert.Equal(File.ReadAllText(result.Value.TokenFile), File.ReadAllText(seen));
+        await h.Manager.StopAsync("job-1", CancellationToken.None);
+    }
+
+    [Fact]
     public async Task Refresh_TokenFileReplacedInPlace_RunningChildSeesNewToken()
     {
         using var h = Harness();

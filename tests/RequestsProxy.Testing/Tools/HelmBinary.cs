@@ -63,7 +63,7 @@ public static class HelmBinary
     }
 
     // The lock file stays: deleting it on close would let a late opener lock a different inode.
-    private static async Task<FileStream> AcquireLockAsync(string path, CancellationToken cancellationToken)
+    internal static async Task<FileStream> AcquireLockAsync(string path, CancellationToken cancellationToken)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(10);
         while (true)
@@ -177,7 +177,7 @@ public static class HelmBinary
             : throw new InvalidOperationException($"apt-get install npm failed: {install.StandardError}");
     }
 
-    private static string? FindOnPath(string name) =>
+    internal static string? FindOnPath(string name) =>
         (Environment.GetEnvironmentVariable("PATH") ?? string.Empty)
             .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
             .Select(directory => Path.Combine(directory, name))

@@ -138,6 +138,29 @@ public sealed class RevocationListTests : IDisposable
     }
 
     [Fact]
+    public void RevocationSource_NeverAFile_StaysReadyAndQuietPollAfterPoll()
+    {
+        var dir = _temp.Combine("revoked");
+        var time = new FakeTimeProvider();
+        using var source = new RevocationSource(dir, TimeSpan.FromSeconds(10), time);
+        var failures = new List<string>();
+        source.ReloadFailed += failures.Add;
+        source.Start();
+
+        // The poll that used to log an Error and count a failure on a healthy setup: 10 s, then a few more.
+        for (var i = 0; i < 5; i++)
+        {
+            time.Advance(TimeSpan.FromSeconds(10));
+        }
+
+        Assert.True(source.IsReady);
+        Assert.Equal(0, source.ReloadFailureCount);
+        Assert.Empty(failures);
+        Assert.Null(source.LastFailure);
+        Assert.Equal(1, source.ReloadCount);
+    }
+
+    [Fact]
     public void RevocationSource_CorruptAtStart_NotReady()
     {
         var dir = _temp.Combine("revoked");

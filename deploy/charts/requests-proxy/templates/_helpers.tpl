@@ -7,12 +7,26 @@ they derive from the release name only, so there is no nameOverride.
 {{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" -}}
 {{- end -}}
 
+{{/*
+A DNS label (Services, Deployments, …: at most 63 characters). A name that fits is kept as is; a
+longer one is cut to 54 characters plus "-" and 8 hex digits of the whole name's hash, so two
+long names that share a prefix (the proxy and its `-pods` Service at a 48–53 character release
+name) never truncate to the same object.
+*/}}
+{{- define "requests-proxy.dnsLabel" -}}
+{{- if le (len .) 63 -}}
+{{- . -}}
+{{- else -}}
+{{- printf "%s-%s" (trunc 54 . | trimSuffix "-") (sha256sum . | trunc 8) -}}
+{{- end -}}
+{{- end -}}
+
 {{- define "requests-proxy.proxyName" -}}
-{{- printf "%s-requests-proxy" .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- include "requests-proxy.dnsLabel" (printf "%s-requests-proxy" .Release.Name) -}}
 {{- end -}}
 
 {{- define "requests-proxy.jobsManagerName" -}}
-{{- printf "%s-jobs-manager" .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- include "requests-proxy.dnsLabel" (printf "%s-jobs-manager" .Release.Name) -}}
 {{- end -}}
 
 {{- define "requests-proxy.generatedKeysSecretName" -}}
@@ -43,7 +57,7 @@ ConfigMap (one shard is the single-ConfigMap layout), shard i is "<name>-i". Use
 
 {{/* The jobs-manager's job ledger (jobs.json): the operator's own (GitOps) or the chart's. */}}
 {{- define "requests-proxy.stateConfigMapName" -}}
-{{- .Values.jobsManager.state.existingConfigMap | default (printf "%s-jobs-manager-state" .Release.Name) -}}
+{{- (dig "state" "existingConfigMap" "" .Values.jobsManager) | default (printf "%s-jobs-manager-state" .Release.Name) -}}
 {{- end -}}
 
 {{- define "requests-proxy.adminSecretName" -}}
@@ -171,5 +185,5 @@ The headless Service naming every proxy pod: in legacy mode each replica keeps i
 registry, so the jobs-manager registers every job's token with each pod it resolves here.
 */}}
 {{- define "requests-proxy.proxyPodsName" -}}
-{{- printf "%s-pods" (include "requests-proxy.proxyName" .) | trunc 63 | trimSuffix "-" -}}
+{{- include "requests-proxy.dnsLabel" (printf "%s-requests-proxy-pods" .Release.Name) -}}
 {{- end -}}

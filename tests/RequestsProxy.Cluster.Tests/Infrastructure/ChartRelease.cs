@@ -1,0 +1,114 @@
+using System.Text;
+using k8s;
+using k8s.Models;
+using Xunit.Sdk;
+
+namespace RequestsProxy.Cluster.Tests.Infrastructure;
+
+/// <summary>
+/// One helm release of deploy/charts/requests-proxy in its own namespace, installed unmodified:
+/// only values are set (the local registry's images, stateless tokens, the in-cluster upstream).
+/// </summary>
+public sealed class ChartRelease(ClusterFixture cluster, string @namespace, string name = "rp")
+{
+    public string Namespace => @namespace;
+
+    public string Name => name;
+
+    public string ProxyName => $"{name}-requests-proxy";
+
+    public string JobsManagerName => $"{name}-jobs-manager";
+
+    public string KeysSecretName => $"{name}-requests-proxy-keys";
+
+    public string RevokedConfigMapName => $"{name}-requests-proxy-revoked";
+
+    public string StateConfigMapName => $"{name}-jobs-manager-state";
+
+    public string AdminSecretName => $"{name}-requests-proxy-admin";
+
+    /// <summary>The values every release here uses: images from the local registry, pulled only if absent.</summary>
+    public IReadOnlyList<string> BaseValues =>
+    [
+        "--set", $"requestsProxy.image.registry={cluster.Registry}",
+        "--set", $"jobsManager.image.registry={cluster.Registry}",
+        "--set", "requestsProxy.image.pullPolicy=IfNotPresent",
+        "--set", "jobsManager.image.pullPolicy=IfNotPresent",
+        "--set", "requestsProxy.statelessTokens=true",
+        "--set", $"requestsProxy.upstream.url=http://{Workloads.UpstreamName}.{@namespace}.svc:8080",
+    ];
+
+    public async Task CreateNamespaceAsync()
+    {
+        await cluster.Client.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = @namespace, Labels = new Dictionary<string, string> { ["requests-proxy.io/cluster-test"] = "true" } } });
+        // The namespace's default service account must exist before pods can be created in it.
+        await Wait.UntilAsync($"the default service account of {@namespace}", TimeSpan.FromSeconds(60), async () =>
+        {
+            var sa = await cluster.Client.CoreV1.ListNamespacedServiceAccountAsync(@namespace);
+            return sa.Items.Any(a => a.Metadata.Name == "default" && a.Secrets is { Count: > 0 });
+        });
+    }
+
+    /// <summary><c>helm install</c> and wait until every Deployment is available.</summary>
+    public Task<string> InstallAsync(params string[] values) =>
+        cluster.HelmCheckedAsync(["install", name, ClusterFixture.ChartPath, "-n", @namespace, "--wait", "--timeout", "5m", .. BaseValues, .. values]);
+
+    public Task<string> UpgradeAsync(params string[] arguments) =>
+        cluster.HelmCheckedAsync(["upgrade", name, ClusterFixture.ChartPath, "-n", @namespace, "--wait", "--timeout", "5m", .. arguments]);
+
+    public Task<string> UninstallAsync() =>
+        cluster.HelmCheckedAsync("uninstall", name, "-n", @namespace, "--wait", "--timeout", "3m");
+
+    public Task<string> ManifestAsync() => cluster.HelmCheckedAsync("get", "manifest", name, "-n", @namespace);
+
+    /// <summary>Every revocation ConfigMap of the release (one per shard, <c>requestsProxy.revoked.shards</c>), by name.</summary>
+    public async Task<IReadOnlyList<V1ConfigMap>> RevokedConfigMapsAsync()
+    {
+        var maps = await cluster.Client.CoreV1.ListNamespacedConfigMapAsync(@namespace, labelSelector: $"app.kubernetes.io/instance={name},app.kubernetes.io/component=revocations");
+        return [.. maps.Items.OrderBy(m => m.Metadata.Name, StringComparer.Ordinal)];
+    }
+
+    public async Task<string> AdminTokenAsync()
+    {
+        var secret = await cluster.Client.CoreV1.ReadNamespacedSecretAsync(AdminSecretName, @namespace);
+        return Encoding.UTF8.GetString(secret.Data["token"]);
+    }
+
+    public async Task<IReadOnlyList<V1Pod>> ProxyPodsAsync()
+    {
+        var pods = await cluster.Client.CoreV1.ListNamespacedPodAsync(@namespace, labelSelector: $"app.kubernetes.io/instance={name},app.kubernetes.io/component=proxy");
+        return [.. pods.Items.Where(p => p.Metadata.DeletionTimestamp is null)];
+    }
+
+    /// <summary>Waits until the Deployment has all its replicas updated and Ready (and no old pod left).</summary>
+    public Task WaitForDeploymentAsync(string deployment, TimeSpan limit) =>
+        Wait.UntilAsync($"Deployment {@namespace}/{deployment} fully available", limit, async () =>
+        {
+            var d = await cluster.Client.AppsV1.ReadNamespacedDeploymentAsync(deployment, @namespace);
+            var want = d.Spec.Replicas ?? 1;
+            return d.Status.ObservedGeneration >= d.Metadata.Generation
+                && d.Status.UpdatedReplicas == want && d.Status.ReadyReplicas == want && (d.Status.Replicas ?? 0) == want;
+        });
+
+    /// <summary>The ClusterIP URL of one of the release's Services (this host reaches ClusterIPs through kube-proxy).</summary>
+    public async Task<Uri> ServiceUrlAsync(string service)
+    {
+        var s = await cluster.Client.CoreV1.ReadNamespacedServiceAsync(service, @namespace);
+        return new Uri($"http://{s.Spec.ClusterIP}:{s.Spec.Ports[0].Port}");
+    }
+
+    public async Task DeleteNamespaceAsync()
+    {
+        try
+        {
+            await cluster.HelmAsync("uninstall", name, "-n", @namespace, "--wait", "--timeout", "2m");
+            await cluster.Client.CoreV1.DeleteNamespaceAsync(@namespace);
+        }
+        catch (k8s.Autorest.HttpOperationException e) when (e.Response.StatusCode == System.Net.HttpStatusCode.NotFound)
+        {
+        }
+        catch (XunitException)
+        {
+        }
+    }
+}

@@ -1,0 +1,131 @@
+using System.Net;
+using System.Text;
+using System.Text.Json.Nodes;
+using k8s;
+using k8s.Autorest;
+using RequestsProxy.Cluster.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace RequestsProxy.Cluster.Tests;
+
+/// <summary>
+/// The jobs-manager in its pod, on the real API with the chart's RBAC: jobs start and their pods
+/// post through the proxy Service, stop revokes (20 at once lose no jti), the garbage collector
+/// removes a deleted Job's token Secret, a restarted jobs-manager restores from its ledger.
+/// </summary>
+[Collection(ClusterCollection.Name)]
+public sealed class JobsManagerTests(ClusterFixture cluster, ITestOutputHelper output)
+{
+    private static readonly TimeSpan Limit = TimeSpan.FromMinutes(3);
+
+    [ClusterFact]
+    public async Task StartStopRestart_RealApi_PodsPostRevokedCollectedAndRestored()
+    {
+        cluster.EnsureUp();
+        var release = new ChartRelease(cluster, $"jm-{Guid.NewGuid().ToString("N")[..6]}");
+        await release.CreateNamespaceAsync();
+        try
+        {
+            await Workloads.DeployUpstreamAsync(cluster, release.Namespace);
+            await release.InstallAsync();
+            var api = await JobsManagerApi.ConnectAsync(release);
+            try
+            {
+                // Started jobs run as real pods that post through the proxy Service.
+                var fleet = await TrainerFleet.StartAsync(cluster, release, api, "jm", 2);
+                var tallies = await fleet.WaitForProgressAsync(null, 5, Limit);
+                Assert.All(tallies.Values, t => Assert.Equal(0, t.Unauthorized));
+                var job = await cluster.Client.BatchV1.ReadNamespacedJobAsync("jm-1", release.Namespace);
+                Assert.Equal("jm-1", job.Spec.Template.Metadata.Labels["job-name"]);
+                Assert.Equal("jm-1", (await cluster.Client.CoreV1.ReadNamespacedSecretAsync("jm-1-requests-proxy-token", release.Namespace)).Metadata.OwnerReferences.Single().Name);
+
+                // A restarted jobs-manager restores its jobs (and their jtis) from the ledger.
+                var jtisBefore = await JtisAsync(api, fleet.Jobs);
+                var manager = (await cluster.Client.CoreV1.ListNamespacedPodAsync(release.Namespace, labelSelector: $"app.kubernetes.io/instance={release.Name},app.kubernetes.io/component=jobs-manager")).Items.Single();
+                await cluster.KubectlCheckedAsync("-n", release.Namespace, "delete", "pod", manager.Metadata.Name, "--wait=true", "--timeout=120s");
+                await release.WaitForDeploymentAsync(release.JobsManagerName, Limit);
+                api.Dispose();
+                api = await JobsManagerApi.ConnectAsync(release);
+                await Wait.UntilAsync("the restarted jobs-manager answering", Limit, async () => (await api.ListAsync()).Count >= 0);
+                Assert.Equal(jtisBefore, await JtisAsync(api, fleet.Jobs));
+
+                // Stop revokes: the jti lands in the revoked ConfigMap; the Job goes, and the garbage
+                // collector removes its owned token Secret.
+                var stopped = await api.StopAsync("jm-1");
+                Assert.True(stopped["revoked"]!.GetValue<int>() >= 1, stopped.ToJsonString());
+                Assert.Contains(jtisBefore["jm-1"], await RevokedAsync(release));
+                await Wait.UntilAsync("the Job jm-1 and its token Secret garbage-collected", Limit, async () =>
+                    await IsGoneAsync(() => cluster.Client.BatchV1.ReadNamespacedJobAsync("jm-1", release.Namespace))
+                    && await IsGoneAsync(() => cluster.Client.CoreV1.ReadNamespacedSecretAsync("jm-1-requests-proxy-token", release.Namespace)));
+                await api.StopAsync("jm-2");
+
+                // 20 jobs stopped at once: every jti ends up in the revocation list.
+                var names = Enumerable.Range(1, 20).Select(i => $"burst-{i}").ToList();
+                var jtis = new List<string>();
+                foreach (var name in names)
+                {
+                    var started = await api.StartTrainerAsync(name, cluster.WorkloadImage, seconds: 120);
+                    jtis.Add(started["token"]!["jti"]!.GetValue<string>());
+                }
+
+                var answers = await Task.WhenAll(names.Select(api.StopAsync));
+                Assert.All(answers, a => Assert.True(a["revoked"]!.GetValue<int>() >= 1, a.ToJsonString()));
+                var revoked = await RevokedAsync(release);
+                var missing = jtis.Where(j => !revoked.Contains(j)).ToList();
+                Assert.True(missing.Count == 0, $"{missing.Count} of 20 jtis missing from the revocation list after concurrent stops: {string.Join(", ", missing)}");
+            }
+            finally
+            {
+                api.Dispose();
+            }
+        }
+        catch
+        {
+            await cluster.DumpAsync(release.Namespace, output);
+            throw;
+        }
+        finally
+        {
+            await release.DeleteNamespaceAsync();
+        }
+    }
+
+    private static async Task<Dictionary<string, string>> JtisAsync(JobsManagerApi api, IEnumerable<string> jobs)
+    {
+        var result = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var job in jobs)
+        {
+            var view = await api.GetAsync(job) ?? throw new Xunit.Sdk.XunitException($"the jobs-manager does not know job {job}");
+            result[job] = view["token"]!["jti"]!.GetValue<string>();
+        }
+
+        return result;
+    }
+
+    private async Task<HashSet<string>> RevokedAsync(ChartRelease release)
+    {
+        var jtis = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var map in await release.RevokedConfigMapsAsync())
+        {
+            foreach (var e in JsonNode.Parse(map.Data["revoked.json"])!.AsArray())
+            {
+                jtis.Add(e is JsonObject o ? o["jti"]!.GetValue<string>() : e!.GetValue<string>());
+            }
+        }
+
+        return jtis;
+    }
+
+    private static async Task<bool> IsGoneAsync(Func<Task> read)
+    {
+        try
+        {
+            await read();
+            return false;
+        }
+        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
+        {
+            return true;
+        }
+    }
+}

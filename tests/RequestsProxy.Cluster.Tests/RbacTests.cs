@@ -1,0 +1,70 @@
+using k8s;
+using k8s.Models;
+using RequestsProxy.Cluster.Tests.Infrastructure;
+using Xunit.Abstractions;
+using Xunit.Sdk;
+
+namespace RequestsProxy.Cluster.Tests;
+
+/// <summary>The chart's RBAC judged by the real authorizer (SubjectAccessReview), row by row of <see cref="RbacExpectations"/>.</summary>
+[Collection(ClusterCollection.Name)]
+public sealed class RbacTests(ClusterFixture cluster, ITestOutputHelper output)
+{
+    [ClusterFact]
+    public Task SubjectAccessReview_NamespaceScope_JobsManagerCallsAllowedNeighboursDeniedProxyNothing() => ReviewAsync(clusterScope: false);
+
+    [ClusterFact]
+    public Task SubjectAccessReview_ClusterScope_JobsManagerCallsAllowedNeighboursDeniedProxyNothing() => ReviewAsync(clusterScope: true);
+
+    private async Task ReviewAsync(bool clusterScope)
+    {
+        cluster.EnsureUp();
+        var release = new ChartRelease(cluster, $"rbac-{(clusterScope ? "cs" : "ns")}-{Guid.NewGuid().ToString("N")[..6]}");
+        await release.CreateNamespaceAsync();
+        try
+        {
+            // Rendered and applied by helm; the pods need not run for the authorizer to judge.
+            await cluster.HelmCheckedAsync(["install", release.Name, ClusterFixture.ChartPath, "-n", release.Namespace, .. release.BaseValues, "--set", $"clusterScope={clusterScope.ToString().ToLowerInvariant()}"]);
+            var failures = new List<string>();
+            await CheckAsync($"system:serviceaccount:{release.Namespace}:{release.JobsManagerName}", release, RbacExpectations.JobsManager(release.Name, clusterScope), failures);
+            await CheckAsync($"system:serviceaccount:{release.Namespace}:{release.ProxyName}", release, RbacExpectations.Proxy(release.Name), failures);
+            Assert.True(failures.Count == 0, $"the authorizer disagreed with the table on {failures.Count} rows:\n{string.Join('\n', failures)}");
+        }
+        finally
+        {
+            await release.DeleteNamespaceAsync();
+        }
+    }
+
+    private async Task CheckAsync(string user, ChartRelease release, IReadOnlyList<RbacCase> cases, List<string> failures)
+    {
+        var serviceAccountNamespace = user.Split(':')[2];
+        foreach (var c in cases)
+        {
+            var review = await cluster.Client.AuthorizationV1.CreateSubjectAccessReviewAsync(new V1SubjectAccessReview
+            {
+                Spec = new V1SubjectAccessReviewSpec
+                {
+                    User = user,
+                    Groups = ["system:serviceaccounts", $"system:serviceaccounts:{serviceAccountNamespace}", "system:authenticated"],
+                    ResourceAttributes = new V1ResourceAttributes
+                    {
+                        Verb = c.Verb,
+                        Group = c.Group,
+                        Resource = c.Resource.Split('/')[0],
+                        Subresource = c.Resource.Contains('/', StringComparison.Ordinal) ? c.Resource.Split('/')[1] : null,
+                        Name = c.Name,
+                        NamespaceProperty = c.Namespace == RbacExpectations.Other ? "default" : release.Namespace,
+                    },
+                },
+            });
+            var allowed = review.Status.Allowed;
+            var expected = c.Expected is RbacVerdict.Allowed or RbacVerdict.AllowedKnownBad;
+            output.WriteLine($"{(allowed ? "allowed" : "denied ")} {user}: {c}{(c.Expected == RbacVerdict.AllowedKnownBad ? "  [known bad: issue 14]" : "")}");
+            if (allowed != expected)
+            {
+                failures.Add($"{user}: {c}: expected {c.Expected}, the authorizer said {(allowed ? "allowed" : "denied")} ({review.Status.Reason})");
+            }
+        }
+    }
+}
