@@ -34,14 +34,20 @@ internal static class DemoReport
             table.AddRow($"    accepted with {Markup.Escape(kid)} tokens", N(count), "");
         }
 
-        table.AddRow("results received by the upstream", N(result.UpstreamReceived), $"= accepted + copied-token probes accepted ({N(tally.Accepted + result.ProbeAcceptedAfterStop)})");
+        var results = result.Results!;
+        table.AddRow("results received by the upstream", N(result.UpstreamReceived), "");
+        table.AddRow("    duplicates suppressed", N(result.UpstreamDuplicates), "same job + Idempotency-Key (retries)");
+        table.AddRow(Mark(result.ResultsCountedOnce) + " unique results at the upstream", N(result.UpstreamReceived - result.UpstreamDuplicates - result.UpstreamWithoutKey),
+            $"= accepted requests ({N(results.Accepted)})" + (results.DeliveredWhileStopping > 0 ? $" + {N(results.DeliveredWhileStopping)} sent as their job was stopped" : "")
+            + (results.Lost > 0 ? $"; {N(results.Lost)} accepted but missing" : "") + (results.Unexplained > 0 ? $"; {N(results.Unexplained)} unexplained" : ""));
+        table.AddRow("    keyless (copied-token probes)", N(result.UpstreamWithoutKey), $"= probes accepted ({N(result.ProbeAcceptedAfterStop)})");
         table.AddRow(Mark(result.UpstreamWithoutIdentity == 0) + " upstream requests without a verified identity", N(result.UpstreamWithoutIdentity), "0");
         table.AddRow("duration", $"{result.Elapsed.TotalSeconds:0.0} s", "");
         console.Write(table);
 
         if (result.PromiseHeld)
         {
-            console.MarkupLine("[green]The promise held:[/] no request carrying a valid token was refused, through a proxy SIGKILL, a key rotation and a revocation.");
+            console.MarkupLine("[green]The promise held:[/] no request carrying a valid token was refused, and the upstream counted every result once, through a proxy SIGKILL, a key rotation and a revocation.");
         }
         else if (result.Legacy)
         {

@@ -142,6 +142,9 @@ internal sealed class DemoRunner(DemoOptions options, IDemoProgress progress)
             result.Tally = tally;
             result.UpstreamReceived = sink.Received;
             result.UpstreamWithoutIdentity = sink.WithoutIdentity;
+            result.UpstreamDuplicates = sink.Duplicates;
+            result.UpstreamWithoutKey = sink.WithoutKey;
+            result.Results = tally.Reconcile(sink.CountedResults);
             result.Elapsed = _clock.Elapsed;
             return result;
         }

@@ -12,6 +12,8 @@ internal sealed class DemoTally(string eventsDirectory)
     private readonly Dictionary<string, long> _offsets = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> _stoppedAt = new(StringComparer.Ordinal);
     private readonly Dictionary<string, JobStreak> _streaks = new(StringComparer.Ordinal);
+    private readonly HashSet<(string Job, string Key)> _sentKeys = [];
+    private readonly HashSet<(string Job, string Key)> _acceptedKeys = [];
     private readonly Lock _lock = new();
 
     public long Sent { get; private set; }
@@ -78,14 +80,46 @@ internal sealed class DemoTally(string eventsDirectory)
         }
     }
 
+    /// <summary>
+    /// Compares the results the upstream counted with what the jobs were told: every accepted
+    /// result must be there once, and anything else there must be a result its job sent but was
+    /// stopped before it heard the answer (delivered, never acknowledged).
+    /// </summary>
+    public ResultsCheck Reconcile(IReadOnlyCollection<(string Subject, string Key)> counted)
+    {
+        lock (_lock)
+        {
+            var atUpstream = counted.ToHashSet();
+            var lost = _acceptedKeys.Count(k => !atUpstream.Contains(k));
+            var unacknowledged = atUpstream.Where(k => !_acceptedKeys.Contains(k)).ToList();
+            var whileStopping = unacknowledged.Count(k => _sentKeys.Contains(k) && _stoppedAt.ContainsKey(k.Subject));
+            return new ResultsCheck(_acceptedKeys.Count, lost, whileStopping, unacknowledged.Count - whileStopping);
+        }
+    }
+
     private void Count(WorkerEvent e)
     {
+        if (e.Status == WorkerEvent.Sending)
+        {
+            if (e.Key is { } sending)
+            {
+                _sentKeys.Add((e.Job, sending));
+            }
+
+            return;
+        }
+
         Sent++;
         var streak = _streaks.TryGetValue(e.Job, out var s) ? s : _streaks[e.Job] = new JobStreak();
         switch (e.Status)
         {
             case >= 200 and < 300:
                 Accepted++;
+                if (e.Key is { } key)
+                {
+                    _acceptedKeys.Add((e.Job, key));
+                }
+
                 AcceptedByKid[e.Kid ?? "?"] = AcceptedByKid.GetValueOrDefault(e.Kid ?? "?") + 1;
                 if (streak.OutageSince is { } since)
                 {

@@ -1,17 +1,18 @@
 using System.Buffers.Text;
 using System.Diagnostics;
-using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
+using RequestsProxy.Client;
 using RequestsProxy.Settings;
 
 namespace RequestsProxy.Demo;
 
 /// <summary>
 /// A training job of the demo (<c>requests-proxy-demo worker</c>, started by the jobs-manager like a pod):
-/// reads its token file before every request (so refreshed tokens are picked up), posts epoch
-/// results through the proxy, retries connection errors with backoff, and records every answer.
-/// It stops by itself at its deadline, so it never outlives the demo.
+/// posts epoch results through the proxy with the project's .NET client
+/// (<see cref="RequestsProxyHandler"/>: token file per attempt, retries with Retry-After and
+/// backoff, one Idempotency-Key per result), and records every attempt and the key of every
+/// result. It stops by itself at its deadline, so it never outlives the demo.
 /// </summary>
 internal static class DemoWorker
 {
@@ -23,7 +24,6 @@ internal static class DemoWorker
     public const string JobVariable = "DEMO_JOB";
 
     private static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(100);
-    private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(1);
 
     public static async Task<int> RunAsync(CancellationToken cancellationToken)
     {
@@ -33,56 +33,55 @@ internal static class DemoWorker
         var job = Required(JobVariable);
         var deadline = DateTimeOffset.FromUnixTimeMilliseconds(long.Parse(Required(DeadlineVariable), System.Globalization.CultureInfo.InvariantCulture));
 
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
         await using var events = new StreamWriter(eventsFile, append: true) { AutoFlush = true };
-        var results = new Uri($"{proxy.TrimEnd('/')}/v1/jobs/{Uri.EscapeDataString(job)}/results");
-        var backoff = TimeSpan.FromMilliseconds(50);
+        var options = new RequestsProxyClientOptions
+        {
+            TokenFile = tokenFile,
+            // Long enough for a proxy SIGKILL and restart; short enough to end with the demo.
+            Deadline = TimeSpan.FromSeconds(60),
+            AttemptTimeout = TimeSpan.FromSeconds(5),
+            BackoffBase = TimeSpan.FromMilliseconds(50),
+            BackoffCap = TimeSpan.FromSeconds(1),
+        };
+        var sockets = new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(1), PooledConnectionIdleTimeout = TimeSpan.FromSeconds(5) };
+        using var http = RequestsProxyHttpClient.Create(options, new Uri(proxy.TrimEnd('/') + "/"), new AttemptRecorder(job, events, sockets));
+        var results = $"v1/jobs/{Uri.EscapeDataString(job)}/results";
         var epoch = 0;
         var stopwatch = Stopwatch.StartNew();
 
         while (DateTimeOffset.UtcNow < deadline && !cancellationToken.IsCancellationRequested)
         {
-            string token;
-            try
-            {
-                token = (await File.ReadAllTextAsync(tokenFile, cancellationToken)).Trim();
-            }
-            catch (FileNotFoundException)
-            {
-                // The jobs-manager removed the token file: the job is being stopped.
-                return 0;
-            }
-
+            var key = Guid.NewGuid().ToString("N");
             using var request = new HttpRequestMessage(HttpMethod.Post, results)
             {
                 Content = new StringContent(JsonSerializer.Serialize(new { epoch, loss = 1.0 / (epoch + 1), elapsed = stopwatch.Elapsed.TotalSeconds }), Encoding.UTF8, "application/json"),
             };
-            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
-            int status;
-            string? reason = null;
+            request.Headers.TryAddWithoutValidation(RequestsProxyHandler.IdempotencyKeyHeader, key);
+            lock (events)
+            {
+                events.WriteLine(JsonSerializer.Serialize(new WorkerEvent(job, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), WorkerEvent.Sending, null, null, key), DemoJson.Default.WorkerEvent));
+            }
+
             try
             {
                 using var response = await http.SendAsync(request, cancellationToken);
-                status = (int)response.StatusCode;
-                reason = ErrorDescription(response);
+                if (response.IsSuccessStatusCode)
+                {
+                    epoch++;
+                }
             }
-            catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+            catch (RequestsProxyConfigurationException)
             {
-                status = 0;
+                // The jobs-manager removed the token file: the job is being stopped.
+                return 0;
             }
-
-            await events.WriteLineAsync(JsonSerializer.Serialize(new WorkerEvent(job, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), status, reason, KidOf(token)), DemoJson.Default.WorkerEvent));
-            if (status is 0 or 502 or 503)
+            catch (RequestsProxyUnavailableException)
             {
-                await Delay(backoff, cancellationToken);
-                backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxBackoff.Ticks));
-                continue;
+                // Every attempt is in the events file already; the next epoch tries again.
             }
-
-            backoff = TimeSpan.FromMilliseconds(50);
-            if (status is >= 200 and < 300)
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
-                epoch++;
+                return 0;
             }
 
             await Delay(Interval, cancellationToken);

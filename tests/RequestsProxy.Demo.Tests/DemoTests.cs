@@ -15,6 +15,11 @@ public sealed class DemoTests
         Assert.NotEqual("0", Value(result.StandardOutput, "accepted (2xx)"));
         Assert.Matches(@"v1 → v2", result.StandardOutput);
         Assert.Contains("The promise held", result.StandardOutput, StringComparison.Ordinal);
+        // Results counted once by the upstream (subject + Idempotency-Key), through the SIGKILL.
+        Assert.Contains("✓ unique results at the upstream", result.StandardOutput, StringComparison.Ordinal);
+        // ✓ means: every accepted result there once, nothing else but results sent as their job was stopped.
+        Assert.DoesNotContain("✗", result.StandardOutput, StringComparison.Ordinal);
+        _ = Value(result.StandardOutput, "duplicates suppressed");
     }
 
     [Fact]
