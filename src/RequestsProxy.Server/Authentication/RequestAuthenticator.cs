@@ -32,7 +32,9 @@ internal sealed class RequestAuthenticator : IRequestAuthenticator
         _metrics = metrics;
         if (_registry is { } legacy)
         {
+            sources.LegacyTokens.Changed += legacy.ApplyEnds;
             sources.LegacyTokens.Changed += legacy.PruneTombstones;
+            legacy.ApplyEnds(sources.LegacyTokens.Current);
         }
     }
 
@@ -53,13 +55,14 @@ internal sealed class RequestAuthenticator : IRequestAuthenticator
         Span<char> digest = stackalloc char[LegacyTokenDigest.Length];
         if (LegacyTokenDigest.TryCompute(token, digest))
         {
-            if (_registry?.Find(digest) is { } registered)
+            var now = _time.GetUtcNow().ToUnixTimeSeconds();
+            if (_registry?.Find(digest, now) is { } registered)
             {
                 _metrics.LegacyAccepted("registry");
                 return new AuthenticationResult(registered, AuthReasons.Ok);
             }
 
-            if (Listed().Find(digest, _time.GetUtcNow().ToUnixTimeSeconds()) is { } listed && _registry?.IsForgotten(digest) != true)
+            if (Listed().Find(digest, now) is { } listed && _registry?.IsForgotten(digest) != true)
             {
                 _metrics.LegacyAccepted("list");
                 return new AuthenticationResult(listed, AuthReasons.Ok);
@@ -87,7 +90,7 @@ internal sealed class RequestAuthenticator : IRequestAuthenticator
         }
 
         // Legacy registration takes any printable token, dots included: such a token keeps working here.
-        if (_registry is { Count: > 0 } registry && LegacyTokenDigest.Compute(token) is { } digest && registry.Find(digest) is { } registered)
+        if (_registry is { Count: > 0 } registry && LegacyTokenDigest.Compute(token) is { } digest && registry.Find(digest, _time.GetUtcNow().ToUnixTimeSeconds()) is { } registered)
         {
             _metrics.LegacyAccepted("registry");
             return new AuthenticationResult(registered, AuthReasons.Ok);

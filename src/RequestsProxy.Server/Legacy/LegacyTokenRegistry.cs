@@ -14,12 +14,16 @@ namespace RequestsProxy.Server.Legacy;
 /// jobs-manager's removal reaches this pod (the kubelet's sync, about a minute), and a stop must
 /// bite at once here, as it always did. A tombstone goes once the list in force no longer holds
 /// the digest and <see cref="TombstoneLifetime"/> has passed (the removal may land after a late add).
+/// A registered token whose list entry ends (<see cref="LegacyTokenEntry.Until"/>: the job now holds
+/// a signed token) ends here at the same time and stays ended after the jobs-manager drops the entry,
+/// so this pod never accepts it longer than a restarted pod would.
 /// </remarks>
 internal sealed class LegacyTokenRegistry(TimeProvider time)
 {
     public static readonly TimeSpan TombstoneLifetime = TimeSpan.FromMinutes(15);
 
     private readonly ConcurrentDictionary<string, CallerIdentity> _byDigest = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, long> _untilByDigest = new(StringComparer.Ordinal);
     private readonly Dictionary<string, HashSet<string>> _digestsBySubject = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, DateTimeOffset> _tombstones = new(StringComparer.Ordinal);
     private readonly Lock _writeLock = new();
@@ -40,6 +44,7 @@ internal sealed class LegacyTokenRegistry(TimeProvider time)
             }
 
             _byDigest[digest] = caller;
+            _untilByDigest.TryRemove(digest, out _);
             _tombstones.TryRemove(digest, out _);
             if (!_digestsBySubject.TryGetValue(subject, out var digests))
             {
@@ -72,6 +77,7 @@ internal sealed class LegacyTokenRegistry(TimeProvider time)
             foreach (var digest in digests)
             {
                 _byDigest.TryRemove(digest, out _);
+                _untilByDigest.TryRemove(digest, out _);
                 _tombstones[digest] = now;
             }
 
@@ -79,8 +85,35 @@ internal sealed class LegacyTokenRegistry(TimeProvider time)
         }
     }
 
-    public CallerIdentity? Find(ReadOnlySpan<char> digest) =>
-        _byDigest.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(digest, out var caller) ? caller : null;
+    /// <summary>The caller of a registered token that has not ended at <paramref name="nowSeconds"/> (Unix seconds).</summary>
+    public CallerIdentity? Find(ReadOnlySpan<char> digest, long nowSeconds)
+    {
+        if (!_byDigest.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(digest, out var caller))
+        {
+            return null;
+        }
+
+        return !_untilByDigest.IsEmpty && _untilByDigest.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(digest, out var until) && nowSeconds >= until
+            ? null
+            : caller;
+    }
+
+    /// <summary>Takes the ends of the list in force over for the tokens registered here (called when it changes).</summary>
+    public void ApplyEnds(LegacyTokenList list)
+    {
+        if (_byDigest.IsEmpty)
+        {
+            return;
+        }
+
+        foreach (var entry in list.Entries)
+        {
+            if (entry.Until is { } until && _byDigest.ContainsKey(entry.Digest))
+            {
+                _untilByDigest.AddOrUpdate(entry.Digest, until, (_, current) => Math.Min(current, until));
+            }
+        }
+    }
 
     /// <summary>The token was forgotten here: its entry in the mounted list no longer counts.</summary>
     public bool IsForgotten(ReadOnlySpan<char> digest) =>

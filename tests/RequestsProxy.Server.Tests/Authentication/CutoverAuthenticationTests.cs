@@ -248,6 +248,46 @@ public sealed class CutoverAuthenticationTests
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
     }
 
+    [Fact]
+    public async Task LegacyProxy_RegisteredTokenWhoseEntryEnded_IsRefusedAfterTheEnd_EvenOnceTheListDropsIt()
+    {
+        await using var proxy = await ProxyHarness.StartAsync(Legacy);
+        List(proxy, Entry());
+        using var register = new HttpRequestMessage(HttpMethod.Post, "/admin/v1/tokens")
+        {
+            Content = JsonContent.Create(new { token = LegacyToken, sub = "job-1", scope = "results:write" }),
+        };
+        register.Headers.TryAddWithoutValidation("Authorization", "Bearer admin-secret");
+        (await proxy.Client.SendAsync(register)).Dispose();
+
+        // The job got a JWT: its entry ended (the grace is over), then the jobs-manager dropped it.
+        List(proxy, Entry(until: DateTimeOffset.UtcNow.ToUnixTimeSeconds() - 1));
+        using var ended = await proxy.PostAsync("/v1/results", LegacyToken);
+        List(proxy);
+        using var dropped = await proxy.PostAsync("/v1/results", LegacyToken);
+
+        // A restarted pod would refuse it too: this one never accepts longer than a fresh one.
+        Assert.Equal(HttpStatusCode.Unauthorized, ended.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, dropped.StatusCode);
+    }
+
+    [Fact]
+    public async Task LegacyProxy_RegisteredTokenInItsGrace_IsStillAccepted()
+    {
+        await using var proxy = await ProxyHarness.StartAsync(Legacy);
+        using var register = new HttpRequestMessage(HttpMethod.Post, "/admin/v1/tokens")
+        {
+            Content = JsonContent.Create(new { token = LegacyToken, sub = "job-1", scope = "results:write" }),
+        };
+        register.Headers.TryAddWithoutValidation("Authorization", "Bearer admin-secret");
+        (await proxy.Client.SendAsync(register)).Dispose();
+
+        List(proxy, Entry(until: DateTimeOffset.UtcNow.ToUnixTimeSeconds() + 300));
+        using var response = await proxy.PostAsync("/v1/results", LegacyToken);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
     [Theory]
     [InlineData(true)]
     [InlineData(false)]
