@@ -78,21 +78,7 @@ public sealed class Ops1Tests(ClusterFixture cluster, ITestOutputHelper output)
         return after;
     }
 
-    private async Task DeletePodsAsync(ChartRelease release, params string[] pods)
-    {
-        // Default grace period: the kubelet sends SIGTERM, as on a drain or a rollout.
-        await cluster.KubectlCheckedAsync(["-n", release.Namespace, "delete", "pod", "--wait=false", .. pods]);
-        await WaitForReadyProxiesAsync(release, p => !pods.Contains(p.Metadata.Name), $"two Ready proxy pods replacing {string.Join(", ", pods)}");
-    }
-
-    /// <summary>Waits until two proxy pods that satisfy <paramref name="fresh"/> are Ready (the time to Ready of a step).</summary>
-    private async Task WaitForReadyProxiesAsync(ChartRelease release, Func<k8s.Models.V1Pod, bool> fresh, string what) =>
-        await Wait.UntilAsync(what, StepLimit, async () =>
-        {
-            var pods = await cluster.Client.CoreV1.ListNamespacedPodAsync(release.Namespace, labelSelector: $"app.kubernetes.io/instance={release.Name},app.kubernetes.io/component=proxy");
-            return pods.Items.Count(p => p.Metadata.DeletionTimestamp is null && fresh(p)
-                && p.Status.Conditions?.Any(c => c.Type == "Ready" && c.Status == "True") == true) == 2;
-        });
+    private static Task DeletePodsAsync(ChartRelease release, params string[] pods) => release.DeleteProxyPodsAsync(StepLimit, pods);
 
     /// <summary>SIGKILL from the node, like the OOM killer: the kubelet restarts the container in place.</summary>
     private async Task KillProxyProcessAsync(ChartRelease release)
@@ -103,8 +89,8 @@ public sealed class Ops1Tests(ClusterFixture cluster, ITestOutputHelper output)
         Assert.False(string.IsNullOrEmpty(container), $"no running requests-proxy container for pod {pod.Metadata.Name}");
         var pid = (await cluster.DockerCheckedAsync("inspect", "-f", "{{.State.Pid}}", container)).Trim();
         Process.GetProcessById(int.Parse(pid, System.Globalization.CultureInfo.InvariantCulture)).Kill();
-        await WaitForReadyProxiesAsync(release, p => p.Metadata.Name != pod.Metadata.Name || p.Status.ContainerStatuses.Single().RestartCount > restarts,
-            $"pod {pod.Metadata.Name} restarted its container and Ready again");
+        await release.WaitForReadyProxiesAsync(p => p.Metadata.Name != pod.Metadata.Name || p.Status.ContainerStatuses.Single().RestartCount > restarts,
+            $"pod {pod.Metadata.Name} restarted its container and Ready again", StepLimit);
     }
 
     private async Task WriteReportAsync(string text)

@@ -27,6 +27,8 @@ public sealed class ChartRelease(ClusterFixture cluster, string @namespace, stri
 
     public string AdminSecretName => $"{name}-requests-proxy-admin";
 
+    public string LegacyTokensConfigMapName => $"{name}-requests-proxy-legacy-tokens";
+
     /// <summary>The values every release here uses: images from the local registry, pulled only if absent.</summary>
     public IReadOnlyList<string> BaseValues =>
     [
@@ -79,6 +81,22 @@ public sealed class ChartRelease(ClusterFixture cluster, string @namespace, stri
         var pods = await cluster.Client.CoreV1.ListNamespacedPodAsync(@namespace, labelSelector: $"app.kubernetes.io/instance={name},app.kubernetes.io/component=proxy");
         return [.. pods.Items.Where(p => p.Metadata.DeletionTimestamp is null)];
     }
+
+    /// <summary>Deletes proxy pods with the default grace period (SIGTERM, as on a drain or a rollout) and waits for two Ready replacements.</summary>
+    public async Task DeleteProxyPodsAsync(TimeSpan limit, params string[] pods)
+    {
+        await cluster.KubectlCheckedAsync(["-n", @namespace, "delete", "pod", "--wait=false", .. pods]);
+        await WaitForReadyProxiesAsync(p => !pods.Contains(p.Metadata.Name), $"two Ready proxy pods replacing {string.Join(", ", pods)}", limit);
+    }
+
+    /// <summary>Waits until two proxy pods that satisfy <paramref name="fresh"/> are Ready.</summary>
+    public Task WaitForReadyProxiesAsync(Func<V1Pod, bool> fresh, string what, TimeSpan limit) =>
+        Wait.UntilAsync(what, limit, async () =>
+        {
+            var pods = await cluster.Client.CoreV1.ListNamespacedPodAsync(@namespace, labelSelector: $"app.kubernetes.io/instance={name},app.kubernetes.io/component=proxy");
+            return pods.Items.Count(p => p.Metadata.DeletionTimestamp is null && fresh(p)
+                && p.Status.Conditions?.Any(c => c.Type == "Ready" && c.Status == "True") == true) == 2;
+        });
 
     /// <summary>Waits until the Deployment has all its replicas updated and Ready (and no old pod left).</summary>
     public Task WaitForDeploymentAsync(string deployment, TimeSpan limit) =>
