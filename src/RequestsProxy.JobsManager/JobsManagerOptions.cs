@@ -44,6 +44,20 @@ internal sealed class JobsManagerOptions
     /// </summary>
     public string? ProxyPodsHost { get; set; }
 
+    /// <summary>
+    /// Local runtime with several proxy replicas (processes on ports, as <c>rpctl demo --cutover</c> runs
+    /// them): a file naming each replica's base URL, one a line, re-read at every registration like
+    /// the headless Service's DNS name. Wins over <see cref="ProxyPodsHost"/>.
+    /// </summary>
+    public string? ProxyPodsFile { get; set; }
+
+    /// <summary>
+    /// Local runtime: jobs keep running when the jobs-manager exits, and the next jobs-manager on the
+    /// same state directory adopts them, as Kubernetes Jobs outlive a jobs-manager pod. False (the
+    /// default): a laptop's jobs-manager takes its children with it.
+    /// </summary>
+    public bool LocalKeepJobs { get; set; }
+
     /// <summary>The proxy pods' own port (the Service's may differ); null: the port of <see cref="ProxyUrl"/>.</summary>
     public int? ProxyPodsPort { get; set; }
 
@@ -129,6 +143,8 @@ internal sealed class JobsManagerOptions
             ?? (options.ReleaseName is { } release && options.Namespace is { } ns ? new Uri($"http://{release}-requests-proxy.{ns}.svc:8888") : options.ProxyUrl);
         options.ProxyPodsHost = env.HostName(EnvironmentVariables.ProxyPodsDns);
         options.ProxyPodsPort = env.Port(EnvironmentVariables.ProxyPodsPort);
+        options.ProxyPodsFile = env.Text(EnvironmentVariables.ProxyPodsFile) is { } podsFile ? Path.GetFullPath(podsFile) : null;
+        options.LocalKeepJobs = env.Flag(EnvironmentVariables.LocalKeepJobs, options.LocalKeepJobs);
         options.TokenLifetime = env.Seconds(EnvironmentVariables.TokenTtlSeconds, options.TokenLifetime);
         options.KeysPollInterval = env.Seconds(EnvironmentVariables.KeysPollSeconds, options.KeysPollInterval);
         options.Leeway = env.Seconds(EnvironmentVariables.LeewaySeconds, options.Leeway, allowZero: true);

@@ -74,6 +74,12 @@ public static class EnvironmentVariables
     public const string ProxyPodsDns = "REQUESTS_PROXY_PODS_DNS";
     public const string ProxyPodsPort = "REQUESTS_PROXY_PODS_PORT";
 
+    /// <summary>Local runtime: a file naming every proxy replica's base URL, one a line, read at each legacy registration (the local headless Service).</summary>
+    public const string ProxyPodsFile = "REQUESTS_PROXY_PODS_FILE";
+
+    /// <summary>Local runtime: true lets jobs outlive the jobs-manager; the next one on the same state directory adopts them (default false).</summary>
+    public const string LocalKeepJobs = "JOBS_MANAGER_LOCAL_KEEP_JOBS";
+
     // Read by the jobs-manager and handed to every training job.
 
     /// <summary>The proxy's URL: where the jobs-manager registers legacy tokens and where a job sends its requests.</summary>

@@ -5,9 +5,10 @@ namespace RequestsProxy.EndToEnd.Tests;
 
 /// <summary>
 /// One training job posting results in a loop, like the real client: it reads its current token
-/// before each request and retries connection errors. Every answer is counted by kind.
+/// before each request and retries connection errors. Every answer is counted by kind. With a
+/// token file (a job the jobs-manager started) it reads the file before each request, as DESIGN §6 asks.
 /// </summary>
-internal sealed class JobClient(string subject, Uri proxy, string token)
+internal sealed class JobClient(string subject, Uri proxy, string token, string? tokenFile = null)
 {
     private readonly List<string> _refusals = [];
     private string _token = token;
@@ -17,9 +18,13 @@ internal sealed class JobClient(string subject, Uri proxy, string token)
 
     public string Token
     {
-        get => Volatile.Read(ref _token);
+        get => tokenFile is null ? Volatile.Read(ref _token) : ReadTokenFile();
         set => Volatile.Write(ref _token, value);
     }
+
+    /// <summary>Accepted requests by the kind of token they carried: "jwt" or "opaque".</summary>
+    public int AcceptedJwt;
+    public int AcceptedOpaque;
 
     public int Accepted;
     public int ConnectionErrors;
@@ -60,7 +65,8 @@ internal sealed class JobClient(string subject, Uri proxy, string token)
             {
                 Content = new StringContent($"{{\"epoch\":{sequence++}}}", System.Text.Encoding.UTF8, "application/json"),
             };
-            request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + Token);
+            var token = Token;
+            request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + token);
             var revokedAt = Interlocked.Read(ref _revokedAt);
             try
             {
@@ -69,6 +75,15 @@ internal sealed class JobClient(string subject, Uri proxy, string token)
                 {
                     case HttpStatusCode.OK:
                         Interlocked.Increment(ref Accepted);
+                        if (token.Count(c => c == '.') == 2)
+                        {
+                            Interlocked.Increment(ref AcceptedJwt);
+                        }
+                        else
+                        {
+                            Interlocked.Increment(ref AcceptedOpaque);
+                        }
+
                         break;
                     case HttpStatusCode.Unauthorized when revokedAt >= 0:
                         Interlocked.Increment(ref RefusedAfterRevocation);
@@ -78,7 +93,7 @@ internal sealed class JobClient(string subject, Uri proxy, string token)
                         Interlocked.Increment(ref RefusedValid);
                         lock (_refusals)
                         {
-                            _refusals.Add(response.Headers.WwwAuthenticate.ToString());
+                            _refusals.Add($"{(token.Count(c => c == '.') == 2 ? "jwt" : "opaque")}: {response.Headers.WwwAuthenticate}");
                         }
 
                         break;
@@ -108,6 +123,22 @@ internal sealed class JobClient(string subject, Uri proxy, string token)
 
             // A few hundred requests a second across clients: enough load, and room on 2 cores.
             await Task.Delay(5, CancellationToken.None);
+        }
+    }
+
+    private string ReadTokenFile()
+    {
+        // The jobs-manager replaces the file atomically: a read sees the old token or the new one.
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                return File.ReadAllText(tokenFile!).Trim();
+            }
+            catch (IOException) when (attempt < 20)
+            {
+                Thread.Sleep(10);
+            }
         }
     }
 }

@@ -28,10 +28,25 @@ internal sealed partial class JobCredentials(StatelessJobCredentials signed, Leg
     public Task<JobCredential> IssueAsync(string subject, string scope, CancellationToken cancellationToken) =>
         IssueAsync(subject, scope, null, cancellationToken);
 
-    public Task<JobCredential> IssueAsync(string subject, string scope, IssuedToken? current, CancellationToken cancellationToken) =>
-        options.Stateless || current is { Kid: not null }
-            ? signed.IssueAsync(subject, scope, cancellationToken)
-            : legacy.IssueAsync(subject, scope, cancellationToken);
+    public async Task<JobCredential> IssueAsync(string subject, string scope, IssuedToken? current, CancellationToken cancellationToken)
+    {
+        if (options.Stateless || current is { Kid: not null })
+        {
+            return await signed.IssueAsync(subject, scope, cancellationToken).ConfigureAwait(false);
+        }
+
+        try
+        {
+            return await legacy.IssueAsync(subject, scope, cancellationToken).ConfigureAwait(false);
+        }
+        catch (StatelessReplicaException e) when (signed.IsReady)
+        {
+            // Mid-roll (a flip back, or a legacy jobs-manager beside new stateless pods): a JWT is accepted by
+            // every replica of either kind at once, and the job keeps it (JWTs are refreshed in both modes).
+            Log.SignedInstead(logger, subject, e.Replica);
+            return await signed.IssueAsync(subject, scope, cancellationToken).ConfigureAwait(false);
+        }
+    }
 
     public async Task DeliveredAsync(string subject, IssuedToken? previous, IssuedToken delivered, CancellationToken cancellationToken)
     {
@@ -71,5 +86,8 @@ internal sealed partial class JobCredentials(StatelessJobCredentials signed, Leg
     {
         [LoggerMessage(EventId = 610, Level = LogLevel.Warning, Message = "Job {Job} holds its signed token, but its legacy entry could not be ended yet; the next maintenance pass does it")]
         public static partial void EndDeferred(ILogger logger, string job, Exception exception);
+
+        [LoggerMessage(EventId = 611, Level = LogLevel.Information, Message = "Job {Job} gets a signed token instead of a legacy one: the proxy replica {Replica} runs stateless (a roll is in progress)")]
+        public static partial void SignedInstead(ILogger logger, string job, Uri replica);
     }
 }

@@ -50,6 +50,11 @@ internal sealed partial class LegacyJobCredentials(
                 };
                 Authorize(request);
                 using var response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+                if (response.StatusCode == HttpStatusCode.NotFound)
+                {
+                    throw new StatelessReplicaException(proxy, subject);
+                }
+
                 if (!response.IsSuccessStatusCode)
                 {
                     throw new HttpRequestException($"the proxy at {proxy} refused the legacy token registration of '{subject}' with HTTP {(int)response.StatusCode}", null, response.StatusCode);
@@ -162,6 +167,11 @@ internal sealed partial class LegacyJobCredentials(
         try
         {
             await Task.WhenAll(calls).ConfigureAwait(false);
+        }
+        catch (HttpRequestException) when (calls.FirstOrDefault(c => c.Exception?.InnerException is StatelessReplicaException) is { } stateless)
+        {
+            // One replica is stateless: the caller issues a signed token instead, whatever the others said.
+            throw stateless.Exception!.InnerException!;
         }
         catch (HttpRequestException first) when (calls.Length > 1)
         {

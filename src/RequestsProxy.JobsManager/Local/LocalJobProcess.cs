@@ -1,39 +1,133 @@
 using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
 using RequestsProxy.JobsManager.Jobs;
+using RequestsProxy.Tokens.IO;
 
 namespace RequestsProxy.JobsManager.Local;
 
-/// <summary>One child process and the pumps copying its output to log files.</summary>
+/// <summary>
+/// One job process, started through <c>/bin/sh</c> so that nothing ties it to the jobs-manager: its
+/// output goes straight to the job folder's log files (no pipe to a parent that may exit), its exit
+/// code to <c>exit-code</c>, and <c>process.json</c> records its pid and start time so the next
+/// jobs-manager can adopt it (<see cref="TryAdopt"/>) — the start time tells a reused pid apart.
+/// </summary>
 internal sealed class LocalJobProcess
 {
-    private readonly Process _process;
-    private readonly Task _pumps;
+    public const string RecordFileName = "process.json";
+    public const string ExitCodeFileName = "exit-code";
 
-    private LocalJobProcess(Process process, Task pumps)
+    // stdin from /dev/null (a job that reads it sees end-of-file), the inherited stdout/stderr replaced by the logs.
+    private const string Wrapper =
+        "exec </dev/null >>stdout.log 2>>stderr.log\n\"$@\"\ncode=$?\nprintf '%s\\n' \"$code\" >exit-code.tmp && mv -f exit-code.tmp exit-code\nexit \"$code\"\n";
+
+    private static readonly TimeSpan StartTimeTolerance = TimeSpan.FromSeconds(1);
+
+    private readonly Process _process;
+    private readonly string _folder;
+
+    private LocalJobProcess(Process process, string folder, bool adopted)
     {
         _process = process;
-        _pumps = pumps;
+        _folder = folder;
         Id = process.Id;
+        Adopted = adopted;
     }
 
     public int Id { get; }
 
+    /// <summary>Started by an earlier jobs-manager and taken over by this one.</summary>
+    public bool Adopted { get; }
+
     public bool HasExited => _process.HasExited;
 
-    public JobState State => !_process.HasExited ? JobState.Running : _process.ExitCode == 0 ? JobState.Succeeded : JobState.Failed;
+    public JobState State => !_process.HasExited ? JobState.Running : ExitCode() == 0 ? JobState.Succeeded : JobState.Failed;
 
-    public static LocalJobProcess Start(ProcessStartInfo start, string stdoutPath, string stderrPath)
+    /// <summary>Starts <paramref name="command"/> in <paramref name="folder"/> (its working folder) with <paramref name="environment"/>.</summary>
+    /// <exception cref="FileNotFoundException">The program is not there (or not executable): nothing was started.</exception>
+    public static LocalJobProcess Start(IReadOnlyList<string> command, string folder, IReadOnlyDictionary<string, string?> environment)
     {
-        var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start '{start.FileName}'");
+        // The shell would start and fail with 127; a launch that cannot work must fail as a launch.
+        EnsureRunnable(command[0], folder, environment.TryGetValue("PATH", out var path) ? path : null);
+        var start = new ProcessStartInfo { FileName = "/bin/sh", WorkingDirectory = folder, UseShellExecute = false };
+        start.ArgumentList.Add("-c");
+        start.ArgumentList.Add(Wrapper);
+        start.ArgumentList.Add("requests-proxy-job");
+        foreach (var argument in command)
+        {
+            start.ArgumentList.Add(argument);
+        }
 
-        // No input: a job that reads stdin sees end-of-file instead of hanging.
-        process.StandardInput.Close();
-        var pumps = Task.WhenAll(
-            Pump(process.StandardOutput.BaseStream, stdoutPath),
-            Pump(process.StandardError.BaseStream, stderrPath));
-        return new LocalJobProcess(process, pumps);
+        start.Environment.Clear();
+        foreach (var (name, value) in environment)
+        {
+            start.Environment[name] = value;
+        }
+
+        File.Delete(Path.Combine(folder, ExitCodeFileName));
+        var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start '{command[0]}'");
+        var record = new ProcessRecord(process.Id, new DateTimeOffset(process.StartTime.ToUniversalTime()).ToUnixTimeMilliseconds());
+        AtomicFile.WriteText(Path.Combine(folder, RecordFileName), JsonSerializer.Serialize(record, LocalJson.Default.ProcessRecord), AtomicFile.Private);
+        return new LocalJobProcess(process, folder, adopted: false);
     }
 
+    /// <summary>
+    /// The process an earlier jobs-manager started in <paramref name="folder"/>, when it still runs
+    /// (same pid, same start time). Null when there is no record, it exited, or the pid was reused;
+    /// an exited job's record stays, so its outcome is reported from <c>exit-code</c>.
+    /// </summary>
+    public static LocalJobProcess? TryAdopt(string folder, out JobState? exitedState)
+    {
+        exitedState = null;
+        var path = Path.Combine(folder, RecordFileName);
+        ProcessRecord? record;
+        try
+        {
+            record = JsonSerializer.Deserialize(File.ReadAllText(path), LocalJson.Default.ProcessRecord);
+        }
+        catch (Exception e) when (e is IOException or JsonException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+
+        if (record is null)
+        {
+            return null;
+        }
+
+        Process process;
+        try
+        {
+            process = Process.GetProcessById(record.Pid);
+        }
+        catch (ArgumentException)
+        {
+            exitedState = ReadExitCode(folder) == 0 ? JobState.Succeeded : JobState.Failed;
+            return null;
+        }
+
+        bool same;
+        try
+        {
+            same = !process.HasExited
+                && (new DateTimeOffset(process.StartTime.ToUniversalTime()) - DateTimeOffset.FromUnixTimeMilliseconds(record.StartedAtUnixMs)).Duration() <= StartTimeTolerance;
+        }
+        catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception)
+        {
+            same = false;
+        }
+
+        if (!same)
+        {
+            process.Dispose();
+            exitedState = ReadExitCode(folder) == 0 ? JobState.Succeeded : JobState.Failed;
+            return null;
+        }
+
+        return new LocalJobProcess(process, folder, adopted: true);
+    }
+
+    /// <summary>SIGKILL to the job and everything it started; its record goes with it (a stopped job is not adopted).</summary>
     public async Task KillAsync(TimeSpan wait, CancellationToken cancellationToken)
     {
         try
@@ -53,30 +147,58 @@ internal sealed class LocalJobProcess
         try
         {
             await _process.WaitForExitAsync(timeout.Token).ConfigureAwait(false);
-            await _pumps.WaitAsync(timeout.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            // A grandchild holding the pipes open must not block the stop forever.
+            // A process that does not die within the wait must not block the stop forever.
         }
         finally
         {
             _process.Dispose();
+            File.Delete(Path.Combine(_folder, RecordFileName));
         }
     }
 
-    private static async Task Pump(Stream source, string path)
+    private static void EnsureRunnable(string program, string folder, string? path)
     {
-        var target = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.ReadWrite, 4096, useAsync: true);
-        await using (target.ConfigureAwait(false))
+        var candidates = program.Contains('/', StringComparison.Ordinal)
+            ? [Path.GetFullPath(program, folder)]
+            : (path ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries).Select(d => Path.Combine(d, program));
+        if (!candidates.Any(IsExecutable))
         {
-            var buffer = new byte[4096];
-            int read;
-            while ((read = await source.ReadAsync(buffer).ConfigureAwait(false)) > 0)
-            {
-                await target.WriteAsync(buffer.AsMemory(0, read)).ConfigureAwait(false);
-                await target.FlushAsync().ConfigureAwait(false);
-            }
+            throw new FileNotFoundException(program.Contains('/', StringComparison.Ordinal)
+                ? $"the program '{program}' does not exist or is not executable"
+                : $"the program '{program}' is not on PATH", program);
+        }
+    }
+
+    private static bool IsExecutable(string file) =>
+        File.Exists(file)
+        && (OperatingSystem.IsWindows() || (File.GetUnixFileMode(file) & (UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute)) != 0);
+
+    /// <summary>Lets go of the process without touching it (it keeps running; the next jobs-manager adopts it).</summary>
+    public void Release() => _process.Dispose();
+
+    private int? ExitCode()
+    {
+        if (ReadExitCode(_folder) is { } written)
+        {
+            return written;
+        }
+
+        // The wrapper was killed before it could write the code; an adopted process's own code is not ours to read.
+        return Adopted ? null : _process.ExitCode;
+    }
+
+    private static int? ReadExitCode(string folder)
+    {
+        try
+        {
+            return int.TryParse(File.ReadAllText(Path.Combine(folder, ExitCodeFileName)).Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var code) ? code : null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
         }
     }
 }

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using RequestsProxy.JobsManager.Jobs;
 using RequestsProxy.Tokens.IO;
@@ -10,7 +9,10 @@ namespace RequestsProxy.JobsManager.Local;
 /// Jobs as child processes. Each job gets a folder under the state directory holding its token
 /// file (replaced atomically on refresh, so a reader sees the old or the new token, never a torn
 /// one) and its stdout/stderr logs; the child learns the proxy URL and the token file from its
-/// environment, exactly like a pod.
+/// environment, exactly like a pod. A job's process does not depend on the jobs-manager
+/// (<see cref="LocalJobProcess"/>): with <see cref="JobsManagerOptions.LocalKeepJobs"/> it keeps
+/// running when the jobs-manager exits, and any jobs-manager on the same state directory adopts
+/// the jobs still running there (one killed with SIGKILL leaves its jobs behind too).
 /// </summary>
 internal sealed partial class LocalJobRuntime(JobsManagerOptions options, ILogger<LocalJobRuntime> logger) : IJobRuntime, IAsyncDisposable
 {
@@ -19,6 +21,11 @@ internal sealed partial class LocalJobRuntime(JobsManagerOptions options, ILogge
     private static readonly TimeSpan ExitWait = TimeSpan.FromSeconds(10);
 
     private readonly ConcurrentDictionary<string, LocalJobProcess> _processes = new(StringComparer.Ordinal);
+
+    // Jobs an earlier jobs-manager started that ended while none ran: reported once, with their outcome.
+    private readonly ConcurrentDictionary<string, JobState> _endedWhileAway = new(StringComparer.Ordinal);
+    private readonly Lock _adoptLock = new();
+    private bool _adopted;
 
     // Absolute, resolved once at start: a job runs in its own folder, where a relative token path would point nowhere.
     public string JobsDirectory { get; } = Path.GetFullPath(Path.Combine(options.StateDirectory, "jobs"));
@@ -45,6 +52,7 @@ internal sealed partial class LocalJobRuntime(JobsManagerOptions options, ILogge
 
     public Task<LaunchedJob> LaunchAsync(JobSpec spec, JobCredential credential, CancellationToken cancellationToken)
     {
+        AdoptOnce();
         if (_processes.TryGetValue(spec.Name, out var existing) && !existing.HasExited)
         {
             throw new JobConflictException($"a local process for job '{spec.Name}' is still running");
@@ -60,39 +68,29 @@ internal sealed partial class LocalJobRuntime(JobsManagerOptions options, ILogge
         var tokenFile = TokenFile(spec.Name);
         WriteToken(tokenFile, credential.Token);
 
-        var start = new ProcessStartInfo
+        var environment = new Dictionary<string, string?>(StringComparer.Ordinal);
+        foreach (System.Collections.DictionaryEntry variable in Environment.GetEnvironmentVariables())
         {
-            FileName = spec.Command[0],
-            WorkingDirectory = folder,
-            UseShellExecute = false,
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        foreach (var argument in spec.Command.Skip(1).Concat(spec.Args))
-        {
-            start.ArgumentList.Add(argument);
-        }
+            var name = (string)variable.Key;
 
-        // The child must not inherit the jobs-manager's own settings (admin token path, key folder).
-        foreach (var name in start.Environment.Keys.ToList())
-        {
-            if (name.StartsWith("REQUESTS_PROXY_", StringComparison.Ordinal) || name.StartsWith("JOBS_MANAGER_", StringComparison.Ordinal)
-                || name.StartsWith("ASPNETCORE_", StringComparison.Ordinal) || name.StartsWith("DOTNET_", StringComparison.Ordinal))
+            // The child must not inherit the jobs-manager's own settings (admin token path, key folder).
+            if (!name.StartsWith("REQUESTS_PROXY_", StringComparison.Ordinal) && !name.StartsWith("JOBS_MANAGER_", StringComparison.Ordinal)
+                && !name.StartsWith("ASPNETCORE_", StringComparison.Ordinal) && !name.StartsWith("DOTNET_", StringComparison.Ordinal))
             {
-                start.Environment.Remove(name);
+                environment[name] = (string?)variable.Value;
             }
         }
 
         foreach (var (name, value) in spec.Env)
         {
-            start.Environment[name] = value;
+            environment[name] = value;
         }
 
-        start.Environment[JobEnvironment.ProxyUrl] = options.ProxyUrl.ToString().TrimEnd('/');
-        start.Environment[JobEnvironment.TokenFile] = tokenFile;
+        environment[JobEnvironment.ProxyUrl] = options.ProxyUrl.ToString().TrimEnd('/');
+        environment[JobEnvironment.TokenFile] = tokenFile;
 
-        var process = LocalJobProcess.Start(start, Path.Combine(folder, "stdout.log"), Path.Combine(folder, "stderr.log"));
+        var process = LocalJobProcess.Start([.. spec.Command, .. spec.Args], folder, environment);
+        _endedWhileAway.TryRemove(spec.Name, out _);
         _processes[spec.Name] = process;
         Log.Launched(logger, spec.Name, process.Id, folder);
         return Task.FromResult(new LaunchedJob(JobState.Running, tokenFile));
@@ -100,6 +98,7 @@ internal sealed partial class LocalJobRuntime(JobsManagerOptions options, ILogge
 
     public Task DeliverAsync(string name, JobCredential credential, CancellationToken cancellationToken)
     {
+        AdoptOnce();
         if (!_processes.ContainsKey(name))
         {
             throw new InvalidOperationException($"no local job named '{name}'");
@@ -111,6 +110,9 @@ internal sealed partial class LocalJobRuntime(JobsManagerOptions options, ILogge
 
     public async Task DeleteAsync(string name, CancellationToken cancellationToken)
     {
+        AdoptOnce();
+        _endedWhileAway.TryRemove(name, out _);
+        File.Delete(Path.Combine(JobDirectory(name), LocalJobProcess.RecordFileName));
         if (_processes.TryRemove(name, out var process))
         {
             await process.KillAsync(ExitWait, cancellationToken).ConfigureAwait(false);
@@ -127,19 +129,69 @@ internal sealed partial class LocalJobRuntime(JobsManagerOptions options, ILogge
 
     public Task<IReadOnlyDictionary<string, JobState>> GetStatesAsync(CancellationToken cancellationToken)
     {
-        IReadOnlyDictionary<string, JobState> states = _processes.ToDictionary(p => p.Key, p => p.Value.State, StringComparer.Ordinal);
-        return Task.FromResult(states);
+        AdoptOnce();
+        var states = new Dictionary<string, JobState>(_endedWhileAway, StringComparer.Ordinal);
+        foreach (var (name, process) in _processes)
+        {
+            states[name] = process.State;
+        }
+
+        return Task.FromResult<IReadOnlyDictionary<string, JobState>>(states);
     }
 
     public async ValueTask DisposeAsync()
     {
-        // Children do not outlive the jobs-manager: a local demo must not leave orphans behind.
         foreach (var name in _processes.Keys.ToList())
         {
             if (_processes.TryRemove(name, out var process))
             {
-                await process.KillAsync(ExitWait, CancellationToken.None).ConfigureAwait(false);
+                if (options.LocalKeepJobs)
+                {
+                    // Like a Kubernetes Job when its jobs-manager pod goes: the next jobs-manager adopts it.
+                    process.Release();
+                }
+                else
+                {
+                    // By default children do not outlive the jobs-manager: a laptop must not keep orphans.
+                    await process.KillAsync(ExitWait, CancellationToken.None).ConfigureAwait(false);
+                }
             }
+        }
+    }
+
+    /// <summary>Takes over the jobs an earlier jobs-manager left running in the state directory (once, before first use).</summary>
+    private void AdoptOnce()
+    {
+        if (Volatile.Read(ref _adopted))
+        {
+            return;
+        }
+
+        lock (_adoptLock)
+        {
+            if (_adopted)
+            {
+                return;
+            }
+
+            if (Directory.Exists(JobsDirectory))
+            {
+                foreach (var folder in Directory.EnumerateDirectories(JobsDirectory))
+                {
+                    var name = Path.GetFileName(folder);
+                    if (LocalJobProcess.TryAdopt(folder, out var ended) is { } process)
+                    {
+                        _processes[name] = process;
+                        Log.Adopted(logger, name, process.Id, folder);
+                    }
+                    else if (ended is { } state)
+                    {
+                        _endedWhileAway[name] = state;
+                    }
+                }
+            }
+
+            Volatile.Write(ref _adopted, true);
         }
     }
 
@@ -155,5 +207,8 @@ internal sealed partial class LocalJobRuntime(JobsManagerOptions options, ILogge
 
         [LoggerMessage(EventId = 401, Level = LogLevel.Information, Message = "Killed local job {Job} (process {ProcessId})")]
         public static partial void Deleted(ILogger logger, string job, int processId);
+
+        [LoggerMessage(EventId = 402, Level = LogLevel.Information, Message = "Adopted local job {Job} (process {ProcessId}) left running in {Folder} by an earlier jobs-manager")]
+        public static partial void Adopted(ILogger logger, string job, int processId, string folder);
     }
 }

@@ -153,6 +153,88 @@ public sealed class RestartTests
         Assert.False(File.Exists(Path.Combine(host.Options.StateDirectory, "jobs", "job-1", "token")));
     }
 
+    [Fact]
+    public async Task Local_KeepJobs_AppRestarted_RunningChildAdoptedKeepsItsTokenAndIsStoppedByTheNewOne()
+    {
+        var first = await ApiHost.StartAsync(configure: o => o.LocalKeepJobs = true);
+        string token;
+        int pid;
+        try
+        {
+            using var created = await first.Client.PostAsJsonAsync("/v1/jobs", new { name = "job-1", command = new[] { "/bin/sh", "-c", "echo $$ > pid.tmp && mv pid.tmp pid; while true; do sleep 0.1; done" } });
+            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+            var folder = Path.Combine(first.Options.StateDirectory, "jobs", "job-1");
+            await Eventually.TrueAsync(() => File.Exists(Path.Combine(folder, "pid")), "the child wrote its pid");
+            pid = int.Parse(File.ReadAllText(Path.Combine(folder, "pid")).Trim(), System.Globalization.CultureInfo.InvariantCulture);
+            token = File.ReadAllText(Path.Combine(folder, "token"));
+        }
+        catch
+        {
+            await first.DisposeAsync();
+            throw;
+        }
+
+        // The jobs-manager goes (as its pod is replaced); the job does not.
+        await using var host = await first.RestartAsync();
+        Assert.True(IsAlive(pid), "the child outlived the jobs-manager");
+
+        var job = (await host.Client.GetFromJsonAsync<JsonElement>("/v1/jobs")).GetProperty("jobs").EnumerateArray().Single();
+        Assert.Equal("job-1", job.GetProperty("name").GetString());
+        Assert.Equal("running", job.GetProperty("state").GetString(), ignoreCase: true);
+        Assert.Equal(token, File.ReadAllText(Path.Combine(host.Options.StateDirectory, "jobs", "job-1", "token")));
+        Assert.Empty(RevocationFile.Read(Path.Combine(host.Options.RevokedDirectory, RevocationFile.FileName)).Entries);
+
+        using var stopped = await host.Client.DeleteAsync("/v1/jobs/job-1");
+        Assert.Equal(HttpStatusCode.OK, stopped.StatusCode);
+        await Eventually.TrueAsync(() => !IsAlive(pid), "the adopted child was killed by the stop");
+    }
+
+    [Fact]
+    public async Task Local_KeepJobs_ChildExitedWhileNoJobsManagerRan_ReportedWithItsOutcome()
+    {
+        var first = await ApiHost.StartAsync(configure: o =>
+        {
+            o.LocalKeepJobs = true;
+            o.RefreshCheckInterval = TimeSpan.FromSeconds(1);
+        });
+        try
+        {
+            using var created = await first.Client.PostAsJsonAsync("/v1/jobs", new { name = "job-1", command = new[] { "/bin/sh", "-c", "while [ ! -f go ]; do sleep 0.05; done; exit 3" } });
+            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        }
+        catch
+        {
+            await first.DisposeAsync();
+            throw;
+        }
+
+        // The job ends around the restart (before or after the new jobs-manager adopts it): either way it is failed, not gone.
+        var folder = Path.Combine(first.Options.StateDirectory, "jobs", "job-1");
+        var restart = first.RestartAsync();
+        File.WriteAllText(Path.Combine(folder, "go"), "");
+        await Eventually.TrueAsync(() => File.Exists(Path.Combine(folder, "exit-code")), "the child exited");
+        await using var host = await restart;
+
+        await Eventually.TrueAsync(() =>
+        {
+            var jobs = host.Client.GetFromJsonAsync<JsonElement>("/v1/jobs").GetAwaiter().GetResult().GetProperty("jobs");
+            return jobs.GetArrayLength() == 1 && string.Equals(jobs[0].GetProperty("state").GetString(), "failed", StringComparison.OrdinalIgnoreCase);
+        }, "the job reported as failed (exit code 3)");
+    }
+
+    private static bool IsAlive(int pid)
+    {
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
+
     private static RevocationList ReadRevoked(string json)
     {
         Assert.True(RevocationList.TryParse(Encoding.UTF8.GetBytes(json), out var list, out var error), error);
