@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using System.Text.Json;
 using RequestsProxy.JobsManager.Jobs;
 using RequestsProxy.Tokens.IO;
@@ -7,19 +6,19 @@ using RequestsProxy.Tokens.IO;
 namespace RequestsProxy.JobsManager.Local;
 
 /// <summary>
-/// One job process, started through <c>/bin/sh</c> so that nothing ties it to the jobs-manager: its
-/// output goes straight to the job folder's log files (no pipe to a parent that may exit), its exit
-/// code to <c>exit-code</c>, and <c>process.json</c> records its pid and start time so the next
-/// jobs-manager can adopt it (<see cref="TryAdopt"/>) — the start time tells a reused pid apart.
+/// One job process, started through <c>/bin/sh</c> (which redirects and then execs the job, so the
+/// job itself is the child) so that nothing ties it to the jobs-manager: its output goes straight to
+/// the job folder's log files (no pipe to a parent that may exit), and <c>process.json</c> records
+/// its pid and start time so the next jobs-manager can adopt it (<see cref="TryAdopt"/>) — the start
+/// time tells a reused pid apart. Only a process's parent learns its exit code: an adopted job that
+/// ends is reported <see cref="JobState.Failed"/> (its logs say how it ended).
 /// </summary>
 internal sealed class LocalJobProcess
 {
     public const string RecordFileName = "process.json";
-    public const string ExitCodeFileName = "exit-code";
 
     // stdin from /dev/null (a job that reads it sees end-of-file), the inherited stdout/stderr replaced by the logs.
-    private const string Wrapper =
-        "exec </dev/null >>stdout.log 2>>stderr.log\n\"$@\"\ncode=$?\nprintf '%s\\n' \"$code\" >exit-code.tmp && mv -f exit-code.tmp exit-code\nexit \"$code\"\n";
+    private const string Wrapper = "exec </dev/null >>stdout.log 2>>stderr.log\nexec \"$@\"\n";
 
     private static readonly TimeSpan StartTimeTolerance = TimeSpan.FromSeconds(1);
 
@@ -41,7 +40,7 @@ internal sealed class LocalJobProcess
 
     public bool HasExited => _process.HasExited;
 
-    public JobState State => !_process.HasExited ? JobState.Running : ExitCode() == 0 ? JobState.Succeeded : JobState.Failed;
+    public JobState State => !_process.HasExited ? JobState.Running : !Adopted && _process.ExitCode == 0 ? JobState.Succeeded : JobState.Failed;
 
     /// <summary>Starts <paramref name="command"/> in <paramref name="folder"/> (its working folder) with <paramref name="environment"/>.</summary>
     /// <exception cref="FileNotFoundException">The program is not there (or not executable): nothing was started.</exception>
@@ -64,7 +63,6 @@ internal sealed class LocalJobProcess
             start.Environment[name] = value;
         }
 
-        File.Delete(Path.Combine(folder, ExitCodeFileName));
         var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start '{command[0]}'");
         var record = new ProcessRecord(process.Id, new DateTimeOffset(process.StartTime.ToUniversalTime()).ToUnixTimeMilliseconds());
         AtomicFile.WriteText(Path.Combine(folder, RecordFileName), JsonSerializer.Serialize(record, LocalJson.Default.ProcessRecord), AtomicFile.Private);
@@ -74,7 +72,7 @@ internal sealed class LocalJobProcess
     /// <summary>
     /// The process an earlier jobs-manager started in <paramref name="folder"/>, when it still runs
     /// (same pid, same start time). Null when there is no record, it exited, or the pid was reused;
-    /// an exited job's record stays, so its outcome is reported from <c>exit-code</c>.
+    /// <paramref name="exitedState"/> is then <see cref="JobState.Failed"/> for a job that ended unseen.
     /// </summary>
     public static LocalJobProcess? TryAdopt(string folder, out JobState? exitedState)
     {
@@ -102,7 +100,7 @@ internal sealed class LocalJobProcess
         }
         catch (ArgumentException)
         {
-            exitedState = ReadExitCode(folder) == 0 ? JobState.Succeeded : JobState.Failed;
+            exitedState = JobState.Failed;
             return null;
         }
 
@@ -120,7 +118,7 @@ internal sealed class LocalJobProcess
         if (!same)
         {
             process.Dispose();
-            exitedState = ReadExitCode(folder) == 0 ? JobState.Succeeded : JobState.Failed;
+            exitedState = JobState.Failed;
             return null;
         }
 
@@ -178,27 +176,4 @@ internal sealed class LocalJobProcess
 
     /// <summary>Lets go of the process without touching it (it keeps running; the next jobs-manager adopts it).</summary>
     public void Release() => _process.Dispose();
-
-    private int? ExitCode()
-    {
-        if (ReadExitCode(_folder) is { } written)
-        {
-            return written;
-        }
-
-        // The wrapper was killed before it could write the code; an adopted process's own code is not ours to read.
-        return Adopted ? null : _process.ExitCode;
-    }
-
-    private static int? ReadExitCode(string folder)
-    {
-        try
-        {
-            return int.TryParse(File.ReadAllText(Path.Combine(folder, ExitCodeFileName)).Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var code) ? code : null;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return null;
-        }
-    }
 }
