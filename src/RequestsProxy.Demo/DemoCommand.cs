@@ -12,7 +12,8 @@ internal static class DemoCommand
         var jobs = new Option<int>("--jobs") { Description = "How many training jobs", DefaultValueFactory = _ => 3 };
         var keep = new Option<bool>("--keep") { Description = "Keep the temporary folder (keys, logs, events) for inspection" };
         var legacy = new Option<bool>("--legacy") { Description = "Run the same scenario against the legacy in-memory token registry, to see the 401s it causes" };
-        var command = new RootCommand("Run the whole system locally: proxy SIGKILL + restart, key rotation and a revocation, with zero refused valid tokens") { duration, jobs, keep, legacy };
+        var cutover = new Option<bool>("--cutover") { Description = "Start the jobs under legacy tokens, flip both services to stateless while they run (rolling, as the chart does), then SIGKILL a proxy" };
+        var command = new RootCommand("Run the whole system locally: proxy SIGKILL + restart, key rotation and a revocation, with zero refused valid tokens") { duration, jobs, keep, legacy, cutover };
         command.Subcommands.Add(Worker());
         command.SetAction(async (parse, ct) =>
         {
@@ -28,7 +29,12 @@ internal static class DemoCommand
                 throw new DemoException("--jobs must be between 2 and 20 (one of them is stopped mid-run)", DemoExitCodes.Usage);
             }
 
-            var options = new DemoOptions { Duration = TimeSpan.FromSeconds(seconds), Jobs = count, Keep = parse.GetValue(keep), Legacy = parse.GetValue(legacy) };
+            if (parse.GetValue(legacy) && parse.GetValue(cutover))
+            {
+                throw new DemoException("--legacy and --cutover exclude each other (--cutover starts in legacy mode and flips)", DemoExitCodes.Usage);
+            }
+
+            var options = new DemoOptions { Duration = TimeSpan.FromSeconds(seconds), Jobs = count, Keep = parse.GetValue(keep), Legacy = parse.GetValue(legacy), Cutover = parse.GetValue(cutover) };
             var result = await new DemoRunner(options, new ConsoleDemoProgress()).RunAsync(ct);
             var console = AnsiConsole.Console;
             if (Console.IsOutputRedirected)

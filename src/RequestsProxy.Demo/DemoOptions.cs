@@ -11,6 +11,14 @@ internal sealed record DemoOptions
 
     public bool Legacy { get; init; }
 
+    /// <summary>Jobs under legacy tokens, then both services flipped to stateless while they run (DESIGN §12).</summary>
+    public bool Cutover { get; init; }
+
+    /// <summary>How long a converted job's legacy token keeps working (the chart's legacyTokens.graceSeconds, 300, shortened).</summary>
+    public TimeSpan LegacyTokenGrace { get; init; } = TimeSpan.FromSeconds(5);
+
+    public TimeSpan LegacyTokensPoll { get; init; } = TimeSpan.FromSeconds(1);
+
     public TimeSpan KeysPoll { get; init; } = TimeSpan.FromSeconds(2);
 
     public TimeSpan RevokedPoll { get; init; } = TimeSpan.FromSeconds(2);

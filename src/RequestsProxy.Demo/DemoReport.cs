@@ -9,7 +9,8 @@ internal static class DemoReport
     public static void Write(DemoResult result, DemoOptions options, IAnsiConsole console)
     {
         var tally = result.Tally!;
-        var table = new Table().Border(TableBorder.Rounded).Title(result.Legacy ? "requests-proxy demo — LEGACY in-memory tokens" : "requests-proxy demo — stateless JWT");
+        var table = new Table().Border(TableBorder.Rounded).Title(result.Cutover ? "requests-proxy demo — CUTOVER legacy → stateless with jobs running"
+            : result.Legacy ? "requests-proxy demo — LEGACY in-memory tokens" : "requests-proxy demo — stateless JWT");
         table.AddColumn("measure");
         table.AddColumn(new TableColumn("value").RightAligned());
         table.AddColumn("expected");
@@ -28,6 +29,14 @@ internal static class DemoReport
         table.AddRow("connection errors while the proxy was down (retried)", N(tally.ConnectionErrors), "");
         table.AddRow("downtime seen by clients (longest gap)", $"{tally.LongestOutage.TotalSeconds:0.00} s", "");
         table.AddRow("proxy SIGKILL → ready again", $"{result.ProxyRestartTime.TotalSeconds:0.00} s", "");
+        if (result.Cutover)
+        {
+            table.AddRow("flip: 2 proxy replicas rolled one by one, jobs-manager recreated", result.FlipDuration is { } flip ? $"{flip.TotalSeconds:0.0} s" : "—", "");
+            table.AddRow(Mark(result.ConvertedWithin is not null) + " every job on a signed token after the stateless jobs-manager was ready", result.ConvertedWithin is { } within ? $"{within.TotalSeconds:0.0} s" : "never", "");
+            table.AddRow(Mark(result.LegacyTokenRefused) + " old legacy token after its grace, at every replica", result.LegacyTokenRefused ? $"refused ({Markup.Escape(result.LegacyTokenReason ?? "-")})" : "accepted",
+                $"refused after {options.LegacyTokenGrace.TotalSeconds:0} s (grace)");
+        }
+
         table.AddRow("key rotation", result.RotatedTo is { } rotated ? $"v1 → {rotated}, all jobs re-minted in {result.RemintedWithin?.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture) ?? "—"} s" : "skipped", "");
         foreach (var (kid, count) in tally.AcceptedByKid.OrderBy(k => k.Key, StringComparer.Ordinal))
         {
@@ -47,7 +56,9 @@ internal static class DemoReport
 
         if (result.PromiseHeld)
         {
-            console.MarkupLine("[green]The promise held:[/] no request carrying a valid token was refused, and the upstream counted every result once, through a proxy SIGKILL, a key rotation and a revocation.");
+            console.MarkupLine(result.Cutover
+                ? "[green]The promise held:[/] no request carrying a valid token was refused, and the upstream counted every result once, through the flip from legacy to stateless tokens, a proxy SIGKILL after it and a revocation."
+                : "[green]The promise held:[/] no request carrying a valid token was refused, and the upstream counted every result once, through a proxy SIGKILL, a key rotation and a revocation.");
         }
         else if (result.Legacy)
         {

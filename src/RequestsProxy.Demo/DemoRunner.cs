@@ -36,12 +36,17 @@ internal sealed class DemoRunner(DemoOptions options, IDemoProgress progress)
         var keys = new Operator(keysDir);
         await keys.InitAsync(cancellationToken);
 
-        var result = new DemoResult { Folder = root, Legacy = options.Legacy, RevocationDeadline = options.RevocationDeadline };
+        var result = new DemoResult { Folder = root, Legacy = options.Legacy, Cutover = options.Cutover, RevocationDeadline = options.RevocationDeadline };
         var tally = new DemoTally(eventsDir);
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
         _clock.Start();
         try
         {
+            if (options.Cutover)
+            {
+                return await RunCutoverAsync(root, keysDir, revokedDir, eventsDir, adminTokenFile, result, tally, http, cancellationToken);
+            }
+
             progress.Phase("starting the upstream sink, requests-proxy and jobs-manager");
             await using var sink = await UpstreamSink.StartAsync(cancellationToken);
             var proxyUrl = new Uri($"http://127.0.0.1:{FreePort()}");
@@ -80,18 +85,8 @@ internal sealed class DemoRunner(DemoOptions options, IDemoProgress progress)
             using var jobs = new JobsApiClient(managerUrl, File.ReadAllText(adminTokenFile).Trim());
 
             progress.Phase($"starting {options.Jobs} training jobs");
-            var deadline = DateTimeOffset.UtcNow + options.Duration + TimeSpan.FromSeconds(15);
             var names = Enumerable.Range(1, options.Jobs).Select(i => $"train-{i}").ToList();
-            var tokenFiles = new Dictionary<string, string?>(StringComparer.Ordinal);
-            foreach (var name in names)
-            {
-                tokenFiles[name] = (await jobs.StartAsync(new StartJobRequest(name, null, DotnetHost.Demo(DemoWorker.CommandName), null, null, new Dictionary<string, string>
-                {
-                    [DemoWorker.JobVariable] = name,
-                    [DemoWorker.EventsFileVariable] = Path.Combine(eventsDir, name + ".jsonl"),
-                    [DemoWorker.DeadlineVariable] = deadline.ToUnixTimeMilliseconds().ToString(System.Globalization.CultureInfo.InvariantCulture),
-                }), cancellationToken)).Value.TokenFile;
-            }
+            var tokenFiles = await StartJobsAsync(jobs, names, eventsDir, DateTimeOffset.UtcNow + options.Duration + TimeSpan.FromSeconds(15), cancellationToken);
 
             using var ticker = StartTicker(tally, sink, cancellationToken);
 
@@ -119,34 +114,14 @@ internal sealed class DemoRunner(DemoOptions options, IDemoProgress progress)
             }
 
             await UntilAsync(0.65, cancellationToken);
-            var victim = names[^1];
-            progress.Phase($"stopping {victim}; probing with a copy of its token until the proxy refuses it");
-            // A copy of the token, as a leaked or copied token would be: the proxy must refuse it once the job stops.
-            var copied = File.ReadAllText(tokenFiles[victim] ?? throw new DemoException($"the jobs-manager gave no token file for {victim}")).Trim();
-            var stoppedAt = DateTimeOffset.UtcNow;
-            tally.MarkStopped(victim, stoppedAt);
-            await jobs.StopAsync(victim, cancellationToken);
-            await ProbeRevocationAsync(http, proxyUrl, victim, copied, stoppedAt, result, cancellationToken);
+            await StopOneAndProbeAsync(jobs, http, proxyUrl, names[^1], tokenFiles, tally, result, cancellationToken);
 
             await UntilAsync(1.0, cancellationToken);
             progress.Phase("stopping the remaining jobs and the services");
-            foreach (var name in names.Take(names.Count - 1))
-            {
-                tally.MarkStopped(name, DateTimeOffset.UtcNow);
-                await jobs.StopAsync(name, cancellationToken);
-            }
-
+            await StopJobsAsync(jobs, names.Take(names.Count - 1), tally, cancellationToken);
             await manager.StopAsync(TimeSpan.FromSeconds(10));
             await proxy.StopAsync(TimeSpan.FromSeconds(10));
-            tally.Update();
-            result.Tally = tally;
-            result.UpstreamReceived = sink.Received;
-            result.UpstreamWithoutIdentity = sink.WithoutIdentity;
-            result.UpstreamDuplicates = sink.Duplicates;
-            result.UpstreamWithoutKey = sink.WithoutKey;
-            result.Results = tally.Reconcile(sink.CountedResults);
-            result.Elapsed = _clock.Elapsed;
-            return result;
+            return Finish(result, tally, sink);
         }
         finally
         {
@@ -154,6 +129,279 @@ internal sealed class DemoRunner(DemoOptions options, IDemoProgress progress)
             {
                 TryDelete(root);
             }
+        }
+    }
+
+    /// <summary>
+    /// <c>--cutover</c> (DESIGN §12): jobs start under legacy tokens behind a Service of two legacy
+    /// replicas; then both services flip the way <c>helm upgrade --set requestsProxy.statelessTokens=true</c>
+    /// rolls them — proxy replicas one at a time (a stateless one ready before a legacy one goes,
+    /// maxSurge 1 / maxUnavailable 0), the jobs-manager recreated in between — and a proxy is
+    /// SIGKILLed afterwards. Every job must end up on a signed token, its old legacy token refused
+    /// after the grace, and no request carrying a valid token refused throughout.
+    /// </summary>
+    private async Task<DemoResult> RunCutoverAsync(string root, string keysDir, string revokedDir, string eventsDir, string adminTokenFile,
+        DemoResult result, DemoTally tally, HttpClient http, CancellationToken cancellationToken)
+    {
+        var legacyTokensDir = Path.Combine(root, "legacy-tokens");
+        Directory.CreateDirectory(legacyTokensDir);
+        AtomicFile.WriteText(Path.Combine(legacyTokensDir, "legacy-tokens.json"), "[]\n");
+        var podsFile = Path.Combine(root, "proxy-replicas");
+
+        progress.Phase("starting the upstream sink, the proxy Service with 2 legacy replicas and a legacy jobs-manager");
+        await using var sink = await UpstreamSink.StartAsync(cancellationToken);
+        await using var front = ServiceFront.Start();
+        var live = new List<ChildService>();
+        var all = new List<ChildService>();
+        var replicaNumber = 0;
+        async Task<ChildService> StartReplicaAsync(bool stateless)
+        {
+            var url = new Uri($"http://127.0.0.1:{FreePort()}");
+            var management = new Uri($"http://127.0.0.1:{FreePort()}");
+            var environment = new Dictionary<string, string>
+            {
+                [EnvironmentVariables.Stateless] = stateless ? "true" : "false",
+                [EnvironmentVariables.KeysDirectory] = keysDir,
+                [EnvironmentVariables.RevokedDirectory] = revokedDir,
+                [EnvironmentVariables.LegacyTokensDirectory] = legacyTokensDir,
+                [EnvironmentVariables.KeysPollSeconds] = Seconds(options.KeysPoll),
+                [EnvironmentVariables.RevokedPollSeconds] = Seconds(options.RevokedPoll),
+                [EnvironmentVariables.LegacyTokensPollSeconds] = Seconds(options.LegacyTokensPoll),
+                [EnvironmentVariables.Upstream] = sink.Url.ToString(),
+                [EnvironmentVariables.ManagementUrls] = management.ToString().TrimEnd('/'),
+            };
+            if (!stateless)
+            {
+                // As the chart mounts it: the admin token reaches legacy proxies only.
+                environment[EnvironmentVariables.AdminTokenFile] = adminTokenFile;
+            }
+
+            var n = replicaNumber++;
+            var replica = new ChildService($"requests-proxy-{n} ({(stateless ? "stateless" : "legacy")})", ProxyAssembly, url, environment, Path.Combine(root, $"requests-proxy-{n}.log"), management);
+            all.Add(replica);
+            replica.Start();
+            await replica.WaitReadyAsync(http, TimeSpan.FromSeconds(60), cancellationToken);
+            return replica;
+        }
+
+        void Publish()
+        {
+            // The endpoints of the Service and of the headless one the legacy jobs-manager registers with.
+            AtomicFile.WriteText(podsFile, string.Join('\n', live.Select(r => r.Url.ToString())) + "\n");
+            front.SetBackends(live.Select(r => r.Url));
+        }
+
+        var managerUrl = new Uri($"http://127.0.0.1:{FreePort()}");
+        ChildService Manager(bool stateless) => new("jobs-manager", JobsManagerAssembly, managerUrl, new Dictionary<string, string>
+        {
+            [EnvironmentVariables.Runtime] = "local",
+            [EnvironmentVariables.Stateless] = stateless ? "true" : "false",
+            [EnvironmentVariables.KeysDirectory] = keysDir,
+            [EnvironmentVariables.KeysPollSeconds] = Seconds(options.KeysPoll),
+            [EnvironmentVariables.RevokedDirectory] = revokedDir,
+            [EnvironmentVariables.LegacyTokensDirectory] = legacyTokensDir,
+            [EnvironmentVariables.LegacyTokenGraceSeconds] = Seconds(options.LegacyTokenGrace),
+            [EnvironmentVariables.TokenTtlSeconds] = Seconds(options.TokenLifetime),
+            [EnvironmentVariables.AdminTokenFile] = adminTokenFile,
+            [EnvironmentVariables.ProxyUrl] = front.Url.ToString(),
+            [EnvironmentVariables.ProxyPodsFile] = podsFile,
+            [EnvironmentVariables.StateDirectory] = Path.Combine(root, "jobs-manager"),
+            // Jobs outlive a jobs-manager that is recreated, as Kubernetes Jobs outlive its pod.
+            [EnvironmentVariables.LocalKeepJobs] = "true",
+            [EnvironmentVariables.RefreshCheckSeconds] = "1",
+            [EnvironmentVariables.PruneIntervalSeconds] = "1",
+        }, Path.Combine(root, "jobs-manager.log"));
+
+        var names = Enumerable.Range(1, options.Jobs).Select(i => $"train-{i}").ToList();
+        var manager = Manager(stateless: false);
+        try
+        {
+            live.Add(await StartReplicaAsync(stateless: false));
+            live.Add(await StartReplicaAsync(stateless: false));
+            Publish();
+            manager.Start();
+            await manager.WaitReadyAsync(http, TimeSpan.FromSeconds(60), cancellationToken);
+            using var jobs = new JobsApiClient(managerUrl, File.ReadAllText(adminTokenFile).Trim());
+
+            progress.Phase($"starting {options.Jobs} training jobs under legacy tokens");
+            var tokenFiles = await StartJobsAsync(jobs, names, eventsDir, DateTimeOffset.UtcNow + options.Duration + TimeSpan.FromSeconds(90), cancellationToken);
+            var legacyToken = File.ReadAllText(tokenFiles[names[0]] ?? throw new DemoException($"the jobs-manager gave no token file for {names[0]}")).Trim();
+            if (DemoWorker.KidOf(legacyToken) is not null)
+            {
+                throw new DemoException("the legacy jobs-manager handed out a signed token");
+            }
+
+            using var ticker = StartTicker(tally, sink, cancellationToken);
+            await UntilAsync(0.2, cancellationToken);
+
+            var flipStarted = _clock.Elapsed;
+            progress.Phase("flip 1/3: a stateless proxy replica joins the Service, then a legacy one terminates");
+            await RollOneAsync();
+            progress.Phase("flip 2/3: the jobs-manager is recreated stateless (it re-mints every legacy job)");
+            await manager.StopAsync(TimeSpan.FromSeconds(10));
+            manager = Manager(stateless: true);
+            manager.Start();
+            await manager.WaitReadyAsync(http, TimeSpan.FromSeconds(60), cancellationToken);
+            var statelessAt = _clock.Elapsed;
+            result.ConvertedWithin = await WaitForSignedTokensAsync(jobs, cancellationToken) is null ? null : _clock.Elapsed - statelessAt;
+            var convertedAt = DateTimeOffset.UtcNow;
+            progress.Phase("flip 3/3: the second legacy replica is replaced");
+            await RollOneAsync();
+            result.FlipDuration = _clock.Elapsed - flipStarted;
+
+            await UntilAsync(0.5, cancellationToken);
+            progress.Phase("SIGKILL a proxy replica after the flip, then start it again");
+            var killedAt = _clock.Elapsed;
+            var victimReplica = live[0];
+            await victimReplica.KillAsync();
+            victimReplica.Start();
+            await victimReplica.WaitReadyAsync(http, TimeSpan.FromSeconds(60), cancellationToken);
+            result.ProxyRestartTime = _clock.Elapsed - killedAt;
+
+            progress.Phase($"probing every replica with {names[0]}'s old legacy token once its grace ({options.LegacyTokenGrace.TotalSeconds:0} s) has passed");
+            await Task.Delay(convertedAt + options.LegacyTokenGrace + options.LegacyTokensPoll + TimeSpan.FromSeconds(1) - DateTimeOffset.UtcNow is { Ticks: > 0 } wait ? wait : TimeSpan.Zero, cancellationToken);
+            await ProbeEndedLegacyTokenAsync(http, live, names[0], legacyToken, result, cancellationToken);
+
+            await UntilAsync(0.7, cancellationToken);
+            await StopOneAndProbeAsync(jobs, http, front.Url, names[^1], tokenFiles, tally, result, cancellationToken);
+
+            await UntilAsync(1.0, cancellationToken);
+            progress.Phase("stopping the remaining jobs and the services");
+            await StopJobsAsync(jobs, names.Take(names.Count - 1), tally, cancellationToken);
+            await manager.StopAsync(TimeSpan.FromSeconds(10));
+            foreach (var replica in live)
+            {
+                await replica.StopAsync(TimeSpan.FromSeconds(10));
+            }
+
+            return Finish(result, tally, sink);
+        }
+        finally
+        {
+            await manager.DisposeAsync();
+            foreach (var replica in all)
+            {
+                await replica.DisposeAsync();
+            }
+        }
+
+        async Task RollOneAsync()
+        {
+            var fresh = await StartReplicaAsync(stateless: true);
+            var old = live[0];
+            live.Add(fresh);
+            live.Remove(old);
+            Publish();
+            await old.StopAsync(TimeSpan.FromSeconds(10));
+        }
+    }
+
+    private static async Task<Dictionary<string, string?>> StartJobsAsync(JobsApiClient jobs, IReadOnlyList<string> names, string eventsDir, DateTimeOffset deadline, CancellationToken cancellationToken)
+    {
+        var tokenFiles = new Dictionary<string, string?>(StringComparer.Ordinal);
+        foreach (var name in names)
+        {
+            tokenFiles[name] = (await jobs.StartAsync(new StartJobRequest(name, null, DotnetHost.Demo(DemoWorker.CommandName), null, null, new Dictionary<string, string>
+            {
+                [DemoWorker.JobVariable] = name,
+                [DemoWorker.EventsFileVariable] = Path.Combine(eventsDir, name + ".jsonl"),
+                [DemoWorker.DeadlineVariable] = deadline.ToUnixTimeMilliseconds().ToString(System.Globalization.CultureInfo.InvariantCulture),
+            }), cancellationToken)).Value.TokenFile;
+        }
+
+        return tokenFiles;
+    }
+
+    private async Task StopOneAndProbeAsync(JobsApiClient jobs, HttpClient http, Uri proxyUrl, string victim, Dictionary<string, string?> tokenFiles, DemoTally tally, DemoResult result, CancellationToken cancellationToken)
+    {
+        progress.Phase($"stopping {victim}; probing with a copy of its token until the proxy refuses it");
+        // A copy of the token, as a leaked or copied token would be: the proxy must refuse it once the job stops.
+        var copied = File.ReadAllText(tokenFiles[victim] ?? throw new DemoException($"the jobs-manager gave no token file for {victim}")).Trim();
+        var stoppedAt = DateTimeOffset.UtcNow;
+        tally.MarkStopped(victim, stoppedAt);
+        await jobs.StopAsync(victim, cancellationToken);
+        await ProbeRevocationAsync(http, proxyUrl, victim, copied, stoppedAt, result, cancellationToken);
+    }
+
+    private static async Task StopJobsAsync(JobsApiClient jobs, IEnumerable<string> names, DemoTally tally, CancellationToken cancellationToken)
+    {
+        foreach (var name in names)
+        {
+            tally.MarkStopped(name, DateTimeOffset.UtcNow);
+            await jobs.StopAsync(name, cancellationToken);
+        }
+    }
+
+    private DemoResult Finish(DemoResult result, DemoTally tally, UpstreamSink sink)
+    {
+        tally.Update();
+        result.Tally = tally;
+        result.UpstreamReceived = sink.Received;
+        result.UpstreamWithoutIdentity = sink.WithoutIdentity;
+        result.UpstreamDuplicates = sink.Duplicates;
+        result.UpstreamWithoutKey = sink.WithoutKey;
+        result.Results = tally.Reconcile(sink.CountedResults);
+        result.Elapsed = _clock.Elapsed;
+        return result;
+    }
+
+    /// <summary>The stateless jobs-manager re-mints every legacy job at start-up: until every live job's token has a kid.</summary>
+    private static async Task<TimeSpan?> WaitForSignedTokensAsync(JobsApiClient jobs, CancellationToken cancellationToken)
+    {
+        var stopwatch = Stopwatch.StartNew();
+        while (stopwatch.Elapsed < TimeSpan.FromSeconds(30))
+        {
+            var live = (await jobs.ListAsync(cancellationToken)).Value.Jobs.Where(j => JobStates.IsLive(j.State)).ToList();
+            if (live.Count > 0 && live.All(j => j.Token?.Kid is not null))
+            {
+                return stopwatch.Elapsed;
+            }
+
+            await Task.Delay(100, cancellationToken);
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// A converted job's legacy token, copied before the flip, must be refused by every replica once its
+    /// grace has passed (a few more polls are allowed for the list to reach them).
+    /// </summary>
+    private static async Task ProbeEndedLegacyTokenAsync(HttpClient http, IReadOnlyList<ChildService> replicas, string job, string token, DemoResult result, CancellationToken cancellationToken)
+    {
+        var stopwatch = Stopwatch.StartNew();
+        while (stopwatch.Elapsed < TimeSpan.FromSeconds(5))
+        {
+            var refused = 0;
+            foreach (var replica in replicas)
+            {
+                using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(replica.Url, $"/v1/jobs/{job}/results")) { Content = new StringContent("{}") };
+                request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+                try
+                {
+                    using var response = await http.SendAsync(request, cancellationToken);
+                    if (response.StatusCode == HttpStatusCode.Unauthorized)
+                    {
+                        refused++;
+                        result.LegacyTokenReason = DemoWorker.ErrorDescription(response);
+                    }
+                    else
+                    {
+                        result.LegacyProbeAccepted++;
+                    }
+                }
+                catch (HttpRequestException)
+                {
+                }
+            }
+
+            if (refused == replicas.Count)
+            {
+                result.LegacyTokenRefused = true;
+                return;
+            }
+
+            await Task.Delay(250, cancellationToken);
         }
     }
 

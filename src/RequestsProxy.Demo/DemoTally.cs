@@ -120,7 +120,8 @@ internal sealed class DemoTally(string eventsDirectory)
                     _acceptedKeys.Add((e.Job, key));
                 }
 
-                AcceptedByKid[e.Kid ?? "?"] = AcceptedByKid.GetValueOrDefault(e.Kid ?? "?") + 1;
+                var kind = e.Kid ?? "legacy opaque";
+                AcceptedByKid[kind] = AcceptedByKid.GetValueOrDefault(kind) + 1;
                 if (streak.OutageSince is { } since)
                 {
                     var outage = TimeSpan.FromMilliseconds(e.At - since);

@@ -35,7 +35,14 @@ public sealed class CutoverTests(ClusterFixture cluster, ITestOutputHelper outpu
             TrainerFleet fleet;
             using (var legacyApi = await JobsManagerApi.ConnectAsync(release))
             {
-                fleet = await TrainerFleet.StartAsync(cluster, release, legacyApi, "cut", 3);
+                // A legacy jobs-manager registers each token with every proxy pod through the headless Service's DNS name,
+                // which this cluster's DNS serves some seconds after the pods exist: a start before that is a 502, retried.
+                fleet = new TrainerFleet(cluster, release, ["cut-1", "cut-2", "cut-3"]);
+                foreach (var job in fleet.Jobs)
+                {
+                    await StartRetryingAsync(legacyApi, job);
+                }
+
                 latest = await fleet.WaitForProgressAsync(null, 20, StepLimit);
             }
 
@@ -114,6 +121,24 @@ public sealed class CutoverTests(ClusterFixture cluster, ITestOutputHelper outpu
         finally
         {
             await release.DeleteNamespaceAsync();
+        }
+    }
+
+    private async Task StartRetryingAsync(JobsManagerApi api, string job)
+    {
+        var stopwatch = Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                await api.StartTrainerAsync(job, cluster.WorkloadImage);
+                return;
+            }
+            catch (Xunit.Sdk.XunitException e) when (e.Message.Contains(": 502 ", StringComparison.Ordinal) && e.Message.Contains("did not resolve", StringComparison.Ordinal) && stopwatch.Elapsed < StepLimit)
+            {
+                output.WriteLine($"{job}: {e.Message} (retrying)");
+                await Task.Delay(TimeSpan.FromSeconds(2));
+            }
         }
     }
 
