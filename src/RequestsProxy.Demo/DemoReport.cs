@@ -37,7 +37,7 @@ internal static class DemoReport
                 $"refused after {options.LegacyTokenGrace.TotalSeconds:0} s (grace)");
         }
 
-        table.AddRow("key rotation", result.RotatedTo is { } rotated ? $"v1 → {rotated}, all jobs re-minted in {result.RemintedWithin?.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture) ?? "—"} s" : "skipped", "");
+        table.AddRow("key rotation", result.RotatedTo is { } rotated ? $"v1 → {rotated}, all jobs re-minted in {result.RemintedWithin?.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture) ?? "—"} s" : result.Cutover ? "skipped (the cutover run)" : "skipped", "");
         foreach (var (kid, count) in tally.AcceptedByKid.OrderBy(k => k.Key, StringComparer.Ordinal))
         {
             table.AddRow($"    accepted with {Markup.Escape(kid)} tokens", N(count), "");

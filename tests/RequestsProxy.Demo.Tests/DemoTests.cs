@@ -33,10 +33,27 @@ public sealed class DemoTests
     }
 
     [Fact]
+    public async Task Demo_Cutover_FlipsWithJobsRunning_AndHoldsThePromise()
+    {
+        var result = await RunAsync("--cutover", "--duration", "20", "--jobs", "2");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Contains("CUTOVER legacy → stateless", result.StandardOutput, StringComparison.Ordinal);
+        Assert.Equal("0", Value(result.StandardOutput, "refused with a valid token"));
+        // Both kinds of token carried results: the jobs started legacy and moved to their JWTs.
+        Assert.NotEqual("0", Value(result.StandardOutput, "accepted with legacy opaque tokens"));
+        Assert.NotEqual("0", Value(result.StandardOutput, "accepted with v1 tokens"));
+        Assert.StartsWith("refused", Value(result.StandardOutput, "old legacy token after its grace"), StringComparison.Ordinal);
+        Assert.Contains("The promise held", result.StandardOutput, StringComparison.Ordinal);
+        Assert.DoesNotContain("✗", result.StandardOutput, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Demo_BadFlags_AreUsageErrors()
     {
         Assert.Equal(2, (await RunAsync("--jobs", "1")).ExitCode);
         Assert.Equal(2, (await RunAsync("--duration", "5")).ExitCode);
+        Assert.Equal(2, (await RunAsync("--legacy", "--cutover")).ExitCode);
     }
 
     private static Task<ToolResult> RunAsync(params string[] arguments) =>
