@@ -64,7 +64,18 @@ internal sealed class LocalJobProcess
         }
 
         var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start '{command[0]}'");
-        var record = new ProcessRecord(process.Id, new DateTimeOffset(process.StartTime.ToUniversalTime()).ToUnixTimeMilliseconds());
+        DateTime startTime;
+        try
+        {
+            startTime = process.StartTime;
+        }
+        catch (InvalidOperationException)
+        {
+            // It has exited already: there is nothing a later jobs-manager could adopt.
+            return new LocalJobProcess(process, folder, adopted: false);
+        }
+
+        var record = new ProcessRecord(process.Id, new DateTimeOffset(startTime.ToUniversalTime()).ToUnixTimeMilliseconds());
         AtomicFile.WriteText(Path.Combine(folder, RecordFileName), JsonSerializer.Serialize(record, LocalJson.Default.ProcessRecord), AtomicFile.Private);
         return new LocalJobProcess(process, folder, adopted: false);
     }
