@@ -29,13 +29,18 @@ public sealed class ChartRelease(ClusterFixture cluster, string @namespace, stri
 
     public string LegacyTokensConfigMapName => $"{name}-requests-proxy-legacy-tokens";
 
-    /// <summary>The values every release here uses: images from the local registry, pulled only if absent.</summary>
+    /// <summary>
+    /// The values every release here uses: the product's images from the local registry, pulled on
+    /// every pod start. The tag is the chart's appVersion whatever the sources, so with
+    /// IfNotPresent a node that reuses a cluster (REQUESTS_PROXY_CLUSTER_REUSE=1) would keep running
+    /// the first build it pulled instead of the one tests/cluster/images just pushed.
+    /// </summary>
     public IReadOnlyList<string> BaseValues =>
     [
         "--set", $"requestsProxy.image.registry={cluster.Registry}",
         "--set", $"jobsManager.image.registry={cluster.Registry}",
-        "--set", "requestsProxy.image.pullPolicy=IfNotPresent",
-        "--set", "jobsManager.image.pullPolicy=IfNotPresent",
+        "--set", "requestsProxy.image.pullPolicy=Always",
+        "--set", "jobsManager.image.pullPolicy=Always",
         "--set", "requestsProxy.statelessTokens=true",
         "--set", $"requestsProxy.upstream.url=http://{Workloads.UpstreamName}.{@namespace}.svc:8080",
     ];
