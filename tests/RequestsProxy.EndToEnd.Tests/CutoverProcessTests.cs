@@ -22,20 +22,7 @@ public sealed class CutoverProcessTests(ITestOutputHelper output)
         var running = new List<Task>();
         try
         {
-            await scenario.StartProxyAsync(0, stateless: false);
-            await scenario.StartProxyAsync(1, stateless: false);
-            await scenario.StartManagerAsync(stateless: false);
-            var opaque = new Dictionary<string, string>(StringComparer.Ordinal);
-            foreach (var job in new[] { "job-1", "job-2", "job-3" })
-            {
-                var tokenFile = await scenario.StartJobAsync(job);
-                opaque[job] = File.ReadAllText(tokenFile).Trim();
-                Assert.DoesNotContain('.', opaque[job]);
-                clients.AddRange(new[] { 0, 1 }.Select(r => new JobClient(job, scenario.ProxyAddress(r), "", tokenFile)));
-            }
-
-            running.AddRange(clients.Select(c => Task.Run(() => c.RunAsync(stop.Token))));
-            await Task.Delay(Settle);
+            var opaque = await StartLegacyAsync(scenario, clients, running, stop.Token);
 
             // 1. The proxy Deployment starts rolling: replica 0 is stateless, replica 1 still legacy.
             await scenario.RollProxyAsync(0, stateless: true);
@@ -92,17 +79,7 @@ public sealed class CutoverProcessTests(ITestOutputHelper output)
         var running = new List<Task>();
         try
         {
-            await scenario.StartProxyAsync(0, stateless: false);
-            await scenario.StartProxyAsync(1, stateless: false);
-            await scenario.StartManagerAsync(stateless: false);
-            foreach (var job in new[] { "job-1", "job-2", "job-3" })
-            {
-                var tokenFile = await scenario.StartJobAsync(job);
-                clients.AddRange(new[] { 0, 1 }.Select(r => new JobClient(job, scenario.ProxyAddress(r), "", tokenFile)));
-            }
-
-            running.AddRange(clients.Select(c => Task.Run(() => c.RunAsync(stop.Token))));
-            await Task.Delay(Settle);
+            await StartLegacyAsync(scenario, clients, running, stop.Token);
             await scenario.RollProxyAsync(0, stateless: true);
 
             // The stateless jobs-manager is SIGKILLed right after it became ready (mid-conversion), then starts again.
@@ -155,6 +132,26 @@ public sealed class CutoverProcessTests(ITestOutputHelper output)
             output.WriteLine(scenario.Logs());
             throw;
         }
+    }
+
+    /// <summary>Everything legacy: two replicas, the jobs-manager, three jobs each posting to both replicas. Returns each job's opaque token.</summary>
+    private static async Task<Dictionary<string, string>> StartLegacyAsync(CutoverScenario scenario, List<JobClient> clients, List<Task> running, CancellationToken stop)
+    {
+        await scenario.StartProxyAsync(0, stateless: false);
+        await scenario.StartProxyAsync(1, stateless: false);
+        await scenario.StartManagerAsync(stateless: false);
+        var opaque = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var job in new[] { "job-1", "job-2", "job-3" })
+        {
+            var tokenFile = await scenario.StartJobAsync(job);
+            opaque[job] = File.ReadAllText(tokenFile).Trim();
+            Assert.DoesNotContain('.', opaque[job]);
+            clients.AddRange(new[] { 0, 1 }.Select(r => new JobClient(job, scenario.ProxyAddress(r), "", tokenFile)));
+        }
+
+        running.AddRange(clients.Select(c => Task.Run(() => c.RunAsync(stop))));
+        await Task.Delay(Settle);
+        return opaque;
     }
 
     private void Report(IEnumerable<JobClient> clients)

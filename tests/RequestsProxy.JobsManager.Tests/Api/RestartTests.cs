@@ -176,7 +176,7 @@ public sealed class RestartTests
 
         // The jobs-manager goes (as its pod is replaced); the job does not.
         await using var host = await first.RestartAsync();
-        Assert.True(IsAlive(pid), "the child outlived the jobs-manager");
+        Assert.True(ProcessProbe.IsAlive(pid), "the child outlived the jobs-manager");
 
         var job = (await host.Client.GetFromJsonAsync<JsonElement>("/v1/jobs")).GetProperty("jobs").EnumerateArray().Single();
         Assert.Equal("job-1", job.GetProperty("name").GetString());
@@ -186,7 +186,7 @@ public sealed class RestartTests
 
         using var stopped = await host.Client.DeleteAsync("/v1/jobs/job-1");
         Assert.Equal(HttpStatusCode.OK, stopped.StatusCode);
-        await Eventually.TrueAsync(() => !IsAlive(pid), "the adopted child was killed by the stop");
+        await Eventually.TrueAsync(() => !ProcessProbe.IsAlive(pid), "the adopted child was killed by the stop");
     }
 
     [Fact]
@@ -214,7 +214,7 @@ public sealed class RestartTests
         await Eventually.TrueAsync(() => File.Exists(Path.Combine(folder, "pid")), "the child wrote its pid");
         var restart = first.RestartAsync();
         File.WriteAllText(Path.Combine(folder, "go"), "");
-        await Eventually.TrueAsync(() => !IsAlive(ReadPid(folder)), "the child exited");
+        await Eventually.TrueAsync(() => !ProcessProbe.IsAlive(ReadPid(folder)), "the child exited");
         await using var host = await restart;
 
         await Eventually.TrueAsync(() =>
@@ -226,19 +226,6 @@ public sealed class RestartTests
 
     private static int ReadPid(string folder) =>
         int.Parse(File.ReadAllText(Path.Combine(folder, "pid")).Trim(), System.Globalization.CultureInfo.InvariantCulture);
-
-    private static bool IsAlive(int pid)
-    {
-        try
-        {
-            using var process = System.Diagnostics.Process.GetProcessById(pid);
-            return !process.HasExited;
-        }
-        catch (ArgumentException)
-        {
-            return false;
-        }
-    }
 
     private static RevocationList ReadRevoked(string json)
     {

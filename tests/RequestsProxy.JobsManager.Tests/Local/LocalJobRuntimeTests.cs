@@ -99,7 +99,7 @@ public sealed class LocalJobRuntimeTests
 
         Assert.True(stopped.Succeeded, stopped.Message);
         Assert.False(File.Exists(runtime.TokenFile("job-1")));
-        Assert.False(IsAlive(pid));
+        Assert.False(ProcessProbe.IsAlive(pid));
         var list = RevocationFile.Read(((FileDocumentStore<RevocationList>)h.Store).FilePath);
         var entry = Assert.Single(list.Entries);
         Assert.Equal(started.Value!.Token!.Jti, entry.Jti);
@@ -162,18 +162,5 @@ public sealed class LocalJobRuntimeTests
     {
         using var h = Harness();
         Assert.NotNull(h.Runtime.Validate(CoreHarness.Spec("job-1", "image:1")));
-    }
-
-    private static bool IsAlive(int pid)
-    {
-        try
-        {
-            using var process = System.Diagnostics.Process.GetProcessById(pid);
-            return !process.HasExited;
-        }
-        catch (ArgumentException)
-        {
-            return false;
-        }
     }
 }

@@ -32,6 +32,18 @@ public sealed class CutoverAuthenticationTests
 
     private static string Challenge(HttpResponseMessage response) => response.Headers.WwwAuthenticate.ToString();
 
+    /// <summary>What a legacy jobs-manager does after listing the token: registers it with this pod.</summary>
+    private static async Task RegisterAsync(ProxyHarness proxy)
+    {
+        using var register = new HttpRequestMessage(HttpMethod.Post, "/admin/v1/tokens")
+        {
+            Content = JsonContent.Create(new { token = LegacyToken, sub = "job-1", scope = "results:write" }),
+        };
+        register.Headers.TryAddWithoutValidation("Authorization", "Bearer admin-secret");
+        using var response = await proxy.Client.SendAsync(register);
+        Assert.True(response.IsSuccessStatusCode, $"registration: {(int)response.StatusCode}");
+    }
+
     [Fact]
     public async Task StatelessProxy_ListedLegacyToken_IsForwardedWithItsSubject()
     {
@@ -237,12 +249,7 @@ public sealed class CutoverAuthenticationTests
             (await proxy.Client.SendAsync(forget)).Dispose();
         }
 
-        using var register = new HttpRequestMessage(HttpMethod.Post, "/admin/v1/tokens")
-        {
-            Content = JsonContent.Create(new { token = LegacyToken, sub = "job-1", scope = "results:write" }),
-        };
-        register.Headers.TryAddWithoutValidation("Authorization", "Bearer admin-secret");
-        (await proxy.Client.SendAsync(register)).Dispose();
+        await RegisterAsync(proxy);
         using var response = await proxy.PostAsync("/v1/results", LegacyToken);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
@@ -253,12 +260,7 @@ public sealed class CutoverAuthenticationTests
     {
         await using var proxy = await ProxyHarness.StartAsync(Legacy);
         List(proxy, Entry());
-        using var register = new HttpRequestMessage(HttpMethod.Post, "/admin/v1/tokens")
-        {
-            Content = JsonContent.Create(new { token = LegacyToken, sub = "job-1", scope = "results:write" }),
-        };
-        register.Headers.TryAddWithoutValidation("Authorization", "Bearer admin-secret");
-        (await proxy.Client.SendAsync(register)).Dispose();
+        await RegisterAsync(proxy);
 
         // The job got a JWT: its entry ended (the grace is over), then the jobs-manager dropped it.
         List(proxy, Entry(until: DateTimeOffset.UtcNow.ToUnixTimeSeconds() - 1));
@@ -275,12 +277,7 @@ public sealed class CutoverAuthenticationTests
     public async Task LegacyProxy_RegisteredTokenInItsGrace_IsStillAccepted()
     {
         await using var proxy = await ProxyHarness.StartAsync(Legacy);
-        using var register = new HttpRequestMessage(HttpMethod.Post, "/admin/v1/tokens")
-        {
-            Content = JsonContent.Create(new { token = LegacyToken, sub = "job-1", scope = "results:write" }),
-        };
-        register.Headers.TryAddWithoutValidation("Authorization", "Bearer admin-secret");
-        (await proxy.Client.SendAsync(register)).Dispose();
+        await RegisterAsync(proxy);
 
         List(proxy, Entry(until: DateTimeOffset.UtcNow.ToUnixTimeSeconds() + 300));
         using var response = await proxy.PostAsync("/v1/results", LegacyToken);
