@@ -18,7 +18,7 @@ internal static class DemoCommand
 
     public static Command Create()
     {
-        var command = new Command("demo", "Run the whole system locally: proxy SIGKILL + restart, key rotation and a revocation, with zero refused valid tokens (options: --duration SECONDS, --jobs N, --keep, --legacy)")
+        var command = new Command("demo", "Run the whole system locally: proxy SIGKILL + restart, key rotation and a revocation, with zero refused valid tokens (options: --duration SECONDS, --jobs N, --keep, --legacy, --cutover)")
         {
             TreatUnmatchedTokensAsErrors = false,
         };
