@@ -46,6 +46,80 @@ public sealed class ConnectionLimitTests
         }
     }
 
+    /// <summary>
+    /// Found by the outside attack: one client holding the whole cap of idle connections locked
+    /// every other job out of the replica. With a per-client cap, another address still gets in.
+    /// </summary>
+    [Theory]
+    // As found: idle connections, never a byte sent.
+    [InlineData("idle")]
+    // More ways to hold a connection: a request line and never the end of the headers (slowloris),
+    // and keep-alive connections after one answered request.
+    [InlineData("slowloris")]
+    [InlineData("keep-alive")]
+    public async Task Connections_OneClientOverItsCap_ClosedWhileAnotherClientGetsIn(string hold)
+    {
+        await using var proxy = await ProxyHarness.StartAsync(s =>
+        {
+            s["REQUESTS_PROXY_MAX_CONNECTIONS"] = "10";
+            s["REQUESTS_PROXY_MAX_CONNECTIONS_PER_CLIENT"] = "3";
+        });
+        var token = proxy.Mint("job-1");
+        var held = new List<TcpClient>();
+        try
+        {
+            for (var i = 0; i < 3; i++)
+            {
+                var client = new TcpClient();
+                await client.ConnectAsync(IPAddress.Loopback, proxy.Address.Port);
+                held.Add(client);
+                switch (hold)
+                {
+                    case "slowloris":
+                        await client.GetStream().WriteAsync(Encoding.ASCII.GetBytes("POST /v1/results HTTP/1.1\r\nHost: proxy\r\n"));
+                        break;
+                    case "keep-alive":
+                        Assert.Equal(200, await SendOnAsync(client, token));
+                        break;
+                }
+            }
+
+            using var fourth = new TcpClient();
+            await fourth.ConnectAsync(IPAddress.Loopback, proxy.Address.Port);
+            Assert.Equal(0, await SendOnAsync(fourth, token));
+
+            using var neighbour = new TcpClient(new IPEndPoint(IPAddress.Parse("127.0.0.2"), 0));
+            await neighbour.ConnectAsync(IPAddress.Loopback, proxy.Address.Port);
+            Assert.Equal(200, await SendOnAsync(neighbour, proxy.Mint("job-2")));
+        }
+        finally
+        {
+            held.ForEach(c => c.Dispose());
+        }
+    }
+
+    [Fact]
+    public async Task Connections_NoPerClientCap_OneClientMayHoldTheWholeCap()
+    {
+        await using var proxy = await ProxyHarness.StartAsync(s => s["REQUESTS_PROXY_MAX_CONNECTIONS"] = "4");
+        var token = proxy.Mint("job-1");
+        var held = new List<TcpClient>();
+        try
+        {
+            for (var i = 0; i < 4; i++)
+            {
+                var client = new TcpClient();
+                await client.ConnectAsync(IPAddress.Loopback, proxy.Address.Port);
+                held.Add(client);
+                Assert.Equal(200, await SendOnAsync(client, token));
+            }
+        }
+        finally
+        {
+            held.ForEach(c => c.Dispose());
+        }
+    }
+
     [Fact]
     public async Task IdleConnection_IsClosedAfterTheIdleTimeout()
     {
@@ -70,6 +144,8 @@ public sealed class ConnectionLimitTests
     [InlineData("REQUESTS_PROXY_MAX_CONNECTIONS", "0")]
     [InlineData("REQUESTS_PROXY_MAX_CONNECTIONS", "many")]
     [InlineData("REQUESTS_PROXY_IDLE_TIMEOUT_SECONDS", "0")]
+    [InlineData("REQUESTS_PROXY_MAX_CONNECTIONS_PER_CLIENT", "-1")]
+    [InlineData("REQUESTS_PROXY_MAX_CONNECTIONS_PER_CLIENT", "some")]
     public async Task Build_BadLimit_IsAConfigurationError(string key, string value)
     {
         var error = await Assert.ThrowsAsync<RequestsProxy.Settings.InvalidSettingsException>(() => ProxyHarness.StartAsync(s => s[key] = value));
