@@ -36,6 +36,7 @@ public static class EnvironmentVariables
     public const string ShutdownTimeoutSeconds = "REQUESTS_PROXY_SHUTDOWN_TIMEOUT_SECONDS";
     public const string ManagementUrls = "REQUESTS_PROXY_MANAGEMENT_URLS";
     public const string MaxConnections = "REQUESTS_PROXY_MAX_CONNECTIONS";
+    public const string MaxConnectionsPerClient = "REQUESTS_PROXY_MAX_CONNECTIONS_PER_CLIENT";
     public const string IdleTimeoutSeconds = "REQUESTS_PROXY_IDLE_TIMEOUT_SECONDS";
     public const string AccessLog = "REQUESTS_PROXY_ACCESS_LOG";
     public const string AccessLogEvery = "REQUESTS_PROXY_ACCESS_LOG_EVERY";
@@ -51,6 +52,13 @@ public static class EnvironmentVariables
     public const string Runtime = "JOBS_MANAGER_RUNTIME";
     public const string StateDirectory = "JOBS_MANAGER_STATE_DIR";
     public const string StateConfigMapName = "JOBS_MANAGER_STATE_CONFIGMAP_NAME";
+
+    /// <summary>
+    /// Comma-separated namespaces training Jobs and their token Secrets live in (chart value
+    /// <c>jobNamespaces</c>); the first is where a start request without <c>namespace</c> goes.
+    /// Unset: <see cref="Namespace"/> (the layout before job namespaces existed).
+    /// </summary>
+    public const string JobNamespaces = "JOBS_MANAGER_JOB_NAMESPACES";
     public const string RevokedConfigMapName = "REVOKED_CONFIGMAP_NAME";
     public const string LegacyTokensConfigMapName = "LEGACY_TOKENS_CONFIGMAP_NAME";
 
