@@ -3,6 +3,7 @@ using System.Net;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using RequestsProxy.JobsManager.Api;
+using RequestsProxy.JobsManager.Audit;
 using RequestsProxy.JobsManager.Jobs;
 using RequestsProxy.JobsManager.Metrics;
 using RequestsProxy.Testing.Files;
@@ -81,7 +82,7 @@ internal sealed class CutoverHarness : IDisposable
         var legacy = new LegacyJobCredentials(Http, new AdminTokenProvider(options), Proxies, LegacyTokens, options, Time, NullLogger<LegacyJobCredentials>.Instance);
         var credentials = new JobCredentials(signed, legacy, options, NullLogger<JobCredentials>.Instance);
         var manager = new JobManager(Runtime, credentials, revocations, new JobLedger(Ledger, options, Time, metrics, NullLogger<JobLedger>.Instance),
-            options, Time, metrics, NullLogger<JobManager>.Instance);
+            options, Time, metrics, JobAudit.None, NullLogger<JobManager>.Instance);
         Assert.True(await manager.RestoreAsync(CancellationToken.None), manager.RestoreProblem);
         return manager;
     }
