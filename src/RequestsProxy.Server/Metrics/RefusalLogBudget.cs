@@ -1,7 +1,7 @@
 namespace RequestsProxy.Server.Metrics;
 
 /// <summary>
-/// At most <see cref="PerSecond"/> refusal log lines (events 20–25) per second in this process.
+/// At most <see cref="PerSecond"/> refusal log lines (events 20–23 and 25) per second in this process.
 /// Refusals need no valid token — any client that reaches the pod-facing port can cause one per
 /// request — so without a budget a flooding pod writes thousands of lines a second and rotates the
 /// events that matter (a refused key ring, a revocation list) out of the node's logs.
