@@ -75,6 +75,15 @@ internal sealed class JobsManagerOptions
 
     public const int MaxRevocationShards = 64;
 
+    /// <summary>
+    /// Adopt mode: Jobs created by other tools with the label requests-proxy.io/token=true in
+    /// <see cref="AdoptionNamespaces"/> get a token Secret (Kubernetes runtime only; off by default).
+    /// </summary>
+    public bool Adopt { get; set; }
+
+    /// <summary>The namespaces whose labelled Jobs are adopted: where the jobs-manager runs its jobs.</summary>
+    public IReadOnlyList<string> AdoptionNamespaces => Namespace is { } ns ? [ns] : [];
+
     /// <summary>The relaxations of the hardened pod that job templates may ask for (strict by default).</summary>
     public PodPolicy PodPolicy { get; set; } = PodPolicy.Strict;
 
@@ -105,6 +114,7 @@ internal sealed class JobsManagerOptions
             env.Flag(EnvironmentVariables.AllowRunAsRoot, false),
             env.Flag(EnvironmentVariables.AllowWritableRootFilesystem, false),
             [.. (env.Text(EnvironmentVariables.AllowedCapabilities) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)]);
+        options.Adopt = env.Flag(EnvironmentVariables.Adopt, options.Adopt);
         options.StateConfigMapName = env.Text(EnvironmentVariables.StateConfigMapName)
             ?? (options.ReleaseName is { } stateRelease ? $"{stateRelease}-jobs-manager-state" : options.StateConfigMapName);
         options.Audience = env.Text(EnvironmentVariables.Audience, options.Audience);
@@ -149,6 +159,11 @@ internal sealed class JobsManagerOptions
         if (Runtime == JobRuntimeKind.Kubernetes && string.IsNullOrEmpty(Namespace))
         {
             errors.Add($"{EnvironmentVariables.Namespace} is required by the kubernetes runtime");
+        }
+
+        if (Adopt && Runtime != JobRuntimeKind.Kubernetes)
+        {
+            errors.Add($"{EnvironmentVariables.Adopt}=true watches Kubernetes Jobs: it needs {EnvironmentVariables.Runtime}=kubernetes");
         }
 
         if (RevocationShards is < 1 or > MaxRevocationShards)

@@ -3,7 +3,8 @@ namespace RequestsProxy.JobsManager.Jobs;
 /// <summary>
 /// One live job in the ledger: enough to list it, refresh it and revoke it after a restart. The
 /// request's <c>env</c> is deliberately left out (it may carry a client's settings the jobs-manager
-/// has no reason to keep); nothing after the launch needs it.
+/// has no reason to keep); nothing after the launch needs it. <see cref="Adopted"/>: the Job's
+/// namespace and uid when it was adopted by label (absent for the jobs-manager's own jobs).
 /// </summary>
 internal sealed record JobLedgerEntry(
     string Name,
@@ -15,4 +16,5 @@ internal sealed record JobLedgerEntry(
     int TokensIssued,
     string? CurrentJti,
     bool TokensRevoked,
-    IReadOnlyList<JobLedgerToken> Tokens);
+    IReadOnlyList<JobLedgerToken> Tokens,
+    Adoption.AdoptedJob? Adopted = null);
