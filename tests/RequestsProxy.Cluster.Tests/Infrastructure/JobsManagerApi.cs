@@ -58,6 +58,20 @@ public sealed class JobsManagerApi : IDisposable
         return JsonNode.Parse(text)!;
     }
 
+    /// <summary>Posts any start request (e.g. with a <c>template</c>) and returns the API's answer; anything but 201 fails the test.</summary>
+    public async Task<JsonNode> StartAsync(JsonObject body)
+    {
+        using var content = new StringContent(body.ToJsonString(), System.Text.Encoding.UTF8, "application/json");
+        using var response = await _http.PostAsync("/v1/jobs", content);
+        var text = await response.Content.ReadAsStringAsync();
+        if (response.StatusCode != HttpStatusCode.Created)
+        {
+            throw new XunitException($"POST /v1/jobs {body["name"]}: {(int)response.StatusCode} {text}");
+        }
+
+        return JsonNode.Parse(text)!;
+    }
+
     public async Task<JsonNode> StopAsync(string job)
     {
         using var response = await _http.DeleteAsync($"/v1/jobs/{job}");
