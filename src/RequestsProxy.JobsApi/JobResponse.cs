@@ -1,6 +1,9 @@
 namespace RequestsProxy.JobsApi;
 
-/// <summary>One job as the jobs-manager returns it (<c>GET /v1/jobs</c>, <c>POST /v1/jobs</c>); <see cref="State"/> is one of <see cref="JobStates"/>.</summary>
+/// <summary>
+/// One job as the jobs-manager returns it (<c>GET /v1/jobs</c>, <c>POST /v1/jobs</c>); <see cref="State"/> is one of <see cref="JobStates"/>.
+/// <see cref="Adopted"/>: a Job another tool created, given a token because of its label (adopt mode).
+/// </summary>
 public sealed record JobResponse(
     string Name,
     string State,
@@ -11,4 +14,5 @@ public sealed record JobResponse(
     TokenResponse? Token,
     int TokensIssued,
     string? TokenFile,
-    bool TokensRevoked);
+    bool TokensRevoked,
+    bool Adopted = false);

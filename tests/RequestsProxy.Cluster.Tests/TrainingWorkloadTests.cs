@@ -180,7 +180,7 @@ public sealed class TrainingWorkloadTests(ClusterFixture cluster, ITestOutputHel
         var owner = secret.Metadata.OwnerReferences.Single();
         Assert.Equal(("Job", "adopted-long", job.Metadata.Uid), (owner.Kind, owner.Name, owner.Uid));
         var view = await api.GetAsync("adopted-long");
-        Assert.True(view!["adopted"]!.GetValue<bool>(), view.ToJsonString());
+        Assert.True(view!["adopted"]?.GetValue<bool>() == true, view.ToJsonString());
         var jti = view["token"]!["jti"]!.GetValue<string>();
         var longToken = Encoding.ASCII.GetString(secret.Data["token"]);
         var shortToken = Encoding.ASCII.GetString((await cluster.Client.CoreV1.ReadNamespacedSecretAsync("adopted-short-requests-proxy-token", release.Namespace)).Data["token"]);
