@@ -52,9 +52,40 @@ internal sealed class UpstreamRequestTransform : RequestTransform
     /// non-alphanumeric into <c>_</c>. So names are compared on their letters and digits alone,
     /// case-insensitively: every name whose letters begin <c>XREQUESTSPROXY</c> goes, and so does a
     /// non-hyphen spelling of YARP's <c>X-Forwarded-*</c> (YARP replaces the hyphenated ones itself).
+    /// Also gone, in any spelling: the headers with which common frameworks let a client replace the
+    /// method (ASP.NET Core's <c>UseHttpMethodOverride</c>, Express' method-override, Symfony,
+    /// Laravel, …) or the path (IIS/Symfony/Zend <c>X-Original-URL</c>, <c>X-Rewrite-URL</c>, Envoy's
+    /// original path): the route's methods and the <c>sub</c> binding are judged on the request line,
+    /// so the upstream must act on nothing else.
     /// </summary>
     internal static bool IsSpoofable(string name) =>
-        StartsWithFolded(name, "xrequestsproxy") || (StartsWithFolded(name, "xforwarded") && HasOtherSeparator(name));
+        StartsWithFolded(name, "xrequestsproxy")
+        || (StartsWithFolded(name, "xforwarded") && (HasOtherSeparator(name) || EqualsFolded(name, "xforwardedpath")))
+        || Array.Exists(Overrides, o => EqualsFolded(name, o));
+
+    private static readonly string[] Overrides =
+        ["xhttpmethodoverride", "xhttpmethod", "xmethodoverride", "xoriginalurl", "xrewriteurl", "xoriginalpath", "xenvoyoriginalpath"];
+
+    private static bool EqualsFolded(string name, string folded)
+    {
+        var matched = 0;
+        foreach (var c in name)
+        {
+            if (!char.IsAsciiLetterOrDigit(c))
+            {
+                continue;
+            }
+
+            if (matched == folded.Length || char.ToLowerInvariant(c) != folded[matched])
+            {
+                return false;
+            }
+
+            matched++;
+        }
+
+        return matched == folded.Length;
+    }
 
     private static bool StartsWithFolded(string name, string prefix)
     {
