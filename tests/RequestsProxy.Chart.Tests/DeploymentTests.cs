@@ -82,6 +82,7 @@ public sealed class DeploymentTests : IDisposable
                 ["JOBS_MANAGER_ALLOW_RUN_AS_ROOT"] = "false",
                 ["JOBS_MANAGER_ALLOW_WRITABLE_ROOT_FILESYSTEM"] = "false",
                 ["JOBS_MANAGER_ALLOWED_CAPABILITIES"] = "",
+                ["JOBS_MANAGER_ADOPT"] = "false",
                 ["JOBS_MANAGER_STATE_CONFIGMAP_NAME"] = "rel-jobs-manager-state",
             },
             chart.Env(JobsManager));
