@@ -31,13 +31,14 @@ internal sealed partial class AdoptionWatcher(IKubernetes client, AdoptionCache 
 
     private readonly Dictionary<string, string?> _listedVersions = new(StringComparer.Ordinal);
 
-    /// <summary>Watches (re)started, re-lists after 410 Gone (tests and the docs' numbers read them).</summary>
-    public long Watches => Interlocked.Read(ref _watches);
-
-    public long Relists => Interlocked.Read(ref _relists);
-
     private long _watches;
     private long _relists;
+
+    /// <summary>Watch requests made so far (each resume is one).</summary>
+    public long Watches => Interlocked.Read(ref _watches);
+
+    /// <summary>Lists made by the loop: after a 410 Gone, or when the first list at start-up failed.</summary>
+    public long Relists => Interlocked.Read(ref _relists);
 
     /// <summary>The first list of every namespace before the host goes on (so the restore sees every adopted Job); a failure is retried by the loop.</summary>
     public override async Task StartAsync(CancellationToken cancellationToken)
@@ -70,8 +71,8 @@ internal sealed partial class AdoptionWatcher(IKubernetes client, AdoptionCache 
             {
                 if (resourceVersion is null)
                 {
-                    resourceVersion = await ListAsync(ns, stoppingToken).ConfigureAwait(false);
                     Interlocked.Increment(ref _relists);
+                    resourceVersion = await ListAsync(ns, stoppingToken).ConfigureAwait(false);
                 }
 
                 var expired = false;
