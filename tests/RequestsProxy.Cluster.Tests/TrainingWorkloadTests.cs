@@ -39,7 +39,9 @@ public sealed class TrainingWorkloadTests(ClusterFixture cluster, ITestOutputHel
         try
         {
             await Workloads.DeployUpstreamAsync(cluster, release.Namespace);
-            await release.InstallAsync("--set", "jobsManager.adopt.enabled=true", "--set", $"requestsProxy.revoked.pollSeconds={RevokedPoll.TotalSeconds}");
+            // Always: the tag is the chart's appVersion whatever the sources, and a reused node keeps the first image of that tag.
+            await release.InstallAsync("--set", "jobsManager.adopt.enabled=true", "--set", $"requestsProxy.revoked.pollSeconds={RevokedPoll.TotalSeconds}",
+                "--set", "jobsManager.image.pullPolicy=Always", "--set", "requestsProxy.image.pullPolicy=Always");
             using var api = await JobsManagerApi.ConnectAsync(release);
             await AdvertiseFakeGpuAsync(node);
 
@@ -76,7 +78,7 @@ public sealed class TrainingWorkloadTests(ClusterFixture cluster, ITestOutputHel
                 "nodeSelector": {"{{{AcceleratorLabel}}}": "fake-a100"},
                 "tolerations": [{"key": "{{{GpuResource}}}", "operator": "Exists", "effect": "NoSchedule"}],
                 "containers": [{
-                  "name": "trainer", "image": "{{{cluster.WorkloadImage}}}", "imagePullPolicy": "IfNotPresent", "args": ["trainer"],
+                  "name": "trainer", "image": "{{{cluster.WorkloadImage}}}", "imagePullPolicy": "Always", "args": ["trainer"],
                   "env": [{"name": "TRAINER_JOB", "value": "gpu-1"}, {"name": "TRAINER_SECONDS", "value": "3600"},
                           {"name": "TRAINER_REQUIRE_PATHS", "value": "/data/shard-0.jsonl,/dev/shm"}],
                   "resources": {"requests": {"cpu": "100m", "memory": "128Mi", "{{{GpuResource}}}": "1"},
@@ -118,7 +120,7 @@ public sealed class TrainingWorkloadTests(ClusterFixture cluster, ITestOutputHel
     private async Task SharedTokenAsync(JobsManagerApi api, ChartRelease release, StringBuilder report)
     {
         var template = JsonNode.Parse($$$"""
-            {"spec": {"containers": [{"name": "trainer", "image": "{{{cluster.WorkloadImage}}}", "imagePullPolicy": "IfNotPresent", "args": ["trainer"],
+            {"spec": {"containers": [{"name": "trainer", "image": "{{{cluster.WorkloadImage}}}", "imagePullPolicy": "Always", "args": ["trainer"],
               "env": [{"name": "TRAINER_JOB", "value": "ddp-3"}, {"name": "TRAINER_SECONDS", "value": "3600"}],
               "resources": {"requests": {"cpu": "20m", "memory": "64Mi"} } }] } }
             """)!;
@@ -228,7 +230,7 @@ public sealed class TrainingWorkloadTests(ClusterFixture cluster, ITestOutputHel
               containers:
               - name: trainer
                 image: {{"IMAGE"}}
-                imagePullPolicy: IfNotPresent
+                imagePullPolicy: Always
                 args: [trainer]
                 env:
                 - {name: TRAINER_JOB, value: {{name}}}
