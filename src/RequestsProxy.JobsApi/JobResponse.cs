@@ -1,6 +1,9 @@
 namespace RequestsProxy.JobsApi;
 
-/// <summary>One job as the jobs-manager returns it (<c>GET /v1/jobs</c>, <c>POST /v1/jobs</c>); <see cref="State"/> is one of <see cref="JobStates"/>.</summary>
+/// <summary>
+/// One job as the jobs-manager returns it (<c>GET /v1/jobs</c>, <c>POST /v1/jobs</c>); <see cref="State"/> is one of
+/// <see cref="JobStates"/>; <see cref="Namespace"/> is the job namespace it runs in (null on the Local runtime).
+/// </summary>
 public sealed record JobResponse(
     string Name,
     string State,
@@ -11,4 +14,5 @@ public sealed record JobResponse(
     TokenResponse? Token,
     int TokensIssued,
     string? TokenFile,
-    bool TokensRevoked);
+    bool TokensRevoked,
+    string? Namespace = null);

@@ -28,7 +28,8 @@ internal static class ApiText
         view.Token is { } t ? new TokenResponse(t.Jti, t.Kid, t.IssuedAt, t.ExpiresAt) : null,
         view.TokensIssued,
         view.TokenFile,
-        view.TokensRevoked);
+        view.TokensRevoked,
+        view.Namespace);
 
     /// <summary>Live tokens per kid on the wire; a kid is safe to retire when it is not active and no live token uses it.</summary>
     /// <summary>The usage, with the lifetime and leeway a retirement must be judged by (rpctl asks instead of assuming 90 days).</summary>

@@ -3,7 +3,8 @@ namespace RequestsProxy.JobsManager.Jobs;
 /// <summary>
 /// One live job in the ledger: enough to list it, refresh it and revoke it after a restart. The
 /// request's <c>env</c> is deliberately left out (it may carry a client's settings the jobs-manager
-/// has no reason to keep); nothing after the launch needs it.
+/// has no reason to keep); nothing after the launch needs it. <c>namespace</c> is the job namespace
+/// (Kubernetes); an entry written before job namespaces existed has none: the jobs-manager's own.
 /// </summary>
 internal sealed record JobLedgerEntry(
     string Name,
@@ -15,4 +16,5 @@ internal sealed record JobLedgerEntry(
     int TokensIssued,
     string? CurrentJti,
     bool TokensRevoked,
-    IReadOnlyList<JobLedgerToken> Tokens);
+    IReadOnlyList<JobLedgerToken> Tokens,
+    string? Namespace = null);

@@ -87,7 +87,7 @@ internal sealed class JobRecord
         }
     }
 
-    public JobView ToView() => new(Name, Stopping ? JobState.Stopping : State, Spec.Image, Spec.Command, Spec.Scope, CreatedAt, Current, TokensIssued, TokenFile, TokensRevoked);
+    public JobView ToView() => new(Name, Stopping ? JobState.Stopping : State, Spec.Image, Spec.Command, Spec.Scope, CreatedAt, Current, TokensIssued, TokenFile, TokensRevoked, Spec.Namespace);
 
     /// <summary>What the ledger keeps of this job: its spec without env, and every unexpired token it has held.</summary>
     public JobLedgerEntry ToLedgerEntry()
@@ -95,7 +95,7 @@ internal sealed class JobRecord
         lock (_historyLock)
         {
             return new JobLedgerEntry(Name, CreatedAt, Spec.Image, Spec.Command, Spec.Args, Spec.Scope, _tokensIssued, _current?.Jti, _tokensRevoked,
-                [.. _history.Select(t => JobLedgerToken.From(Name, t))]);
+                [.. _history.Select(t => JobLedgerToken.From(Name, t))], Spec.Namespace);
         }
     }
 
@@ -105,7 +105,7 @@ internal sealed class JobRecord
     /// </summary>
     public static JobRecord Restore(JobLedgerEntry entry, JobState state, string tokenFile)
     {
-        var spec = new JobSpec(entry.Name, entry.Image, entry.Command, entry.Args, entry.Scope, new Dictionary<string, string>(StringComparer.Ordinal));
+        var spec = new JobSpec(entry.Name, entry.Image, entry.Command, entry.Args, entry.Scope, new Dictionary<string, string>(StringComparer.Ordinal), Namespace: entry.Namespace);
         var job = new JobRecord(spec, entry.CreatedAt) { _state = state, _tokenFile = tokenFile, _tokensRevoked = entry.TokensRevoked };
         var history = entry.Tokens.Select(t => t.ToIssuedToken()).ToList();
         job._history.AddRange(history);

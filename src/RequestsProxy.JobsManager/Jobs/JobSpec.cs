@@ -4,7 +4,8 @@ namespace RequestsProxy.JobsManager.Jobs;
 /// What a client asked to run: validated, immutable. <see cref="Template"/> is set when the request
 /// carried a Kubernetes Job or pod template; <see cref="Image"/>, <see cref="Command"/>,
 /// <see cref="Args"/> and <see cref="Env"/> then describe its first container (what the API lists,
-/// the ledger keeps, and the local runtime runs).
+/// the ledger keeps, and the local runtime runs). <see cref="Namespace"/> is the job namespace it
+/// runs in (Kubernetes; null locally).
 /// </summary>
 internal sealed record JobSpec(
     string Name,
@@ -13,4 +14,5 @@ internal sealed record JobSpec(
     IReadOnlyList<string> Args,
     string Scope,
     IReadOnlyDictionary<string, string> Env,
-    JobTemplate? Template = null);
+    JobTemplate? Template = null,
+    string? Namespace = null);

@@ -11,4 +11,5 @@ internal sealed record JobView(
     IssuedToken? Token,
     int TokensIssued,
     string? TokenFile,
-    bool TokensRevoked = false);
+    bool TokensRevoked = false,
+    string? Namespace = null);

@@ -13,6 +13,9 @@ public sealed class ChartRelease(ClusterFixture cluster, string @namespace, stri
 {
     public string Namespace => @namespace;
 
+    /// <summary>The chart's default job namespace (<c>jobNamespaces.names</c> empty): training Jobs and token Secrets.</summary>
+    public string JobsNamespace => $"{@namespace}-jobs";
+
     public string Name => name;
 
     public string ProxyName => $"{name}-requests-proxy";
@@ -102,13 +105,21 @@ public sealed class ChartRelease(ClusterFixture cluster, string @namespace, stri
         try
         {
             await cluster.HelmAsync("uninstall", name, "-n", @namespace, "--wait", "--timeout", "2m");
-            await cluster.Client.CoreV1.DeleteNamespaceAsync(@namespace);
-        }
-        catch (k8s.Autorest.HttpOperationException e) when (e.Response.StatusCode == System.Net.HttpStatusCode.NotFound)
-        {
         }
         catch (XunitException)
         {
+        }
+
+        // The job namespace is kept on uninstall (helm.sh/resource-policy: keep): it goes with the test.
+        foreach (var ns in new[] { JobsNamespace, @namespace })
+        {
+            try
+            {
+                await cluster.Client.CoreV1.DeleteNamespaceAsync(ns);
+            }
+            catch (k8s.Autorest.HttpOperationException e) when (e.Response.StatusCode == System.Net.HttpStatusCode.NotFound)
+            {
+            }
         }
     }
 }
