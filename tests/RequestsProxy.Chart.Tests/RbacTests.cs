@@ -120,6 +120,30 @@ public sealed class RbacTests : IDisposable
     }
 
     [Fact]
+    public async Task Template_ClusterWithAdmissionPolicies_JobsManagerSecretWritesConfinedToItsOwnTokenSecrets()
+    {
+        var chart = await _helm.TemplateAsync(["jobNamespaces.names={team-a,team-b}"], null, "--api-versions", "admissionregistration.k8s.io/v1/ValidatingAdmissionPolicy");
+
+        var policy = chart.Get("ValidatingAdmissionPolicy", "jobs-rel-jobs-manager-secrets");
+        Assert.Equal("Fail", policy.Str("spec", "failurePolicy"));
+        Assert.Equal("request.userInfo.username == 'system:serviceaccount:jobs:rel-jobs-manager'", policy["spec"]!["matchConditions"]![0]!.Str("expression"));
+        var validations = policy["spec"]!["validations"]!.AsArray().Select(v => v!.Str("expression")!).ToList();
+        Assert.Contains(validations, v => v.Contains("object.type == 'Opaque'", StringComparison.Ordinal) && v.Contains("endsWith('-requests-proxy-token')", StringComparison.Ordinal));
+        Assert.Contains(validations, v => v.Contains("oldObject.metadata.labels['app.kubernetes.io/managed-by'] == 'requests-proxy-jobs-manager'", StringComparison.Ordinal));
+        var binding = chart.Get("ValidatingAdmissionPolicyBinding", "jobs-rel-jobs-manager-secrets");
+        Assert.Equal(["Deny"], binding["spec"]!["validationActions"]!.AsArray().Select(a => a!.GetValue<string>()));
+        Assert.Equal(["team-a", "team-b"], binding["spec"]!["matchResources"]!["namespaceSelector"]!["matchExpressions"]![0]!["values"]!.AsArray().Select(a => a!.GetValue<string>()));
+    }
+
+    [Fact]
+    public async Task Template_ClusterWithoutAdmissionPolicies_NoPolicyRendered()
+    {
+        var chart = await _helm.TemplateAsync();
+
+        Assert.Empty(chart.OfKind("ValidatingAdmissionPolicy"));
+    }
+
+    [Fact]
     public async Task Template_Default_NoWildcardsAndNothingForTheProxy()
     {
         var chart = await _helm.TemplateAsync();
