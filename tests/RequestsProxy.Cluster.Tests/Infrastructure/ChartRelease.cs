@@ -30,13 +30,17 @@ public sealed class ChartRelease(ClusterFixture cluster, string @namespace, stri
 
     public string AdminSecretName => $"{name}-requests-proxy-admin";
 
-    /// <summary>The values every release here uses: images from the local registry, pulled only if absent.</summary>
+    /// <summary>
+    /// The values every release here uses: images from the local registry, pulled on every pod start
+    /// — the tag is the chart's appVersion whatever the sources, so with IfNotPresent a reused node
+    /// would keep running the image of whichever tree pushed it first.
+    /// </summary>
     public IReadOnlyList<string> BaseValues =>
     [
         "--set", $"requestsProxy.image.registry={cluster.Registry}",
         "--set", $"jobsManager.image.registry={cluster.Registry}",
-        "--set", "requestsProxy.image.pullPolicy=IfNotPresent",
-        "--set", "jobsManager.image.pullPolicy=IfNotPresent",
+        "--set", "requestsProxy.image.pullPolicy=Always",
+        "--set", "jobsManager.image.pullPolicy=Always",
         "--set", "requestsProxy.statelessTokens=true",
         "--set", $"requestsProxy.upstream.url=http://{Workloads.UpstreamName}.{@namespace}.svc:8080",
     ];
