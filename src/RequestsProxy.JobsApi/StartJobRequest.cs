@@ -7,6 +7,7 @@ namespace RequestsProxy.JobsApi;
 /// <see cref="Args"/>, <see cref="Env"/>), or a Kubernetes workload in the API's own JSON shape —
 /// <see cref="Job"/> (a batch/v1 Job manifest, or just its <c>spec</c>), or <see cref="Template"/>
 /// (a pod template) with the Job fields beside it. docs/jobs-manager.md lists what is refused.
+/// <see cref="Namespace"/> picks one of the jobs-manager's job namespaces (default: the first).
 /// </summary>
 public sealed record StartJobRequest(
     string? Name,
@@ -22,4 +23,5 @@ public sealed record StartJobRequest(
     string? CompletionMode = null,
     int? BackoffLimit = null,
     long? ActiveDeadlineSeconds = null,
-    int? TtlSecondsAfterFinished = null);
+    int? TtlSecondsAfterFinished = null,
+    string? Namespace = null);

@@ -49,7 +49,20 @@ internal sealed class JobsManagerOptions
 
     public string? ReleaseName { get; set; }
 
+    /// <summary>The namespace the jobs-manager itself runs in (the release namespace: keys, ledger, revocation list).</summary>
     public string? Namespace { get; set; }
+
+    /// <summary>
+    /// Kubernetes runtime: the namespaces training Jobs and their token Secrets live in
+    /// (JOBS_MANAGER_JOB_NAMESPACES); the first is the default of a start request. Empty: <see cref="Namespace"/>.
+    /// </summary>
+    public IReadOnlyList<string> JobNamespaces { get; set; } = [];
+
+    /// <summary>Where jobs go: <see cref="JobNamespaces"/>, or the jobs-manager's own namespace when none are set.</summary>
+    public IReadOnlyList<string> EffectiveJobNamespaces => JobNamespaces.Count > 0 ? JobNamespaces : Namespace is { } ns ? [ns] : [];
+
+    /// <summary>The namespace a start request without one goes to.</summary>
+    public string? DefaultJobNamespace => EffectiveJobNamespaces.Count > 0 ? EffectiveJobNamespaces[0] : null;
 
     public string RevokedConfigMapName { get; set; } = "requests-proxy-revoked";
 
@@ -81,8 +94,8 @@ internal sealed class JobsManagerOptions
     /// </summary>
     public bool Adopt { get; set; }
 
-    /// <summary>The namespaces whose labelled Jobs are adopted: where the jobs-manager runs its jobs.</summary>
-    public IReadOnlyList<string> AdoptionNamespaces => Namespace is { } ns ? [ns] : [];
+    /// <summary>The namespaces whose labelled Jobs are adopted: the job namespaces, never the release namespace (unless it is the only one).</summary>
+    public IReadOnlyList<string> AdoptionNamespaces => EffectiveJobNamespaces;
 
     /// <summary>The relaxations of the hardened pod that job templates may ask for (strict by default).</summary>
     public PodPolicy PodPolicy { get; set; } = PodPolicy.Strict;
@@ -102,6 +115,7 @@ internal sealed class JobsManagerOptions
         options.Stateless = env.Flag(EnvironmentVariables.Stateless, options.Stateless);
         options.ReleaseName = env.Text(EnvironmentVariables.ReleaseName);
         options.Namespace = env.Text(EnvironmentVariables.Namespace);
+        options.JobNamespaces = [.. (env.Text(EnvironmentVariables.JobNamespaces) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Distinct(StringComparer.Ordinal)];
         options.KeysDirectory = env.Text(EnvironmentVariables.KeysDirectory, options.KeysDirectory);
         options.AdminTokenFile = env.Text(EnvironmentVariables.AdminTokenFile, options.AdminTokenFile);
         // Relative folders are resolved against the working folder at start, once: local jobs run elsewhere.
@@ -166,6 +180,11 @@ internal sealed class JobsManagerOptions
             errors.Add($"{EnvironmentVariables.Adopt}=true watches Kubernetes Jobs: it needs {EnvironmentVariables.Runtime}=kubernetes");
         }
 
+        foreach (var ns in JobNamespaces.Where(n => !IsNamespaceName(n)))
+        {
+            errors.Add($"'{ns}' in {EnvironmentVariables.JobNamespaces} is not a namespace name (a DNS label: [a-z0-9-], at most 63 characters)");
+        }
+
         if (RevocationShards is < 1 or > MaxRevocationShards)
         {
             errors.Add($"the revocation list needs 1 to {MaxRevocationShards} shards ({EnvironmentVariables.RevokedConfigMapShards}), not {RevocationShards}");
@@ -178,4 +197,7 @@ internal sealed class JobsManagerOptions
 
         return errors;
     }
+
+    private static bool IsNamespaceName(string name) =>
+        name.Length is > 0 and <= 63 && name.All(c => c is (>= 'a' and <= 'z') or (>= '0' and <= '9') or '-') && name[0] != '-' && name[^1] != '-';
 }

@@ -47,6 +47,13 @@ public static class EnvironmentVariables
     public const string Runtime = "JOBS_MANAGER_RUNTIME";
     public const string StateDirectory = "JOBS_MANAGER_STATE_DIR";
     public const string StateConfigMapName = "JOBS_MANAGER_STATE_CONFIGMAP_NAME";
+
+    /// <summary>
+    /// Comma-separated namespaces training Jobs and their token Secrets live in (chart value
+    /// <c>jobNamespaces</c>); the first is where a start request without <c>namespace</c> goes.
+    /// Unset: <see cref="Namespace"/> (the layout before job namespaces existed).
+    /// </summary>
+    public const string JobNamespaces = "JOBS_MANAGER_JOB_NAMESPACES";
     public const string RevokedConfigMapName = "REVOKED_CONFIGMAP_NAME";
 
     /// <summary>ConfigMaps the revocation list is spread over; shard i &gt; 0 is &lt;REVOKED_CONFIGMAP_NAME&gt;-i.</summary>

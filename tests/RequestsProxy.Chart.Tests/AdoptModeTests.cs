@@ -1,6 +1,9 @@
 namespace RequestsProxy.Chart.Tests;
 
-/// <summary>jobsManager.adopt.enabled: the jobs-manager's switch, and the one verb it adds (watch on Jobs), nothing else.</summary>
+/// <summary>
+/// jobsManager.adopt.enabled: the jobs-manager's switch, and no right beyond what the job namespaces'
+/// Role grants anyway (Jobs list and watch, Secrets create and update).
+/// </summary>
 public sealed class AdoptModeTests : IDisposable
 {
     private const string JobsManager = "rel-jobs-manager";
@@ -10,24 +13,25 @@ public sealed class AdoptModeTests : IDisposable
     public void Dispose() => _helm.Dispose();
 
     [Fact]
-    public async Task Template_Default_AdoptOffAndNoWatch()
+    public async Task Template_Default_AdoptOff()
     {
         var chart = await _helm.TemplateAsync();
 
         Assert.Equal("false", chart.Env(JobsManager)["JOBS_MANAGER_ADOPT"]);
-        Assert.DoesNotContain(JobVerbs(chart), v => v == "watch");
     }
 
     [Fact]
-    public async Task Template_AdoptEnabled_FlagSetAndWatchOnJobsAdded()
+    public async Task Template_AdoptEnabled_FlagSetAndNoMoreRights()
     {
         var plain = await _helm.TemplateAsync();
         var chart = await _helm.TemplateAsync(["jobsManager.adopt.enabled=true"]);
 
         Assert.Equal("true", chart.Env(JobsManager)["JOBS_MANAGER_ADOPT"]);
         Assert.Contains("watch", JobVerbs(chart));
-        Assert.Equal(JobVerbs(plain), JobVerbs(chart).Where(v => v != "watch"));
+        Assert.Contains("list", JobVerbs(chart));
+        Assert.Equal(JobVerbs(plain), JobVerbs(chart));
         Assert.Equal(Secrets(plain), Secrets(chart));
+        Assert.DoesNotContain("patch", Secrets(chart));
     }
 
     /// <summary>Every verb any Role or ClusterRole of the chart grants on batch Jobs.</summary>

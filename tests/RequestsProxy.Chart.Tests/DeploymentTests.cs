@@ -71,6 +71,7 @@ public sealed class DeploymentTests : IDisposable
                 ["REQUESTS_PROXY_STATELESS"] = "false",
                 ["RELEASE_NAME"] = "rel",
                 ["NAMESPACE"] = HelmChart.Namespace,
+                ["JOBS_MANAGER_JOB_NAMESPACES"] = HelmChart.Namespace + "-jobs",
                 ["REQUESTS_PROXY_KEYS_DIR"] = "/etc/proxy/keys",
                 ["REQUESTS_PROXY_TOKEN_TTL_SECONDS"] = "7776000",
                 ["REQUESTS_PROXY_ADMIN_TOKEN_FILE"] = "/etc/proxy/admin/token",

@@ -39,9 +39,7 @@ public sealed class TrainingWorkloadTests(ClusterFixture cluster, ITestOutputHel
         try
         {
             await Workloads.DeployUpstreamAsync(cluster, release.Namespace);
-            // Always: the tag is the chart's appVersion whatever the sources, and a reused node keeps the first image of that tag.
-            await release.InstallAsync("--set", "jobsManager.adopt.enabled=true", "--set", $"requestsProxy.revoked.pollSeconds={RevokedPoll.TotalSeconds}",
-                "--set", "jobsManager.image.pullPolicy=Always", "--set", "requestsProxy.image.pullPolicy=Always");
+            await release.InstallAsync("--set", "jobsManager.adopt.enabled=true", "--set", $"requestsProxy.revoked.pollSeconds={RevokedPoll.TotalSeconds}");
             using var api = await JobsManagerApi.ConnectAsync(release);
             await AdvertiseFakeGpuAsync(node);
 
@@ -54,6 +52,7 @@ public sealed class TrainingWorkloadTests(ClusterFixture cluster, ITestOutputHel
         {
             output.WriteLine(report.ToString());
             await cluster.DumpAsync(release.Namespace, output);
+            await cluster.DumpAsync(release.JobsNamespace, output);
             throw;
         }
         finally
@@ -70,7 +69,7 @@ public sealed class TrainingWorkloadTests(ClusterFixture cluster, ITestOutputHel
         {
             Metadata = new V1ObjectMeta { Name = "dataset" },
             Data = new Dictionary<string, string> { ["shard-0.jsonl"] = "{\"x\":1}\n" },
-        }, release.Namespace);
+        }, release.JobsNamespace);
         var template = JsonNode.Parse($$$"""
             {
               "metadata": {"labels": {"team": "vision"}},
@@ -94,8 +93,8 @@ public sealed class TrainingWorkloadTests(ClusterFixture cluster, ITestOutputHel
         Assert.Equal("gpu-1", started["name"]!.GetValue<string>());
 
         await Wait.UntilAsync("the GPU-shaped job posting through the proxy", Limit, async () =>
-            await Workloads.LastTallyAsync(cluster, release.Namespace, "gpu-1") is { Ok: >= 5 });
-        var job = await cluster.Client.BatchV1.ReadNamespacedJobAsync("gpu-1", release.Namespace);
+            await Workloads.LastTallyAsync(cluster, release.JobsNamespace, "gpu-1") is { Ok: >= 5 });
+        var job = await cluster.Client.BatchV1.ReadNamespacedJobAsync("gpu-1", release.JobsNamespace);
         Assert.Equal(1800, job.Spec.ActiveDeadlineSeconds);
         var pod = (await PodsAsync(release, "gpu-1")).Single();
         Assert.Equal(node, pod.Spec.NodeName);
@@ -106,7 +105,7 @@ public sealed class TrainingWorkloadTests(ClusterFixture cluster, ITestOutputHel
         Assert.Contains(pod.Spec.Tolerations, t => t.Key == GpuResource);
         Assert.False(pod.Spec.AutomountServiceAccountToken);
         var allocated = (await cluster.Client.CoreV1.ReadNodeAsync(node)).Status.Allocatable[GpuResource].ToString();
-        var tally = await Workloads.LastTallyAsync(cluster, release.Namespace, "gpu-1");
+        var tally = await Workloads.LastTallyAsync(cluster, release.JobsNamespace, "gpu-1");
         Assert.Equal(0, tally!.Unauthorized);
         report.AppendLine($"gpu-shaped template: pod on {node} ({GpuResource} allocatable {allocated}, 1 requested), /dev/shm Memory + /data mounted, {tally.Ok} posts, 0 × 401");
         await api.StopAsync("gpu-1");
@@ -156,7 +155,7 @@ public sealed class TrainingWorkloadTests(ClusterFixture cluster, ITestOutputHel
         await api.StopAsync("ddp-3");
     }
 
-    /// <summary>Jobs of <c>kubectl apply</c>: the plain manifest plus the label, the Secret volume and the proxy URL.</summary>
+    /// <summary>Jobs of <c>kubectl apply</c> into the job namespace: a plain (Pod Security restricted) manifest plus the label, the Secret volume and the proxy URL.</summary>
     private async Task AdoptedJobsAsync(JobsManagerApi api, ChartRelease release, StringBuilder report)
     {
         var proxyUrl = $"http://{release.ProxyName}.{release.Namespace}.svc:8888";
@@ -174,18 +173,18 @@ public sealed class TrainingWorkloadTests(ClusterFixture cluster, ITestOutputHel
         var labelledAt = DateTimeOffset.UtcNow;
         await ApplyAsync(release, Manifest("adopted-long", seconds: 3600, proxyUrl, labelled: true) + "---\n" + Manifest("adopted-short", seconds: 20, proxyUrl, labelled: true));
         await Wait.UntilAsync("both adopted Jobs posting through the proxy", Limit, async () =>
-            await Workloads.LastTallyAsync(cluster, release.Namespace, "adopted-long") is { Ok: >= 3 }
-            && await Workloads.LastTallyAsync(cluster, release.Namespace, "adopted-short") is { Ok: >= 3 });
+            await Workloads.LastTallyAsync(cluster, release.JobsNamespace, "adopted-long") is { Ok: >= 3 }
+            && await Workloads.LastTallyAsync(cluster, release.JobsNamespace, "adopted-short") is { Ok: >= 3 });
         var startedAfter = DateTimeOffset.UtcNow - labelledAt;
-        var job = await cluster.Client.BatchV1.ReadNamespacedJobAsync("adopted-long", release.Namespace);
-        var secret = await cluster.Client.CoreV1.ReadNamespacedSecretAsync("adopted-long-requests-proxy-token", release.Namespace);
+        var job = await cluster.Client.BatchV1.ReadNamespacedJobAsync("adopted-long", release.JobsNamespace);
+        var secret = await cluster.Client.CoreV1.ReadNamespacedSecretAsync("adopted-long-requests-proxy-token", release.JobsNamespace);
         var owner = secret.Metadata.OwnerReferences.Single();
         Assert.Equal(("Job", "adopted-long", job.Metadata.Uid), (owner.Kind, owner.Name, owner.Uid));
         var view = await api.GetAsync("adopted-long");
         Assert.True(view!["adopted"]?.GetValue<bool>() == true, view.ToJsonString());
         var jti = view["token"]!["jti"]!.GetValue<string>();
         var longToken = Encoding.ASCII.GetString(secret.Data["token"]);
-        var shortToken = Encoding.ASCII.GetString((await cluster.Client.CoreV1.ReadNamespacedSecretAsync("adopted-short-requests-proxy-token", release.Namespace)).Data["token"]);
+        var shortToken = Encoding.ASCII.GetString((await cluster.Client.CoreV1.ReadNamespacedSecretAsync("adopted-short-requests-proxy-token", release.JobsNamespace)).Data["token"]);
 
         // A restarted jobs-manager restores the adopted Job from its ledger: same token, none minted again.
         await RestartJobsManagerAsync(release);
@@ -203,13 +202,13 @@ public sealed class TrainingWorkloadTests(ClusterFixture cluster, ITestOutputHel
 
         // kubectl delete of the long one: its token is revoked at once, the garbage collector takes the Secret.
         Assert.Equal(200, await ProxyProbe.PostAsync(proxy, "adopted-long", longToken));
-        await cluster.KubectlCheckedAsync("-n", release.Namespace, "delete", "job", "adopted-long", "--wait=false");
+        await cluster.KubectlCheckedAsync("-n", release.JobsNamespace, "delete", "job", "adopted-long", "--wait=false");
         var refusedDeleted = await Wait.UntilAsync("the proxy refusing the deleted Job's token", Limit, async () =>
             await ProxyProbe.PostAsync(proxy, "adopted-long", longToken) == (int)HttpStatusCode.Unauthorized);
         await Wait.UntilAsync("the deleted Job forgotten and its Secret collected", Limit, async () =>
             await restarted.GetAsync("adopted-long") is null
-            && await IsGoneAsync(() => cluster.Client.CoreV1.ReadNamespacedSecretAsync("adopted-long-requests-proxy-token", release.Namespace)));
-        var tally = await Workloads.LastTallyAsync(cluster, release.Namespace, "adopted-short");
+            && await IsGoneAsync(() => cluster.Client.CoreV1.ReadNamespacedSecretAsync("adopted-long-requests-proxy-token", release.JobsNamespace)));
+        var tally = await Workloads.LastTallyAsync(cluster, release.JobsNamespace, "adopted-short");
         Assert.Equal(0, tally!.Unauthorized);
         report.AppendLine($"adopted (kubectl apply): unlabelled pod waited in ContainerCreating; labelled → both posting {startedAfter.TotalSeconds:0.0} s later; " +
             $"restart kept jti {jti} (1 token); finished Job's token refused {refusedFinished.TotalSeconds:0.0} s after it was revoked, deleted Job's {refusedDeleted.TotalSeconds:0.0} s after kubectl delete");
@@ -227,6 +226,7 @@ public sealed class TrainingWorkloadTests(ClusterFixture cluster, ITestOutputHel
             spec:
               restartPolicy: Never
               automountServiceAccountToken: false
+              securityContext: {runAsNonRoot: true, runAsUser: 1654, seccompProfile: {type: RuntimeDefault} }
               containers:
               - name: trainer
                 image: {{"IMAGE"}}
@@ -238,6 +238,7 @@ public sealed class TrainingWorkloadTests(ClusterFixture cluster, ITestOutputHel
                 - {name: REQUESTS_PROXY_URL, value: "{{proxyUrl}}"}
                 - {name: REQUESTS_PROXY_TOKEN_FILE, value: /var/run/requests-proxy/token/token}
                 resources: {requests: {cpu: 20m, memory: 64Mi} }
+                securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]} }
                 volumeMounts:
                 - {name: requests-proxy-token, mountPath: /var/run/requests-proxy/token, readOnly: true}
               volumes:
@@ -252,7 +253,7 @@ public sealed class TrainingWorkloadTests(ClusterFixture cluster, ITestOutputHel
         await File.WriteAllTextAsync(file, manifest.Replace("IMAGE", cluster.WorkloadImage, StringComparison.Ordinal));
         try
         {
-            await cluster.KubectlCheckedAsync("-n", release.Namespace, "apply", "-f", file);
+            await cluster.KubectlCheckedAsync("-n", release.JobsNamespace, "apply", "-f", file);
         }
         finally
         {
@@ -275,13 +276,13 @@ public sealed class TrainingWorkloadTests(ClusterFixture cluster, ITestOutputHel
 
     private async Task<IReadOnlyList<V1Pod>> PodsAsync(ChartRelease release, string job)
     {
-        var pods = await cluster.Client.CoreV1.ListNamespacedPodAsync(release.Namespace, labelSelector: $"job-name={job}");
+        var pods = await cluster.Client.CoreV1.ListNamespacedPodAsync(release.JobsNamespace, labelSelector: $"job-name={job}");
         return [.. pods.Items.Where(p => p.Metadata.DeletionTimestamp is null)];
     }
 
     private async Task<TrainerTally?> PodTallyAsync(ChartRelease release, string pod)
     {
-        var logs = await cluster.KubectlAsync("-n", release.Namespace, "logs", pod, "--tail=30");
+        var logs = await cluster.KubectlAsync("-n", release.JobsNamespace, "logs", pod, "--tail=30");
         return logs.Succeeded
             ? logs.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => l.StartsWith("{\"event\":\"tally\"", StringComparison.Ordinal))
                 .Select(l => JsonSerializer.Deserialize<TrainerTally>(l, JsonSerializerOptions.Web)).LastOrDefault()

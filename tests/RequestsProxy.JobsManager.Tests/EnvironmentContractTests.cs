@@ -33,6 +33,31 @@ public sealed class EnvironmentContractTests
         }
     }
 
+    [Fact]
+    public void FromConfiguration_JobNamespaces_ListInOrderFirstIsTheDefault()
+    {
+        var options = Load(new() { [EnvironmentVariables.Namespace] = "rp", [EnvironmentVariables.JobNamespaces] = " rp-jobs , team-b,rp-jobs" });
+
+        Assert.Equal(["rp-jobs", "team-b"], options.EffectiveJobNamespaces);
+        Assert.Equal("rp-jobs", options.DefaultJobNamespace);
+    }
+
+    [Fact]
+    public void FromConfiguration_JobNamespacesUnset_TheJobsManagersOwnNamespace()
+    {
+        var options = Load(new() { [EnvironmentVariables.Namespace] = "rp" });
+
+        Assert.Equal(["rp"], options.EffectiveJobNamespaces);
+    }
+
+    [Fact]
+    public void FromConfiguration_JobNamespaceNotADnsLabel_RefusedNamingIt()
+    {
+        var error = Assert.Throws<InvalidSettingsException>(() => Load(new() { [EnvironmentVariables.JobNamespaces] = "ok,Bad_Name" }));
+
+        Assert.Contains(error.Errors, e => e.Contains("'Bad_Name' in JOBS_MANAGER_JOB_NAMESPACES is not a namespace name", StringComparison.Ordinal));
+    }
+
     private static JobsManagerOptions Load(Dictionary<string, string?> values) =>
         JobsManagerOptions.FromConfiguration(new ConfigurationBuilder().AddInMemoryCollection(values).Build());
 }

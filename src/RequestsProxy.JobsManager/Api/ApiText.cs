@@ -29,6 +29,7 @@ internal static class ApiText
         view.TokensIssued,
         view.TokenFile,
         view.TokensRevoked,
+        view.Namespace,
         view.Adopted);
 
     /// <summary>Live tokens per kid on the wire; a kid is safe to retire when it is not active and no live token uses it.</summary>

@@ -26,7 +26,8 @@ internal static class JobTemplateReader
 
     /// <summary>The request's Job spec and Job labels/annotations, or null with the problems added to <paramref name="errors"/>.</summary>
     /// <param name="name">The job's name: from the request, or else from the manifest's metadata.name (set on return).</param>
-    public static JobTemplate? Read(StartJobRequest request, ref string? name, string? ns, List<string> errors)
+    /// <param name="ns">The job's namespace: from the request, or else from the manifest's metadata.namespace (set on return).</param>
+    public static JobTemplate? Read(StartJobRequest request, ref string? name, ref string? ns, List<string> errors)
     {
         var jobFields = new (string Field, object? Value)[]
         {
@@ -47,7 +48,7 @@ internal static class JobTemplateReader
                 errors.Add($"'{field}' goes inside 'job' (its spec) when 'job' is given");
             }
 
-            return ReadJob(job, ref name, ns, errors);
+            return ReadJob(job, ref name, ref ns, errors);
         }
 
         if (request.Template is not { } template)
@@ -79,7 +80,7 @@ internal static class JobTemplateReader
         return new JobTemplate(new Dictionary<string, string>(StringComparer.Ordinal), new Dictionary<string, string>(StringComparer.Ordinal), spec);
     }
 
-    private static JobTemplate? ReadJob(JsonElement job, ref string? name, string? ns, List<string> errors)
+    private static JobTemplate? ReadJob(JsonElement job, ref string? name, ref string? ns, List<string> errors)
     {
         if (job.ValueKind != JsonValueKind.Object)
         {
@@ -119,14 +120,14 @@ internal static class JobTemplateReader
         var annotations = new Dictionary<string, string>(StringComparer.Ordinal);
         if (job.TryGetProperty("metadata", out var metadata))
         {
-            ReadMetadata(metadata, ref name, ns, labels, annotations, errors);
+            ReadMetadata(metadata, ref name, ref ns, labels, annotations, errors);
         }
 
         var spec = Model<V1JobSpec>(specElement, "job.spec", errors);
         return spec is null || errors.Count > problems ? null : new JobTemplate(labels, annotations, spec);
     }
 
-    private static void ReadMetadata(JsonElement metadata, ref string? name, string? ns, Dictionary<string, string> labels, Dictionary<string, string> annotations, List<string> errors)
+    private static void ReadMetadata(JsonElement metadata, ref string? name, ref string? ns, Dictionary<string, string> labels, Dictionary<string, string> annotations, List<string> errors)
     {
         if (metadata.ValueKind != JsonValueKind.Object)
         {
@@ -152,9 +153,14 @@ internal static class JobTemplateReader
 
                     break;
                 case "namespace" when value.ValueKind == JsonValueKind.String:
-                    if (ns is not null && value.GetString() != ns)
+                    var manifestNamespace = value.GetString()!;
+                    if (ns is null)
                     {
-                        errors.Add($"'job.metadata.namespace' is '{value.GetString()}': this jobs-manager runs jobs in namespace '{ns}' only");
+                        ns = manifestNamespace;
+                    }
+                    else if (ns != manifestNamespace)
+                    {
+                        errors.Add($"'job.metadata.namespace' is '{manifestNamespace}' but 'namespace' is '{ns}': give one, or the same");
                     }
 
                     break;

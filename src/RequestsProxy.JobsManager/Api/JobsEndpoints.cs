@@ -49,8 +49,8 @@ internal static class JobsEndpoints
             return ApiResults.Error(StatusCodes.Status413PayloadTooLarge, "too_large", $"the body may be at most {MaxBodyBytes} bytes");
         }
 
-        var ns = options.Runtime == JobRuntimeKind.Kubernetes ? options.Namespace : null;
-        var (spec, errors) = StartJobRequestValidator.Validate(request, options.DefaultScope, ns, options.PodPolicy);
+        var namespaces = options.Runtime == JobRuntimeKind.Kubernetes ? options.EffectiveJobNamespaces : null;
+        var (spec, errors) = StartJobRequestValidator.Validate(request, options.DefaultScope, namespaces, options.PodPolicy);
         if (spec is null)
         {
             return ApiResults.Error(StatusCodes.Status400BadRequest, "invalid_request", string.Join("; ", errors));

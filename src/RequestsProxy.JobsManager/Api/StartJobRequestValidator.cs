@@ -22,8 +22,11 @@ internal static partial class StartJobRequestValidator
     public static (JobSpec? Spec, IReadOnlyList<string> Errors) Validate(StartJobRequest? request, string defaultScope) =>
         Validate(request, defaultScope, null, PodPolicy.Strict);
 
-    /// <param name="ns">The namespace jobs run in (a manifest naming another is refused); null: any.</param>
-    public static (JobSpec? Spec, IReadOnlyList<string> Errors) Validate(StartJobRequest? request, string defaultScope, string? ns, PodPolicy policy)
+    /// <param name="namespaces">
+    /// The job namespaces (the request's <c>namespace</c> or the manifest's must be one of them; the
+    /// first is the default); null: the runtime has no namespaces and the field is ignored.
+    /// </param>
+    public static (JobSpec? Spec, IReadOnlyList<string> Errors) Validate(StartJobRequest? request, string defaultScope, IReadOnlyList<string>? namespaces, PodPolicy policy)
     {
         var errors = new List<string>();
         if (request is null)
@@ -32,6 +35,7 @@ internal static partial class StartJobRequestValidator
         }
 
         var name = request.Name;
+        var ns = request.Namespace;
         JobTemplate? template = null;
         if (JobTemplateReader.HasWorkload(request))
         {
@@ -43,7 +47,7 @@ internal static partial class StartJobRequestValidator
                 }
             }
 
-            template = JobTemplateReader.Read(request, ref name, ns, errors);
+            template = JobTemplateReader.Read(request, ref name, ref ns, errors);
             if (template is not null)
             {
                 JobTemplateValidator.ValidateJobLabels(template.Labels, errors);
@@ -52,7 +56,7 @@ internal static partial class StartJobRequestValidator
         }
         else
         {
-            JobTemplateReader.Read(request, ref name, ns, errors);
+            JobTemplateReader.Read(request, ref name, ref ns, errors);
         }
 
         if (string.IsNullOrEmpty(name))
@@ -62,6 +66,20 @@ internal static partial class StartJobRequestValidator
         else if (!IsJobName(name))
         {
             errors.Add($"'name' {NameRule}");
+        }
+
+        if (namespaces is null)
+        {
+            ns = null;
+        }
+        else if (ns is null)
+        {
+            ns = namespaces.Count > 0 ? namespaces[0] : null;
+        }
+        else if (!namespaces.Contains(ns, StringComparer.Ordinal))
+        {
+            var field = request.Namespace is null ? "job.metadata.namespace" : "namespace";
+            errors.Add($"'{field}' is '{ns}', not a job namespace of this jobs-manager (it runs jobs in {string.Join(", ", namespaces.Select(n => $"'{n}'"))})");
         }
 
         if (request.Image is { } image && (image.Length == 0 || image.Length > 1024 || image.Any(char.IsWhiteSpace)))
@@ -123,10 +141,10 @@ internal static partial class StartJobRequestValidator
             var first = template.Spec.Template.Spec.Containers[0];
             var firstEnv = (first.Env ?? []).Where(e => e.Name is not null && e.ValueFrom is null)
                 .GroupBy(e => e.Name, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Last().Value ?? "", StringComparer.Ordinal);
-            return (new JobSpec(name!, first.Image, [.. first.Command ?? []], [.. first.Args ?? []], scope, firstEnv, template), errors);
+            return (new JobSpec(name!, first.Image, [.. first.Command ?? []], [.. first.Args ?? []], scope, firstEnv, template, ns), errors);
         }
 
-        return (new JobSpec(name!, request.Image, request.Command ?? [], request.Args ?? [], scope, env), errors);
+        return (new JobSpec(name!, request.Image, request.Command ?? [], request.Args ?? [], scope, env, Namespace: ns), errors);
     }
 
     private static void CheckList(IReadOnlyList<string>? items, string field, List<string> errors)

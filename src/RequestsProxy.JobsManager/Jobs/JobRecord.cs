@@ -96,7 +96,8 @@ internal sealed class JobRecord
     }
 
     public JobView ToView() =>
-        new(Name, Stopping ? JobState.Stopping : State, Spec.Image, Spec.Command, Spec.Scope, CreatedAt, Current, TokensIssued, TokenFile, TokensRevoked, Spec.Adopted is not null);
+        new(Name, Stopping ? JobState.Stopping : State, Spec.Image, Spec.Command, Spec.Scope, CreatedAt, Current, TokensIssued, TokenFile, TokensRevoked, Spec.Namespace,
+            Spec.Adopted is not null);
 
     /// <summary>What the ledger keeps of this job: its spec without env, and every unexpired token it has held.</summary>
     public JobLedgerEntry ToLedgerEntry()
@@ -104,7 +105,7 @@ internal sealed class JobRecord
         lock (_historyLock)
         {
             return new JobLedgerEntry(Name, CreatedAt, Spec.Image, Spec.Command, Spec.Args, Spec.Scope, _tokensIssued, _current?.Jti, _tokensRevoked,
-                [.. _history.Select(t => JobLedgerToken.From(Name, t))], Spec.Adopted);
+                [.. _history.Select(t => JobLedgerToken.From(Name, t))], Spec.Namespace, Spec.Adopted);
         }
     }
 
@@ -114,7 +115,8 @@ internal sealed class JobRecord
     /// </summary>
     public static JobRecord Restore(JobLedgerEntry entry, JobState state, string tokenFile)
     {
-        var spec = new JobSpec(entry.Name, entry.Image, entry.Command, entry.Args, entry.Scope, new Dictionary<string, string>(StringComparer.Ordinal), Adopted: entry.Adopted);
+        var spec = new JobSpec(entry.Name, entry.Image, entry.Command, entry.Args, entry.Scope, new Dictionary<string, string>(StringComparer.Ordinal),
+            Namespace: entry.Namespace ?? entry.Adopted?.Namespace, Adopted: entry.Adopted);
         var job = new JobRecord(spec, entry.CreatedAt) { _state = state, _tokenFile = tokenFile, _tokensRevoked = entry.TokensRevoked };
         var history = entry.Tokens.Select(t => t.ToIssuedToken()).ToList();
         job._history.AddRange(history);

@@ -1,6 +1,4 @@
 using System.Net;
-using System.Text;
-using System.Text.Json;
 using k8s;
 using k8s.Autorest;
 using k8s.Models;
@@ -13,33 +11,40 @@ namespace RequestsProxy.JobsManager.Kubernetes;
 /// <summary>
 /// The token Secret of an adopted Job: <c>&lt;job&gt;-requests-proxy-token</c> in the Job's namespace,
 /// created with an ownerReference to that Job (so the garbage collector deletes it with the Job),
-/// refreshed by merge patch like the jobs-manager's own. The verbs are the Role's: secrets create and
-/// patch, jobs delete — no get, so an existing Secret of that name is never read and never overwritten.
+/// refreshed by a whole replacement like the jobs-manager's own. The verbs are the job namespace Role's:
+/// secrets create and update, jobs delete — no get or patch, so no Secret is ever read, and an
+/// existing Secret of that name is never overwritten by a first delivery.
 /// </summary>
 internal sealed partial class KubernetesAdoptionDelivery(IKubernetes client, JobsManagerOptions options, ILogger<KubernetesAdoptionDelivery> logger) : IAdoptionDelivery
 {
     public async Task DeliverAsync(AdoptedJob job, JobCredential credential, bool first, CancellationToken cancellationToken)
     {
-        if (first)
+        var owner = new V1Job { Metadata = new V1ObjectMeta { Name = job.Name, Uid = job.Uid, NamespaceProperty = job.Namespace } };
+        var secret = KubernetesObjects.TokenSecret(owner, credential, options);
+        if (!first)
         {
-            await CreateAsync(job, credential, cancellationToken).ConfigureAwait(false);
-            return;
+            try
+            {
+                // A whole replacement (PUT): the jobs-manager knows every field of the Secret it created, so it needs no read,
+                // and the answer holds only what it sent (the Role grants no patch: a merge patch answers with the whole object).
+                await client.CoreV1.ReplaceNamespacedSecretAsync(secret, secret.Metadata.Name, job.Namespace, cancellationToken: cancellationToken).ConfigureAwait(false);
+                return;
+            }
+            catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
+            {
+                // Deleted by hand: the pods that mount it by name see it come back.
+            }
         }
 
-        var patch = JsonSerializer.Serialize(new
-        {
-            metadata = new { annotations = KubernetesObjects.TokenAnnotations(credential) },
-            data = new Dictionary<string, string> { [KubernetesNames.TokenKey] = Convert.ToBase64String(Encoding.ASCII.GetBytes(credential.Token)) },
-        });
         try
         {
-            await client.CoreV1.PatchNamespacedSecretAsync(new V1Patch(patch, V1Patch.PatchType.MergePatch), KubernetesNames.TokenSecretName(job.Name), job.Namespace,
-                cancellationToken: cancellationToken).ConfigureAwait(false);
+            await client.CoreV1.CreateNamespacedSecretAsync(secret, job.Namespace, cancellationToken: cancellationToken).ConfigureAwait(false);
         }
-        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
+        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict)
         {
-            // Deleted by hand: the pods that mount it by name see it come back.
-            await CreateAsync(job, credential, cancellationToken).ConfigureAwait(false);
+            throw new AdoptionBlockedException(
+                $"a Secret named '{secret.Metadata.Name}' already exists in namespace '{job.Namespace}' — a leftover of an earlier Job of that name " +
+                "(the garbage collector removes it once that Job is gone) or someone else's; it is never overwritten");
         }
     }
 
@@ -55,23 +60,6 @@ internal sealed partial class KubernetesAdoptionDelivery(IKubernetes client, Job
         catch (HttpOperationException e) when (e.Response.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.Conflict)
         {
             // Gone, or the name now belongs to a newer Job (the precondition failed): nothing of ours to delete.
-        }
-    }
-
-    private async Task CreateAsync(AdoptedJob job, JobCredential credential, CancellationToken cancellationToken)
-    {
-        var owner = new V1Job { Metadata = new V1ObjectMeta { Name = job.Name, Uid = job.Uid, NamespaceProperty = job.Namespace } };
-        var secret = KubernetesObjects.TokenSecret(owner, credential, options);
-        secret.Metadata.NamespaceProperty = job.Namespace;
-        try
-        {
-            await client.CoreV1.CreateNamespacedSecretAsync(secret, job.Namespace, cancellationToken: cancellationToken).ConfigureAwait(false);
-        }
-        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict)
-        {
-            throw new AdoptionBlockedException(
-                $"a Secret named '{secret.Metadata.Name}' already exists in namespace '{job.Namespace}' — a leftover of an earlier Job of that name " +
-                "(the garbage collector removes it once that Job is gone) or someone else's; it is never overwritten");
         }
     }
 

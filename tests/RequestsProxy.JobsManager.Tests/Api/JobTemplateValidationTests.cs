@@ -203,13 +203,55 @@ public sealed class JobTemplateValidationTests
         var patch = """{"securityContext":{"runAsUser":0},"containers":[{"name":"c","image":"i","securityContext":{"runAsNonRoot":false,"readOnlyRootFilesystem":false,"capabilities":{"add":["IPC_LOCK","NET_ADMIN"]}}}]}""";
         var policy = new PodPolicy(AllowRunAsRoot: true, AllowWritableRootFilesystem: true, AllowedCapabilities: ["IPC_LOCK"]);
 
-        var (_, errors) = StartJobRequestValidator.Validate(Request(Patched(patch)), "results:write", Ns, policy);
+        var (_, errors) = StartJobRequestValidator.Validate(Request(Patched(patch)), "results:write", [Ns], policy);
 
         Assert.Equal(["'template.spec.containers[0].securityContext.capabilities.add' NET_ADMIN is not allowed by this installation's pod policy (jobsManager.podPolicy.allowedCapabilities)"], errors);
     }
 
+    [Fact]
+    public void Validate_NoNamespace_TheFirstJobNamespace()
+    {
+        var (spec, errors) = StartJobRequestValidator.Validate(new StartJobRequest("j", "img", null, null, null, null), "s", ["a-jobs", "b-jobs"], PodPolicy.Strict);
+
+        Assert.Empty(errors);
+        Assert.Equal("a-jobs", spec!.Namespace);
+    }
+
+    [Fact]
+    public void Validate_NamespaceOrManifestNamespace_UsedWhenAJobNamespace()
+    {
+        var manifest = $$$"""{"metadata":{"name":"ddp","namespace":"b-jobs"},"spec":{"template":{{{GpuTemplate}}}}}""";
+
+        var (byField, _) = StartJobRequestValidator.Validate(new StartJobRequest("j", "img", null, null, null, null, Namespace: "b-jobs"), "s", ["a-jobs", "b-jobs"], PodPolicy.Strict);
+        var (byManifest, errors) = StartJobRequestValidator.Validate(new StartJobRequest(null, null, null, null, null, null, Job: Element(manifest)), "s", ["a-jobs", "b-jobs"], PodPolicy.Strict);
+
+        Assert.Empty(errors);
+        Assert.Equal(("b-jobs", "b-jobs"), (byField!.Namespace, byManifest!.Namespace));
+    }
+
+    [Fact]
+    public void Validate_NamespaceNotAJobNamespace_RefusedNamingTheJobNamespaces()
+    {
+        var manifest = $$$"""{"metadata":{"name":"ddp","namespace":"b-jobs"},"spec":{"template":{{{GpuTemplate}}}}}""";
+
+        var (_, release) = StartJobRequestValidator.Validate(new StartJobRequest("j", "img", null, null, null, null, Namespace: "rp"), "s", ["a-jobs"], PodPolicy.Strict);
+        var (_, mismatch) = StartJobRequestValidator.Validate(new StartJobRequest(null, null, null, null, null, null, Job: Element(manifest), Namespace: "a-jobs"), "s", ["a-jobs", "b-jobs"], PodPolicy.Strict);
+
+        Assert.Equal(["'namespace' is 'rp', not a job namespace of this jobs-manager (it runs jobs in 'a-jobs')"], release);
+        Assert.Equal(["'job.metadata.namespace' is 'b-jobs' but 'namespace' is 'a-jobs': give one, or the same"], mismatch);
+    }
+
+    [Fact]
+    public void Validate_LocalRuntime_NamespaceIgnored()
+    {
+        var (spec, errors) = StartJobRequestValidator.Validate(new StartJobRequest("j", "img", null, null, null, null, Namespace: "anything"), "s", null, PodPolicy.Strict);
+
+        Assert.Empty(errors);
+        Assert.Null(spec!.Namespace);
+    }
+
     private static (JobSpec? Spec, IReadOnlyList<string> Errors) Validate(StartJobRequest request) =>
-        StartJobRequestValidator.Validate(request, "results:write", Ns, PodPolicy.Strict);
+        StartJobRequestValidator.Validate(request, "results:write", [Ns], PodPolicy.Strict);
 
     private static StartJobRequest Request(string template) => new("ddp", null, null, null, null, null, Template: Element(template));
 

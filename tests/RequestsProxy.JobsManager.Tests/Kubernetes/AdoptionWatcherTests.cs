@@ -15,12 +15,12 @@ namespace RequestsProxy.JobsManager.Tests.Kubernetes;
 /// The watch of labelled Jobs against the FAKE API server, for what a real cluster shows only by
 /// chance: a watch the server ends (resumed from the last resourceVersion), a resourceVersion too
 /// old (410 Gone: re-listed, and a Job deleted while events were lost is revoked), all with the
-/// chart's RBAC plus <c>watch</c> on Jobs. The real watch on a real API server:
+/// chart's RBAC of a job namespace (Jobs list/watch/delete, Secrets create/update). The real watch on a real API server:
 /// tests/RequestsProxy.Cluster.Tests (TrainingWorkloadTests).
 /// </summary>
 public sealed class AdoptionWatcherTests : IAsyncLifetime
 {
-    private const string Ns = KubernetesHarness.Namespace;
+    private const string Ns = KubernetesHarness.JobsNamespace;
 
     private KubernetesHarness _k = null!;
     private AdoptionCache _cache = null!;
@@ -30,7 +30,6 @@ public sealed class AdoptionWatcherTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _k = await KubernetesHarness.StartAsync();
-        _k.Fake.RbacRules = [.. KubernetesHarness.ChartRules().Where(r => !r.Resources.Contains("jobs")), new(["create", "get", "list", "delete", "watch"], ["batch"], ["jobs"], null, Ns)];
         _cache = new AdoptionCache([Ns]);
         var core = _k.Core;
         var metrics = new JobsManagerMetrics(core.MeterFactory);

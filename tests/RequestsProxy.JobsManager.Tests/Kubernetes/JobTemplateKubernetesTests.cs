@@ -11,7 +11,7 @@ namespace RequestsProxy.JobsManager.Tests.Kubernetes;
 /// <summary>A client's template becomes the Job: the token and its environment in every container, hardened defaults where the template is silent.</summary>
 public sealed class JobTemplateKubernetesTests
 {
-    private const string Ns = KubernetesHarness.Namespace;
+    private const string Ns = KubernetesHarness.JobsNamespace;
 
     private const string TwoContainersAndAnInit = """
         {
@@ -76,7 +76,7 @@ public sealed class JobTemplateKubernetesTests
     {
         var template = """{"spec":{"securityContext":{"runAsUser":0},"containers":[{"name":"cuda","image":"cuda:12","command":["python"]}]}}""";
         var (spec, errors) = StartJobRequestValidator.Validate(
-            new StartJobRequest("gpu", null, null, null, null, null, Template: Element(template)), "results:write", Ns, new PodPolicy(AllowRunAsRoot: true));
+            new StartJobRequest("gpu", null, null, null, null, null, Template: Element(template)), "results:write", [Ns], new PodPolicy(AllowRunAsRoot: true));
         Assert.Empty(errors);
 
         var pod = KubernetesObjects.Job(spec!, KubernetesHarness.Options()).Spec.Template.Spec;
@@ -109,7 +109,7 @@ public sealed class JobTemplateKubernetesTests
     {
         var (spec, errors) = StartJobRequestValidator.Validate(
             new StartJobRequest("ddp", null, null, null, null, null, Template: Element(template), Parallelism: parallelism, Completions: completions, CompletionMode: mode),
-            "results:write", Ns, PodPolicy.Strict);
+            "results:write", [Ns], PodPolicy.Strict);
         Assert.Empty(errors);
         return spec!;
     }

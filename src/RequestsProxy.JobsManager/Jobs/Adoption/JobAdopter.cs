@@ -157,7 +157,7 @@ internal sealed partial class JobAdopter(
     private async Task AdoptAsync(ObservedJob observed, CancellationToken cancellationToken)
     {
         var job = observed.Job;
-        var spec = new JobSpec(job.Name, null, [], [], options.DefaultScope, new Dictionary<string, string>(StringComparer.Ordinal), Adopted: job);
+        var spec = new JobSpec(job.Name, null, [], [], options.DefaultScope, new Dictionary<string, string>(StringComparer.Ordinal), Namespace: job.Namespace, Adopted: job);
         using var lease = table.TryAdd(new JobRecord(spec, time.GetUtcNow()));
         if (lease is null)
         {

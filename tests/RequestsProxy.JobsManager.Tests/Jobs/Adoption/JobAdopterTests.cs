@@ -110,7 +110,7 @@ public sealed class JobAdopterTests : IDisposable
         var job = Job("train-1");
         var ledger = new JobLedger(_ledger, _h.Options, _h.Time, _h.Metrics, NullLogger<JobLedger>.Instance);
         var undelivered = new JobLedgerEntry("train-1", _h.Time.GetUtcNow(), null, [], [], TokenDefaults.Scope, 1, null, false,
-            [new JobLedgerToken("lost-jti", "v1", "train-1", _h.Time.GetUtcNow().ToUnixTimeSeconds(), (_h.Time.GetUtcNow() + TimeSpan.FromHours(1)).ToUnixTimeSeconds())], job);
+            [new JobLedgerToken("lost-jti", "v1", "train-1", _h.Time.GetUtcNow().ToUnixTimeSeconds(), (_h.Time.GetUtcNow() + TimeSpan.FromHours(1)).ToUnixTimeSeconds())], Adopted: job);
         await ledger.SaveAsync(undelivered, CancellationToken.None);
         _cache.Replace(Ns, [new ObservedJob(job, JobState.Pending)]);
 
