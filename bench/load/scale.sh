@@ -71,7 +71,7 @@ measured_row() { # label connections-open wrk-connections: one measured wrk run 
 connections() {
   echo "### connections: $IDLE idle + $ACTIVE active keep-alive connections vs 64 active"
   echo
-  restart_proxy
+  restart_proxy ${PROXY_ENV:-}
   row "run" "connections open" "req/s" "p50 (ms)" "p99 (ms)" "µs CPU / req" "RSS (MB)"
   row "---" "---:" "---:" "---:" "---:" "---:" "---:"
   for ((round = 1; round <= ROUNDS; round++)); do
@@ -99,7 +99,7 @@ flood() {
   echo
   python3 "$ROOT/bench/load/make_tokens.py" "$KEY" "$FLOOD_TOKENS" > "$WORK/tokens.txt"
   printf '%s\n' "$TOKEN" > "$WORK/one-token.txt"
-  restart_proxy
+  restart_proxy ${PROXY_ENV:-}
   local idle_rss
   idle_rss=$(rss_mb "$PROXY_PID")
   row "flood tokens" "flood req/s" "flood requests" "warm req/s" "warm p50 (ms)" "warm p99 (ms)" "RSS after (MB)"

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using OpenTelemetry.Metrics;
 using RequestsProxy.JobsManager.Api;
+using RequestsProxy.JobsManager.Audit;
 using RequestsProxy.JobsManager.Jobs;
 using RequestsProxy.JobsManager.Kubernetes;
 using RequestsProxy.JobsManager.Local;
@@ -50,6 +51,7 @@ internal static partial class JobsManagerApp
         services.AddSingleton<AdminTokenProvider>();
         services.AddSingleton<RevocationLedger>();
         services.AddSingleton<JobLedger>();
+        services.AddSingleton<JobAudit>();
         services.AddSingleton<JobManager>();
         services.AddSingleton<JobMaintenanceService>();
         services.AddHostedService(sp => sp.GetRequiredService<JobMaintenanceService>());

@@ -25,6 +25,12 @@ public sealed class RoutesTests : IDisposable
               requiredScope: flops:write
               upstream: http://flops.example:9000
               upstreamCredential: false
+            - name: events
+              path: /v1/jobs/{sub}/events
+              methods: [GET]
+              requiredScope: events:read
+              subjectParameter: sub
+              allowUpgrade: true
         """;
 
     private readonly HelmChart _helm = new();
@@ -51,6 +57,29 @@ public sealed class RoutesTests : IDisposable
         Assert.Null(flops["Metadata"]!["SubjectParameter"]);
         Assert.Null(flops["Metadata"]!["UpstreamCredentialFile"]);
         Assert.Equal("http://flops.example:9000", json["ReverseProxy"]!["Clusters"]![flops.Str("ClusterId")!]!.Str("Destinations", "default", "Address"));
+
+        // Upgrades only where a route opts in (the proxy reads the metadata; absent is false).
+        Assert.Equal("true", routes["events"]!.Str("Metadata", "AllowUpgrade"));
+        Assert.Null(results["Metadata"]!["AllowUpgrade"]);
+        Assert.Null(flops["Metadata"]!["AllowUpgrade"]);
+    }
+
+    [Fact]
+    public async Task Template_AllowUpgradeNotABoolean_RefusedBySchema()
+    {
+        var result = await _helm.TemplateRawAsync(valuesYaml: """
+            requestsProxy:
+              upstream:
+                url: https://edge.example
+              routes:
+                - name: events
+                  path: /v1/events
+                  requiredScope: events:read
+                  allowUpgrade: "yes"
+            """);
+
+        Assert.False(result.Succeeded);
+        Assert.Contains("allowUpgrade", result.StandardError, StringComparison.Ordinal);
     }
 
     [Fact]

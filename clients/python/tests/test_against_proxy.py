@@ -144,13 +144,20 @@ class ProxyLifecycleTests(unittest.TestCase):
 
         client = Client(self.proxy.url, token_file, sleep=sleep, deadline=30)
         first = client.post("/v1/jobs/job-busy/results", json={"epoch": 1})
-        second = client.post("/v1/jobs/job-busy/results", json={"epoch": 2})
-
         self.assertEqual((200, 1), (first.status, first.attempts))
-        self.assertEqual(200, second.status, second.text)
-        self.assertGreaterEqual(second.attempts, 2)
+        # The next post finds the bucket empty unless 2 s passed since the first (a loaded machine
+        # can take that long between two posts): post again, a bounded number of times, until one
+        # met the limit.
+        sent = [first]
+        for epoch in range(2, 7):
+            sent.append(client.post("/v1/jobs/job-busy/results", json={"epoch": epoch}))
+            self.assertEqual(200, sent[-1].status, sent[-1].text)
+            if sent[-1].attempts >= 2:
+                break
+
+        self.assertGreaterEqual(sent[-1].attempts, 2, "five posts in a row never met a 0.5/s limit")
         self.assertGreaterEqual(delays[0], 1.0, "the 429 said Retry-After: 1 or 2")
-        self.assertEqual([first.idempotency_key, second.idempotency_key], [r.key for r in self.upstream.received()])
+        self.assertEqual([r.idempotency_key for r in sent], [r.key for r in self.upstream.received()])
 
     def test_post_nothingListening_raisesUnavailableAtDeadline(self) -> None:
         url = "http://127.0.0.1:%d" % support.free_port()

@@ -41,16 +41,21 @@ internal static class DemoCommand
         return command;
     }
 
-    internal static ProcessStartInfo StartInfo(IReadOnlyList<string> arguments)
+    internal static ProcessStartInfo StartInfo(IReadOnlyList<string> arguments) =>
+        StartInfo(arguments, AppContext.BaseDirectory, Environment.CurrentDirectory);
+
+    internal static ProcessStartInfo StartInfo(IReadOnlyList<string> arguments, string baseDirectory, string currentDirectory)
     {
         var dotnet = Environment.ProcessPath is { } p && Path.GetFileNameWithoutExtension(p) == "dotnet" ? p : "dotnet";
         var info = new ProcessStartInfo(dotnet) { UseShellExecute = false };
-        var beside = Path.Combine(AppContext.BaseDirectory, DemoAssembly);
+        var beside = Path.Combine(baseDirectory, DemoAssembly);
         if (File.Exists(beside))
         {
             info.ArgumentList.Add(beside);
         }
-        else if (FindProject() is { } project)
+        // An installed tool lives in ~/.dotnet/tools/.store, outside any clone: look around the
+        // folder it is run from too, as docs/cli.md promises.
+        else if ((FindProject(baseDirectory) ?? FindProject(currentDirectory)) is { } project)
         {
             var configuration = typeof(DemoCommand).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
             foreach (var argument in new[] { "run", "--project", project, "--configuration", configuration, "--" })
@@ -60,7 +65,7 @@ internal static class DemoCommand
         }
         else
         {
-            throw new CliException($"the demo is not installed beside rpctl ({beside}); run it from a clone of the repository: dotnet run --project {DemoProject}");
+            throw new CliException($"the demo is not installed beside rpctl ({beside}) and '{currentDirectory}' is not inside a clone of the repository: run rpctl demo (or dotnet run --project {DemoProject}) from a clone");
         }
 
         foreach (var argument in arguments)
@@ -71,10 +76,10 @@ internal static class DemoCommand
         return info;
     }
 
-    /// <summary>The demo project of the source tree around rpctl's own build output, if any.</summary>
-    private static string? FindProject()
+    /// <summary>The demo project of the source tree around <paramref name="start"/>, if any.</summary>
+    private static string? FindProject(string start)
     {
-        for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
+        for (var folder = new DirectoryInfo(start); folder is not null; folder = folder.Parent)
         {
             var project = Path.Combine(folder.FullName, DemoProject);
             if (File.Exists(project))

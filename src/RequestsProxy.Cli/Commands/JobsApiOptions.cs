@@ -41,7 +41,14 @@ internal sealed class JobsApiOptions
             throw new CliException($"the jobs-manager URL must be an absolute http(s) URL, not '{text}'");
         }
 
-        return new JobsApiClient(url, Token(parse));
+        return new JobsApiClient(url, Token(parse), Actor());
+    }
+
+    // Who runs rpctl, for the jobs-manager's audit trail (printable ASCII only: it is a header value).
+    private static string Actor()
+    {
+        var actor = $"{Environment.UserName}@{Environment.MachineName}";
+        return new string([.. actor.Where(c => c is > ' ' and < (char)0x7f)]);
     }
 
     private string? UrlText(ParseResult parse) =>

@@ -29,7 +29,11 @@ internal static class JobsCommand
     {
         var api = new JobsApiOptions();
         var output = CommonOptions.Output();
-        var name = new Argument<string>("NAME") { Description = "The job's name (lowercase letters, digits and '-')" };
+        var name = new Argument<string?>("NAME")
+        {
+            Description = "The job's name (lowercase letters, digits and '-'); with --job it may be left out (the manifest's metadata.name)",
+            Arity = ArgumentArity.ZeroOrOne,
+        };
         var command = new Argument<string[]>("COMMAND")
         {
             Description = "The command to run (put it after --, e.g. -- python train.py --epochs 3)",
@@ -39,17 +43,47 @@ internal static class JobsCommand
         var args = new Option<string[]>("--arg") { Description = "An argument for the image's entrypoint, without a COMMAND (repeatable)" };
         var scope = new Option<string>("--scope") { Description = "Scopes of the job's token, space-separated (default: the jobs-manager's)" };
         var env = new Option<string[]>("--env", "-e") { Description = "NAME=VALUE for the job's environment (repeatable)" };
-        var start = new Command("start", "Start a job: the jobs-manager mints its token and launches it") { name, command, image, args, scope, env, output };
+        var job = new Option<string>("--job") { Description = "A batch/v1 Job manifest (or only its spec), JSON or YAML; - reads standard input" };
+        var template = new Option<string>("--template") { Description = "A pod template ({metadata, spec}), JSON or YAML; - reads standard input. The Job fields are the options below" };
+        var parallelism = new Option<int?>("--parallelism") { Description = "With --template: pods running at once" };
+        var completions = new Option<int?>("--completions") { Description = "With --template: successful pods needed" };
+        var completionMode = new Option<string>("--completion-mode") { Description = "With --template: NonIndexed or Indexed" };
+        var backoffLimit = new Option<int?>("--backoff-limit") { Description = "With --template: retries before the Job fails (default 0)" };
+        var deadline = new Option<long?>("--active-deadline-seconds") { Description = "With --template: the Job's deadline in seconds" };
+        var ttl = new Option<int?>("--ttl-seconds-after-finished") { Description = "With --template: the Job's ttlSecondsAfterFinished" };
+        var start = new Command("start", "Start a job: the jobs-manager mints its token and launches it (the simple form, a Job manifest with --job, or a pod template with --template)")
+        {
+            name, command, image, args, scope, env, job, template, parallelism, completions, completionMode, backoffLimit, deadline, ttl, output,
+        };
         api.AddTo(start);
+        start.Validators.Add(result =>
+        {
+            if (result.GetValue(job) is not null && result.GetValue(template) is not null)
+            {
+                result.AddError("give --job or --template, not both");
+            }
+            else if (result.GetValue(job) is null && string.IsNullOrEmpty(result.GetValue(name)))
+            {
+                result.AddError("NAME is required (it may be left out only with --job, whose metadata.name names the job)");
+            }
+        });
         start.SetAction(async (parse, ct) =>
         {
             var body = new StartJobRequest(
-                parse.GetValue(name)!,
+                parse.GetValue(name) is { Length: > 0 } n ? n : null,
                 parse.GetValue(image),
                 parse.GetValue(command) is { Length: > 0 } c ? c : null,
                 parse.GetValue(args) is { Length: > 0 } a ? a : null,
                 parse.GetValue(scope),
-                Environment(parse.GetValue(env)));
+                Environment(parse.GetValue(env)),
+                Job: parse.GetValue(job) is { } jobFile ? Element(WorkloadFile.Read(jobFile, "--job", Console.In)) : null,
+                Template: parse.GetValue(template) is { } templateFile ? Element(PodTemplate(WorkloadFile.Read(templateFile, "--template", Console.In), templateFile)) : null,
+                Parallelism: parse.GetValue(parallelism),
+                Completions: parse.GetValue(completions),
+                CompletionMode: parse.GetValue(completionMode),
+                BackoffLimit: parse.GetValue(backoffLimit),
+                ActiveDeadlineSeconds: parse.GetValue(deadline),
+                TtlSecondsAfterFinished: parse.GetValue(ttl));
             using var client = api.Connect(parse);
             var reply = await client.StartAsync(body, ct);
             if (Json(parse, output, reply.Json))
@@ -61,6 +95,18 @@ internal static class JobsCommand
             return ExitCodes.Ok;
         });
         return start;
+    }
+
+    /// <summary>A whole Job manifest given to --template is a mistake worth naming before the API refuses its fields one by one.</summary>
+    private static JsonObject PodTemplate(JsonObject template, string file) =>
+        template["kind"] is JsonValue kind && kind.TryGetValue<string>(out var k)
+            ? throw new CliException($"--template {file} is a {k} manifest: --template takes a pod template ({{metadata, spec}}); give a Job manifest with --job")
+            : template;
+
+    private static JsonElement Element(JsonObject node)
+    {
+        using var document = JsonDocument.Parse(node.ToJsonString());
+        return document.RootElement.Clone();
     }
 
     private static Command Stop()

@@ -1,12 +1,14 @@
 using Microsoft.Net.Http.Headers;
+using RequestsProxy.JobsManager.Audit;
 
 namespace RequestsProxy.JobsManager.Api;
 
 /// <summary>
 /// Every /v1 call needs <c>Authorization: Bearer &lt;admin token&gt;</c>. Answers in the API's JSON
-/// error shape with an RFC 6750 challenge.
+/// error shape with an RFC 6750 challenge. Names the caller for the audit trail while the call runs,
+/// and writes refused calls to it.
 /// </summary>
-internal sealed class AdminAuthorizationFilter(AdminTokenProvider adminToken) : IEndpointFilter
+internal sealed class AdminAuthorizationFilter(AdminTokenProvider adminToken, JobAudit audit) : IEndpointFilter
 {
     private const string Scheme = "Bearer ";
 
@@ -22,15 +24,20 @@ internal sealed class AdminAuthorizationFilter(AdminTokenProvider adminToken) : 
         if (!header.StartsWith(Scheme, StringComparison.OrdinalIgnoreCase))
         {
             http.Response.Headers[HeaderNames.WWWAuthenticate] = "Bearer realm=\"jobs-manager\"";
+            audit.Refused(AuditCaller.Describe(http), http.Request.Path, "no bearer token");
             return ApiResults.Error(StatusCodes.Status401Unauthorized, "unauthorized", "an admin bearer token is required");
         }
 
         if (!adminToken.Matches(header.AsSpan(Scheme.Length).Trim()))
         {
             http.Response.Headers[HeaderNames.WWWAuthenticate] = "Bearer realm=\"jobs-manager\", error=\"invalid_token\"";
+            audit.Refused(AuditCaller.Describe(http), http.Request.Path, "not the admin token");
             return ApiResults.Error(StatusCodes.Status401Unauthorized, "invalid_token", "the bearer token is not the admin token");
         }
 
-        return await next(context).ConfigureAwait(false);
+        using (AuditCaller.Begin(AuditCaller.Describe(http)))
+        {
+            return await next(context).ConfigureAwait(false);
+        }
     }
 }

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using RequestsProxy.JobsManager.Audit;
 using RequestsProxy.JobsManager.Metrics;
 
 namespace RequestsProxy.JobsManager.Jobs;
@@ -25,15 +26,15 @@ internal sealed class JobManager
     private readonly JobReconciler _reconciler;
 
     public JobManager(IJobRuntime runtime, IJobCredentials credentials, RevocationLedger ledger, JobLedger jobLedger, JobsManagerOptions options,
-        TimeProvider time, JobsManagerMetrics metrics, ILogger<JobManager> logger)
+        TimeProvider time, JobsManagerMetrics metrics, JobAudit audit, ILogger<JobManager> logger)
     {
         _credentials = credentials;
         _ledger = ledger;
         _jobLedger = jobLedger;
         _options = options;
         _time = time;
-        var delivery = new TokenDelivery(credentials, jobLedger, options, time, metrics);
-        _stopper = new JobStopper(_table, runtime, credentials, jobLedger, options, time, metrics, logger);
+        var delivery = new TokenDelivery(credentials, jobLedger, options, time, metrics, audit);
+        _stopper = new JobStopper(_table, runtime, credentials, jobLedger, options, time, metrics, audit, logger);
         _starter = new JobStarter(_table, runtime, credentials, delivery, _stopper, jobLedger, time, metrics, logger);
         _refresher = new TokenRefresher(_table, runtime, credentials, delivery, time, metrics, logger);
         _reconciler = new JobReconciler(_table, runtime, jobLedger, _stopper, time, logger);

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using RequestsProxy.JobsManager.Audit;
 using RequestsProxy.JobsManager.Metrics;
 
 namespace RequestsProxy.JobsManager.Jobs;
@@ -10,7 +11,7 @@ namespace RequestsProxy.JobsManager.Jobs;
 /// </summary>
 internal sealed partial class JobStopper(
     JobTable table, IJobRuntime runtime, IJobCredentials credentials, JobLedger jobLedger, JobsManagerOptions options, TimeProvider time,
-    JobsManagerMetrics metrics, ILogger logger)
+    JobsManagerMetrics metrics, JobAudit audit, ILogger logger)
 {
     /// <summary>
     /// Revokes every unexpired token the job ever held, then deletes it. Idempotent: an unknown job
@@ -42,6 +43,8 @@ internal sealed partial class JobStopper(
                 return JobResult<StopOutcome>.Fail(JobError.Backend, $"could not stop '{name}': {e.Message}");
             }
 
+            audit.StoppedUnknown(name);
+
             return JobResult<StopOutcome>.Ok(new StopOutcome(name, Known: false, Revoked: 0));
         }
 
@@ -64,7 +67,7 @@ internal sealed partial class JobStopper(
         {
             try
             {
-                revoked = await RevokeAsync(lease, cancellationToken).ConfigureAwait(false);
+                revoked = await RevokeAsync(lease, gone ? "gone" : "stop", cancellationToken).ConfigureAwait(false);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
@@ -126,7 +129,7 @@ internal sealed partial class JobStopper(
             int revoked;
             try
             {
-                revoked = await RevokeAsync(lease, cancellationToken).ConfigureAwait(false);
+                revoked = await RevokeAsync(lease, "finished", cancellationToken).ConfigureAwait(false);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
@@ -153,7 +156,7 @@ internal sealed partial class JobStopper(
         lease.BeginStop();
         try
         {
-            await RevokeAsync(lease, CancellationToken.None).ConfigureAwait(false);
+            await RevokeAsync(lease, "abandoned", CancellationToken.None).ConfigureAwait(false);
             if (!conflict)
             {
                 await runtime.DeleteAsync(job.Name, CancellationToken.None).ConfigureAwait(false);
@@ -168,11 +171,14 @@ internal sealed partial class JobStopper(
         await jobLedger.ForgetQuietlyAsync(job.Name, CancellationToken.None).ConfigureAwait(false);
     }
 
-    private async Task<int> RevokeAsync(JobRecord.Lease lease, CancellationToken cancellationToken)
+    /// <param name="reason">The audit trail's word for why: stop, gone, finished or abandoned.</param>
+    private async Task<int> RevokeAsync(JobRecord.Lease lease, string reason, CancellationToken cancellationToken)
     {
         lease.ForgetExpired(time.GetUtcNow(), options.Leeway);
-        var revoked = await credentials.RevokeAsync(lease.Job.Name, lease.Job.History, cancellationToken).ConfigureAwait(false);
+        var tokens = lease.Job.History;
+        var revoked = await credentials.RevokeAsync(lease.Job.Name, tokens, cancellationToken).ConfigureAwait(false);
         lease.MarkTokensRevoked();
+        audit.Revoked(lease.Job.Name, tokens, reason);
         return revoked;
     }
 

@@ -1,3 +1,4 @@
+using RequestsProxy.JobsManager.Audit;
 using RequestsProxy.JobsManager.Metrics;
 
 namespace RequestsProxy.JobsManager.Jobs;
@@ -8,7 +9,8 @@ namespace RequestsProxy.JobsManager.Jobs;
 /// delivered → record which token the job holds. A token that could reach a job is therefore always
 /// in the ledger (a restart can revoke it), and nothing is delivered without the gate.
 /// </summary>
-internal sealed class TokenDelivery(IJobCredentials credentials, JobLedger jobLedger, JobsManagerOptions options, TimeProvider time, JobsManagerMetrics metrics)
+internal sealed class TokenDelivery(IJobCredentials credentials, JobLedger jobLedger, JobsManagerOptions options, TimeProvider time, JobsManagerMetrics metrics,
+    JobAudit audit)
 {
     /// <param name="reason">The metric's reason tag (start, refresh, rotation).</param>
     /// <param name="deliver">Hands the credential to the job (a launch, a Secret patch, a file write).</param>
@@ -53,6 +55,7 @@ internal sealed class TokenDelivery(IJobCredentials credentials, JobLedger jobLe
         }
 
         lease.MarkDelivered(credential.Facts);
+        audit.Issued(job.Name, credential.Facts, reason);
         await jobLedger.SaveQuietlyAsync(job, cancellationToken).ConfigureAwait(false);
         return new TokenDeliveryResult<T>(TokenDeliveryStage.Delivered, value, credential, null);
     }

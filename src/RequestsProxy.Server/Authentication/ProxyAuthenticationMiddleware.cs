@@ -22,7 +22,8 @@ internal sealed class ProxyAuthenticationMiddleware(
 {
     public Task InvokeAsync(HttpContext context)
     {
-        var policy = policies.Get(context.GetReverseProxyFeature().Route.Config);
+        var route = context.GetReverseProxyFeature().Route.Config;
+        var policy = policies.Get(route);
 
         if (ReservedPaths.IsReserved(context.Request.Path.Value))
         {
@@ -58,7 +59,7 @@ internal sealed class ProxyAuthenticationMiddleware(
             return ForbiddenAsync(context, policy, caller, AuthReasons.SubjectMismatch, null);
         }
 
-        switch (bindings.Check(context.Request.Path.Value, context.Request.Method, caller, out var boundScope, out var allowed))
+        switch (bindings.Check(context.Request.Path.Value, context.Request.Method, caller, route, out var boundScope, out var allowed, out var limitingRoute))
         {
             case PathVerdict.SubjectMismatch:
                 return ForbiddenAsync(context, policy, caller, AuthReasons.SubjectMismatch, null);
@@ -92,7 +93,7 @@ internal sealed class ProxyAuthenticationMiddleware(
             return UnavailableAsync(context, policy, AuthReasons.CredentialUnavailable);
         }
 
-        context.Features.Set(new AuthorizedRequest(caller, upstreamAuthorization, policy));
+        context.Features.Set(new AuthorizedRequest(caller, upstreamAuthorization, policy, limitingRoute));
         return next(context);
     }
 

@@ -16,9 +16,9 @@ internal sealed class BoundPattern
     private readonly int _requiredSegments;
     private readonly string[]? _methods;
 
-    private BoundPattern(string routeId, string?[] literals, int subjectIndex, int requiredSegments, string[]? methods, string? requiredScope)
+    private BoundPattern(RouteConfig route, string?[] literals, int subjectIndex, int requiredSegments, string[]? methods, string? requiredScope)
     {
-        RouteId = routeId;
+        Route = route;
         _literals = literals;
         _subjectIndex = subjectIndex;
         _requiredSegments = requiredSegments;
@@ -26,7 +26,10 @@ internal sealed class BoundPattern
         RequiredScope = requiredScope;
     }
 
-    public string RouteId { get; }
+    /// <summary>The bound route: its per-job limits apply to every path under it, whichever route matched.</summary>
+    public RouteConfig Route { get; }
+
+    public string RouteId => Route.RouteId;
 
     /// <summary>Null: any valid token.</summary>
     public string? RequiredScope { get; }
@@ -81,7 +84,7 @@ internal sealed class BoundPattern
 
         var scope = RouteRules.Get(route, RouteMetadataKeys.RequiredScope)?.Trim();
         var methods = route.Match.Methods is { Count: > 0 } m ? m.ToArray() : null;
-        return new BoundPattern(route.RouteId, [.. literals], subjectIndex, Math.Max(required, subjectIndex + 1), methods,
+        return new BoundPattern(route, [.. literals], subjectIndex, Math.Max(required, subjectIndex + 1), methods,
             string.IsNullOrEmpty(scope) ? null : scope);
     }
 

@@ -5,8 +5,10 @@ namespace RequestsProxy.Server.Forwarding;
 /// pattern or reserved prefix it falls under. Kestrel has already decoded it (except <c>%2F</c>)
 /// and removed dot segments; upstream servers may go further: decode again (<c>%2F</c>, double
 /// encoding), take <c>\</c> for <c>/</c>, collapse <c>//</c>, drop <c>;params</c> (Tomcat, Jetty),
-/// trim trailing dots and spaces (Windows servers), stop at a NUL. Every one of those is applied
-/// here, so a path is judged by the loosest reading of it.
+/// trim trailing dots and spaces (Windows servers), stop at a NUL, and read a decoded <c>?</c> or
+/// <c>#</c> (<c>%3F</c>, <c>%23</c>, a raw <c>#</c> Kestrel keeps in the path) as the end of the
+/// path, as a hop that decodes and re-parses the target does. Every one of those is applied here,
+/// so a path is judged by the loosest reading of it.
 /// </summary>
 internal static class PathNormalizer
 {
@@ -42,7 +44,7 @@ internal static class PathNormalizer
         {
             switch (c)
             {
-                case '%' or ';' or '\\' or ' ' or '\t' or '\0':
+                case '%' or ';' or '?' or '#' or '\\' or ' ' or '\t' or '\0':
                     return false;
                 case '/' when previous is '/' or '.':
                     return false;
@@ -79,7 +81,9 @@ internal static class PathNormalizer
         foreach (var raw in decoded.Replace('\\', '/').Split('/'))
         {
             var segment = raw.AsSpan();
-            var cut = segment.IndexOfAny(';', '\0');
+            // Cutting only the segment (not the rest of the path) keeps every later segment: a path
+            // that a reader ending it at '?' finds under a bound pattern is under it here too.
+            var cut = segment.IndexOfAny(";\0?#");
             if (cut >= 0)
             {
                 segment = segment[..cut];

@@ -1,5 +1,6 @@
 using RequestsProxy.Server.Authentication;
 using Yarp.ReverseProxy;
+using Yarp.ReverseProxy.Configuration;
 
 namespace RequestsProxy.Server.Forwarding;
 
@@ -18,10 +19,17 @@ internal sealed class SubjectBindings(IProxyStateLookup routes)
 
     /// <param name="requiredScope">With <see cref="PathVerdict.MissingScope"/>: a scope that would have been enough.</param>
     /// <param name="allowedMethods">With <see cref="PathVerdict.MethodNotAllowed"/>: the methods the covering patterns allow.</param>
-    public PathVerdict Check(string? path, string method, CallerIdentity caller, out string? requiredScope, out IReadOnlyList<string>? allowedMethods)
+    /// <param name="limitingRoute">
+    /// With <see cref="PathVerdict.Allowed"/>: the bound route whose limits the request spends — the
+    /// matched route when it is one of the patterns that allow it, else the first such pattern's
+    /// (so <c>//v1/jobs/job-1/results</c> through a catch-all spends the results route's share);
+    /// null when no bound pattern covers the path.
+    /// </param>
+    public PathVerdict Check(string? path, string method, CallerIdentity caller, RouteConfig matched, out string? requiredScope, out IReadOnlyList<string>? allowedMethods, out RouteConfig? limitingRoute)
     {
         requiredScope = null;
         allowedMethods = null;
+        limitingRoute = null;
         var patterns = (BoundPattern[])Patterns;
         if (patterns.Length == 0)
         {
@@ -56,6 +64,10 @@ internal sealed class SubjectBindings(IProxyStateLookup routes)
             if (pattern.RequiredScope is not { } scope || caller.HasScope(scope))
             {
                 scopeHeld = true;
+                if (limitingRoute is null || pattern.RouteId == matched.RouteId)
+                {
+                    limitingRoute = pattern.Route;
+                }
             }
             else
             {

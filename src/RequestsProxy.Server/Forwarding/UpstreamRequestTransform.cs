@@ -52,11 +52,39 @@ internal sealed class UpstreamRequestTransform : RequestTransform
     /// non-alphanumeric into <c>_</c>. So names are compared on their letters and digits alone,
     /// case-insensitively: every name whose letters begin <c>XREQUESTSPROXY</c> goes, and so does a
     /// non-hyphen spelling of YARP's <c>X-Forwarded-*</c> (YARP replaces the hyphenated ones itself).
+    /// Also gone, in any spelling: the headers with which common frameworks let a client replace the
+    /// method (ASP.NET Core's <c>UseHttpMethodOverride</c>, Express' method-override, Symfony,
+    /// Laravel, …) or the path (IIS/Symfony/Zend <c>X-Original-URL</c>, <c>X-Rewrite-URL</c>, Envoy's
+    /// original path): the route's methods and the <c>sub</c> binding are judged on the request line,
+    /// so the upstream must act on nothing else.
     /// </summary>
     internal static bool IsSpoofable(string name) =>
-        StartsWithFolded(name, "xrequestsproxy") || (StartsWithFolded(name, "xforwarded") && HasOtherSeparator(name));
+        StartsWithFolded(name, "xrequestsproxy")
+        || (StartsWithFolded(name, "xforwarded") && (HasOtherSeparator(name) || EqualsFolded(name, "xforwardedpath")))
+        || IsOverride(name);
 
-    private static bool StartsWithFolded(string name, string prefix)
+    private static readonly string[] Overrides =
+        ["xhttpmethodoverride", "xhttpmethod", "xmethodoverride", "xoriginalurl", "xrewriteurl", "xoriginalpath", "xenvoyoriginalpath"];
+
+    private static bool IsOverride(string name)
+    {
+        foreach (var folded in Overrides)
+        {
+            if (EqualsFolded(name, folded))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool StartsWithFolded(string name, string prefix) => MatchFolded(name, prefix, wholeName: false);
+
+    private static bool EqualsFolded(string name, string folded) => MatchFolded(name, folded, wholeName: true);
+
+    /// <summary>Compares <paramref name="name"/>'s letters and digits, lower-cased, with <paramref name="folded"/> (no allocation: this runs per inbound header).</summary>
+    private static bool MatchFolded(string name, string folded, bool wholeName)
     {
         var matched = 0;
         foreach (var c in name)
@@ -66,18 +94,20 @@ internal sealed class UpstreamRequestTransform : RequestTransform
                 continue;
             }
 
-            if (char.ToLowerInvariant(c) != prefix[matched])
+            if (matched == folded.Length)
+            {
+                return !wholeName;
+            }
+
+            if (char.ToLowerInvariant(c) != folded[matched])
             {
                 return false;
             }
 
-            if (++matched == prefix.Length)
-            {
-                return true;
-            }
+            matched++;
         }
 
-        return false;
+        return matched == folded.Length;
     }
 
     private static bool HasOtherSeparator(string name)

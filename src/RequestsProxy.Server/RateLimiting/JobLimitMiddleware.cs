@@ -1,4 +1,5 @@
 using RequestsProxy.Server.Authentication;
+using Yarp.ReverseProxy.Model;
 
 namespace RequestsProxy.Server.RateLimiting;
 
@@ -12,6 +13,9 @@ internal sealed class JobLimitMiddleware(RequestDelegate next, JobRateLimiter li
     {
         var authorized = context.Features.Get<AuthorizedRequest>()
             ?? throw new InvalidOperationException($"{nameof(JobLimitMiddleware)} runs after {nameof(ProxyAuthenticationMiddleware)}");
-        return limits.RefuseOverLimit(context, authorized.Caller) ?? next(context);
+        // A path under a bound route spends that route's share, whichever route matched it: else a
+        // job would double its share on the same resource by spelling it for a catch-all.
+        var route = authorized.LimitingRoute ?? context.GetReverseProxyFeature().Route.Config;
+        return limits.RefuseOverLimit(context, route, authorized.Caller) ?? next(context);
     }
 }

@@ -6,7 +6,6 @@ using System.Threading.RateLimiting;
 using RequestsProxy.Server.Authentication;
 using RequestsProxy.Server.Metrics;
 using Yarp.ReverseProxy.Configuration;
-using Yarp.ReverseProxy.Model;
 
 namespace RequestsProxy.Server.RateLimiting;
 
@@ -50,14 +49,11 @@ internal sealed partial class JobRateLimiter : IDisposable
         _routes.TryGetValue(route, out var limits) ? limits : _routes.GetValue(route, r => JobLimitRules.ForRoute(r, Defaults));
 
     /// <summary>
-    /// Takes the caller's share for this request: null when within its limits (the concurrency
-    /// permit is released when the response completes), else the task writing the 429.
+    /// Takes the caller's share of <paramref name="route"/> for this request: null when within its
+    /// limits (the concurrency permit is released when the response completes), else the task
+    /// writing the 429.
     /// </summary>
-    public Task? RefuseOverLimit(HttpContext context, CallerIdentity caller) =>
-        RefuseOverLimit(context, context.GetReverseProxyFeature().Route.Config, caller);
-
-    /// <inheritdoc cref="RefuseOverLimit(HttpContext, CallerIdentity)"/>
-    internal Task? RefuseOverLimit(HttpContext context, RouteConfig route, CallerIdentity caller)
+    public Task? RefuseOverLimit(HttpContext context, RouteConfig route, CallerIdentity caller)
     {
         var limits = LimitsOf(route);
         if (limits.IsUnlimited)

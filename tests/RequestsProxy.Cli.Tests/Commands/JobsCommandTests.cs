@@ -66,6 +66,20 @@ public sealed class JobsCommandTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task StartStop_JobsManagersAuditTrail_NamesTheUserAndHostRunningRpctl()
+    {
+        Assert.Equal(0, (await Rpctl.RunAsync(["jobs", "start", "job-a", .. _host.Flags, "--", "/bin/sh", "-c", LongRunning])).ExitCode);
+        Assert.Equal(0, (await Rpctl.RunAsync(["jobs", "stop", "job-a", .. _host.Flags])).ExitCode);
+
+        var lines = _host.AuditLog.GetSnapshot().Select(r => r.Message).ToList();
+        Assert.Equal(2, lines.Count);
+        Assert.StartsWith("audit start: job job-a got token ", lines[0], StringComparison.Ordinal);
+        Assert.StartsWith("audit revoke (stop): job job-a, 1 tokens ", lines[1], StringComparison.Ordinal);
+        var actor = $"{Environment.UserName}@{Environment.MachineName}";
+        Assert.All(lines, l => Assert.EndsWith($"by api 127.0.0.1 as {actor}", l, StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Start_Twice_IsRefusedWithTheApisMessage_Exit1()
     {
         Assert.Equal(0, (await Rpctl.RunAsync(["jobs", "start", "job-1", .. _host.Flags, "--", "/bin/sh", "-c", LongRunning])).ExitCode);

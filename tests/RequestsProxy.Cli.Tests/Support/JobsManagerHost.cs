@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 using RequestsProxy.JobsManager;
 using RequestsProxy.Testing.Files;
 using RequestsProxy.Testing.Hosting;
@@ -22,8 +23,9 @@ internal sealed class JobsManagerHost : IAsyncDisposable
     private readonly TempFolder _folder;
     private readonly LoopbackApp _app;
 
-    private JobsManagerHost(TempFolder folder, LoopbackApp app, string adminTokenFile)
+    private JobsManagerHost(TempFolder folder, LoopbackApp app, string adminTokenFile, FakeLogCollector auditLog)
     {
+        AuditLog = auditLog;
         _folder = folder;
         _app = app;
         AdminTokenFile = adminTokenFile;
@@ -32,6 +34,9 @@ internal sealed class JobsManagerHost : IAsyncDisposable
     public string Url => _app.Url.AbsoluteUri.TrimEnd('/');
 
     public string AdminTokenFile { get; }
+
+    /// <summary>The jobs-manager's audit trail (its only log kept: in-process rpctl runs capture the console).</summary>
+    public FakeLogCollector AuditLog { get; }
 
     /// <summary>The flags every rpctl call to this jobs-manager needs.</summary>
     public string[] Flags => ["--jobs-manager", Url, "--admin-token-file", AdminTokenFile];
@@ -53,8 +58,14 @@ internal sealed class JobsManagerHost : IAsyncDisposable
             RefreshCheckInterval = TimeSpan.FromMinutes(1),
         };
         // No console logging: in-process rpctl runs capture the console.
-        var app = await LoopbackApp.StartAsync(JobsManagerApp.Build(["--urls", LoopbackApp.AnyPort], options, builder => builder.Logging.ClearProviders()));
-        return new JobsManagerHost(folder, app, adminFile);
+        var audit = new FakeLogCollector();
+        var app = await LoopbackApp.StartAsync(JobsManagerApp.Build(["--urls", LoopbackApp.AnyPort], options, builder =>
+        {
+            builder.Logging.ClearProviders();
+            builder.Logging.AddProvider(new FakeLoggerProvider(audit));
+            builder.Logging.AddFilter<FakeLoggerProvider>((category, _) => category == "RequestsProxy.JobsManager.Audit");
+        }));
+        return new JobsManagerHost(folder, app, adminFile, audit);
     }
 
     /// <summary>Re-reads the key ring now instead of waiting for the poll.</summary>

@@ -236,7 +236,7 @@ public sealed class JobManagerTests
         using var empty = new RequestsProxy.Tokens.Keys.KeyRingSource(folder.Path, TimeSpan.FromSeconds(10), h.Time);
         empty.Start();
         var credentials = new StatelessJobCredentials(new TokenIssuer(empty, h.Time), empty, h.Ledger, h.Options, h.Time);
-        var manager = new JobManager(h.Runtime, credentials, h.Ledger, h.JobLedger, h.Options, h.Time, h.Metrics, Microsoft.Extensions.Logging.Abstractions.NullLogger<JobManager>.Instance);
+        var manager = new JobManager(h.Runtime, credentials, h.Ledger, h.JobLedger, h.Options, h.Time, h.Metrics, RequestsProxy.JobsManager.Audit.JobAudit.None, Microsoft.Extensions.Logging.Abstractions.NullLogger<JobManager>.Instance);
         Assert.True(await manager.RestoreAsync(CancellationToken.None));
 
         var result = await manager.StartAsync(CoreHarness.Spec("job-1"), CancellationToken.None);

@@ -1,4 +1,7 @@
+using Microsoft.Extensions.Logging.Testing;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using RequestsProxy.JobsManager.Audit;
 using Microsoft.Extensions.Time.Testing;
 using RequestsProxy.JobsManager.Jobs;
 using RequestsProxy.JobsManager.Metrics;
@@ -42,7 +45,9 @@ internal sealed class CoreHarness : IDisposable
         Ledger = new RevocationLedger(Store, Options, clock, Metrics, NullLogger<RevocationLedger>.Instance);
         JobLedger = new JobLedger(LedgerStore, Options, clock, Metrics, NullLogger<JobLedger>.Instance);
         Credentials = new StatelessJobCredentials(new TokenIssuer(KeySource, clock), KeySource, Ledger, Options, clock);
-        Manager = new JobManager(Runtime, Credentials, Ledger, JobLedger, Options, clock, Metrics, NullLogger<JobManager>.Instance);
+        AuditLog = new FakeLogCollector();
+        _auditLoggers = new LoggerFactory([new FakeLoggerProvider(AuditLog)]);
+        Manager = new JobManager(Runtime, Credentials, Ledger, JobLedger, Options, clock, Metrics, new JobAudit(_auditLoggers), NullLogger<JobManager>.Instance);
         if (restore)
         {
             // In-memory and local stores complete synchronously; HTTP-backed harnesses pass restore: false and await it.
@@ -50,7 +55,12 @@ internal sealed class CoreHarness : IDisposable
         }
     }
 
+    private readonly LoggerFactory _auditLoggers;
+
     public TempFolder Folder { get; }
+
+    /// <summary>What <see cref="Manager"/> wrote to the audit trail.</summary>
+    public FakeLogCollector AuditLog { get; }
 
     public KeyRingVolume Keys { get; }
 
@@ -88,7 +98,7 @@ internal sealed class CoreHarness : IDisposable
         var ledger = new RevocationLedger(store, Options, Time, metrics, NullLogger<RevocationLedger>.Instance);
         var credentials = new StatelessJobCredentials(new TokenIssuer(KeySource, Time), KeySource, ledger, Options, Time);
         return new JobManager(runtime, credentials, ledger, new JobLedger(ledgerStore, Options, Time, metrics, NullLogger<JobLedger>.Instance),
-            Options, Time, metrics, NullLogger<JobManager>.Instance);
+            Options, Time, metrics, JobAudit.None, NullLogger<JobManager>.Instance);
     }
 
     public static JobSpec Spec(string name, string? image = "trainer:1", params string[] command) =>
@@ -103,6 +113,7 @@ internal sealed class CoreHarness : IDisposable
 
     public void Dispose()
     {
+        _auditLoggers.Dispose();
         KeySource.Dispose();
         MeterFactory.Dispose();
         Folder.Dispose();

@@ -96,6 +96,38 @@ public sealed class IdentityHeaderTests
         Assert.Equal("127.0.0.1", seen.Header("X-Forwarded-For"));
     }
 
+    /// <summary>
+    /// Found by the outside attack: a POST-only route relayed <c>X-HTTP-Method-Override: DELETE</c>,
+    /// and <c>X-Original-URL</c> naming another job's path, to upstream frameworks that act on them.
+    /// </summary>
+    [Theory]
+    // As found.
+    [InlineData("X-HTTP-Method-Override", "DELETE")]
+    [InlineData("X-Original-URL", "/v1/jobs/job-2/results")]
+    // More spellings and their siblings.
+    [InlineData("X_HTTP_Method_Override", "DELETE")]
+    [InlineData("x-http-method", "PUT")]
+    [InlineData("X-Method-Override", "DELETE")]
+    [InlineData("X-Rewrite-URL", "/v1/jobs/job-2/results")]
+    [InlineData("x_original_url", "/v1/jobs/job-2/results")]
+    [InlineData("X-Envoy-Original-Path", "/v1/jobs/job-2/results")]
+    [InlineData("X-Forwarded-Path", "/v1/jobs/job-2/results")]
+    public async Task Forward_MethodOrPathOverrideHeader_IsStripped(string name, string value)
+    {
+        await using var proxy = await ProxyHarness.StartAsync();
+        using var request = ProxyHarness.Request(HttpMethod.Post, "/v1/results", proxy.Mint("job-1"), "{}");
+        request.Headers.TryAddWithoutValidation(name, value);
+        request.Headers.TryAddWithoutValidation("X-HTTP-Method-Overrides-Nothing", "kept");
+
+        using var response = await proxy.Client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var seen = proxy.Upstream.Last!;
+        Assert.Equal("POST", seen.Method);
+        Assert.DoesNotContain(seen.Headers, h => h.Value.Contains(value, StringComparison.Ordinal));
+        Assert.Equal("kept", seen.Header("X-HTTP-Method-Overrides-Nothing"));
+    }
+
     [Fact]
     public async Task Forward_SubThatIsNotWellFormedUnicode_Is401NotRelayed()
     {

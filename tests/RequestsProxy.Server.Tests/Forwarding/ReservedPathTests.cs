@@ -19,6 +19,13 @@ public sealed class ReservedPathTests
     [InlineData("POST", "/admin%2Fv1%2Ftokens")]
     [InlineData("POST", "/admin/v1./tokens")]
     [InlineData("DELETE", "/admin//v1/subjects/job-2")]
+    // Found by the outside attack: a decoded '?' or '#' ends the path for a hop that re-parses it.
+    [InlineData("GET", "/admin/v1%3Fx/tokens")]
+    [InlineData("GET", "/admin/v1%23/tokens")]
+    [InlineData("GET", "/admin/v1%253F")]
+    [InlineData("GET", "/metrics%3F")]
+    [InlineData("GET", "/readyz#")]
+    [InlineData("GET", "/healthz%23x")]
     public async Task AdminPrefix_BesideACatchAll_Is404AndNeverRelayed(string method, string path)
     {
         await using var proxy = await ProxyHarness.StartAsync();

@@ -59,6 +59,13 @@ public sealed class SubjectBindingTests
     [InlineData("POST", "/v1/jobs/job-2/x/%2e%2e/results/")]
     [InlineData("GET", "/v1/jobs/job-2/flops.")]
     [InlineData("PATCH", "/v1/jobs/job-2/flops/extra")]
+    // Found by the outside attack: a decoded '?' or '#' after the last literal (a hop that decodes
+    // and re-parses the target reads the rest as query or fragment), as found and two more.
+    [InlineData("POST", "/v1/jobs/job-2/results%3Fx=1")]
+    [InlineData("POST", "/v1/jobs/job-2/results#x")]
+    [InlineData("POST", "/v1/jobs/job-2/results%23")]
+    [InlineData("POST", "/v1/jobs/job-2/results%253F")]
+    [InlineData("POST", "/v1/jobs/job-2/flops%3F/extra")]
     public async Task CatchAll_AnotherJobsBoundPath_IsRefusedAndNeverRelayed(string method, string path)
     {
         await using var proxy = await ProxyHarness.StartAsync(routes: RoutesWithCatchAll);
@@ -79,6 +86,7 @@ public sealed class SubjectBindingTests
     [InlineData("POST", "/v1/jobs/job-1/results;x=1")]
     [InlineData("POST", "/v1/jobs/job-1/results/extra")]
     [InlineData("GET", "/v1/jobs/job-1/flops.")]
+    [InlineData("POST", "/v1/jobs/job-1/results%3Fx=1")]
     public async Task CatchAll_OwnBoundPathWithTheBoundRoutesScopeAndMethod_IsRelayed(string method, string path)
     {
         await using var proxy = await ProxyHarness.StartAsync(routes: RoutesWithCatchAll);

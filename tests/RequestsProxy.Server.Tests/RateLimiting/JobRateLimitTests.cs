@@ -120,6 +120,57 @@ public sealed class JobRateLimitTests
         Assert.True(accepted, "a 5/s bucket did not refill within 3 s");
     }
 
+    /// <summary>
+    /// Found by the outside attack: beside a catch-all, <c>//v1/jobs/job-1/results</c> matched the
+    /// catch-all and spent the catch-all's share, so a job doubled its rate on its own results.
+    /// </summary>
+    [Theory]
+    // As found.
+    [InlineData("//v1/jobs/job-1/results")]
+    // More spellings the catch-all matches instead of the bound route.
+    [InlineData("/v1/jobs/job-1/results;x=1")]
+    [InlineData("/v1/jobs/job-1/results.")]
+    [InlineData("/v1/jobs/job-1//results")]
+    public async Task Request_BoundPathSpelledForTheCatchAll_SpendsTheBoundRoutesShare(string spelling)
+    {
+        await using var proxy = await ProxyHarness.StartAsync(routes: p => new
+        {
+            Routes = new Dictionary<string, object>
+            {
+                ["results"] = new
+                {
+                    ClusterId = "upstream",
+                    Match = new { Path = "/v1/jobs/{sub}/results", Methods = new[] { "POST" } },
+                    Metadata = new Dictionary<string, string>
+                    {
+                        ["RequiredScope"] = "results:write",
+                        ["SubjectParameter"] = "sub",
+                        [RateLimitNames.RequestsPerSecondMetadata] = "0.1",
+                        [RateLimitNames.BurstMetadata] = "2",
+                    },
+                },
+                ["catch-all"] = new
+                {
+                    ClusterId = "upstream",
+                    Match = new { Path = "/{**catch-all}" },
+                    Metadata = new Dictionary<string, string> { ["RequiredScope"] = "", [RateLimitNames.RequestsPerSecondMetadata] = "0" },
+                },
+            },
+            Clusters = p.UpstreamCluster(),
+        });
+        var token = proxy.Mint("job-1", "results:write");
+
+        var canonical = await PostManyAsync(proxy, "/v1/jobs/job-1/results", token, 2);
+        var spelled = await RawHttp.SendAsync(proxy.Address, $"POST {spelling} HTTP/1.1\r\nAuthorization: Bearer {token}\r\nContent-Length: 0");
+        var other = await RawHttp.SendAsync(proxy.Address, $"POST /v1/other HTTP/1.1\r\nAuthorization: Bearer {token}\r\nContent-Length: 0");
+
+        Assert.All(canonical, s => Assert.Equal(HttpStatusCode.OK, s));
+        Assert.True(spelled.Status == 429, spelled.Text);
+        // The catch-all's own paths keep the catch-all's (here: no) limits.
+        Assert.Equal(200, other.Status);
+        Assert.Equal(3, proxy.Upstream.Count);
+    }
+
     [Fact]
     public async Task Request_RouteOverrides_ReplaceTheDefaults()
     {

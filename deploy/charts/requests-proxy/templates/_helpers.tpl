@@ -184,6 +184,7 @@ seccompProfile:
 {{- if .methods -}}{{- $_ := set $match "Methods" .methods -}}{{- end -}}
 {{- $metadata := dict "RequiredScope" .requiredScope -}}
 {{- if .subjectParameter -}}{{- $_ := set $metadata "SubjectParameter" .subjectParameter -}}{{- end -}}
+{{- if .allowUpgrade -}}{{- $_ := set $metadata "AllowUpgrade" "true" -}}{{- end -}}
 {{- with .limits -}}
 {{- if hasKey . "requestsPerSecond" -}}{{- $_ := set $metadata "RateLimitPerSecond" (toString .requestsPerSecond) -}}{{- end -}}
 {{- if and (hasKey . "burst") (gt (int .burst) 0) -}}{{- $_ := set $metadata "RateLimitBurst" (toString (int .burst)) -}}{{- end -}}
