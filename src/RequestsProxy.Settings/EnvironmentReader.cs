@@ -69,8 +69,8 @@ public sealed class EnvironmentReader(IConfiguration configuration)
         return TimeSpan.FromSeconds(seconds);
     }
 
-    /// <summary>A whole number &gt; 0.</summary>
-    public long PositiveInteger(string name, long fallback)
+    /// <summary>A whole number &gt; 0 (or ≥ 0 with <paramref name="allowZero"/>).</summary>
+    public long PositiveInteger(string name, long fallback, bool allowZero = false)
     {
         var value = Text(name);
         if (value is null)
@@ -78,9 +78,9 @@ public sealed class EnvironmentReader(IConfiguration configuration)
             return fallback;
         }
 
-        if (!long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var number) || number <= 0)
+        if (!long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var number) || number < 0 || (number == 0 && !allowZero))
         {
-            Fail(name, value, "is not a positive whole number");
+            Fail(name, value, allowZero ? "is not a whole number ≥ 0" : "is not a positive whole number");
             return fallback;
         }
 

@@ -32,6 +32,7 @@ public static class EnvironmentVariables
     public const string ShutdownTimeoutSeconds = "REQUESTS_PROXY_SHUTDOWN_TIMEOUT_SECONDS";
     public const string ManagementUrls = "REQUESTS_PROXY_MANAGEMENT_URLS";
     public const string MaxConnections = "REQUESTS_PROXY_MAX_CONNECTIONS";
+    public const string MaxConnectionsPerClient = "REQUESTS_PROXY_MAX_CONNECTIONS_PER_CLIENT";
     public const string IdleTimeoutSeconds = "REQUESTS_PROXY_IDLE_TIMEOUT_SECONDS";
     public const string AccessLog = "REQUESTS_PROXY_ACCESS_LOG";
     public const string AccessLogEvery = "REQUESTS_PROXY_ACCESS_LOG_EVERY";

@@ -36,6 +36,10 @@ internal sealed partial class KubernetesJobRuntime(IKubernetes client, JobsManag
     public async Task<LaunchedJob> LaunchAsync(JobSpec spec, JobCredential credential, CancellationToken cancellationToken)
     {
         var ns = spec.Namespace ?? options.DefaultJobNamespace!;
+
+        // A Secret of the token's name already there is found before the Job exists, so no pod of ours
+        // ever mounts someone else's Secret: a dry-run create (the jobs-manager may not read Secrets).
+        await ProbeTokenSecretNameAsync(spec.Name, ns, cancellationToken).ConfigureAwait(false);
         V1Job created;
         try
         {
@@ -53,8 +57,8 @@ internal sealed partial class KubernetesJobRuntime(IKubernetes client, JobsManag
         }
         catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict)
         {
-            // Not ours to take over: it may be someone else's, and changing its ownerReferences needs
-            // delete rights on it (OwnerReferencesPermissionEnforcement). The Job just created goes again.
+            // Created since the probe. Not ours to take over: it may be someone else's, and changing its
+            // ownerReferences needs delete rights on it (OwnerReferencesPermissionEnforcement). The Job goes again.
             await DeleteJobAsync(spec.Name, ns, CancellationToken.None).ConfigureAwait(false);
             _namespaces.TryRemove(spec.Name, out _);
             throw new JobConflictException(LeftoverSecret(spec.Name, ns));
@@ -129,6 +133,19 @@ internal sealed partial class KubernetesJobRuntime(IKubernetes client, JobsManag
         }
 
         return states;
+    }
+
+    private async Task ProbeTokenSecretNameAsync(string job, string ns, CancellationToken cancellationToken)
+    {
+        var probe = new V1Secret { ApiVersion = "v1", Kind = "Secret", Type = "Opaque", Metadata = new V1ObjectMeta { Name = KubernetesNames.TokenSecretName(job), NamespaceProperty = ns } };
+        try
+        {
+            await client.CoreV1.CreateNamespacedSecretAsync(probe, ns, dryRun: "All", cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict)
+        {
+            throw new JobConflictException(LeftoverSecret(job, ns));
+        }
     }
 
     private string NamespaceOf(string name) => _namespaces.TryGetValue(name, out var ns) ? ns : options.DefaultJobNamespace!;

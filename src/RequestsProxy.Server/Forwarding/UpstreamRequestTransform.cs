@@ -61,12 +61,30 @@ internal sealed class UpstreamRequestTransform : RequestTransform
     internal static bool IsSpoofable(string name) =>
         StartsWithFolded(name, "xrequestsproxy")
         || (StartsWithFolded(name, "xforwarded") && (HasOtherSeparator(name) || EqualsFolded(name, "xforwardedpath")))
-        || Array.Exists(Overrides, o => EqualsFolded(name, o));
+        || IsOverride(name);
 
     private static readonly string[] Overrides =
         ["xhttpmethodoverride", "xhttpmethod", "xmethodoverride", "xoriginalurl", "xrewriteurl", "xoriginalpath", "xenvoyoriginalpath"];
 
-    private static bool EqualsFolded(string name, string folded)
+    private static bool IsOverride(string name)
+    {
+        foreach (var folded in Overrides)
+        {
+            if (EqualsFolded(name, folded))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool StartsWithFolded(string name, string prefix) => MatchFolded(name, prefix, wholeName: false);
+
+    private static bool EqualsFolded(string name, string folded) => MatchFolded(name, folded, wholeName: true);
+
+    /// <summary>Compares <paramref name="name"/>'s letters and digits, lower-cased, with <paramref name="folded"/> (no allocation: this runs per inbound header).</summary>
+    private static bool MatchFolded(string name, string folded, bool wholeName)
     {
         var matched = 0;
         foreach (var c in name)
@@ -76,7 +94,12 @@ internal sealed class UpstreamRequestTransform : RequestTransform
                 continue;
             }
 
-            if (matched == folded.Length || char.ToLowerInvariant(c) != folded[matched])
+            if (matched == folded.Length)
+            {
+                return !wholeName;
+            }
+
+            if (char.ToLowerInvariant(c) != folded[matched])
             {
                 return false;
             }
@@ -85,30 +108,6 @@ internal sealed class UpstreamRequestTransform : RequestTransform
         }
 
         return matched == folded.Length;
-    }
-
-    private static bool StartsWithFolded(string name, string prefix)
-    {
-        var matched = 0;
-        foreach (var c in name)
-        {
-            if (!char.IsAsciiLetterOrDigit(c))
-            {
-                continue;
-            }
-
-            if (char.ToLowerInvariant(c) != prefix[matched])
-            {
-                return false;
-            }
-
-            if (++matched == prefix.Length)
-            {
-                return true;
-            }
-        }
-
-        return false;
     }
 
     private static bool HasOtherSeparator(string name)

@@ -45,7 +45,7 @@ internal static class ProxyApp
             kestrel.Limits.MaxConcurrentConnections = settings.MaxConnections;
             kestrel.Limits.MaxConcurrentUpgradedConnections = settings.MaxConnections;
             kestrel.Limits.KeepAliveTimeout = settings.IdleTimeout;
-            listeners.Configure(kestrel);
+            listeners.Configure(kestrel, settings.MaxConnectionsPerClient > 0 ? new ClientConnectionLimit(settings.MaxConnectionsPerClient) : null);
         });
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = settings.ShutdownTimeout);
 

@@ -52,11 +52,20 @@ internal sealed class ProxyListeners
         return new ProxyListeners(pods, management);
     }
 
-    public void Configure(KestrelServerOptions kestrel)
+    /// <param name="perClient">The per-client cap of the pod-facing addresses, or null for none.</param>
+    public void Configure(KestrelServerOptions kestrel, ClientConnectionLimit? perClient = null)
     {
         foreach (var address in PodUrls)
         {
-            Listen(kestrel, address, _pods.Add);
+            Listen(kestrel, address, options =>
+            {
+                if (perClient is not null)
+                {
+                    options.Use(perClient.Middleware);
+                }
+
+                _pods.Add(options);
+            });
         }
 
         foreach (var address in ManagementUrls)

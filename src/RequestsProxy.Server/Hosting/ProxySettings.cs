@@ -50,6 +50,9 @@ internal sealed record ProxySettings
     /// <summary>Open connections allowed per pod-facing listening address (Kestrel <c>MaxConcurrentConnections</c>); more are closed at once.</summary>
     public int MaxConnections { get; init; } = DefaultMaxConnections;
 
+    /// <summary>Open pod-facing connections allowed per client IP address; 0: no per-client cap (<see cref="ClientConnectionLimit"/>).</summary>
+    public int MaxConnectionsPerClient { get; init; }
+
     /// <summary>A connection with no request in flight for this long is closed (Kestrel <c>KeepAliveTimeout</c>).</summary>
     public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromSeconds(120);
 
@@ -111,6 +114,7 @@ internal sealed record ProxySettings
             ShutdownTimeout = env.Seconds(EnvironmentVariables.ShutdownTimeoutSeconds, defaults.ShutdownTimeout, allowZero: true),
             ManagementUrls = env.Text(EnvironmentVariables.ManagementUrls, defaults.ManagementUrls),
             MaxConnections = (int)Math.Min(int.MaxValue, env.PositiveInteger(EnvironmentVariables.MaxConnections, defaults.MaxConnections)),
+            MaxConnectionsPerClient = (int)Math.Min(int.MaxValue, env.PositiveInteger(EnvironmentVariables.MaxConnectionsPerClient, defaults.MaxConnectionsPerClient, allowZero: true)),
             IdleTimeout = env.Seconds(EnvironmentVariables.IdleTimeoutSeconds, defaults.IdleTimeout),
             ReleaseName = env.Text(EnvironmentVariables.ReleaseName),
             Namespace = env.Text(EnvironmentVariables.Namespace),

@@ -58,9 +58,9 @@ public sealed class KubernetesJobRuntimeTests
         var claims = Validate(k, Encoding.ASCII.GetString(secret.Data["token"]));
         Assert.Equal(("job-1", view.Token.Jti, "v1"), (claims.Subject, claims.Jti, claims.Kid));
 
-        // Job first (the Secret needs its uid), then the Secret.
-        var writes = k.Fake.Requests.Where(r => r.Verb == "create").Select(r => r.Resource).ToList();
-        Assert.Equal(["jobs", "secrets"], writes);
+        // A dry-run probe of the Secret's name, the Job (the Secret needs its uid), then the Secret.
+        var writes = k.Fake.Requests.Where(r => r.Verb == "create").Select(r => (r.Resource, r.QueryString.Contains("dryRun=All", StringComparison.Ordinal))).ToList();
+        Assert.Equal([("secrets", true), ("jobs", false), ("secrets", false)], writes);
     }
 
     [Fact]
@@ -103,6 +103,7 @@ public sealed class KubernetesJobRuntimeTests
         Assert.Null(after.Metadata.OwnerReferences);
         Assert.Equal("an earlier job's", Encoding.UTF8.GetString(after.Data["token"]));
         Assert.Null(k.Fake.Find<V1Job>(Ns, "job-1"));
+        Assert.DoesNotContain(k.Fake.Requests, r => r is { Verb: "create", Resource: "jobs" });
         Assert.Null(k.Core.Manager.Get("job-1"));
 
         // The token minted for the failed start is revoked, and the name is free again once the Secret is gone.

@@ -17,9 +17,7 @@ public sealed class ConnectionLimitTests
         {
             for (var i = 0; i < 3; i++)
             {
-                var client = new TcpClient();
-                await client.ConnectAsync(IPAddress.Loopback, proxy.Address.Port);
-                held.Add(client);
+                var client = await HoldAsync(proxy, held);
                 Assert.Equal(200, await SendOnAsync(client, token));
             }
 
@@ -39,6 +37,56 @@ public sealed class ConnectionLimitTests
                 return await SendOnAsync(again, token) == 200;
             }, TimeSpan.FromSeconds(5));
             Assert.True(admitted);
+        }
+        finally
+        {
+            held.ForEach(c => c.Dispose());
+        }
+    }
+
+    /// <summary>
+    /// Found by the outside attack: one client holding the whole cap of idle connections locked
+    /// every other job out of the replica. With a per-client cap, another address still gets in.
+    /// </summary>
+    [Theory]
+    // As found: idle connections, never a byte sent.
+    [InlineData("idle")]
+    // More ways to hold a connection: a request line and never the end of the headers (slowloris),
+    // and keep-alive connections after one answered request.
+    [InlineData("slowloris")]
+    [InlineData("keep-alive")]
+    public async Task Connections_OneClientOverItsCap_ClosedWhileAnotherClientGetsIn(string hold)
+    {
+        await using var proxy = await ProxyHarness.StartAsync(s =>
+        {
+            s["REQUESTS_PROXY_MAX_CONNECTIONS"] = "10";
+            s["REQUESTS_PROXY_MAX_CONNECTIONS_PER_CLIENT"] = "3";
+        });
+        var token = proxy.Mint("job-1");
+        var held = new List<TcpClient>();
+        try
+        {
+            for (var i = 0; i < 3; i++)
+            {
+                var client = await HoldAsync(proxy, held);
+                switch (hold)
+                {
+                    case "slowloris":
+                        await client.GetStream().WriteAsync(Encoding.ASCII.GetBytes("POST /v1/results HTTP/1.1\r\nHost: proxy\r\n"));
+                        break;
+                    case "keep-alive":
+                        Assert.Equal(200, await SendOnAsync(client, token));
+                        break;
+                }
+            }
+
+            using var fourth = new TcpClient();
+            await fourth.ConnectAsync(IPAddress.Loopback, proxy.Address.Port);
+            Assert.Equal(0, await SendOnAsync(fourth, token));
+
+            using var neighbour = new TcpClient(new IPEndPoint(IPAddress.Parse("127.0.0.2"), 0));
+            await neighbour.ConnectAsync(IPAddress.Loopback, proxy.Address.Port);
+            Assert.Equal(200, await SendOnAsync(neighbour, proxy.Mint("job-2")));
         }
         finally
         {
@@ -70,11 +118,22 @@ public sealed class ConnectionLimitTests
     [InlineData("REQUESTS_PROXY_MAX_CONNECTIONS", "0")]
     [InlineData("REQUESTS_PROXY_MAX_CONNECTIONS", "many")]
     [InlineData("REQUESTS_PROXY_IDLE_TIMEOUT_SECONDS", "0")]
+    [InlineData("REQUESTS_PROXY_MAX_CONNECTIONS_PER_CLIENT", "-1")]
+    [InlineData("REQUESTS_PROXY_MAX_CONNECTIONS_PER_CLIENT", "some")]
     public async Task Build_BadLimit_IsAConfigurationError(string key, string value)
     {
         var error = await Assert.ThrowsAsync<RequestsProxy.Settings.InvalidSettingsException>(() => ProxyHarness.StartAsync(s => s[key] = value));
 
         Assert.Contains(key, error.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>A new connection to the pod-facing port, kept in <paramref name="held"/> (disposed by the test).</summary>
+    private static async Task<TcpClient> HoldAsync(ProxyHarness proxy, List<TcpClient> held)
+    {
+        var client = new TcpClient();
+        held.Add(client);
+        await client.ConnectAsync(IPAddress.Loopback, proxy.Address.Port);
+        return client;
     }
 
     /// <summary>One keep-alive request on an open connection; the status, or 0 when the server closed it instead.</summary>

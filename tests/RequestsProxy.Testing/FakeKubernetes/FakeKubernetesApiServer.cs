@@ -22,7 +22,7 @@ namespace RequestsProxy.Testing.FakeKubernetes;
 /// more; what Kubernetes does beyond them is proven on a real cluster (tests/cluster):
 /// <list type="bullet">
 /// <item>GET and LIST (equality <c>labelSelector</c>s) of every served kind; POST (409
-/// AlreadyExists), PUT (404 when missing; 409 Conflict when the sent <c>resourceVersion</c> is not
+/// AlreadyExists; <c>?dryRun=All</c> stores nothing), PUT (404 when missing; 409 Conflict when the sent <c>resourceVersion</c> is not
 /// the current one), merge PATCH and DELETE (404 when missing) of secrets, configmaps and jobs.</item>
 /// <item>One global <c>resourceVersion</c> counter bumped by every write (a no-op update keeps
 /// it, as on the real server); <c>uid</c> and <c>creationTimestamp</c> set on create.</item>
@@ -332,7 +332,7 @@ public sealed class FakeKubernetesApiServer : IAsyncDisposable
             case "list":
                 return (HttpStatusCode.OK, _store.List(type, call.Namespace, FakeLabelSelector.Parse(request.Query["labelSelector"])));
             case "create":
-                return (HttpStatusCode.Created, _store.Create(type, call.Namespace, ParseObject(body)));
+                return (HttpStatusCode.Created, _store.Create(type, call.Namespace, ParseObject(body), request.Query["dryRun"].FirstOrDefault() == "All"));
             case "update":
                 return (HttpStatusCode.OK, _store.Replace(type, call.Namespace, call.Name!, ParseObject(body)));
             case "patch":

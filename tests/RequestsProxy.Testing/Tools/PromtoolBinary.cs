@@ -3,59 +3,15 @@ namespace RequestsProxy.Testing.Tools;
 /// <summary>
 /// Prometheus' <c>promtool</c>, to check the chart's rules: <c>PROMTOOL</c>, or <c>promtool</c> on the PATH, or the
 /// one the tests unpacked into <c>.tools/promtool</c> from Debian's <c>prometheus</c> package (<c>apt-get download</c>
-/// plus <c>dpkg-deb -x</c>: nothing is installed or started).
+/// plus <c>dpkg-deb -x</c>: nothing is installed or started; <see cref="CachedTool"/>).
 /// </summary>
 public static class PromtoolBinary
 {
-    private static readonly SemaphoreSlim InProcess = new(1, 1);
-    private static string? _path;
+    private static readonly CachedTool Tool = new("promtool", "PROMTOOL", searchPath: true, ["--version"], InstallAsync);
 
-    public static async Task<string> GetPathAsync(CancellationToken cancellationToken = default)
-    {
-        await InProcess.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            _path ??= await ResolveAsync(cancellationToken).ConfigureAwait(false);
-            return _path;
-        }
-        finally
-        {
-            InProcess.Release();
-        }
-    }
+    public static Task<string> GetPathAsync(CancellationToken cancellationToken = default) => Tool.GetPathAsync(cancellationToken);
 
-    private static async Task<string> ResolveAsync(CancellationToken cancellationToken)
-    {
-        if (Environment.GetEnvironmentVariable("PROMTOOL") is { Length: > 0 } configured)
-        {
-            return File.Exists(configured)
-                ? configured
-                : throw new FileNotFoundException($"PROMTOOL points at {configured}, which does not exist.", configured);
-        }
-
-        if (HelmBinary.FindOnPath("promtool") is { } onPath)
-        {
-            return onPath;
-        }
-
-        var folder = Path.Combine(RepositoryRoot.Path, ".tools", "promtool");
-        var target = Path.Combine(folder, "promtool");
-        if (File.Exists(target))
-        {
-            return target;
-        }
-
-        Directory.CreateDirectory(folder);
-        using var fileLock = await HelmBinary.AcquireLockAsync(Path.Combine(folder, ".install.lock"), cancellationToken).ConfigureAwait(false);
-        if (!File.Exists(target))
-        {
-            await InstallAsync(target, cancellationToken).ConfigureAwait(false);
-        }
-
-        return target;
-    }
-
-    private static async Task InstallAsync(string target, CancellationToken cancellationToken)
+    private static async Task InstallAsync(string staging, CancellationToken cancellationToken)
     {
         var work = Directory.CreateTempSubdirectory("promtool-install-");
         try
@@ -77,16 +33,7 @@ public static class PromtoolBinary
                 throw new InvalidOperationException($"dpkg-deb -x {package.Name} gave no usr/bin/promtool: {extract.StandardError}");
             }
 
-            var staging = target + $".{Environment.ProcessId}-{Guid.NewGuid():N}";
             File.Copy(binary, staging);
-            var version = await ToolProcess.RunAsync(staging, ["--version"], work.FullName, cancellationToken: cancellationToken).ConfigureAwait(false);
-            if (!version.Succeeded)
-            {
-                File.Delete(staging);
-                throw new InvalidOperationException($"The unpacked promtool does not run: {version.StandardError}");
-            }
-
-            File.Move(staging, target, overwrite: true);
         }
         finally
         {
