@@ -39,6 +39,9 @@ internal static partial class Log
     [LoggerMessage(25, LogLevel.Information, "Request refused: {Status} {Reason} for {Method} on route {Route} for sub {Sub}")]
     public static partial void Rejected(ILogger logger, int status, string reason, string route, string method, string? sub);
 
+    [LoggerMessage(27, LogLevel.Warning, "{Count} refusal log line(s) left out: over {PerSecond} a second (requests_proxy_requests_total counts every refusal)")]
+    public static partial void RefusalsSuppressed(ILogger logger, long count, int perSecond);
+
     [LoggerMessage(30, LogLevel.Information, "Upstream credential loaded from {Path}")]
     public static partial void CredentialLoaded(ILogger logger, string path);
 

@@ -41,9 +41,10 @@ public sealed class ManagementPortTests : IDisposable
     [Fact]
     public async Task Template_Connections_ReachTheProxysEnvironment()
     {
-        var chart = await _helm.TemplateAsync(["requestsProxy.connections.max=6000", "requestsProxy.connections.idleTimeoutSeconds=300"]);
+        var chart = await _helm.TemplateAsync(["requestsProxy.connections.max=6000", "requestsProxy.connections.idleTimeoutSeconds=300", "requestsProxy.connections.maxPerClient=0"]);
 
         Assert.Equal("6000", chart.Env(Proxy)["REQUESTS_PROXY_MAX_CONNECTIONS"]);
+        Assert.Equal("0", chart.Env(Proxy)["REQUESTS_PROXY_MAX_CONNECTIONS_PER_CLIENT"]);
         Assert.Equal("300", chart.Env(Proxy)["REQUESTS_PROXY_IDLE_TIMEOUT_SECONDS"]);
     }
 

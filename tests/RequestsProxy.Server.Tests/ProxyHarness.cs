@@ -23,6 +23,7 @@ internal sealed class ProxyHarness : IAsyncDisposable
     public const string Credential = "edge-credential-123";
 
     private LoopbackApp _host = null!;
+    private Action<WebApplicationBuilder>? _configure;
 
     private ProxyHarness(TempFolder folder, KeyRingVolume keys, ProjectedVolume revoked, TestUpstream upstream)
     {
@@ -59,11 +60,13 @@ internal sealed class ProxyHarness : IAsyncDisposable
     /// <param name="settings">Environment-contract settings on top of the harness defaults (null removes one).</param>
     /// <param name="routes">When given, a routes file with these routes (all to the test upstream).</param>
     /// <param name="revokedJson">The revocation list at start; null: no <c>revoked.json</c> at all.</param>
+    /// <param name="builder">More set-up of the app's builder (e.g. a log collector).</param>
     public static async Task<ProxyHarness> StartAsync(
         Action<Dictionary<string, string?>>? settings = null,
         Func<ProxyHarness, object>? routes = null,
         bool writeKeys = true,
-        string? revokedJson = "[]")
+        string? revokedJson = "[]",
+        Action<WebApplicationBuilder>? builder = null)
     {
         var folder = new TempFolder("rp-proxy");
         var keys = new KeyRingVolume(folder.Combine("keys"));
@@ -103,6 +106,7 @@ internal sealed class ProxyHarness : IAsyncDisposable
         }
 
         settings?.Invoke(values);
+        harness._configure = builder;
         await harness.StartProxyAsync(values);
         return harness;
     }
@@ -113,9 +117,10 @@ internal sealed class ProxyHarness : IAsyncDisposable
         ["upstream"] = new { Destinations = new Dictionary<string, object> { ["d1"] = new { Address = Upstream.Address.ToString() } } },
     };
 
-    public static WebApplication BuildProxy(Dictionary<string, string?> values) =>
+    public static WebApplication BuildProxy(Dictionary<string, string?> values, Action<WebApplicationBuilder>? configure = null) =>
         ProxyApp.Build([], builder =>
         {
+            configure?.Invoke(builder);
             builder.Configuration.AddInMemoryCollection(values.Where(v => v.Value is not null));
             builder.WebHost.UseUrls(LoopbackApp.AnyPort);
             if (!values.ContainsKey(EnvironmentVariables.ManagementUrls))
@@ -206,7 +211,7 @@ internal sealed class ProxyHarness : IAsyncDisposable
 
     private async Task StartProxyAsync(Dictionary<string, string?> values)
     {
-        _host = await LoopbackApp.StartAsync(BuildProxy(values));
+        _host = await LoopbackApp.StartAsync(BuildProxy(values, _configure));
         // Pod-facing and management addresses, told apart by the proxy's own listener list.
         var listeners = _host.Services.GetRequiredService<ProxyListeners>();
         Client = new HttpClient { BaseAddress = listeners.PodAddresses[0] };

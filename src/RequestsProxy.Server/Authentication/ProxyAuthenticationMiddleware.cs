@@ -18,6 +18,7 @@ internal sealed class ProxyAuthenticationMiddleware(
     SubjectBindings bindings,
     ProxyMetrics metrics,
     ProxySettings settings,
+    RefusalLogBudget logBudget,
     ILogger<ProxyAuthenticationMiddleware> logger)
 {
     public Task InvokeAsync(HttpContext context)
@@ -82,7 +83,11 @@ internal sealed class ProxyAuthenticationMiddleware(
         if (context.Request.ContentLength is { } length && length > settings.MaxRequestBodyBytes)
         {
             metrics.Refused(RequestOutcomes.Rejected, AuthReasons.BodyTooLarge);
-            Log.BodyTooLarge(logger, length, settings.MaxRequestBodyBytes, policy.RouteId, caller.Subject);
+            if (MayLog())
+            {
+                Log.BodyTooLarge(logger, length, settings.MaxRequestBodyBytes, policy.RouteId, caller.Subject);
+            }
+
             return BearerChallenge.WriteErrorAsync(context, StatusCodes.Status413PayloadTooLarge, AuthReasons.BodyTooLarge);
         }
 
@@ -97,31 +102,63 @@ internal sealed class ProxyAuthenticationMiddleware(
         return next(context);
     }
 
+    /// <summary>Within the refusal log budget (and the summary of what it left out written first).</summary>
+    private bool MayLog()
+    {
+        if (!logBudget.TryTake(out var suppressed))
+        {
+            return false;
+        }
+
+        if (suppressed > 0)
+        {
+            Log.RefusalsSuppressed(logger, suppressed, logBudget.PerSecond);
+        }
+
+        return true;
+    }
+
     private Task UnauthorizedAsync(HttpContext context, RoutePolicy policy, string reason)
     {
         metrics.Refused(RequestOutcomes.Unauthorized, reason);
-        Log.Unauthorized(logger, reason, policy.RouteId);
+        if (MayLog())
+        {
+            Log.Unauthorized(logger, reason, policy.RouteId);
+        }
+
         return BearerChallenge.WriteUnauthorizedAsync(context, reason);
     }
 
     private Task ForbiddenAsync(HttpContext context, RoutePolicy policy, CallerIdentity caller, string reason, string? scope)
     {
         metrics.Refused(RequestOutcomes.Forbidden, reason);
-        Log.Forbidden(logger, reason, policy.RouteId, caller.Subject, caller.Jti);
+        if (MayLog())
+        {
+            Log.Forbidden(logger, reason, policy.RouteId, caller.Subject, caller.Jti);
+        }
+
         return BearerChallenge.WriteForbiddenAsync(context, reason, scope);
     }
 
     private Task RejectAsync(HttpContext context, RoutePolicy policy, int status, string reason, CallerIdentity? caller)
     {
         metrics.Refused(RequestOutcomes.Rejected, reason);
-        Log.Rejected(logger, status, reason, policy.RouteId, context.Request.Method, caller?.Subject);
+        if (MayLog())
+        {
+            Log.Rejected(logger, status, reason, policy.RouteId, context.Request.Method, caller?.Subject);
+        }
+
         return BearerChallenge.WriteErrorAsync(context, status, reason);
     }
 
     private Task UnavailableAsync(HttpContext context, RoutePolicy policy, string reason)
     {
         metrics.Refused(RequestOutcomes.Unavailable, reason);
-        Log.Unavailable(logger, reason, policy.RouteId);
+        if (MayLog())
+        {
+            Log.Unavailable(logger, reason, policy.RouteId);
+        }
+
         return BearerChallenge.WriteErrorAsync(context, StatusCodes.Status503ServiceUnavailable, reason, retryAfterSeconds: 1);
     }
 }

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.AspNetCore.Routing.Constraints;
 using OpenTelemetry.Metrics;
 using RequestsProxy.Server.Authentication;
@@ -54,6 +55,7 @@ internal static class ProxyApp
         services.AddSingleton(listeners);
         services.AddSingleton<SubjectBindings>();
         services.AddSingleton(TimeProvider.System);
+        services.TryAddSingleton(sp => new RefusalLogBudget(sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<TokenSources>();
         services.AddHostedService(sp => sp.GetRequiredService<TokenSources>());
         services.AddSingleton<LegacyTokenRegistry>();
