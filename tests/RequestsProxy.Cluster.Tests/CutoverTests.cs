@@ -146,7 +146,7 @@ public sealed class CutoverTests(ClusterFixture cluster, ITestOutputHelper outpu
 
     private async Task<string> TokenOfAsync(ChartRelease release, string job)
     {
-        var secret = await cluster.Client.CoreV1.ReadNamespacedSecretAsync($"{job}-requests-proxy-token", release.Namespace);
+        var secret = await cluster.Client.CoreV1.ReadNamespacedSecretAsync($"{job}-requests-proxy-token", release.JobsNamespace);
         return Encoding.ASCII.GetString(secret.Data["token"]).Trim();
     }
 

@@ -47,13 +47,13 @@ internal sealed partial class TokenRefresher(
             return null;
         }
 
-        if (job.Current is { Kid: null, ExpiresAt: null })
+        if (!job.DeliveryUnconfirmed && job.Current is { Kid: null, ExpiresAt: null })
         {
             // A legacy opaque token: a stateless jobs-manager replaces it with a JWT (DESIGN §12); a legacy one keeps it.
             return credentials.ConvertsLegacyTokens ? "cutover" : null;
         }
 
-        if (job.Current is not { ExpiresAt: { } expiresAt } current)
+        if (job.DeliveryUnconfirmed || job.Current is not { ExpiresAt: { } expiresAt } current)
         {
             return "refresh";
         }

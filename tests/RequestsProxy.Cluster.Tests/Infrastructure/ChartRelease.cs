@@ -13,6 +13,9 @@ public sealed class ChartRelease(ClusterFixture cluster, string @namespace, stri
 {
     public string Namespace => @namespace;
 
+    /// <summary>The chart's default job namespace (<c>jobNamespaces.names</c> empty): training Jobs and token Secrets.</summary>
+    public string JobsNamespace => $"{@namespace}-jobs";
+
     public string Name => name;
 
     public string ProxyName => $"{name}-requests-proxy";
@@ -30,10 +33,9 @@ public sealed class ChartRelease(ClusterFixture cluster, string @namespace, stri
     public string LegacyTokensConfigMapName => $"{name}-requests-proxy-legacy-tokens";
 
     /// <summary>
-    /// The values every release here uses: the product's images from the local registry, pulled on
-    /// every pod start. The tag is the chart's appVersion whatever the sources, so with
-    /// IfNotPresent a node that reuses a cluster (REQUESTS_PROXY_CLUSTER_REUSE=1) would keep running
-    /// the first build it pulled instead of the one tests/cluster/images just pushed.
+    /// The values every release here uses: images from the local registry, pulled on every pod start
+    /// — the tag is the chart's appVersion whatever the sources, so with IfNotPresent a reused node
+    /// would keep running the image of whichever tree pushed it first.
     /// </summary>
     public IReadOnlyList<string> BaseValues =>
     [
@@ -125,13 +127,21 @@ public sealed class ChartRelease(ClusterFixture cluster, string @namespace, stri
         try
         {
             await cluster.HelmAsync("uninstall", name, "-n", @namespace, "--wait", "--timeout", "2m");
-            await cluster.Client.CoreV1.DeleteNamespaceAsync(@namespace);
-        }
-        catch (k8s.Autorest.HttpOperationException e) when (e.Response.StatusCode == System.Net.HttpStatusCode.NotFound)
-        {
         }
         catch (XunitException)
         {
+        }
+
+        // The job namespace is kept on uninstall (helm.sh/resource-policy: keep): it goes with the test.
+        foreach (var ns in new[] { JobsNamespace, @namespace })
+        {
+            try
+            {
+                await cluster.Client.CoreV1.DeleteNamespaceAsync(ns);
+            }
+            catch (k8s.Autorest.HttpOperationException e) when (e.Response.StatusCode == System.Net.HttpStatusCode.NotFound)
+            {
+            }
         }
     }
 }

@@ -25,6 +25,7 @@ public sealed class KubernetesAppTests
             {
                 o.Runtime = JobRuntimeKind.Kubernetes;
                 o.Namespace = KubernetesHarness.Namespace;
+                o.JobNamespaces = [KubernetesHarness.JobsNamespace];
                 o.ReleaseName = KubernetesHarness.Release;
                 o.RevokedConfigMapName = KubernetesHarness.RevokedConfigMap;
                 o.StateConfigMapName = KubernetesHarness.StateConfigMap;
@@ -40,7 +41,7 @@ public sealed class KubernetesAppTests
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
         var job = await created.Content.ReadFromJsonAsync<JsonElement>();
         Assert.Equal("/var/run/requests-proxy/token/token", job.GetProperty("tokenFile").GetString());
-        var stored = fake.Find<V1Job>(KubernetesHarness.Namespace, "job-1")!;
+        var stored = fake.Find<V1Job>(KubernetesHarness.JobsNamespace, "job-1")!;
         Assert.Equal(["python", "train.py"], stored.Spec.Template.Spec.Containers[0].Command);
         Assert.Equal(["--epochs", "3"], stored.Spec.Template.Spec.Containers[0].Args);
 
@@ -48,8 +49,8 @@ public sealed class KubernetesAppTests
         Assert.Equal(HttpStatusCode.BadRequest, noImage.StatusCode);
 
         using var stopped = await host.Client.DeleteAsync("/v1/jobs/job-1");
-        Assert.True(stopped.StatusCode == HttpStatusCode.OK, await stopped.Content.ReadAsStringAsync());
-        Assert.Null(fake.Find<V1Job>(KubernetesHarness.Namespace, "job-1"));
+        Assert.Equal(HttpStatusCode.OK, stopped.StatusCode);
+        Assert.Null(fake.Find<V1Job>(KubernetesHarness.JobsNamespace, "job-1"));
         Assert.Contains(job.GetProperty("token").GetProperty("jti").GetString()!, fake.Find<V1ConfigMap>(KubernetesHarness.Namespace, KubernetesHarness.RevokedConfigMap)!.Data["revoked.json"], StringComparison.Ordinal);
         Assert.DoesNotContain(fake.Requests, r => r.StatusCode == 403);
     }
