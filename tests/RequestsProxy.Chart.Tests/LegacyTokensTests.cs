@@ -67,8 +67,9 @@ public sealed class LegacyTokensTests : IAsyncLifetime, IDisposable
         Assert.Null(chart.Find("ConfigMap", "my-legacy"));
         Assert.Equal(("configMap", "my-legacy"), chart.Mounts(Proxy)["/etc/proxy/legacy-tokens/"]);
         Assert.Equal("my-legacy", chart.Env(JobsManager)["LEGACY_TOKENS_CONFIGMAP_NAME"]);
-        var role = Assert.Single(chart.Objects, o => o.Str("kind") is "Role" or "ClusterRole");
-        var rule = Assert.Single(role["rules"]!.AsArray(), r => r!["resourceNames"]?.AsArray().Any(n => n!.GetValue<string>() == "my-legacy") == true);
+        // Named in exactly one rule of all the jobs-manager's roles (the release namespace's), nowhere else.
+        var rule = Assert.Single(chart.Objects.Where(o => o.Str("kind") is "Role" or "ClusterRole").SelectMany(o => o["rules"]!.AsArray()),
+            r => r!["resourceNames"]?.AsArray().Any(n => n!.GetValue<string>() == "my-legacy") == true);
         Assert.Equal(["get", "update"], rule!["verbs"]!.AsArray().Select(v => v!.GetValue<string>()));
         Assert.Equal(["configmaps"], rule["resources"]!.AsArray().Select(v => v!.GetValue<string>()));
         Assert.Single(rule["resourceNames"]!.AsArray());

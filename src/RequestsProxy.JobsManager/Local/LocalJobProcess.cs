@@ -69,9 +69,9 @@ internal sealed class LocalJobProcess
         {
             startTime = process.StartTime;
         }
-        catch (InvalidOperationException)
+        catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception)
         {
-            // It has exited already: there is nothing a later jobs-manager could adopt.
+            // It has exited already (and may be reaped): there is nothing a later jobs-manager could adopt.
             return new LocalJobProcess(process, folder, adopted: false);
         }
 
