@@ -19,6 +19,13 @@ internal static class JobTemplateValidator
 {
     public const string LabelPrefix = "requests-proxy.io/";
 
+    /// <summary>The label (and value) every selector of the chart's own pods carries (_helpers.tpl).</summary>
+    private const string ChartNameLabel = "app.kubernetes.io/name";
+    private const string ChartName = "requests-proxy";
+
+    /// <summary>The suffix of every job's token Secret (<see cref="KubernetesNames.TokenSecretName"/>).</summary>
+    private static readonly string TokenSecretSuffix = KubernetesNames.TokenSecretName("");
+
     /// <param name="jobPath">Where the Job spec's fields are in the request ("job.spec", "job", or "" for top-level fields beside "template").</param>
     public static void Validate(V1JobSpec spec, string jobPath, PodPolicy policy, List<string> errors)
     {
@@ -55,15 +62,94 @@ internal static class JobTemplateValidator
             return;
         }
 
-        foreach (var label in spec.Template.Metadata?.Labels?.Keys ?? [])
+        foreach (var (label, value) in spec.Template.Metadata?.Labels ?? new Dictionary<string, string>())
         {
             if (label.StartsWith(LabelPrefix, StringComparison.Ordinal))
             {
                 errors.Add($"'{template}.metadata.labels.{label}' is reserved: the jobs-manager sets the {LabelPrefix}* labels");
             }
+            else if (label == ChartNameLabel && value == ChartName)
+            {
+                // Every selector of the chart (the proxy Service and its pods Service, the jobs-manager
+                // Service, the NetworkPolicy's way to the proxy) needs this label: a pod carrying it could
+                // receive other jobs' bearer tokens, or the admin token.
+                errors.Add($"'{template}.metadata.labels.{label}' '{value}' is reserved: the chart's Services select the proxy and the jobs-manager by it");
+            }
         }
 
         ValidatePod(pod, $"{template}.spec", policy, errors);
+    }
+
+    /// <summary>
+    /// Secrets the pod would read (secret and projected secret volumes, env <c>secretKeyRef</c>,
+    /// <c>envFrom.secretRef</c>): the kubelet mounts any Secret of the pod's namespace whatever
+    /// the pod's rights, so a template naming one hands it to untrusted code. Another job's token
+    /// Secret is refused everywhere (its own is injected); in the jobs-manager's own namespace every
+    /// Secret is refused — it holds the signing keys, the admin token, the upstream credentials and
+    /// service-account token Secrets, under names a deny-list cannot know (existingSecret).
+    /// </summary>
+    public static void ValidateSecretReferences(V1JobSpec spec, string jobPath, bool inReleaseNamespace, List<string> errors)
+    {
+        if (spec.Template?.Spec is not { } pod)
+        {
+            return;
+        }
+
+        var path = (jobPath.Length == 0 ? "" : jobPath + ".") + "template.spec";
+        void Check(string name, string at)
+        {
+            if (name.EndsWith(TokenSecretSuffix, StringComparison.Ordinal))
+            {
+                errors.Add($"'{at}' '{name}' is a job's token Secret: a job gets only its own token, which the jobs-manager mounts");
+            }
+            else if (inReleaseNamespace)
+            {
+                errors.Add($"'{at}' '{name}': a job in the jobs-manager's own namespace may not read its Secrets (signing keys, admin and upstream credentials live there); " +
+                    "run jobs that need a Secret in a job namespace (JOBS_MANAGER_JOB_NAMESPACES)");
+            }
+        }
+
+        var volumes = pod.Volumes ?? [];
+        for (var i = 0; i < volumes.Count; i++)
+        {
+            if (volumes[i].Secret is { } secret)
+            {
+                Check(secret.SecretName ?? "", $"{path}.volumes[{i}].secret.secretName");
+            }
+
+            var sources = volumes[i].Projected?.Sources ?? [];
+            for (var s = 0; s < sources.Count; s++)
+            {
+                if (sources[s].Secret is { } projected)
+                {
+                    Check(projected.Name ?? "", $"{path}.volumes[{i}].projected.sources[{s}].secret.name");
+                }
+            }
+        }
+
+        foreach (var (list, field) in new[] { (pod.InitContainers, "initContainers"), (pod.Containers, "containers") })
+        {
+            for (var c = 0; c < (list?.Count ?? 0); c++)
+            {
+                var container = list![c];
+                var at = $"{path}.{field}[{c}]";
+                foreach (var (env, e) in (container.Env ?? []).Select((env, e) => (env, e)))
+                {
+                    if (env.ValueFrom?.SecretKeyRef is { } reference)
+                    {
+                        Check(reference.Name ?? "", $"{at}.env[{e}].valueFrom.secretKeyRef.name");
+                    }
+                }
+
+                foreach (var (from, f) in (container.EnvFrom ?? []).Select((from, f) => (from, f)))
+                {
+                    if (from.SecretRef is { } reference)
+                    {
+                        Check(reference.Name ?? "", $"{at}.envFrom[{f}].secretRef.name");
+                    }
+                }
+            }
+        }
     }
 
     /// <summary>The Job's own labels: ours are reserved there too.</summary>

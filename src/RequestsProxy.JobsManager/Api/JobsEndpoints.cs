@@ -51,7 +51,7 @@ internal static class JobsEndpoints
 
         // The Kubernetes runtime still runs every job in its own namespace; JOBS_MANAGER_JOB_NAMESPACES takes over with the runtime's next change.
         IReadOnlyList<string>? namespaces = options.Runtime == JobRuntimeKind.Kubernetes && options.Namespace is { } own ? [own] : null;
-        var (spec, errors) = StartJobRequestValidator.Validate(request, options.DefaultScope, namespaces, options.PodPolicy);
+        var (spec, errors) = StartJobRequestValidator.Validate(request, options.DefaultScope, namespaces, options.PodPolicy, options.Runtime == JobRuntimeKind.Kubernetes ? options.Namespace : null);
         if (spec is null)
         {
             return ApiResults.Error(StatusCodes.Status400BadRequest, "invalid_request", string.Join("; ", errors));
