@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
+using RequestsProxy.Testing.Processes;
 
 namespace RequestsProxy.EndToEnd.Tests;
 
@@ -10,7 +11,7 @@ public sealed class AccessLogTests
     [Fact]
     public async Task AccessLog_On_OneLinePerRelayedRequestWithRouteSubJtiStatusDuration()
     {
-        await using var proxy = await StandaloneProxy.StartAsync(new Dictionary<string, string?> { ["REQUESTS_PROXY_ACCESS_LOG"] = "true" });
+        await using var proxy = await ProxyProcess.StartAsync(ProxyProcessOptions.CatchAll with { Environment = new Dictionary<string, string?> { ["REQUESTS_PROXY_ACCESS_LOG"] = "true" } });
         var token = proxy.Mint("job-a");
 
         await SendAsync(proxy, token, 3);
@@ -31,7 +32,7 @@ public sealed class AccessLogTests
     [Fact]
     public async Task AccessLog_SampleEveryThird_OneLineInThree()
     {
-        await using var proxy = await StandaloneProxy.StartAsync(new Dictionary<string, string?> { ["REQUESTS_PROXY_ACCESS_LOG"] = "true", ["REQUESTS_PROXY_ACCESS_LOG_EVERY"] = "3" });
+        await using var proxy = await ProxyProcess.StartAsync(ProxyProcessOptions.CatchAll with { Environment = new Dictionary<string, string?> { ["REQUESTS_PROXY_ACCESS_LOG"] = "true", ["REQUESTS_PROXY_ACCESS_LOG_EVERY"] = "3" } });
 
         await SendAsync(proxy, proxy.Mint("job-b"), 9);
 
@@ -41,7 +42,7 @@ public sealed class AccessLogTests
     [Fact]
     public async Task AccessLog_Default_NoLines()
     {
-        await using var proxy = await StandaloneProxy.StartAsync();
+        await using var proxy = await ProxyProcess.StartAsync(ProxyProcessOptions.CatchAll);
 
         await SendAsync(proxy, proxy.Mint("job-c"), 3);
 
@@ -49,7 +50,7 @@ public sealed class AccessLogTests
         Assert.Empty(Relayed(proxy));
     }
 
-    private static async Task SendAsync(StandaloneProxy proxy, string token, int count)
+    private static async Task SendAsync(ProxyProcess proxy, string token, int count)
     {
         using var client = new HttpClient { BaseAddress = proxy.Address };
         for (var i = 0; i < count; i++)
@@ -62,7 +63,7 @@ public sealed class AccessLogTests
     }
 
     // Lines are written by the console logger's own thread: wait (bounded) until the expected count has arrived.
-    private static async Task<List<JsonElement>> RelayedAsync(StandaloneProxy proxy, int expected)
+    private static async Task<List<JsonElement>> RelayedAsync(ProxyProcess proxy, int expected)
     {
         for (var i = 0; i < 50 && Relayed(proxy).Count < expected; i++)
         {
@@ -73,7 +74,7 @@ public sealed class AccessLogTests
         return Relayed(proxy);
     }
 
-    private static List<JsonElement> Relayed(StandaloneProxy proxy) =>
+    private static List<JsonElement> Relayed(ProxyProcess proxy) =>
         [.. proxy.Process.OutputLines
             .Where(l => l.StartsWith('{') && l.Contains("\"EventId\":50", StringComparison.Ordinal))
             .Select(l => JsonDocument.Parse(l).RootElement.Clone())];

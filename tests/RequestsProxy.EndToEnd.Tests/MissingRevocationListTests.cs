@@ -1,3 +1,4 @@
+using RequestsProxy.Testing.Processes;
 namespace RequestsProxy.EndToEnd.Tests;
 
 /// <summary>
@@ -9,13 +10,13 @@ public sealed class MissingRevocationListTests
     [Fact]
     public async Task Proxy_NoRevocationFileEver_ReadyAndNoErrorOrFailureAfterSeveralPolls()
     {
-        await using var proxy = await StandaloneProxy.StartAsync();
+        await using var proxy = await ProxyProcess.StartAsync(ProxyProcessOptions.CatchAll with { RevocationList = false });
 
         // Several poll periods (1 s each here; 10 s by default) with the file still absent.
         await Task.Delay(TimeSpan.FromSeconds(4));
         using var client = new HttpClient();
-        var metrics = (await client.GetStringAsync(new Uri(proxy.ManagementAddress, "/metrics"))).Split('\n');
-        using var ready = await client.GetAsync(new Uri(proxy.ManagementAddress, "/readyz"));
+        var metrics = (await client.GetStringAsync(new Uri(proxy.Management, "/metrics"))).Split('\n');
+        using var ready = await client.GetAsync(new Uri(proxy.Management, "/readyz"));
 
         Assert.True(ready.IsSuccessStatusCode, $"readyz {(int)ready.StatusCode}");
         Assert.Contains(metrics, l => l.StartsWith("requests_proxy_revocations_ready", StringComparison.Ordinal) && l.Split(' ')[^1] == "1");

@@ -4,111 +4,49 @@ using RequestsProxy.Testing.Files;
 using RequestsProxy.Testing.Processes;
 using RequestsProxy.Testing.Upstream;
 using RequestsProxy.Tokens.Jwt;
-using RequestsProxy.Tokens.Keys;
-using RequestsProxy.Tokens.Revocation;
 
 namespace RequestsProxy.EndToEnd.Tests;
 
 /// <summary>
-/// The files and processes of one end-to-end run: key ring and revocation volumes laid out as
-/// the kubelet does, a routes file, a test upstream and the requests-proxy process.
+/// One end-to-end run: the real proxy process (<see cref="ProxyProcess"/>: kubelet-style volumes,
+/// the results route, a test upstream, the same ports on every start) plus what the scenarios add —
+/// tokens signed with a chosen kid, legacy registration, the output of killed processes.
 /// </summary>
 internal sealed class ProxyScenario : IAsyncDisposable
 {
-    public const string AdminToken = "e2e-admin-token";
+    public const string AdminToken = ProxyProcess.AdminToken;
 
-    private readonly bool _stateless;
-    private int _port;
-    private readonly int _managementPort = FreePort();
+    private readonly ProxyProcess _proxy;
 
-    private ProxyScenario(bool stateless, TestUpstream upstream)
-    {
-        _stateless = stateless;
-        Upstream = upstream;
-        Keys = new KeyRingVolume(Folder.Combine("keys"));
-        Revoked = new ProjectedVolume(Folder.Combine("revoked"), new Dictionary<string, string> { ["revoked.json"] = "[]" });
-        Directory.CreateDirectory(Folder.Combine("admin"));
-        File.WriteAllText(Folder.Combine("admin", "token"), AdminToken + "\n");
-        File.WriteAllText(Folder.Combine("routes.json"), JsonSerializer.Serialize(new
-        {
-            ReverseProxy = new
-            {
-                Routes = new Dictionary<string, object>
-                {
-                    ["results"] = new
-                    {
-                        ClusterId = "edge",
-                        Match = new { Path = "/v1/jobs/{sub}/results" },
-                        Metadata = new Dictionary<string, string> { ["RequiredScope"] = "results:write", ["SubjectParameter"] = "sub" },
-                    },
-                },
-                Clusters = new Dictionary<string, object>
-                {
-                    ["edge"] = new { Destinations = new Dictionary<string, object> { ["d"] = new { Address = upstream.Address.ToString() } } },
-                },
-            },
-        }));
-    }
+    private ProxyScenario(ProxyProcess proxy) => _proxy = proxy;
 
-    public TempFolder Folder { get; } = new("rp-e2e");
+    public TempFolder Folder => _proxy.Folder;
 
-    public KeyRingVolume Keys { get; }
+    public KeyRingVolume Keys => _proxy.Keys;
 
-    public ProjectedVolume Revoked { get; }
+    public ProjectedVolume Revoked => _proxy.Revoked;
 
-    public TestUpstream Upstream { get; }
+    public TestUpstream Upstream => _proxy.Upstream;
 
-    public ServiceProcess? Proxy { get; private set; }
+    public ServiceProcess? Proxy => _proxy.IsStarted ? _proxy.Process : null;
 
-    public Uri Address { get; private set; } = null!;
+    public Uri Address => _proxy.Address;
 
     /// <summary>The proxy's management port (/readyz, /metrics): the same on every start.</summary>
-    public Uri ManagementAddress => new($"http://127.0.0.1:{_managementPort}/");
+    public Uri ManagementAddress => _proxy.Management;
 
-    public List<string> Log { get; } = [];
+    /// <summary>The output of every proxy process killed so far.</summary>
+    public List<string> Log => _proxy.KilledOutput;
 
-    public static async Task<ProxyScenario> CreateAsync(bool stateless) => new(stateless, await TestUpstream.StartAsync());
+    public static async Task<ProxyScenario> CreateAsync(bool stateless) =>
+        new(await ProxyProcess.CreateAsync(new ProxyProcessOptions { Stateless = stateless, FolderPrefix = "rp-e2e" }));
 
     /// <summary>Starts the proxy (on its first port again after a kill) and waits for /readyz; returns the time to ready.</summary>
-    public async Task<TimeSpan> StartProxyAsync()
-    {
-        var environment = new Dictionary<string, string?>
-        {
-            ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{_port}",
-            ["REQUESTS_PROXY_MANAGEMENT_URLS"] = $"http://127.0.0.1:{_managementPort}",
-            ["REQUESTS_PROXY_STATELESS"] = _stateless ? "true" : "false",
-            ["REQUESTS_PROXY_KEYS_DIR"] = Keys.Path,
-            ["REQUESTS_PROXY_REVOKED_DIR"] = Revoked.Path,
-            ["REQUESTS_PROXY_KEYS_POLL_SECONDS"] = "1",
-            ["REQUESTS_PROXY_REVOKED_POLL_SECONDS"] = "1",
-            ["REQUESTS_PROXY_ROUTES_FILE"] = Folder.Combine("routes.json"),
-            ["REQUESTS_PROXY_ADMIN_TOKEN_FILE"] = Folder.Combine("admin", "token"),
-            ["RELEASE_NAME"] = "e2e",
-            ["NAMESPACE"] = "test",
-        };
-        var started = System.Diagnostics.Stopwatch.StartNew();
-        Proxy = ServiceProcess.Start(ServiceProcess.FindAssembly("requests-proxy"), environment);
-        Address = await Proxy.WaitForListeningAsync(TimeSpan.FromSeconds(30));
-        _port = Address.Port;
-        await Proxy.WaitForOkAsync(new Uri(ManagementAddress, "/readyz"), TimeSpan.FromSeconds(30));
-        return started.Elapsed;
-    }
+    public Task<TimeSpan> StartProxyAsync() => _proxy.StartAsync();
 
-    public void KillProxy()
-    {
-        if (Proxy is { } proxy)
-        {
-            proxy.Kill();
-            Log.AddRange(proxy.OutputLines);
-        }
-    }
+    public void KillProxy() => _proxy.Kill();
 
-    public string Mint(string subject)
-    {
-        using var source = new KeyRingSource(Keys.Path, TimeSpan.FromHours(1), TimeProvider.System);
-        source.Reload();
-        return new TokenIssuer(source, TimeProvider.System).Mint(new TokenRequest(subject) { Lifetime = TimeSpan.FromMinutes(10) }).Token;
-    }
+    public string Mint(string subject) => _proxy.Mint(subject);
 
     /// <summary>A token signed with a kid that is in the folder but not active (as before a promotion).</summary>
     public string SignWith(string kid, string subject)
@@ -128,12 +66,7 @@ internal sealed class ProxyScenario : IAsyncDisposable
     public static string JtiOf(string token) =>
         JsonDocument.Parse(Convert.FromBase64String(Pad(token.Split('.')[1]))).RootElement.GetProperty("jti").GetString()!;
 
-    public void Revoke(string subject, params string[] jtis)
-    {
-        var exp = DateTimeOffset.UtcNow.AddHours(1).ToUnixTimeSeconds();
-        var list = RevocationList.Empty.Add(jtis.Select(j => new RevocationEntry(j, exp, subject)));
-        Revoked.Write(new Dictionary<string, string> { ["revoked.json"] = Encoding.UTF8.GetString(list.Serialize()) });
-    }
+    public void Revoke(string subject, params string[] jtis) => _proxy.Revoke(subject, jtis);
 
     public async Task RegisterLegacyAsync(string token, string subject)
     {
@@ -147,16 +80,7 @@ internal sealed class ProxyScenario : IAsyncDisposable
         response.EnsureSuccessStatusCode();
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        if (Proxy is not null)
-        {
-            await Proxy.DisposeAsync();
-        }
-
-        await Upstream.DisposeAsync();
-        Folder.Dispose();
-    }
+    public ValueTask DisposeAsync() => _proxy.DisposeAsync();
 
     private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 
@@ -166,10 +90,5 @@ internal sealed class ProxyScenario : IAsyncDisposable
         return s + new string('=', (4 - s.Length % 4) % 4);
     }
 
-    internal static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    internal static int FreePort() => ProxyProcess.FreePort();
 }

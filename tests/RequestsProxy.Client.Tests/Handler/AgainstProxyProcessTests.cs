@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using RequestsProxy.Testing.Processes;
 
 namespace RequestsProxy.Client.Tests.Handler;
 
@@ -53,11 +54,11 @@ public sealed class AgainstProxyProcessTests
     [Fact]
     public async Task SendAsync_OverTheJobsRateLimit_WaitsRetryAfterThenDelivered()
     {
-        await using var proxy = await ProxyProcess.StartAsync(environment: new Dictionary<string, string?>
+        await using var proxy = await ProxyProcess.StartAsync(new ProxyProcessOptions { Environment = new Dictionary<string, string?>
         {
             ["REQUESTS_PROXY_RATE_LIMIT_PER_SECOND"] = "0.5",
             ["REQUESTS_PROXY_RATE_LIMIT_BURST"] = "1",
-        });
+        } });
         using var client = RequestsProxyHttpClient.Create(new RequestsProxyClientOptions { TokenFile = proxy.TokenFileFor("job-busy") }, proxy.Address);
 
         using var first = await client.PostAsJsonAsync("/v1/jobs/job-busy/results", new { epoch = 1 });

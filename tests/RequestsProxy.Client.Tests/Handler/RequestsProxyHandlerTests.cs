@@ -279,10 +279,5 @@ public sealed class RequestsProxyHandlerTests : IAsyncLifetime
         Assert.True(RequestsProxyHandler.AttemptsOf(response) > 1);
     }
 
-    internal static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    private static int FreePort() => RequestsProxy.Testing.Processes.ProxyProcess.FreePort();
 }
