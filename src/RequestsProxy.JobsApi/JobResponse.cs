@@ -3,6 +3,7 @@ namespace RequestsProxy.JobsApi;
 /// <summary>
 /// One job as the jobs-manager returns it (<c>GET /v1/jobs</c>, <c>POST /v1/jobs</c>); <see cref="State"/> is one of
 /// <see cref="JobStates"/>; <see cref="Namespace"/> is the job namespace it runs in (null on the Local runtime).
+/// <see cref="Adopted"/>: a Job another tool created, given a token because of its label (adopt mode).
 /// </summary>
 public sealed record JobResponse(
     string Name,
@@ -15,4 +16,5 @@ public sealed record JobResponse(
     int TokensIssued,
     string? TokenFile,
     bool TokensRevoked,
-    string? Namespace = null);
+    string? Namespace = null,
+    bool Adopted = false);

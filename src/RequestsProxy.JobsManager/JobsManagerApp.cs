@@ -5,6 +5,7 @@ using OpenTelemetry.Metrics;
 using RequestsProxy.JobsManager.Api;
 using RequestsProxy.JobsManager.Audit;
 using RequestsProxy.JobsManager.Jobs;
+using RequestsProxy.JobsManager.Jobs.Adoption;
 using RequestsProxy.JobsManager.Kubernetes;
 using RequestsProxy.JobsManager.Local;
 using RequestsProxy.JobsManager.Metrics;
@@ -54,6 +55,15 @@ internal static partial class JobsManagerApp
         services.AddSingleton<JobAudit>();
         services.AddSingleton<JobManager>();
         services.AddSingleton<JobMaintenanceService>();
+        if (options.Adopt && options.Runtime == JobRuntimeKind.Kubernetes)
+        {
+            // Adopt mode. The watcher starts before the maintenance loop: the first restore waits for its lists.
+            services.AddSingleton(new AdoptionCache(options.AdoptionNamespaces));
+            services.AddSingleton<IAdoptionDelivery, KubernetesAdoptionDelivery>();
+            services.AddSingleton<AdoptionWatcher>();
+            services.AddHostedService(sp => sp.GetRequiredService<AdoptionWatcher>());
+        }
+
         services.AddHostedService(sp => sp.GetRequiredService<JobMaintenanceService>());
         services.AddHttpClient(nameof(LegacyJobCredentials), c => c.Timeout = TimeSpan.FromSeconds(10));
 

@@ -88,6 +88,15 @@ internal sealed class JobsManagerOptions
 
     public const int MaxRevocationShards = 64;
 
+    /// <summary>
+    /// Adopt mode: Jobs created by other tools with the label requests-proxy.io/token=true in
+    /// <see cref="AdoptionNamespaces"/> get a token Secret (Kubernetes runtime only; off by default).
+    /// </summary>
+    public bool Adopt { get; set; }
+
+    /// <summary>The namespaces whose labelled Jobs are adopted: the job namespaces, never the release namespace (unless it is the only one).</summary>
+    public IReadOnlyList<string> AdoptionNamespaces => EffectiveJobNamespaces;
+
     /// <summary>The relaxations of the hardened pod that job templates may ask for (strict by default).</summary>
     public PodPolicy PodPolicy { get; set; } = PodPolicy.Strict;
 
@@ -119,6 +128,7 @@ internal sealed class JobsManagerOptions
             env.Flag(EnvironmentVariables.AllowRunAsRoot, false),
             env.Flag(EnvironmentVariables.AllowWritableRootFilesystem, false),
             [.. (env.Text(EnvironmentVariables.AllowedCapabilities) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)]);
+        options.Adopt = env.Flag(EnvironmentVariables.Adopt, options.Adopt);
         options.StateConfigMapName = env.Text(EnvironmentVariables.StateConfigMapName)
             ?? (options.ReleaseName is { } stateRelease ? $"{stateRelease}-jobs-manager-state" : options.StateConfigMapName);
         options.Audience = env.Text(EnvironmentVariables.Audience, options.Audience);
@@ -163,6 +173,11 @@ internal sealed class JobsManagerOptions
         if (Runtime == JobRuntimeKind.Kubernetes && string.IsNullOrEmpty(Namespace))
         {
             errors.Add($"{EnvironmentVariables.Namespace} is required by the kubernetes runtime");
+        }
+
+        if (Adopt && Runtime != JobRuntimeKind.Kubernetes)
+        {
+            errors.Add($"{EnvironmentVariables.Adopt}=true watches Kubernetes Jobs: it needs {EnvironmentVariables.Runtime}=kubernetes");
         }
 
         foreach (var ns in JobNamespaces.Where(n => !IsNamespaceName(n)))

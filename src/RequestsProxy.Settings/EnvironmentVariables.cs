@@ -67,6 +67,9 @@ public static class EnvironmentVariables
     /// <summary>Comma-separated Linux capabilities a template may add (e.g. SYS_PTRACE,IPC_LOCK).</summary>
     public const string AllowedCapabilities = "JOBS_MANAGER_ALLOWED_CAPABILITIES";
 
+    /// <summary>Adopt mode (chart value jobsManager.adopt.enabled): labelled Jobs created by other tools get tokens.</summary>
+    public const string Adopt = "JOBS_MANAGER_ADOPT";
+
     public const string DefaultScope = "JOBS_MANAGER_DEFAULT_SCOPE";
     public const string TokenTtlSeconds = "REQUESTS_PROXY_TOKEN_TTL_SECONDS";
     public const string RefreshCheckSeconds = "JOBS_MANAGER_REFRESH_CHECK_SECONDS";

@@ -72,6 +72,7 @@ public sealed class DeploymentTests : IDisposable
                 ["REQUESTS_PROXY_STATELESS"] = "false",
                 ["RELEASE_NAME"] = "rel",
                 ["NAMESPACE"] = HelmChart.Namespace,
+                ["JOBS_MANAGER_JOB_NAMESPACES"] = HelmChart.Namespace + "-jobs",
                 ["REQUESTS_PROXY_KEYS_DIR"] = "/etc/proxy/keys",
                 ["REQUESTS_PROXY_TOKEN_TTL_SECONDS"] = "7776000",
                 ["REQUESTS_PROXY_ADMIN_TOKEN_FILE"] = "/etc/proxy/admin/token",
@@ -83,6 +84,7 @@ public sealed class DeploymentTests : IDisposable
                 ["JOBS_MANAGER_ALLOW_RUN_AS_ROOT"] = "false",
                 ["JOBS_MANAGER_ALLOW_WRITABLE_ROOT_FILESYSTEM"] = "false",
                 ["JOBS_MANAGER_ALLOWED_CAPABILITIES"] = "",
+                ["JOBS_MANAGER_ADOPT"] = "false",
                 ["JOBS_MANAGER_STATE_CONFIGMAP_NAME"] = "rel-jobs-manager-state",
             },
             chart.Env(JobsManager));

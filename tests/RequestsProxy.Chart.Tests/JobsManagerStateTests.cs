@@ -50,7 +50,7 @@ public sealed class JobsManagerStateTests : IDisposable
         Assert.Null(chart.Find("ConfigMap", StateName));
         Assert.Null(chart.Find("ConfigMap", "my-ledger"));
         Assert.Equal("my-ledger", chart.Env("rel-jobs-manager")["JOBS_MANAGER_STATE_CONFIGMAP_NAME"]);
-        var role = Assert.Single(chart.Objects, o => o.Str("kind") is "Role" or "ClusterRole");
+        var role = chart.Get("Role", "rel-jobs-manager");
         var rule = Assert.Single(role["rules"]!.AsArray(), r => r!["resourceNames"]?.AsArray().Any(n => n!.GetValue<string>() == "my-ledger") == true);
         Assert.Equal(["get", "update"], rule!["verbs"]!.AsArray().Select(v => v!.GetValue<string>()));
         Assert.Equal(["configmaps"], rule["resources"]!.AsArray().Select(v => v!.GetValue<string>()));

@@ -13,6 +13,7 @@ namespace RequestsProxy.Chart.Tests;
 public sealed class RbacEnforcementTests : IAsyncLifetime, IDisposable
 {
     private const string Ns = HelmChart.Namespace;
+    private const string Jobs = HelmChart.Namespace + "-jobs";
 
     private readonly HelmChart _helm = new();
     private FakeKubernetesApiServer _server = null!;
@@ -39,13 +40,14 @@ public sealed class RbacEnforcementTests : IAsyncLifetime, IDisposable
     {
         var chart = await _helm.TemplateAsync([$"clusterScope={clusterScope.ToString().ToLowerInvariant()}"]);
         _server.SeedSecret(Ns, "rel-requests-proxy-keys", new Dictionary<string, string> { ["active"] = "v1", ["v1"] = new string('k', 64) });
-        _server.SeedSecret(Ns, "someone-elses", new Dictionary<string, string> { ["x"] = "y" });
+        _server.SeedSecret(Ns, "rel-requests-proxy-admin", new Dictionary<string, string> { ["token"] = "admin" });
+        _server.SeedSecret(Jobs, "someone-elses", new Dictionary<string, string> { ["x"] = "y" });
         _server.SeedConfigMap(Ns, "rel-requests-proxy-revoked", new Dictionary<string, string> { ["revoked.json"] = "[]" });
         _server.SeedConfigMap(Ns, "rel-jobs-manager-state", new Dictionary<string, string> { ["jobs.json"] = "{\"version\":1,\"jobs\":[]}" });
         _server.SeedConfigMap(Ns, "unrelated", new Dictionary<string, string> { ["a"] = "b" });
         _server.RbacRules = FakeRbacRule.FromYaml(chart.Yaml);
 
-        // Allowed: exactly the contract of docs/architecture.md.
+        // Allowed: exactly the contract of docs/architecture.md — named objects in the release namespace ...
         await _client.CoreV1.ReadNamespacedSecretAsync("rel-requests-proxy-keys", Ns);
         var revoked = await _client.CoreV1.ReadNamespacedConfigMapAsync("rel-requests-proxy-revoked", Ns);
         revoked.Data["revoked.json"] = "[\"jti\"]";
@@ -54,29 +56,48 @@ public sealed class RbacEnforcementTests : IAsyncLifetime, IDisposable
         var state = await _client.CoreV1.ReadNamespacedConfigMapAsync("rel-jobs-manager-state", Ns);
         state.Data["jobs.json"] = "{\"version\":1,\"jobs\":[{\"name\":\"job-1\"}]}";
         await _client.CoreV1.ReplaceNamespacedConfigMapAsync(state, "rel-jobs-manager-state", Ns);
-        await _client.CoreV1.CreateNamespacedSecretAsync(new V1Secret { Metadata = new V1ObjectMeta { Name = "job-1-token" } }, Ns);
-        await _client.CoreV1.PatchNamespacedSecretAsync(new V1Patch("""{"stringData":{"token":"t"}}""", V1Patch.PatchType.MergePatch), "job-1-token", Ns);
-        await _client.BatchV1.CreateNamespacedJobAsync(Job("job-1"), Ns);
-        await _client.BatchV1.ReadNamespacedJobAsync("job-1", Ns);
-        await _client.BatchV1.ListNamespacedJobAsync(Ns);
-        await _client.BatchV1.DeleteNamespacedJobAsync("job-1", Ns, propagationPolicy: "Background");
 
-        // Refused: everything around it.
-        await AssertForbiddenAsync(() => _client.CoreV1.ReadNamespacedSecretAsync("someone-elses", Ns));
+        // ... and Jobs and token Secrets in the job namespace, written whole, never read.
+        var token = new V1Secret { Metadata = new V1ObjectMeta { Name = "job-1-requests-proxy-token" }, StringData = new Dictionary<string, string> { ["token"] = "t1" } };
+        await _client.CoreV1.CreateNamespacedSecretAsync(token, Jobs);
+        token.StringData["token"] = "t2";
+        await _client.CoreV1.ReplaceNamespacedSecretAsync(token, "job-1-requests-proxy-token", Jobs);
+        await _client.BatchV1.CreateNamespacedJobAsync(Job("job-1"), Jobs);
+        await _client.BatchV1.ReadNamespacedJobAsync("job-1", Jobs);
+        await _client.BatchV1.ListNamespacedJobAsync(Jobs);
+        await _client.BatchV1.DeleteNamespacedJobAsync("job-1", Jobs, propagationPolicy: "Background");
+
+        // Refused: every verb that answers with a Secret (a merge patch `{}` answers with the whole object), anywhere.
+        foreach (var (ns, name) in new[] { (Jobs, "someone-elses"), (Jobs, "job-1-requests-proxy-token"), (Ns, "rel-requests-proxy-admin"), (Ns, "rel-requests-proxy-keys") })
+        {
+            await AssertForbiddenAsync(() => _client.CoreV1.PatchNamespacedSecretAsync(new V1Patch("{}", V1Patch.PatchType.MergePatch), name, ns));
+            await AssertForbiddenAsync(() => _client.CoreV1.DeleteNamespacedSecretAsync(name, ns));
+        }
+
+        await AssertForbiddenAsync(() => _client.CoreV1.ReadNamespacedSecretAsync("someone-elses", Jobs));
+        await AssertForbiddenAsync(() => _client.CoreV1.ReadNamespacedSecretAsync("job-1-requests-proxy-token", Jobs));
+        await AssertForbiddenAsync(() => _client.CoreV1.ListNamespacedSecretAsync(Jobs));
         await AssertForbiddenAsync(() => _client.CoreV1.ListNamespacedSecretAsync(Ns));
-        await AssertForbiddenAsync(() => _client.CoreV1.DeleteNamespacedSecretAsync("job-1-token", Ns));
+        await AssertForbiddenAsync(() => _client.CoreV1.ReadNamespacedSecretAsync("rel-requests-proxy-admin", Ns));
+
+        // The release namespace: no Secret may be created or replaced there, no Job started.
+        await AssertForbiddenAsync(() => _client.CoreV1.CreateNamespacedSecretAsync(new V1Secret { Metadata = new V1ObjectMeta { Name = "x" } }, Ns));
+        await AssertForbiddenAsync(() => _client.CoreV1.ReplaceNamespacedSecretAsync(new V1Secret { Metadata = new V1ObjectMeta { Name = "rel-requests-proxy-admin" } }, "rel-requests-proxy-admin", Ns));
+        await AssertForbiddenAsync(() => _client.BatchV1.CreateNamespacedJobAsync(Job("job-2"), Ns));
+        await AssertForbiddenAsync(() => _client.BatchV1.ListNamespacedJobAsync(Ns));
+
         await AssertForbiddenAsync(() => _client.CoreV1.ReadNamespacedConfigMapAsync("unrelated", Ns));
         await AssertForbiddenAsync(() => _client.CoreV1.DeleteNamespacedConfigMapAsync("rel-requests-proxy-revoked", Ns));
         await AssertForbiddenAsync(() => _client.CoreV1.PatchNamespacedConfigMapAsync(new V1Patch("{}", V1Patch.PatchType.MergePatch), "rel-jobs-manager-state", Ns));
         await AssertForbiddenAsync(() => _client.CoreV1.DeleteNamespacedConfigMapAsync("rel-jobs-manager-state", Ns));
         await AssertForbiddenAsync(() => _client.CoreV1.CreateNamespacedConfigMapAsync(new V1ConfigMap { Metadata = new V1ObjectMeta { Name = "new" } }, Ns));
-        await AssertForbiddenAsync(() => _client.BatchV1.PatchNamespacedJobAsync(new V1Patch("{}", V1Patch.PatchType.MergePatch), "job-1", Ns));
-        await AssertForbiddenAsync(() => _client.CoreV1.ListNamespacedPodAsync(Ns));
+        await AssertForbiddenAsync(() => _client.BatchV1.PatchNamespacedJobAsync(new V1Patch("{}", V1Patch.PatchType.MergePatch), "job-1", Jobs));
+        await AssertForbiddenAsync(() => _client.CoreV1.ListNamespacedPodAsync(Jobs));
 
-        // A ClusterRole names the same objects in every namespace (the Secret is simply not there);
-        // a Role stops at its namespace.
-        var elsewhere = await Assert.ThrowsAsync<HttpOperationException>(() => _client.CoreV1.ReadNamespacedSecretAsync("rel-requests-proxy-keys", "elsewhere"));
-        Assert.Equal(clusterScope ? HttpStatusCode.NotFound : HttpStatusCode.Forbidden, elsewhere.Response.StatusCode);
+        // Nothing outside the release and job namespaces, in either scope.
+        await AssertForbiddenAsync(() => _client.CoreV1.ReadNamespacedSecretAsync("rel-requests-proxy-keys", "elsewhere"));
+        await AssertForbiddenAsync(() => _client.CoreV1.CreateNamespacedSecretAsync(new V1Secret { Metadata = new V1ObjectMeta { Name = "x" } }, "elsewhere"));
+        await AssertForbiddenAsync(() => _client.BatchV1.CreateNamespacedJobAsync(Job("job-3"), "elsewhere"));
     }
 
     private static async Task AssertForbiddenAsync(Func<Task> call)

@@ -91,7 +91,9 @@ public sealed class ChartInstallTests(ClusterFixture cluster, ITestOutputHelper 
             output.WriteLine(string.Join('\n', objects));
             Assert.Equal(documents, objects.Length);
             Assert.Contains(objects, o => o.StartsWith(clusterScope ? "clusterrole.rbac.authorization.k8s.io/" : "role.rbac.authorization.k8s.io/", StringComparison.Ordinal));
-            Assert.Contains(objects, o => o.StartsWith(clusterScope ? "clusterrolebinding.rbac.authorization.k8s.io/" : "rolebinding.rbac.authorization.k8s.io/", StringComparison.Ordinal));
+            Assert.Contains(objects, o => o.StartsWith("rolebinding.rbac.authorization.k8s.io/", StringComparison.Ordinal));
+            Assert.DoesNotContain(objects, o => o.StartsWith("clusterrolebinding.rbac.authorization.k8s.io/", StringComparison.Ordinal));
+            Assert.Contains($"namespace/{release.JobsNamespace}", objects);
             Assert.Contains(objects, o => o.StartsWith("poddisruptionbudget.policy/", StringComparison.Ordinal));
             Assert.Contains(objects, o => o.StartsWith("networkpolicy.networking.k8s.io/", StringComparison.Ordinal));
 

@@ -35,9 +35,9 @@ public sealed class JobsManagerTests(ClusterFixture cluster, ITestOutputHelper o
                 var fleet = await TrainerFleet.StartAsync(cluster, release, api, "jm", 2);
                 var tallies = await fleet.WaitForProgressAsync(null, 5, Limit);
                 Assert.All(tallies.Values, t => Assert.Equal(0, t.Unauthorized));
-                var job = await cluster.Client.BatchV1.ReadNamespacedJobAsync("jm-1", release.Namespace);
+                var job = await cluster.Client.BatchV1.ReadNamespacedJobAsync("jm-1", release.JobsNamespace);
                 Assert.Equal("jm-1", job.Spec.Template.Metadata.Labels["job-name"]);
-                Assert.Equal("jm-1", (await cluster.Client.CoreV1.ReadNamespacedSecretAsync("jm-1-requests-proxy-token", release.Namespace)).Metadata.OwnerReferences.Single().Name);
+                Assert.Equal("jm-1", (await cluster.Client.CoreV1.ReadNamespacedSecretAsync("jm-1-requests-proxy-token", release.JobsNamespace)).Metadata.OwnerReferences.Single().Name);
 
                 // A restarted jobs-manager restores its jobs (and their jtis) from the ledger.
                 var jtisBefore = await JtisAsync(api, fleet.Jobs);
@@ -55,9 +55,30 @@ public sealed class JobsManagerTests(ClusterFixture cluster, ITestOutputHelper o
                 Assert.True(stopped["revoked"]!.GetValue<int>() >= 1, stopped.ToJsonString());
                 Assert.Contains(jtisBefore["jm-1"], await RevokedAsync(release));
                 await Wait.UntilAsync("the Job jm-1 and its token Secret garbage-collected", Limit, async () =>
-                    await IsGoneAsync(() => cluster.Client.BatchV1.ReadNamespacedJobAsync("jm-1", release.Namespace))
-                    && await IsGoneAsync(() => cluster.Client.CoreV1.ReadNamespacedSecretAsync("jm-1-requests-proxy-token", release.Namespace)));
+                    await IsGoneAsync(() => cluster.Client.BatchV1.ReadNamespacedJobAsync("jm-1", release.JobsNamespace))
+                    && await IsGoneAsync(() => cluster.Client.CoreV1.ReadNamespacedSecretAsync("jm-1-requests-proxy-token", release.JobsNamespace)));
                 await api.StopAsync("jm-2");
+
+                // A token Secret the jobs-manager did not create (here the operator's): 409 naming it, not a
+                // take-over (changing its ownerReferences would be a 403 under OwnerReferencesPermissionEnforcement).
+                var leftover = await cluster.Client.CoreV1.CreateNamespacedSecretAsync(new k8s.Models.V1Secret
+                {
+                    Metadata = new k8s.Models.V1ObjectMeta { Name = "left-1-requests-proxy-token" },
+                    StringData = new Dictionary<string, string> { ["token"] = "an earlier job's" },
+                }, release.JobsNamespace);
+                var (status, answer) = await api.TryStartTrainerAsync("left-1", cluster.WorkloadImage, seconds: 60);
+                output.WriteLine($"start over a leftover token Secret: {(int)status} {answer}");
+                Assert.Equal(HttpStatusCode.Conflict, status);
+                Assert.Contains($"a Secret named 'left-1-requests-proxy-token' already exists in namespace '{release.JobsNamespace}'", JsonNode.Parse(answer)!["message"]!.GetValue<string>(), StringComparison.Ordinal);
+                var untouched = await cluster.Client.CoreV1.ReadNamespacedSecretAsync("left-1-requests-proxy-token", release.JobsNamespace);
+                Assert.Equal(leftover.Metadata.ResourceVersion, untouched.Metadata.ResourceVersion);
+                Assert.Null(untouched.Metadata.OwnerReferences);
+                // Found by a dry-run create before the Job: no Job, so no pod ever mounted the operator's Secret.
+                Assert.True(await IsGoneAsync(() => cluster.Client.BatchV1.ReadNamespacedJobAsync("left-1", release.JobsNamespace)));
+                Assert.Null(await api.GetAsync("left-1"));
+
+                // Nothing of a job lands in the release namespace, which holds the keys.
+                Assert.Empty((await cluster.Client.BatchV1.ListNamespacedJobAsync(release.Namespace)).Items);
 
                 // 20 jobs stopped at once: every jti ends up in the revocation list.
                 var names = Enumerable.Range(1, 20).Select(i => $"burst-{i}").ToList();

@@ -2,7 +2,6 @@ using k8s;
 using k8s.Models;
 using RequestsProxy.Cluster.Tests.Infrastructure;
 using Xunit.Abstractions;
-using Xunit.Sdk;
 
 namespace RequestsProxy.Cluster.Tests;
 
@@ -11,10 +10,10 @@ namespace RequestsProxy.Cluster.Tests;
 public sealed class RbacTests(ClusterFixture cluster, ITestOutputHelper output)
 {
     [ClusterFact]
-    public Task SubjectAccessReview_NamespaceScope_JobsManagerCallsAllowedNeighboursDeniedProxyNothing() => ReviewAsync(clusterScope: false);
+    public Task SubjectAccessReview_NamespaceScope_JobsManagerCallsAllowedNeighboursDeniedProxyAndPodsNothing() => ReviewAsync(clusterScope: false);
 
     [ClusterFact]
-    public Task SubjectAccessReview_ClusterScope_JobsManagerCallsAllowedNeighboursDeniedProxyNothing() => ReviewAsync(clusterScope: true);
+    public Task SubjectAccessReview_ClusterScope_JobsManagerCallsAllowedNeighboursDeniedProxyAndPodsNothing() => ReviewAsync(clusterScope: true);
 
     private async Task ReviewAsync(bool clusterScope)
     {
@@ -26,8 +25,9 @@ public sealed class RbacTests(ClusterFixture cluster, ITestOutputHelper output)
             // Rendered and applied by helm; the pods need not run for the authorizer to judge.
             await cluster.HelmCheckedAsync(["install", release.Name, ClusterFixture.ChartPath, "-n", release.Namespace, .. release.BaseValues, "--set", $"clusterScope={clusterScope.ToString().ToLowerInvariant()}"]);
             var failures = new List<string>();
-            await CheckAsync($"system:serviceaccount:{release.Namespace}:{release.JobsManagerName}", release, RbacExpectations.JobsManager(release.Name, clusterScope), failures);
-            await CheckAsync($"system:serviceaccount:{release.Namespace}:{release.ProxyName}", release, RbacExpectations.Proxy(release.Name), failures);
+            await CheckAsync(release.Namespace, release.JobsManagerName, release, RbacExpectations.JobsManager(release.Name), failures);
+            await CheckAsync(release.Namespace, release.ProxyName, release, RbacExpectations.Proxy(release.Name), failures);
+            await CheckAsync(release.JobsNamespace, "default", release, RbacExpectations.TrainingPods(), failures);
             Assert.True(failures.Count == 0, $"the authorizer disagreed with the table on {failures.Count} rows:\n{string.Join('\n', failures)}");
         }
         finally
@@ -36,9 +36,9 @@ public sealed class RbacTests(ClusterFixture cluster, ITestOutputHelper output)
         }
     }
 
-    private async Task CheckAsync(string user, ChartRelease release, IReadOnlyList<RbacCase> cases, List<string> failures)
+    private async Task CheckAsync(string serviceAccountNamespace, string serviceAccount, ChartRelease release, IReadOnlyList<RbacCase> cases, List<string> failures)
     {
-        var serviceAccountNamespace = user.Split(':')[2];
+        var user = $"system:serviceaccount:{serviceAccountNamespace}:{serviceAccount}";
         foreach (var c in cases)
         {
             var review = await cluster.Client.AuthorizationV1.CreateSubjectAccessReviewAsync(new V1SubjectAccessReview
@@ -54,14 +54,18 @@ public sealed class RbacTests(ClusterFixture cluster, ITestOutputHelper output)
                         Resource = c.Resource.Split('/')[0],
                         Subresource = c.Resource.Contains('/', StringComparison.Ordinal) ? c.Resource.Split('/')[1] : null,
                         Name = c.Name,
-                        NamespaceProperty = c.Namespace == RbacExpectations.Other ? "default" : release.Namespace,
+                        NamespaceProperty = c.Namespace switch
+                        {
+                            RbacExpectations.Other => "kube-system",
+                            RbacExpectations.Jobs => release.JobsNamespace,
+                            _ => release.Namespace,
+                        },
                     },
                 },
             });
             var allowed = review.Status.Allowed;
-            var expected = c.Expected is RbacVerdict.Allowed or RbacVerdict.AllowedKnownBad;
-            output.WriteLine($"{(allowed ? "allowed" : "denied ")} {user}: {c}{(c.Expected == RbacVerdict.AllowedKnownBad ? "  [known bad: issue 14]" : "")}");
-            if (allowed != expected)
+            output.WriteLine($"{(allowed ? "allowed" : "denied ")} {user}: {c}");
+            if (allowed != (c.Expected == RbacVerdict.Allowed))
             {
                 failures.Add($"{user}: {c}: expected {c.Expected}, the authorizer said {(allowed ? "allowed" : "denied")} ({review.Status.Reason})");
             }

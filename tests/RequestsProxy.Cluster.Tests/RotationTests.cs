@@ -57,7 +57,7 @@ public sealed class RotationTests(ClusterFixture cluster, ITestOutputHelper outp
 
             // A stopped job's token, copied before the stop, is refused once the revocation reaches the proxies.
             var victim = fleet.Jobs[0];
-            var secret = await cluster.Client.CoreV1.ReadNamespacedSecretAsync($"{victim}-requests-proxy-token", release.Namespace);
+            var secret = await cluster.Client.CoreV1.ReadNamespacedSecretAsync($"{victim}-requests-proxy-token", release.JobsNamespace);
             var copied = Encoding.ASCII.GetString(secret.Data["token"]).Trim();
             var proxy = await release.ServiceUrlAsync(release.ProxyName);
             Assert.Equal(200, await ProxyProbe.PostAsync(proxy, victim, copied));

@@ -11,6 +11,8 @@ namespace RequestsProxy.Cluster.Workload;
 /// errors with backoff, and prints a cumulative tally as one JSON line a second (the tests read
 /// the last line of the pod's log). Every 401 is also printed at once with its reason.
 /// Stops by itself after TRAINER_SECONDS (default one hour), or when the token file is gone.
+/// TRAINER_REQUIRE_PATHS (comma-separated) names files or folders that must be there first (a
+/// template's volumes): the trainer exits 3 naming the first one missing.
 /// </summary>
 internal static class Trainer
 {
@@ -23,6 +25,15 @@ internal static class Trainer
         var tokenFile = Required("REQUESTS_PROXY_TOKEN_FILE");
         var job = Required("TRAINER_JOB");
         var seconds = int.TryParse(Environment.GetEnvironmentVariable("TRAINER_SECONDS"), out var s) && s > 0 ? s : 3600;
+        foreach (var path in (Environment.GetEnvironmentVariable("TRAINER_REQUIRE_PATHS") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (!File.Exists(path) && !Directory.Exists(path))
+            {
+                Console.WriteLine(JsonSerializer.Serialize(new { @event = "missing_path", job, path }));
+                return 3;
+            }
+        }
+
         var deadline = Stopwatch.StartNew();
         var results = new Uri($"{proxy}/v1/jobs/{Uri.EscapeDataString(job)}/results");
         var tally = new TrainerTally(job);

@@ -2,7 +2,8 @@ namespace RequestsProxy.Cluster.Workload;
 
 /// <summary>
 /// The platform's upstream: accepts every result the proxy forwards on :8080 and counts them by
-/// the subject the proxy vouched for (X-Requests-Proxy-Subject); GET /stats returns the counts.
+/// the subject the proxy vouched for (X-Requests-Proxy-Subject); GET /stats returns the counts,
+/// also per subject (<c>bySubject</c>).
 /// </summary>
 internal static class Upstream
 {
@@ -13,14 +14,25 @@ internal static class Upstream
         var app = builder.Build();
         var received = 0L;
         var withoutSubject = 0L;
-        app.MapGet("/stats", () => Results.Json(new { received = Interlocked.Read(ref received), withoutSubject = Interlocked.Read(ref withoutSubject) }));
+        var bySubject = new System.Collections.Concurrent.ConcurrentDictionary<string, long>(StringComparer.Ordinal);
+        app.MapGet("/stats", () => Results.Json(new
+        {
+            received = Interlocked.Read(ref received),
+            withoutSubject = Interlocked.Read(ref withoutSubject),
+            bySubject = bySubject.ToDictionary(e => e.Key, e => e.Value, StringComparer.Ordinal),
+        }));
         app.MapGet("/healthz", () => Results.Text("ok"));
         app.Map("/{**path}", (HttpContext http) =>
         {
             Interlocked.Increment(ref received);
-            if (string.IsNullOrEmpty(http.Request.Headers["X-Requests-Proxy-Subject"]))
+            var subject = http.Request.Headers["X-Requests-Proxy-Subject"].ToString();
+            if (string.IsNullOrEmpty(subject))
             {
                 Interlocked.Increment(ref withoutSubject);
+            }
+            else
+            {
+                bySubject.AddOrUpdate(subject, 1, (_, n) => n + 1);
             }
 
             return Results.Json(new { accepted = true });

@@ -80,4 +80,15 @@ public sealed class JobsManagerOptionsTests
         Assert.Contains("REVOKED_CONFIGMAP_SHARDS", tooMany.Message, StringComparison.Ordinal);
         Assert.Contains("REVOKED_CONFIGMAP_SHARDS", Assert.ThrowsAny<Exception>(() => Read(("REVOKED_CONFIGMAP_SHARDS", "many"))).Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void FromConfiguration_Adopt_OffByDefaultKubernetesOnly()
+    {
+        Assert.False(Read().Adopt);
+        var adopt = Read(("JOBS_MANAGER_ADOPT", "true"), ("JOBS_MANAGER_RUNTIME", "kubernetes"), ("NAMESPACE", "ml"));
+        Assert.True(adopt.Adopt);
+        Assert.Equal(["ml"], adopt.AdoptionNamespaces);
+        var local = Assert.ThrowsAny<Exception>(() => Read(("JOBS_MANAGER_ADOPT", "true")));
+        Assert.Contains("JOBS_MANAGER_RUNTIME=kubernetes", local.Message, StringComparison.Ordinal);
+    }
 }

@@ -29,7 +29,8 @@ internal static class ApiText
         view.TokensIssued,
         view.TokenFile,
         view.TokensRevoked,
-        view.Namespace);
+        view.Namespace,
+        view.Adopted);
 
     /// <summary>Live tokens per kid on the wire; a kid is safe to retire when it is not active and no live token uses it.</summary>
     /// <summary>The usage, with the lifetime and leeway a retirement must be judged by (rpctl asks instead of assuming 90 days).</summary>

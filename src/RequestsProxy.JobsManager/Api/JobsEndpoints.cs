@@ -49,8 +49,7 @@ internal static class JobsEndpoints
             return ApiResults.Error(StatusCodes.Status413PayloadTooLarge, "too_large", $"the body may be at most {MaxBodyBytes} bytes");
         }
 
-        // The Kubernetes runtime still runs every job in its own namespace; JOBS_MANAGER_JOB_NAMESPACES takes over with the runtime's next change.
-        IReadOnlyList<string>? namespaces = options.Runtime == JobRuntimeKind.Kubernetes && options.Namespace is { } own ? [own] : null;
+        var namespaces = options.Runtime == JobRuntimeKind.Kubernetes ? options.EffectiveJobNamespaces : null;
         var (spec, errors) = StartJobRequestValidator.Validate(request, options.DefaultScope, namespaces, options.PodPolicy, options.Runtime == JobRuntimeKind.Kubernetes ? options.Namespace : null);
         if (spec is null)
         {

@@ -5,6 +5,7 @@ namespace RequestsProxy.JobsManager.Jobs;
 /// request's <c>env</c> is deliberately left out (it may carry a client's settings the jobs-manager
 /// has no reason to keep); nothing after the launch needs it. <c>namespace</c> is the job namespace
 /// (Kubernetes); an entry written before job namespaces existed has none: the jobs-manager's own.
+/// <see cref="Adopted"/>: the Job's namespace and uid when it was adopted by label (absent for the jobs-manager's own jobs).
 /// </summary>
 internal sealed record JobLedgerEntry(
     string Name,
@@ -17,4 +18,5 @@ internal sealed record JobLedgerEntry(
     string? CurrentJti,
     bool TokensRevoked,
     IReadOnlyList<JobLedgerToken> Tokens,
-    string? Namespace = null);
+    string? Namespace = null,
+    Adoption.AdoptedJob? Adopted = null);

@@ -133,6 +133,16 @@ internal sealed partial class JobMaintenanceService(
 
         try
         {
+            // Adopt mode: labelled Jobs still waiting for a token, and adopted ones that are gone.
+            await jobs.ReconcileAdoptedAsync(stoppingToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            Log.PassFailed(logger, "adopt labelled jobs", e);
+        }
+
+        try
+        {
             await jobs.RevokeFinishedAsync(stoppingToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OperationCanceledException)

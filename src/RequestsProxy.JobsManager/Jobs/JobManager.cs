@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using RequestsProxy.JobsManager.Audit;
+using RequestsProxy.JobsManager.Jobs.Adoption;
 using RequestsProxy.JobsManager.Metrics;
 
 namespace RequestsProxy.JobsManager.Jobs;
@@ -24,20 +25,32 @@ internal sealed class JobManager
     private readonly JobStopper _stopper;
     private readonly TokenRefresher _refresher;
     private readonly JobReconciler _reconciler;
+    private readonly JobAdopter? _adopter;
 
     public JobManager(IJobRuntime runtime, IJobCredentials credentials, RevocationLedger ledger, JobLedger jobLedger, JobsManagerOptions options,
-        TimeProvider time, JobsManagerMetrics metrics, JobAudit audit, ILogger<JobManager> logger)
+        TimeProvider time, JobsManagerMetrics metrics, JobAudit audit, ILogger<JobManager> logger,
+        AdoptionCache? adoptionCache = null, IAdoptionDelivery? adoptionDelivery = null)
     {
         _credentials = credentials;
         _ledger = ledger;
         _jobLedger = jobLedger;
         _options = options;
         _time = time;
+        if (adoptionCache is not null && adoptionDelivery is not null)
+        {
+            // Adopt mode: every collaborator reaches an adopted job's Secret and state through the same runtime calls.
+            runtime = new AdoptionAwareRuntime(runtime, _table, adoptionCache, adoptionDelivery, time);
+        }
+
         var delivery = new TokenDelivery(credentials, jobLedger, options, time, metrics, audit);
         _stopper = new JobStopper(_table, runtime, credentials, jobLedger, options, time, metrics, audit, logger);
         _starter = new JobStarter(_table, runtime, credentials, delivery, _stopper, jobLedger, time, metrics, logger);
         _refresher = new TokenRefresher(_table, runtime, credentials, delivery, time, metrics, logger);
         _reconciler = new JobReconciler(_table, runtime, jobLedger, _stopper, time, logger);
+        if (adoptionCache is not null && adoptionDelivery is not null)
+        {
+            _adopter = new JobAdopter(_table, adoptionCache, adoptionDelivery, runtime, credentials, delivery, _stopper, jobLedger, options, time, metrics, logger);
+        }
         metrics.ObserveLiveJobs(() => _table.Count);
     }
 
@@ -73,6 +86,18 @@ internal sealed class JobManager
 
     /// <inheritdoc cref="TokenRefresher.RefreshAsync"/>
     public Task<int> RefreshAsync(CancellationToken cancellationToken) => _refresher.RefreshAsync(cancellationToken);
+
+    /// <inheritdoc cref="JobAdopter.ObserveAsync"/>
+    public Task ObserveAdoptedAsync(ObservedJob job, CancellationToken cancellationToken) =>
+        _adopter?.ObserveAsync(job, cancellationToken) ?? Task.CompletedTask;
+
+    /// <inheritdoc cref="JobAdopter.GoneAsync"/>
+    public Task AdoptedGoneAsync(AdoptedJob job, CancellationToken cancellationToken) =>
+        _adopter?.GoneAsync(job, cancellationToken) ?? Task.CompletedTask;
+
+    /// <inheritdoc cref="JobAdopter.ReconcileAsync"/>
+    public Task ReconcileAdoptedAsync(CancellationToken cancellationToken) =>
+        _adopter?.ReconcileAsync(cancellationToken) ?? Task.CompletedTask;
 
     /// <inheritdoc cref="JobReconciler.SyncStatesAsync"/>
     public Task SyncStatesAsync(CancellationToken cancellationToken) => _reconciler.SyncStatesAsync(cancellationToken);

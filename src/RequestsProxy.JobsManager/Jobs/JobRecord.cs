@@ -17,6 +17,7 @@ internal sealed class JobRecord
     private volatile bool _stopping;
     private volatile bool _removed;
     private volatile bool _tokensRevoked;
+    private volatile bool _deliveryUnconfirmed;
     private volatile string? _tokenFile;
     private int _tokensIssued;
 
@@ -60,6 +61,13 @@ internal sealed class JobRecord
 
     public string? TokenFile => _tokenFile;
 
+    /// <summary>
+    /// Restored from a ledger that never recorded which token the job holds: the process stopped
+    /// between the ledger write and the delivery (or its confirmation), so the job may hold none.
+    /// The refresh delivers a new one at once.
+    /// </summary>
+    public bool DeliveryUnconfirmed => _deliveryUnconfirmed;
+
     /// <summary>Finished (succeeded or failed) while its tokens still verify: the next pass revokes them.</summary>
     public bool IsFinishedWithLiveTokens => this is { Stopping: false, Removed: false, TokensRevoked: false, State: JobState.Succeeded or JobState.Failed };
 
@@ -87,7 +95,9 @@ internal sealed class JobRecord
         }
     }
 
-    public JobView ToView() => new(Name, Stopping ? JobState.Stopping : State, Spec.Image, Spec.Command, Spec.Scope, CreatedAt, Current, TokensIssued, TokenFile, TokensRevoked, Spec.Namespace);
+    public JobView ToView() =>
+        new(Name, Stopping ? JobState.Stopping : State, Spec.Image, Spec.Command, Spec.Scope, CreatedAt, Current, TokensIssued, TokenFile, TokensRevoked, Spec.Namespace,
+            Spec.Adopted is not null);
 
     /// <summary>What the ledger keeps of this job: its spec without env, and every unexpired token it has held.</summary>
     public JobLedgerEntry ToLedgerEntry()
@@ -95,7 +105,7 @@ internal sealed class JobRecord
         lock (_historyLock)
         {
             return new JobLedgerEntry(Name, CreatedAt, Spec.Image, Spec.Command, Spec.Args, Spec.Scope, _tokensIssued, _current?.Jti, _tokensRevoked,
-                [.. _history.Select(t => JobLedgerToken.From(Name, t))], Spec.Namespace);
+                [.. _history.Select(t => JobLedgerToken.From(Name, t))], Spec.Namespace, Spec.Adopted);
         }
     }
 
@@ -105,12 +115,15 @@ internal sealed class JobRecord
     /// </summary>
     public static JobRecord Restore(JobLedgerEntry entry, JobState state, string tokenFile)
     {
-        var spec = new JobSpec(entry.Name, entry.Image, entry.Command, entry.Args, entry.Scope, new Dictionary<string, string>(StringComparer.Ordinal), Namespace: entry.Namespace);
+        var spec = new JobSpec(entry.Name, entry.Image, entry.Command, entry.Args, entry.Scope, new Dictionary<string, string>(StringComparer.Ordinal),
+            Namespace: entry.Namespace ?? entry.Adopted?.Namespace, Adopted: entry.Adopted);
         var job = new JobRecord(spec, entry.CreatedAt) { _state = state, _tokenFile = tokenFile, _tokensRevoked = entry.TokensRevoked };
         var history = entry.Tokens.Select(t => t.ToIssuedToken()).ToList();
         job._history.AddRange(history);
         job._tokensIssued = Math.Max(entry.TokensIssued, history.Count);
-        job._current = history.FirstOrDefault(t => t.Jti == entry.CurrentJti) ?? history.MaxBy(t => t.IssuedAt);
+        var confirmed = history.FirstOrDefault(t => t.Jti == entry.CurrentJti);
+        job._current = confirmed ?? history.MaxBy(t => t.IssuedAt);
+        job._deliveryUnconfirmed = confirmed is null && !entry.TokensRevoked;
         return job;
     }
 
@@ -160,7 +173,11 @@ internal sealed class JobRecord
             }
         }
 
-        public void MarkDelivered(IssuedToken token) => Job._current = token;
+        public void MarkDelivered(IssuedToken token)
+        {
+            Job._current = token;
+            Job._deliveryUnconfirmed = false;
+        }
 
         /// <summary>Expired tokens no longer need revoking: forget them so the history stays small.</summary>
         public void ForgetExpired(DateTimeOffset now, TimeSpan leeway)

@@ -6,6 +6,7 @@ namespace RequestsProxy.JobsManager.Jobs;
 /// <see cref="Args"/> and <see cref="Env"/> then describe its first container (what the API lists,
 /// the ledger keeps, and the local runtime runs). <see cref="Namespace"/> is the job namespace it
 /// runs in (Kubernetes; null locally).
+/// <see cref="Adopted"/> is set for a Job another tool created and the jobs-manager only gives a token to (adopt mode).
 /// </summary>
 internal sealed record JobSpec(
     string Name,
@@ -15,4 +16,5 @@ internal sealed record JobSpec(
     string Scope,
     IReadOnlyDictionary<string, string> Env,
     JobTemplate? Template = null,
-    string? Namespace = null);
+    string? Namespace = null,
+    Adoption.AdoptedJob? Adopted = null);

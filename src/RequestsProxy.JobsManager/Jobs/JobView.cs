@@ -12,4 +12,5 @@ internal sealed record JobView(
     int TokensIssued,
     string? TokenFile,
     bool TokensRevoked = false,
-    string? Namespace = null);
+    string? Namespace = null,
+    bool Adopted = false);

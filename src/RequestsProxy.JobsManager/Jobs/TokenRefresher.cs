@@ -47,7 +47,7 @@ internal sealed partial class TokenRefresher(
             return null;
         }
 
-        if (job.Current is not { ExpiresAt: { } expiresAt } current)
+        if (job.DeliveryUnconfirmed || job.Current is not { ExpiresAt: { } expiresAt } current)
         {
             return "refresh";
         }

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Net;
 using System.Text;
 using System.Text.Json;
@@ -10,16 +11,22 @@ using RequestsProxy.JobsManager.Jobs;
 namespace RequestsProxy.JobsManager.Kubernetes;
 
 /// <summary>
-/// Jobs as batch/v1 Jobs. Uses only the verbs the chart's RBAC grants: jobs create/get/list/delete,
-/// secrets create/patch. The Job is created first so the token Secret can name it as its owner
-/// (the garbage collector then deletes the Secret with the Job; the pod waits for the Secret volume).
+/// Jobs as batch/v1 Jobs in the job namespaces (JOBS_MANAGER_JOB_NAMESPACES), never in the release
+/// namespace that holds the keys. Uses only the verbs the chart's per-namespace Role grants: jobs
+/// create/get/list/watch/delete, secrets create/update — no get, list, watch or patch of any Secret,
+/// so it reads no Secret it did not write (a merge patch answers with the whole object). The Job is
+/// created first so the token Secret can name it as its owner (the garbage collector then deletes the
+/// Secret with the Job; the pod waits for the Secret volume).
 /// </summary>
 internal sealed partial class KubernetesJobRuntime(IKubernetes client, JobsManagerOptions options, ILogger<KubernetesJobRuntime> logger) : IJobRuntime
 {
     private const int ListPageSize = 500;
     private const int MaxListPages = 1000;
 
-    private string Namespace => options.Namespace!;
+    /// <summary>Where each job lives, learnt from its launch and from every listing (names are unique across the job namespaces).</summary>
+    private readonly ConcurrentDictionary<string, string> _namespaces = new(StringComparer.Ordinal);
+
+    private IReadOnlyList<string> Namespaces => options.EffectiveJobNamespaces;
 
     public string? Validate(JobSpec spec) =>
         spec.Template is null && string.IsNullOrWhiteSpace(spec.Image) ? "the kubernetes runtime needs an 'image' (or a 'template' or 'job')" : null;
@@ -28,96 +35,139 @@ internal sealed partial class KubernetesJobRuntime(IKubernetes client, JobsManag
 
     public async Task<LaunchedJob> LaunchAsync(JobSpec spec, JobCredential credential, CancellationToken cancellationToken)
     {
+        var ns = spec.Namespace ?? options.DefaultJobNamespace!;
+
+        // A Secret of the token's name already there is found before the Job exists, so no pod of ours
+        // ever mounts someone else's Secret: a dry-run create (the jobs-manager may not read Secrets).
+        await ProbeTokenSecretNameAsync(spec.Name, ns, cancellationToken).ConfigureAwait(false);
         V1Job created;
         try
         {
-            created = await client.BatchV1.CreateNamespacedJobAsync(KubernetesObjects.Job(spec, options), Namespace, cancellationToken: cancellationToken).ConfigureAwait(false);
+            created = await client.BatchV1.CreateNamespacedJobAsync(KubernetesObjects.Job(spec with { Namespace = ns }, options), ns, cancellationToken: cancellationToken).ConfigureAwait(false);
         }
         catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict)
         {
-            throw new JobConflictException($"a Job named '{spec.Name}' already exists in namespace '{Namespace}'");
+            throw new JobConflictException($"a Job named '{spec.Name}' already exists in namespace '{ns}'");
         }
 
-        await CreateSecretAsync(created, credential, cancellationToken).ConfigureAwait(false);
-        Log.Launched(logger, spec.Name, Namespace, created.Metadata.Uid);
+        _namespaces[spec.Name] = ns;
+        try
+        {
+            await client.CoreV1.CreateNamespacedSecretAsync(KubernetesObjects.TokenSecret(created, credential, options), ns, cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict)
+        {
+            // Created since the probe. Not ours to take over: it may be someone else's, and changing its
+            // ownerReferences needs delete rights on it (OwnerReferencesPermissionEnforcement). The Job goes again.
+            await DeleteJobAsync(spec.Name, ns, CancellationToken.None).ConfigureAwait(false);
+            _namespaces.TryRemove(spec.Name, out _);
+            throw new JobConflictException(LeftoverSecret(spec.Name, ns));
+        }
+
+        Log.Launched(logger, spec.Name, ns, created.Metadata.Uid);
         return new LaunchedJob(KubernetesObjects.State(created), KubernetesNames.TokenFile);
     }
 
+    /// <summary>
+    /// Replaces the token Secret whole (PUT): the jobs-manager knows every field of the Secret it
+    /// created, so it needs no read, and the answer holds only what it sent.
+    /// </summary>
     public async Task DeliverAsync(string name, JobCredential credential, CancellationToken cancellationToken)
     {
-        var patch = JsonSerializer.Serialize(new
-        {
-            metadata = new { annotations = KubernetesObjects.TokenAnnotations(credential) },
-            data = new Dictionary<string, string> { [KubernetesNames.TokenKey] = Convert.ToBase64String(Encoding.ASCII.GetBytes(credential.Token)) },
-        });
+        var ns = NamespaceOf(name);
+        var job = await client.BatchV1.ReadNamespacedJobAsync(name, ns, cancellationToken: cancellationToken).ConfigureAwait(false);
+        var secret = KubernetesObjects.TokenSecret(job, credential, options);
         try
         {
-            await client.CoreV1.PatchNamespacedSecretAsync(new V1Patch(patch, V1Patch.PatchType.MergePatch), KubernetesNames.TokenSecretName(name), Namespace, cancellationToken: cancellationToken).ConfigureAwait(false);
+            await client.CoreV1.ReplaceNamespacedSecretAsync(secret, secret.Metadata.Name, ns, cancellationToken: cancellationToken).ConfigureAwait(false);
         }
         catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
         {
-            // The Secret never got created (a failure between the two creates): create it now, owned by the Job.
-            var job = await client.BatchV1.ReadNamespacedJobAsync(name, Namespace, cancellationToken: cancellationToken).ConfigureAwait(false);
-            await CreateSecretAsync(job, credential, cancellationToken).ConfigureAwait(false);
+            // The Secret is gone (deleted by hand, or never created): create it again, owned by the Job.
+            try
+            {
+                await client.CoreV1.CreateNamespacedSecretAsync(secret, ns, cancellationToken: cancellationToken).ConfigureAwait(false);
+            }
+            catch (HttpOperationException conflict) when (conflict.Response.StatusCode == HttpStatusCode.Conflict)
+            {
+                throw new InvalidOperationException(LeftoverSecret(name, ns), conflict);
+            }
         }
     }
 
     public async Task DeleteAsync(string name, CancellationToken cancellationToken)
     {
-        try
+        // A job this process never saw (a stop of an unknown name) is looked for in every job namespace.
+        foreach (var ns in _namespaces.TryGetValue(name, out var known) ? [known] : Namespaces)
         {
-            // Background propagation: the pods and the owned token Secret go with the Job
-            // (the batch API's default for a plain DELETE orphans the pods).
-            await client.BatchV1.DeleteNamespacedJobAsync(name, Namespace, propagationPolicy: "Background", cancellationToken: cancellationToken).ConfigureAwait(false);
-            Log.Deleted(logger, name, Namespace);
+            await DeleteJobAsync(name, ns, cancellationToken).ConfigureAwait(false);
         }
-        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
-        {
-        }
+
+        _namespaces.TryRemove(name, out _);
     }
 
     public async Task<IReadOnlyDictionary<string, JobState>> GetStatesAsync(CancellationToken cancellationToken)
     {
         var states = new Dictionary<string, JobState>(StringComparer.Ordinal);
-        string? continueToken = null;
-        for (var page = 0; page < MaxListPages; page++)
+        foreach (var ns in Namespaces)
         {
-            var list = await client.BatchV1.ListNamespacedJobAsync(Namespace, continueParameter: continueToken,
-                labelSelector: KubernetesNames.Selector(options.ReleaseName), limit: ListPageSize, cancellationToken: cancellationToken).ConfigureAwait(false);
-            foreach (var job in list.Items)
+            string? continueToken = null;
+            for (var page = 0; page < MaxListPages; page++)
             {
-                states[job.Metadata.Name] = KubernetesObjects.State(job);
-            }
+                var list = await client.BatchV1.ListNamespacedJobAsync(ns, continueParameter: continueToken,
+                    labelSelector: KubernetesNames.Selector(options.ReleaseName), limit: ListPageSize, cancellationToken: cancellationToken).ConfigureAwait(false);
+                foreach (var job in list.Items)
+                {
+                    if (states.TryAdd(job.Metadata.Name, KubernetesObjects.State(job)))
+                    {
+                        _namespaces[job.Metadata.Name] = ns;
+                    }
+                }
 
-            continueToken = list.Metadata?.ContinueProperty;
-            if (string.IsNullOrEmpty(continueToken))
-            {
-                break;
+                continueToken = list.Metadata?.ContinueProperty;
+                if (string.IsNullOrEmpty(continueToken))
+                {
+                    break;
+                }
             }
         }
 
         return states;
     }
 
-    private async Task CreateSecretAsync(V1Job job, JobCredential credential, CancellationToken cancellationToken)
+    private async Task ProbeTokenSecretNameAsync(string job, string ns, CancellationToken cancellationToken)
     {
-        var secret = KubernetesObjects.TokenSecret(job, credential, options);
+        var probe = new V1Secret { ApiVersion = "v1", Kind = "Secret", Type = "Opaque", Metadata = new V1ObjectMeta { Name = KubernetesNames.TokenSecretName(job), NamespaceProperty = ns } };
         try
         {
-            await client.CoreV1.CreateNamespacedSecretAsync(secret, Namespace, cancellationToken: cancellationToken).ConfigureAwait(false);
+            await client.CoreV1.CreateNamespacedSecretAsync(probe, ns, dryRun: "All", cancellationToken: cancellationToken).ConfigureAwait(false);
         }
         catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict)
         {
-            // A Secret left by an earlier Job of the same name that the garbage collector has not removed yet:
-            // take it over (a merge patch replaces ownerReferences whole), or the collector would delete our token.
-            var patch = JsonSerializer.Serialize(new
-            {
-                metadata = new { labels = secret.Metadata.Labels, annotations = secret.Metadata.Annotations, ownerReferences = new[] { KubernetesObjects.Owner(job) } },
-                data = new Dictionary<string, string> { [KubernetesNames.TokenKey] = Convert.ToBase64String(secret.Data[KubernetesNames.TokenKey]) },
-            }, KubernetesJson.Options);
-            await client.CoreV1.PatchNamespacedSecretAsync(new V1Patch(patch, V1Patch.PatchType.MergePatch), secret.Metadata.Name, Namespace, cancellationToken: cancellationToken).ConfigureAwait(false);
+            throw new JobConflictException(LeftoverSecret(job, ns));
         }
     }
+
+    private string NamespaceOf(string name) => _namespaces.TryGetValue(name, out var ns) ? ns : options.DefaultJobNamespace!;
+
+    private async Task DeleteJobAsync(string name, string ns, CancellationToken cancellationToken)
+    {
+        try
+        {
+            // Background propagation: the pods and the owned token Secret go with the Job
+            // (the batch API's default for a plain DELETE orphans the pods).
+            await client.BatchV1.DeleteNamespacedJobAsync(name, ns, propagationPolicy: "Background", cancellationToken: cancellationToken).ConfigureAwait(false);
+            Log.Deleted(logger, name, ns);
+        }
+        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
+        {
+        }
+    }
+
+    private static string LeftoverSecret(string job, string ns) =>
+        $"a Secret named '{KubernetesNames.TokenSecretName(job)}' already exists in namespace '{ns}' and the jobs-manager does not take over a Secret "
+        + "it did not create for this Job: if an earlier Job of that name was just deleted, the garbage collector removes it within seconds (retry); "
+        + "otherwise delete it or choose another name";
 
     private static partial class Log
     {

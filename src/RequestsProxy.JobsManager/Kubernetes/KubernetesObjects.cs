@@ -73,7 +73,7 @@ internal static class KubernetesObjects
             Metadata = new V1ObjectMeta
             {
                 Name = spec.Name,
-                NamespaceProperty = options.Namespace,
+                NamespaceProperty = spec.Namespace ?? options.DefaultJobNamespace,
                 Labels = Merge(template.Labels, labels),
                 Annotations = template.Annotations.Count > 0 ? new Dictionary<string, string>(template.Annotations, StringComparer.Ordinal) : null,
             },
@@ -170,7 +170,7 @@ internal static class KubernetesObjects
         Metadata = new V1ObjectMeta
         {
             Name = KubernetesNames.TokenSecretName(job.Metadata.Name),
-            NamespaceProperty = options.Namespace,
+            NamespaceProperty = job.Metadata.NamespaceProperty,
             Labels = KubernetesNames.Labels(job.Metadata.Name, options.ReleaseName),
             Annotations = TokenAnnotations(credential),
             OwnerReferences = [Owner(job)],

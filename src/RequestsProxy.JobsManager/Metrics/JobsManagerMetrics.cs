@@ -18,6 +18,7 @@ internal sealed class JobsManagerMetrics
     private readonly Counter<long> _revocationEntriesAdded;
     private readonly Counter<long> _revocationEntriesPruned;
     private readonly Counter<long> _jobsFinished;
+    private readonly Counter<long> _jobsAdopted;
     private readonly Counter<long> _ledgerUpdates;
     private readonly Counter<long> _ledgerConflicts;
     private long _deliveryFailures;
@@ -46,6 +47,8 @@ internal sealed class JobsManagerMetrics
         meter.CreateObservableGauge("jobs_manager.revocation.list.entries", () => Interlocked.Read(ref _revocationEntries), "{entry}", "Entries in the revocation list.");
         meter.CreateObservableGauge("jobs_manager.revocation.list.limit", () => Interlocked.Read(ref _revocationLimitBytes), "By", "The size the list must stay under: every shard's ConfigMap full.");
         _jobsFinished = meter.CreateCounter<long>("jobs_manager.jobs.finished", "{job}", "Finished (succeeded or failed) jobs whose tokens the maintenance loop revoked.");
+        _jobsAdopted = meter.CreateCounter<long>("jobs_manager.jobs.adopted", "{job}",
+            "Labelled Jobs created by other tools, by result: adopted (token delivered), refused (the name is another job's), blocked (a Secret of the token's name exists), failed (retried).");
         _ledgerUpdates = meter.CreateCounter<long>("jobs_manager.ledger.updates", "{update}", "Job ledger writes, by result.");
         _ledgerConflicts = meter.CreateCounter<long>("jobs_manager.ledger.conflicts", "{conflict}", "Optimistic-concurrency conflicts (HTTP 409) retried while writing the job ledger.");
         meter.CreateObservableGauge("jobs_manager.ledger.size", () => Interlocked.Read(ref _ledgerSizeBytes), "By", "Serialized size of the job ledger (a ConfigMap holds at most 1 MiB).");
@@ -65,6 +68,8 @@ internal sealed class JobsManagerMetrics
     public void ObserveLiveJobs(Func<int> liveJobs) => _liveJobs = liveJobs;
 
     public void JobStarted() => _jobsStarted.Add(1);
+
+    public void JobAdopted(string result) => _jobsAdopted.Add(1, new KeyValuePair<string, object?>("result", result));
 
     public void JobStopped() => _jobsStopped.Add(1);
 

@@ -13,6 +13,9 @@ public sealed class ChartRelease(ClusterFixture cluster, string @namespace, stri
 {
     public string Namespace => @namespace;
 
+    /// <summary>The chart's default job namespace (<c>jobNamespaces.names</c> empty): training Jobs and token Secrets.</summary>
+    public string JobsNamespace => $"{@namespace}-jobs";
+
     public string Name => name;
 
     public string ProxyName => $"{name}-requests-proxy";
@@ -27,13 +30,17 @@ public sealed class ChartRelease(ClusterFixture cluster, string @namespace, stri
 
     public string AdminSecretName => $"{name}-requests-proxy-admin";
 
-    /// <summary>The values every release here uses: images from the local registry, pulled only if absent.</summary>
+    /// <summary>
+    /// The values every release here uses: images from the local registry, pulled on every pod start
+    /// — the tag is the chart's appVersion whatever the sources, so with IfNotPresent a reused node
+    /// would keep running the image of whichever tree pushed it first.
+    /// </summary>
     public IReadOnlyList<string> BaseValues =>
     [
         "--set", $"requestsProxy.image.registry={cluster.Registry}",
         "--set", $"jobsManager.image.registry={cluster.Registry}",
-        "--set", "requestsProxy.image.pullPolicy=IfNotPresent",
-        "--set", "jobsManager.image.pullPolicy=IfNotPresent",
+        "--set", "requestsProxy.image.pullPolicy=Always",
+        "--set", "jobsManager.image.pullPolicy=Always",
         "--set", "requestsProxy.statelessTokens=true",
         "--set", $"requestsProxy.upstream.url=http://{Workloads.UpstreamName}.{@namespace}.svc:8080",
     ];
@@ -102,13 +109,21 @@ public sealed class ChartRelease(ClusterFixture cluster, string @namespace, stri
         try
         {
             await cluster.HelmAsync("uninstall", name, "-n", @namespace, "--wait", "--timeout", "2m");
-            await cluster.Client.CoreV1.DeleteNamespaceAsync(@namespace);
-        }
-        catch (k8s.Autorest.HttpOperationException e) when (e.Response.StatusCode == System.Net.HttpStatusCode.NotFound)
-        {
         }
         catch (XunitException)
         {
+        }
+
+        // The job namespace is kept on uninstall (helm.sh/resource-policy: keep): it goes with the test.
+        foreach (var ns in new[] { JobsNamespace, @namespace })
+        {
+            try
+            {
+                await cluster.Client.CoreV1.DeleteNamespaceAsync(ns);
+            }
+            catch (k8s.Autorest.HttpOperationException e) when (e.Response.StatusCode == System.Net.HttpStatusCode.NotFound)
+            {
+            }
         }
     }
 }

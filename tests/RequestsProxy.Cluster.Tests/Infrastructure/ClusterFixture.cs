@@ -130,6 +130,17 @@ public sealed class ClusterFixture(IMessageSink diagnostics) : IAsyncLifetime
     /// <summary>Everything useful when a test fails: objects, events, pod logs of the namespace.</summary>
     public async Task DumpAsync(string @namespace, ITestOutputHelper output)
     {
+        await DumpOneAsync(@namespace, output);
+
+        // The chart's default job namespace, where the training Jobs ran.
+        if ((await KubectlAsync("get", "namespace", $"{@namespace}-jobs")).Succeeded)
+        {
+            await DumpOneAsync($"{@namespace}-jobs", output);
+        }
+    }
+
+    private async Task DumpOneAsync(string @namespace, ITestOutputHelper output)
+    {
         var text = new StringBuilder();
         foreach (var args in new[]
         {

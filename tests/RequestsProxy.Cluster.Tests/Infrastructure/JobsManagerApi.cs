@@ -41,6 +41,18 @@ public sealed class JobsManagerApi : IDisposable
     /// <summary>Starts a trainer job (the workload image's client loop) and returns the API's answer.</summary>
     public async Task<JsonNode> StartTrainerAsync(string job, string image, int seconds = 3600)
     {
+        var (status, text) = await TryStartTrainerAsync(job, image, seconds);
+        if (status != HttpStatusCode.Created)
+        {
+            throw new XunitException($"POST /v1/jobs {job}: {(int)status} {text}");
+        }
+
+        return JsonNode.Parse(text)!;
+    }
+
+    /// <summary>Starts a trainer job and returns the status and body, whatever they are.</summary>
+    public async Task<(HttpStatusCode Status, string Body)> TryStartTrainerAsync(string job, string image, int seconds = 3600)
+    {
         var body = new
         {
             name = job,
@@ -49,10 +61,18 @@ public sealed class JobsManagerApi : IDisposable
             env = new Dictionary<string, string> { ["TRAINER_JOB"] = job, ["TRAINER_SECONDS"] = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture) },
         };
         using var response = await _http.PostAsJsonAsync("/v1/jobs", body);
+        return (response.StatusCode, await response.Content.ReadAsStringAsync());
+    }
+
+    /// <summary>Posts any start request (e.g. with a <c>template</c>) and returns the API's answer; anything but 201 fails the test.</summary>
+    public async Task<JsonNode> StartAsync(JsonObject body)
+    {
+        using var content = new StringContent(body.ToJsonString(), System.Text.Encoding.UTF8, "application/json");
+        using var response = await _http.PostAsync("/v1/jobs", content);
         var text = await response.Content.ReadAsStringAsync();
         if (response.StatusCode != HttpStatusCode.Created)
         {
-            throw new XunitException($"POST /v1/jobs {job}: {(int)response.StatusCode} {text}");
+            throw new XunitException($"POST /v1/jobs {body["name"]}: {(int)response.StatusCode} {text}");
         }
 
         return JsonNode.Parse(text)!;

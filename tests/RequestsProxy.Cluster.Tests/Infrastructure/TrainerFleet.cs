@@ -24,7 +24,7 @@ public sealed class TrainerFleet(ClusterFixture cluster, ChartRelease release, I
         var tallies = new Dictionary<string, TrainerTally>(StringComparer.Ordinal);
         foreach (var job in jobs)
         {
-            if (await Workloads.LastTallyAsync(cluster, release.Namespace, job) is { } tally)
+            if (await Workloads.LastTallyAsync(cluster, release.JobsNamespace, job) is { } tally)
             {
                 tallies[job] = tally;
             }
@@ -63,7 +63,7 @@ public sealed class TrainerFleet(ClusterFixture cluster, ChartRelease release, I
         var text = new StringBuilder("valid tokens were refused (401):\n");
         foreach (var job in jobs)
         {
-            foreach (var line in await Workloads.UnauthorizedLinesAsync(cluster, release.Namespace, job))
+            foreach (var line in await Workloads.UnauthorizedLinesAsync(cluster, release.JobsNamespace, job))
             {
                 text.AppendLine(line);
             }

@@ -36,6 +36,7 @@ public sealed class RestartTests
             {
                 o.Runtime = JobRuntimeKind.Kubernetes;
                 o.Namespace = Ns;
+                o.JobNamespaces = [KubernetesHarness.JobsNamespace];
                 o.ReleaseName = KubernetesHarness.Release;
                 o.RevokedConfigMapName = KubernetesHarness.RevokedConfigMap;
                 o.StateConfigMapName = KubernetesHarness.StateConfigMap;
@@ -82,7 +83,7 @@ public sealed class RestartTests
             await Eventually.TrueAsync(() => loop.Passes > passes, "a pass after the tick");
         }
 
-        var refreshed = fake.Find<V1Secret>(Ns, "job-1-requests-proxy-token")!.Metadata.Annotations["requests-proxy.io/token-jti"];
+        var refreshed = fake.Find<V1Secret>(KubernetesHarness.JobsNamespace, "job-1-requests-proxy-token")!.Metadata.Annotations["requests-proxy.io/token-jti"];
         Assert.NotEqual(jtis[0], refreshed);
 
         using var stopped = await host.Client.DeleteAsync("/v1/jobs/job-1");
@@ -105,6 +106,7 @@ public sealed class RestartTests
             {
                 o.Runtime = JobRuntimeKind.Kubernetes;
                 o.Namespace = Ns;
+                o.JobNamespaces = [KubernetesHarness.JobsNamespace];
                 o.RevokedConfigMapName = KubernetesHarness.RevokedConfigMap;
                 o.StateConfigMapName = KubernetesHarness.StateConfigMap;
             },
@@ -116,7 +118,7 @@ public sealed class RestartTests
         Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
         Assert.Contains(KubernetesHarness.StateConfigMap, await ready.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.ServiceUnavailable, start.StatusCode);
-        Assert.Null(fake.Find<V1Job>(Ns, "job-1"));
+        Assert.Null(fake.Find<V1Job>(KubernetesHarness.JobsNamespace, "job-1"));
     }
 
     [Fact]

@@ -11,7 +11,7 @@ namespace RequestsProxy.JobsManager.Tests.Kubernetes;
 /// <summary>A client's template becomes the Job: the token and its environment in every container, hardened defaults where the template is silent.</summary>
 public sealed class JobTemplateKubernetesTests
 {
-    private const string Ns = KubernetesHarness.Namespace;
+    private const string Ns = KubernetesHarness.JobsNamespace;
 
     private const string TwoContainersAndAnInit = """
         {
@@ -98,7 +98,7 @@ public sealed class JobTemplateKubernetesTests
         Assert.True(result.Succeeded, result.Message);
         var job = k.Fake.Find<V1Job>(Ns, "ddp")!;
         Assert.Equal((3, 3, "Indexed"), (job.Spec.Parallelism, job.Spec.Completions, job.Spec.CompletionMode));
-        Assert.Single(k.Fake.Requests, r => r is { Verb: "create", Resource: "secrets" });
+        Assert.Single(k.Fake.Requests, r => r is { Verb: "create", Resource: "secrets" } && !r.QueryString.Contains("dryRun", StringComparison.Ordinal));
         Assert.NotNull(k.Fake.Find<V1Secret>(Ns, "ddp-requests-proxy-token"));
         Assert.All(job.Spec.Template.Spec.Volumes.Where(v => v.Secret is not null), v => Assert.Equal("ddp-requests-proxy-token", v.Secret.SecretName));
         Assert.Equal(1, result.Value!.TokensIssued);

@@ -24,6 +24,7 @@ public sealed class KubernetesAppTests
             {
                 o.Runtime = JobRuntimeKind.Kubernetes;
                 o.Namespace = KubernetesHarness.Namespace;
+                o.JobNamespaces = [KubernetesHarness.JobsNamespace];
                 o.ReleaseName = KubernetesHarness.Release;
                 o.RevokedConfigMapName = KubernetesHarness.RevokedConfigMap;
                 o.StateConfigMapName = KubernetesHarness.StateConfigMap;
@@ -38,7 +39,7 @@ public sealed class KubernetesAppTests
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
         var job = await created.Content.ReadFromJsonAsync<JsonElement>();
         Assert.Equal("/var/run/requests-proxy/token/token", job.GetProperty("tokenFile").GetString());
-        var stored = fake.Find<V1Job>(KubernetesHarness.Namespace, "job-1")!;
+        var stored = fake.Find<V1Job>(KubernetesHarness.JobsNamespace, "job-1")!;
         Assert.Equal(["python", "train.py"], stored.Spec.Template.Spec.Containers[0].Command);
         Assert.Equal(["--epochs", "3"], stored.Spec.Template.Spec.Containers[0].Args);
 
@@ -47,7 +48,7 @@ public sealed class KubernetesAppTests
 
         using var stopped = await host.Client.DeleteAsync("/v1/jobs/job-1");
         Assert.Equal(HttpStatusCode.OK, stopped.StatusCode);
-        Assert.Null(fake.Find<V1Job>(KubernetesHarness.Namespace, "job-1"));
+        Assert.Null(fake.Find<V1Job>(KubernetesHarness.JobsNamespace, "job-1"));
         Assert.Contains(job.GetProperty("token").GetProperty("jti").GetString()!, fake.Find<V1ConfigMap>(KubernetesHarness.Namespace, KubernetesHarness.RevokedConfigMap)!.Data["revoked.json"], StringComparison.Ordinal);
         Assert.DoesNotContain(fake.Requests, r => r.StatusCode == 403);
     }

@@ -89,7 +89,7 @@ public sealed class KubernetesJobLedgerStoreTests
         var goneJtis = new[] { gone, k.Core.Manager.Get("gone")!.Token!.Jti };
 
         // While no jobs-manager runs, someone deletes one Job (its Secret goes with it).
-        await k.Client.BatchV1.DeleteNamespacedJobAsync("gone", Ns, propagationPolicy: "Background");
+        await k.Client.BatchV1.DeleteNamespacedJobAsync("gone", KubernetesHarness.JobsNamespace, propagationPolicy: "Background");
         k.Fake.ClearRequests();
         var restarted = k.Restart();
         Assert.True(await restarted.RestoreAsync(CancellationToken.None), restarted.RestoreProblem);
@@ -103,7 +103,7 @@ public sealed class KubernetesJobLedgerStoreTests
         // Refresh continues: the Secrets are patched with new tokens, recorded in the ledger first.
         k.Core.Time.Advance(TimeSpan.FromMinutes(31));
         Assert.Equal(2, await restarted.RefreshAsync(CancellationToken.None));
-        var secret = k.Fake.Find<V1Secret>(Ns, "job-1-requests-proxy-token")!;
+        var secret = k.Fake.Find<V1Secret>(KubernetesHarness.JobsNamespace, "job-1-requests-proxy-token")!;
         var current = restarted.Get("job-1")!.Token!.Jti;
         Assert.Equal(current, secret.Metadata.Annotations["requests-proxy.io/token-jti"]);
         jtis.Add(current);
@@ -114,7 +114,7 @@ public sealed class KubernetesJobLedgerStoreTests
         Assert.True(stopped.Succeeded, stopped.Message);
         Assert.Equal(2, stopped.Value!.Revoked);
         Assert.Equal(goneJtis.Concat(jtis.Skip(1)).Order(), ReadRevoked(k).Entries.Select(e => e.Jti).Order());
-        Assert.Null(k.Fake.Find<V1Job>(Ns, "job-1"));
+        Assert.Null(k.Fake.Find<V1Job>(KubernetesHarness.JobsNamespace, "job-1"));
         Assert.Equal(["job-2"], ReadLedger(k).Jobs.Select(j => j.Name));
         Assert.DoesNotContain(k.Fake.Requests, r => r.StatusCode == 403);
     }
@@ -124,13 +124,13 @@ public sealed class KubernetesJobLedgerStoreTests
     {
         await using var k = await KubernetesHarness.StartAsync();
         var jti = (await k.Core.StartAsync("job-1")).Token!.Jti;
-        k.Fake.Update("batch/v1", "Job", Ns, "job-1", job => job["status"] = JsonNode.Parse("""{"failed":1,"conditions":[{"type":"Failed","status":"True"}]}"""));
+        k.Fake.Update("batch/v1", "Job", KubernetesHarness.JobsNamespace, "job-1", job => job["status"] = JsonNode.Parse("""{"failed":1,"conditions":[{"type":"Failed","status":"True"}]}"""));
 
         await k.Core.Manager.SyncStatesAsync(CancellationToken.None);
         Assert.Equal(1, await k.Core.Manager.RevokeFinishedAsync(CancellationToken.None));
 
         Assert.Equal([jti], ReadRevoked(k).Entries.Select(e => e.Jti));
-        Assert.NotNull(k.Fake.Find<V1Job>(Ns, "job-1"));
+        Assert.NotNull(k.Fake.Find<V1Job>(KubernetesHarness.JobsNamespace, "job-1"));
         Assert.True(ReadLedger(k).Find("job-1")!.TokensRevoked);
         Assert.Equal(JobState.Failed, k.Core.Manager.Get("job-1")!.State);
 
@@ -140,7 +140,7 @@ public sealed class KubernetesJobLedgerStoreTests
         Assert.True(restarted.Get("job-1")!.TokensRevoked);
         var stopped = await restarted.StopAsync("job-1", CancellationToken.None);
         Assert.Equal(0, stopped.Value!.Revoked);
-        Assert.Null(k.Fake.Find<V1Job>(Ns, "job-1"));
+        Assert.Null(k.Fake.Find<V1Job>(KubernetesHarness.JobsNamespace, "job-1"));
         Assert.Single(ReadRevoked(k).Entries);
     }
 
@@ -170,7 +170,7 @@ public sealed class KubernetesJobLedgerStoreTests
 
         Assert.Equal(JobError.Backend, result.Error);
         Assert.Equal("{not json", ReadRaw(k));
-        Assert.Null(k.Fake.Find<V1Job>(Ns, "job-1"));
+        Assert.Null(k.Fake.Find<V1Job>(KubernetesHarness.JobsNamespace, "job-1"));
     }
 
     private static JobLedgerEntry Entry(string name) =>

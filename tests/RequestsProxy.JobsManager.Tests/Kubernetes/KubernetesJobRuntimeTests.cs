@@ -14,7 +14,7 @@ namespace RequestsProxy.JobsManager.Tests.Kubernetes;
 /// <summary>The Kubernetes runtime against the FAKE API server (real HTTP, real KubernetesClient, chart RBAC loaded).</summary>
 public sealed class KubernetesJobRuntimeTests
 {
-    private const string Ns = KubernetesHarness.Namespace;
+    private const string Ns = KubernetesHarness.JobsNamespace;
 
     [Fact]
     public async Task Start_CreatesHardenedJobThenTokenSecretOwnedByIt()
@@ -58,13 +58,13 @@ public sealed class KubernetesJobRuntimeTests
         var claims = Validate(k, Encoding.ASCII.GetString(secret.Data["token"]));
         Assert.Equal(("job-1", view.Token.Jti, "v1"), (claims.Subject, claims.Jti, claims.Kid));
 
-        // Job first (the Secret needs its uid), then the Secret.
-        var writes = k.Fake.Requests.Where(r => r.Verb == "create").Select(r => r.Resource).ToList();
-        Assert.Equal(["jobs", "secrets"], writes);
+        // A dry-run probe of the Secret's name, the Job (the Secret needs its uid), then the Secret.
+        var writes = k.Fake.Requests.Where(r => r.Verb == "create").Select(r => (r.Resource, r.QueryString.Contains("dryRun=All", StringComparison.Ordinal))).ToList();
+        Assert.Equal([("secrets", true), ("jobs", false), ("secrets", false)], writes);
     }
 
     [Fact]
-    public async Task Refresh_MergePatchesTheSecretInPlace()
+    public async Task Refresh_ReplacesTheSecretWholeInPlace_NeverPatchesOrReads()
     {
         await using var k = await KubernetesHarness.StartAsync();
         await k.Core.StartAsync("job-1");
@@ -80,7 +80,77 @@ public sealed class KubernetesJobRuntimeTests
         Assert.Equal(current.Jti, after.Metadata.Annotations[KubernetesNames.JtiAnnotation]);
         Assert.Equal(current.Jti, Validate(k, Encoding.ASCII.GetString(after.Data["token"])).Jti);
         Assert.Single(after.Metadata.OwnerReferences);
-        Assert.Contains(k.Fake.Requests, r => r is { Verb: "patch", Resource: "secrets" } && r.ContentType!.StartsWith("application/merge-patch+json", StringComparison.Ordinal));
+        Assert.Equal(before.Metadata.OwnerReferences.Single().Uid, after.Metadata.OwnerReferences.Single().Uid);
+        Assert.Equal(before.Metadata.Labels, after.Metadata.Labels);
+        Assert.Contains(k.Fake.Requests, r => r is { Verb: "update", Resource: "secrets", StatusCode: 200 });
+        Assert.DoesNotContain(k.Fake.Requests, r => r.Resource == "secrets" && r.Verb is "patch" or "get" or "list" or "watch");
+    }
+
+    [Fact]
+    public async Task Start_LeftoverTokenSecret_ConflictNamingIt_SecretUntouchedJobGone()
+    {
+        await using var k = await KubernetesHarness.StartAsync();
+        k.Fake.SeedSecret(Ns, "job-1-requests-proxy-token", new Dictionary<string, string> { ["token"] = "an earlier job's" });
+        var before = k.Fake.Find<V1Secret>(Ns, "job-1-requests-proxy-token")!;
+
+        var result = await k.Core.Manager.StartAsync(CoreHarness.Spec("job-1"), CancellationToken.None);
+
+        Assert.Equal(JobError.Conflict, result.Error);
+        Assert.Contains("a Secret named 'job-1-requests-proxy-token' already exists in namespace 'training-jobs'", result.Message, StringComparison.Ordinal);
+        Assert.Contains("does not take over", result.Message, StringComparison.Ordinal);
+        var after = k.Fake.Find<V1Secret>(Ns, "job-1-requests-proxy-token")!;
+        Assert.Equal(before.Metadata.ResourceVersion, after.Metadata.ResourceVersion);
+        Assert.Null(after.Metadata.OwnerReferences);
+        Assert.Equal("an earlier job's", Encoding.UTF8.GetString(after.Data["token"]));
+        Assert.Null(k.Fake.Find<V1Job>(Ns, "job-1"));
+        Assert.DoesNotContain(k.Fake.Requests, r => r is { Verb: "create", Resource: "jobs" });
+        Assert.Null(k.Core.Manager.Get("job-1"));
+
+        // The token minted for the failed start is revoked, and the name is free again once the Secret is gone.
+        Assert.Single(ReadList(k).Entries);
+        k.Fake.RbacRules = null; // the operator deletes it, with rights the jobs-manager has not
+        await k.Client.CoreV1.DeleteNamespacedSecretAsync("job-1-requests-proxy-token", Ns);
+        k.Fake.RbacRules = KubernetesHarness.ChartRules();
+        Assert.True((await k.Core.Manager.StartAsync(CoreHarness.Spec("job-1"), CancellationToken.None)).Succeeded);
+    }
+
+    [Fact]
+    public async Task Start_NamespaceGiven_JobAndSecretThereStopAndRefreshFollow()
+    {
+        await using var k = await KubernetesHarness.StartAsync(jobNamespaces: [Ns, "team-b"]);
+
+        var started = await k.Core.Manager.StartAsync(CoreHarness.Spec("job-b") with { Namespace = "team-b" }, CancellationToken.None);
+        await k.Core.StartAsync("job-a");
+
+        Assert.True(started.Succeeded, started.Message);
+        Assert.Equal("team-b", started.Value!.Namespace);
+        Assert.NotNull(k.Fake.Find<V1Job>("team-b", "job-b"));
+        Assert.NotNull(k.Fake.Find<V1Secret>("team-b", "job-b-requests-proxy-token"));
+        Assert.NotNull(k.Fake.Find<V1Job>(Ns, "job-a"));
+        k.Core.Time.Advance(TimeSpan.FromMinutes(31));
+        Assert.Equal(2, await k.Core.Manager.RefreshAsync(CancellationToken.None));
+        Assert.Equal(k.Core.Manager.Get("job-b")!.Token!.Jti, k.Fake.Find<V1Secret>("team-b", "job-b-requests-proxy-token")!.Metadata.Annotations[KubernetesNames.JtiAnnotation]);
+
+        // A restarted jobs-manager finds it there again (the ledger keeps the namespace).
+        var restarted = k.Restart();
+        Assert.True(await restarted.RestoreAsync(CancellationToken.None), restarted.RestoreProblem);
+        Assert.Equal("team-b", restarted.Get("job-b")!.Namespace);
+        Assert.True((await restarted.StopAsync("job-b", CancellationToken.None)).Succeeded);
+        Assert.Null(k.Fake.Find<V1Job>("team-b", "job-b"));
+        Assert.NotNull(k.Fake.Find<V1Job>(Ns, "job-a"));
+        Assert.DoesNotContain(k.Fake.Requests, r => r.StatusCode == 403);
+    }
+
+    [Fact]
+    public async Task Start_ReleaseNamespaceNotAJobNamespace_NoJobOrSecretThere()
+    {
+        await using var k = await KubernetesHarness.StartAsync();
+
+        await k.Core.StartAsync("job-1");
+
+        Assert.Empty(k.Fake.FindAll("batch/v1", "Job", KubernetesHarness.Namespace));
+        Assert.Empty(k.Fake.FindAll("v1", "Secret", KubernetesHarness.Namespace));
+        Assert.Single(k.Fake.FindAll("v1", "Secret", Ns));
     }
 
     [Fact]
@@ -137,7 +207,7 @@ public sealed class KubernetesJobRuntimeTests
 
         Assert.DoesNotContain(k.Fake.Requests, r => r.StatusCode == 403);
         await k.Core.Manager.RevokeFinishedAsync(CancellationToken.None);
-        var allowed = new HashSet<(string?, string?)> { ("create", "jobs"), ("get", "jobs"), ("list", "jobs"), ("delete", "jobs"), ("create", "secrets"), ("patch", "secrets"), ("get", "configmaps"), ("update", "configmaps"), ("patch", "configmaps") };
+        var allowed = new HashSet<(string?, string?)> { ("create", "jobs"), ("get", "jobs"), ("list", "jobs"), ("delete", "jobs"), ("create", "secrets"), ("update", "secrets"), ("get", "configmaps"), ("update", "configmaps"), ("patch", "configmaps") };
         Assert.All(k.Fake.Requests, r => Assert.Contains((r.Verb, r.Resource), allowed));
     }
 
@@ -202,7 +272,7 @@ public sealed class KubernetesJobRuntimeTests
 
     private static RevocationList ReadList(KubernetesHarness k)
     {
-        var configMap = k.Fake.Find<V1ConfigMap>(Ns, KubernetesHarness.RevokedConfigMap)!;
+        var configMap = k.Fake.Find<V1ConfigMap>(KubernetesHarness.Namespace, KubernetesHarness.RevokedConfigMap)!;
         Assert.True(RevocationList.TryParse(Encoding.UTF8.GetBytes(configMap.Data["revoked.json"]), out var list, out var error), error);
         return list;
     }

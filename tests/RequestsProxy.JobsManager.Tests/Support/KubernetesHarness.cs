@@ -15,7 +15,11 @@ namespace RequestsProxy.JobsManager.Tests.Support;
 /// </summary>
 internal sealed class KubernetesHarness : IAsyncDisposable
 {
+    /// <summary>The release namespace: keys, revocation list, job ledger.</summary>
     public const string Namespace = "training";
+
+    /// <summary>The job namespace: training Jobs and their token Secrets.</summary>
+    public const string JobsNamespace = "training-jobs";
     public const string Release = "rel";
     public const string KeysSecret = Release + "-requests-proxy-keys";
     public const string RevokedConfigMap = Release + "-requests-proxy-revoked";
@@ -40,14 +44,17 @@ internal sealed class KubernetesHarness : IAsyncDisposable
 
     public TestMeterFactory StoreMeters { get; }
 
-    /// <summary>Exactly the table of docs/architecture.md: nothing broader.</summary>
-    public static IReadOnlyList<FakeRbacRule> ChartRules(string ns = Namespace, int shards = 1) =>
+    /// <summary>Exactly the table of docs/architecture.md: nothing broader (name-scoped in the release namespace, unscoped only in the job namespace).</summary>
+    public static IReadOnlyList<FakeRbacRule> ChartRules(string ns = Namespace, int shards = 1, IReadOnlyList<string>? jobNamespaces = null) =>
     [
         new(["get"], [""], ["secrets"], [KeysSecret], ns),
         new(["get", "update", "patch"], [""], ["configmaps"], [.. Enumerable.Range(0, shards).Select(i => KubernetesStores.RevocationShardName(RevokedConfigMap, i))], ns),
         new(["get", "update"], [""], ["configmaps"], [StateConfigMap], ns),
-        new(["create", "patch"], [""], ["secrets"], null, ns),
-        new(["create", "get", "list", "delete"], ["batch"], ["jobs"], null, ns),
+        .. (jobNamespaces ?? [JobsNamespace]).SelectMany(jobs => new FakeRbacRule[]
+        {
+            new(["create", "update"], [""], ["secrets"], null, jobs),
+            new(["create", "get", "list", "watch", "delete"], ["batch"], ["jobs"], null, jobs),
+        }),
     ];
 
     public static JobsManagerOptions Options(string? configMap = null, int shards = 1) => new()
@@ -55,6 +62,7 @@ internal sealed class KubernetesHarness : IAsyncDisposable
         RevocationShards = shards,
         Runtime = JobRuntimeKind.Kubernetes,
         Namespace = Namespace,
+        JobNamespaces = [JobsNamespace],
         ReleaseName = Release,
         RevokedConfigMapName = configMap ?? RevokedConfigMap,
         StateConfigMapName = StateConfigMap,
@@ -63,7 +71,13 @@ internal sealed class KubernetesHarness : IAsyncDisposable
         RefreshCheckInterval = TimeSpan.FromMinutes(1),
     };
 
-    public static async Task<KubernetesHarness> StartAsync(bool rbac = true, string? configMap = null, string revoked = "[]", int shards = 1)
+    private static JobsManagerOptions WithJobNamespaces(JobsManagerOptions options, IReadOnlyList<string>? jobNamespaces)
+    {
+        options.JobNamespaces = jobNamespaces ?? options.JobNamespaces;
+        return options;
+    }
+
+    public static async Task<KubernetesHarness> StartAsync(bool rbac = true, string? configMap = null, string revoked = "[]", int shards = 1, IReadOnlyList<string>? jobNamespaces = null)
     {
         var fake = await FakeKubernetesApiServer.StartAsync();
         fake.SeedConfigMap(Namespace, RevokedConfigMap, new Dictionary<string, string> { ["revoked.json"] = revoked });
@@ -75,14 +89,14 @@ internal sealed class KubernetesHarness : IAsyncDisposable
         fake.SeedConfigMap(Namespace, StateConfigMap, new Dictionary<string, string> { ["jobs.json"] = EmptyLedger });
         if (rbac)
         {
-            fake.RbacRules = ChartRules(shards: shards);
+            fake.RbacRules = ChartRules(shards: shards, jobNamespaces: jobNamespaces);
         }
 
         var client = fake.CreateClient(Namespace);
         var meters = new TestMeterFactory();
         var storeMetrics = new JobsManagerMetrics(meters);
         var core = new CoreHarness(
-            options: Options(configMap, shards),
+            options: WithJobNamespaces(Options(configMap, shards), jobNamespaces),
             runtimeFactory: o => new KubernetesJobRuntime(client, o, NullLogger<KubernetesJobRuntime>.Instance),
             storeFactory: o => RevocationStore(client, o, storeMetrics),
             ledgerStoreFactory: o => LedgerStore(client, o, storeMetrics),

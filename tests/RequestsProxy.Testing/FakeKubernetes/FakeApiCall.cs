@@ -70,11 +70,12 @@ internal sealed record FakeApiCall(
             return Unknown;
         }
 
-        // No watches: nothing here watches, and the fake has no event stream to give.
+        // A watch is served only from what a test scripted (FakeKubernetesApiServer.EnqueueWatch).
         var watch = query["watch"] is var w && (w.Contains("true") || w.Contains("1"));
         var verb = (method.ToUpperInvariant(), name is null) switch
         {
-            ("GET", true) when !watch => "list",
+            ("GET", true) when watch => "watch",
+            ("GET", true) => "list",
             ("GET", false) => "get",
             ("POST", true) => "create",
             ("PUT", false) => "update",

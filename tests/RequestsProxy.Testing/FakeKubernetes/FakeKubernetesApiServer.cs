@@ -22,7 +22,7 @@ namespace RequestsProxy.Testing.FakeKubernetes;
 /// more; what Kubernetes does beyond them is proven on a real cluster (tests/cluster):
 /// <list type="bullet">
 /// <item>GET and LIST (equality <c>labelSelector</c>s) of every served kind; POST (409
-/// AlreadyExists), PUT (404 when missing; 409 Conflict when the sent <c>resourceVersion</c> is not
+/// AlreadyExists; <c>?dryRun=All</c> stores nothing), PUT (404 when missing; 409 Conflict when the sent <c>resourceVersion</c> is not
 /// the current one), merge PATCH and DELETE (404 when missing) of secrets, configmaps and jobs.</item>
 /// <item>One global <c>resourceVersion</c> counter bumped by every write (a no-op update keeps
 /// it, as on the real server); <c>uid</c> and <c>creationTimestamp</c> set on create.</item>
@@ -34,13 +34,17 @@ namespace RequestsProxy.Testing.FakeKubernetes;
 /// <item>Discovery (<c>/version</c>, <c>/api</c>, <c>/apis</c>, <c>/api/v1</c>, <c>/apis/G/V</c>)
 /// as helm needs it for <c>lookup</c> and <c>--dry-run=server</c>.</item>
 /// </list>
-/// No watches, field selectors, strategic-merge or JSON patches, dry runs, generateName or
-/// delete preconditions: nothing here sends them.
+/// <item>Watches only as scripted: each watch request is answered with the next batch a test
+/// queued with <see cref="EnqueueWatch"/> (events, or an ERROR Status such as 410 Gone), then
+/// closed; with nothing queued, an empty stream (the server closing the watch at once).</item>
+/// No field selectors, strategic-merge or JSON patches, dry runs, generateName or delete
+/// preconditions: nothing here sends them.
 /// </summary>
 public sealed class FakeKubernetesApiServer : IAsyncDisposable
 {
     private readonly FakeObjectStore _store;
     private readonly ConcurrentQueue<FakeKubernetesRequest> _requests = new();
+    private readonly ConcurrentQueue<IReadOnlyList<JsonObject>> _watches = new();
     private volatile IReadOnlyList<FakeRbacRule>? _rbacRules;
     private LoopbackApp _app = null!;
 
@@ -185,6 +189,26 @@ public sealed class FakeKubernetesApiServer : IAsyncDisposable
 
     public void ClearRequests() => _requests.Clear();
 
+    /// <summary>
+    /// The answer to the next watch request: these events (<c>{"type": "ADDED", "object": {…}}</c>),
+    /// one per line, then the end of the stream.
+    /// </summary>
+    public void EnqueueWatch(params JsonObject[] events) => _watches.Enqueue(events);
+
+    /// <summary>A watch event of a stored object as it is now (its resourceVersion included).</summary>
+    public JsonObject WatchEvent(string type, JsonObject item) => new() { ["type"] = type, ["object"] = item.DeepClone() };
+
+    /// <summary>The ERROR event a real server sends when the watch's resourceVersion is too old.</summary>
+    public static JsonObject WatchExpired(string resourceVersion) => new()
+    {
+        ["type"] = "ERROR",
+        ["object"] = new JsonObject
+        {
+            ["kind"] = "Status", ["apiVersion"] = "v1", ["status"] = "Failure", ["reason"] = "Expired", ["code"] = 410,
+            ["message"] = $"too old resource version: {resourceVersion}",
+        },
+    };
+
     public ValueTask DisposeAsync() => _app.DisposeAsync();
 
     private static V1ObjectMeta Meta(string ns, string name, IReadOnlyDictionary<string, string>? labels, IReadOnlyDictionary<string, string>? annotations) => new()
@@ -216,6 +240,12 @@ public sealed class FakeKubernetesApiServer : IAsyncDisposable
         }
 
         var call = FakeApiCall.Parse(request.Method, request.Path.Value ?? "/", request.Query);
+        if (call.Verb == "watch")
+        {
+            await WatchAsync(context, call, body).ConfigureAwait(false);
+            return;
+        }
+
         JsonObject payload;
         var status = HttpStatusCode.OK;
         try
@@ -247,6 +277,40 @@ public sealed class FakeKubernetesApiServer : IAsyncDisposable
         await context.Response.WriteAsync(payload.ToJsonString(), context.RequestAborted).ConfigureAwait(false);
     }
 
+    private async Task WatchAsync(HttpContext context, FakeApiCall call, string body)
+    {
+        var request = context.Request;
+        var status = HttpStatusCode.OK;
+        IReadOnlyList<JsonObject> events = [];
+        JsonObject? failure = null;
+        try
+        {
+            Authorize(call);
+            _watches.TryDequeue(out var scripted);
+            events = scripted ?? [];
+        }
+        catch (FakeKubernetesException error)
+        {
+            status = error.Code;
+            failure = FakeKubernetesStatus.Failure(error);
+        }
+
+        _requests.Enqueue(new FakeKubernetesRequest(request.Method, request.Path.Value ?? "/", request.QueryString.Value ?? string.Empty, call.Verb,
+            call.Type?.Group, call.Type?.Plural, call.Namespace, call.Name, request.ContentType, body, (int)status, call.Recognized));
+        context.Response.StatusCode = (int)status;
+        context.Response.ContentType = "application/json";
+        if (failure is not null)
+        {
+            await context.Response.WriteAsync(failure.ToJsonString(), context.RequestAborted).ConfigureAwait(false);
+            return;
+        }
+
+        foreach (var e in events)
+        {
+            await context.Response.WriteAsync(e.ToJsonString() + "\n", context.RequestAborted).ConfigureAwait(false);
+        }
+    }
+
     private (HttpStatusCode Status, JsonObject Payload) Dispatch(FakeApiCall call, HttpRequest request, string body)
     {
         if (call.Discovery is { } discovery)
@@ -268,7 +332,7 @@ public sealed class FakeKubernetesApiServer : IAsyncDisposable
             case "list":
                 return (HttpStatusCode.OK, _store.List(type, call.Namespace, FakeLabelSelector.Parse(request.Query["labelSelector"])));
             case "create":
-                return (HttpStatusCode.Created, _store.Create(type, call.Namespace, ParseObject(body)));
+                return (HttpStatusCode.Created, _store.Create(type, call.Namespace, ParseObject(body), request.Query["dryRun"].FirstOrDefault() == "All"));
             case "update":
                 return (HttpStatusCode.OK, _store.Replace(type, call.Namespace, call.Name!, ParseObject(body)));
             case "patch":

@@ -76,7 +76,8 @@ internal sealed class FakeObjectStore(TimeProvider time)
     }
 
     /// <summary>POST: 409 AlreadyExists when the name is taken; uid and creationTimestamp are set.</summary>
-    public JsonObject Create(FakeResourceType type, string? ns, JsonObject body)
+    /// <summary>POST: 409 AlreadyExists when the name is taken; with <paramref name="dryRun"/> (<c>?dryRun=All</c>) the answer of a create that stores nothing.</summary>
+    public JsonObject Create(FakeResourceType type, string? ns, JsonObject body, bool dryRun = false)
     {
         var candidate = (JsonObject)body.DeepClone();
         SetTypeAndNamespace(type, ns, candidate);
@@ -99,6 +100,12 @@ internal sealed class FakeObjectStore(TimeProvider time)
 
             FoldStringData(type, candidate);
             CheckDataSize(type, name, candidate);
+            if (dryRun)
+            {
+                // A dry run gets no resourceVersion and leaves the store as it was.
+                return candidate;
+            }
+
             metadata["resourceVersion"] = NextResourceVersion();
             _objects[key] = candidate;
             return (JsonObject)candidate.DeepClone();

@@ -30,11 +30,19 @@ public sealed record FakeRbacRule(
         return (role.Rules ?? []).Select(r => FromPolicyRule(r, null)).ToList();
     }
 
-    /// <summary>The rules of every Role and ClusterRole in a YAML stream (e.g. <c>helm template</c> output).</summary>
+    /// <summary>
+    /// The rules of every Role and ClusterRole in a YAML stream (e.g. <c>helm template</c> output). A
+    /// ClusterRole that RoleBindings of the stream reference applies only in those bindings'
+    /// namespaces (as Kubernetes grants it), unless a ClusterRoleBinding also references it; one
+    /// that no binding references applies everywhere.
+    /// </summary>
     public static IReadOnlyList<FakeRbacRule> FromYaml(string yaml)
     {
         var rules = new List<FakeRbacRule>();
-        foreach (var document in KubernetesYaml.LoadAllFromString(yaml))
+        var documents = KubernetesYaml.LoadAllFromString(yaml);
+        var roleBindings = documents.OfType<V1RoleBinding>().Where(b => b.RoleRef?.Kind == "ClusterRole").ToList();
+        var clusterBound = documents.OfType<V1ClusterRoleBinding>().Select(b => b.RoleRef?.Name).ToHashSet(StringComparer.Ordinal);
+        foreach (var document in documents)
         {
             switch (document)
             {
@@ -42,7 +50,16 @@ public sealed record FakeRbacRule(
                     rules.AddRange(FromRole(role));
                     break;
                 case V1ClusterRole clusterRole:
-                    rules.AddRange(FromClusterRole(clusterRole));
+                    var namespaces = roleBindings.Where(b => b.RoleRef.Name == clusterRole.Metadata?.Name).Select(b => b.Metadata?.NamespaceProperty ?? "default").ToList();
+                    if (namespaces.Count == 0 || clusterBound.Contains(clusterRole.Metadata?.Name))
+                    {
+                        rules.AddRange(FromClusterRole(clusterRole));
+                    }
+                    else
+                    {
+                        rules.AddRange(namespaces.SelectMany(ns => (clusterRole.Rules ?? []).Select(r => FromPolicyRule(r, ns))));
+                    }
+
                     break;
             }
         }

@@ -11,6 +11,7 @@ internal static class FakeResourceCatalog
 
     public static readonly IReadOnlyList<FakeResourceType> All =
     [
+        new("", "v1", "namespaces", "namespace", "Namespace", Namespaced: false),
         new("", "v1", "configmaps", "configmap", "ConfigMap", Namespaced: true),
         new("", "v1", "secrets", "secret", "Secret", Namespaced: true),
         new("", "v1", "serviceaccounts", "serviceaccount", "ServiceAccount", Namespaced: true),

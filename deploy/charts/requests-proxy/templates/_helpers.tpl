@@ -76,13 +76,36 @@ ConfigMap (one shard is the single-ConfigMap layout), shard i is "<name>-i". Use
 /etc/proxy/upstream/credential
 {{- end -}}
 
+{{/* The jobs-manager's Role in the release namespace: name-scoped rights on the chart's own objects only. */}}
 {{- define "requests-proxy.roleName" -}}
-{{- if .Values.clusterScope -}}
-{{- /* Cluster-wide names must not collide across namespaces; they are not DNS labels, so no trunc. */}}
-{{- printf "%s-%s-jobs-manager" .Release.Namespace .Release.Name -}}
-{{- else -}}
 {{- include "requests-proxy.jobsManagerName" . -}}
 {{- end -}}
+
+{{/*
+The jobs-manager's Role in each job namespace (and, with clusterScope, the ClusterRole those
+RoleBindings reference). Prefixed with the release namespace: two releases of the same name in
+different namespaces may share a job namespace, and a ClusterRole's name is cluster-wide. Not a DNS
+label, so no trunc.
+*/}}
+{{- define "requests-proxy.jobNamespaceRoleName" -}}
+{{- printf "%s-%s-jobs-manager" .Release.Namespace .Release.Name -}}
+{{- end -}}
+
+{{/*
+The job namespaces as a JSON list (use with fromJsonArray): jobNamespaces.names, or one namespace
+"<release namespace>-jobs". The release namespace is refused: the jobs-manager's unscoped Secret
+rights (create, update) must never reach the keys, the admin token or the upstream credential.
+*/}}
+{{- define "requests-proxy.jobNamespaces" -}}
+{{- /* dig: a release upgraded with --reuse-values from a chart without jobNamespaces has no such key. */}}
+{{- $names := dig "names" list (.Values.jobNamespaces | default dict) | default (list (include "requests-proxy.dnsLabel" (printf "%s-jobs" .Release.Namespace))) -}}
+{{- if has .Release.Namespace $names -}}
+{{- fail (printf "jobNamespaces.names: the release namespace %q cannot be a job namespace: the jobs-manager may create and replace Secrets in a job namespace, and this one holds the keys, the admin token and the upstream credential (docs/operations.md#job-namespaces)" .Release.Namespace) -}}
+{{- end -}}
+{{- if ne (len $names) (len (uniq $names)) -}}
+{{- fail "jobNamespaces.names: a namespace is listed twice" -}}
+{{- end -}}
+{{- toJson $names -}}
 {{- end -}}
 
 {{- define "requests-proxy.labels" -}}

@@ -1,0 +1,137 @@
+using k8s;
+using k8s.Models;
+using Microsoft.Extensions.Logging.Abstractions;
+using RequestsProxy.JobsManager.Audit;
+using RequestsProxy.JobsManager.Jobs;
+using RequestsProxy.JobsManager.Jobs.Adoption;
+using RequestsProxy.JobsManager.Kubernetes;
+using RequestsProxy.JobsManager.Metrics;
+using RequestsProxy.JobsManager.Tests.Support;
+using RequestsProxy.Testing.FakeKubernetes;
+
+namespace RequestsProxy.JobsManager.Tests.Kubernetes;
+
+/// <summary>
+/// The watch of labelled Jobs against the FAKE API server, for what a real cluster shows only by
+/// chance: a watch the server ends (resumed from the last resourceVersion), a resourceVersion too
+/// old (410 Gone: re-listed, and a Job deleted while events were lost is revoked), all with the
+/// chart's RBAC of a job namespace (Jobs list/watch/delete, Secrets create/update). The real watch on a real API server:
+/// tests/RequestsProxy.Cluster.Tests (TrainingWorkloadTests).
+/// </summary>
+public sealed class AdoptionWatcherTests : IAsyncLifetime
+{
+    private const string Ns = KubernetesHarness.JobsNamespace;
+
+    private KubernetesHarness _k = null!;
+    private AdoptionCache _cache = null!;
+    private JobManager _manager = null!;
+    private AdoptionWatcher? _watcher;
+
+    public async Task InitializeAsync()
+    {
+        _k = await KubernetesHarness.StartAsync();
+        _cache = new AdoptionCache([Ns]);
+        var core = _k.Core;
+        var metrics = new JobsManagerMetrics(core.MeterFactory);
+        _manager = new JobManager(core.Runtime, core.Credentials, core.Ledger, core.JobLedger, core.Options, core.Time, metrics, JobAudit.None,
+            NullLogger<JobManager>.Instance, _cache, new KubernetesAdoptionDelivery(_k.Client, core.Options, NullLogger<KubernetesAdoptionDelivery>.Instance));
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_watcher is not null)
+        {
+            await _watcher.StopAsync(CancellationToken.None);
+            _watcher.Dispose();
+        }
+
+        await _k.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Watch_EndedThenExpired_ResumesFromItsVersionRelistsAndRevokesWhatWentMeanwhile()
+    {
+        // Restored first (the watch's first list then adopts at once).
+        _cache.Replace(Ns, []);
+        Assert.True(await _manager.RestoreAsync(CancellationToken.None), _manager.RestoreProblem);
+        Seed("train-a");
+        await StartWatcherAsync();
+        await Eventually.TrueAsync(() => _k.Fake.Find<V1Secret>(Ns, "train-a-requests-proxy-token") is not null, "train-a adopted from the first list");
+        var jtiA = _manager.Get("train-a")!.Token!.Jti;
+        var owner = _k.Fake.Find<V1Secret>(Ns, "train-a-requests-proxy-token")!.Metadata.OwnerReferences.Single();
+        Assert.Equal(("Job", "train-a", _k.Fake.Find<V1Job>(Ns, "train-a")!.Metadata.Uid), (owner.Kind, owner.Name, owner.Uid));
+
+        // train-a is deleted while no event reaches us; train-b arrives through the watch, which then ends;
+        // the resumed watch is told its version is too old.
+        await _k.Client.BatchV1.DeleteNamespacedJobAsync("train-a", Ns);
+        var b = Seed("train-b");
+        var bVersion = b.Metadata.ResourceVersion;
+        _k.Fake.EnqueueWatch(_k.Fake.WatchEvent("ADDED", _k.Fake.Find("batch/v1", "Job", Ns, "train-b")!));
+        _k.Fake.EnqueueWatch(FakeKubernetesApiServer.WatchExpired(bVersion));
+
+        await Eventually.TrueAsync(() => _manager.Get("train-b") is { Adopted: true } && _manager.Get("train-a") is null, "train-b adopted and train-a forgotten", TimeSpan.FromSeconds(30));
+
+        var revoked = await _k.Core.Ledger.ReadAsync(CancellationToken.None);
+        Assert.True(revoked.Document.Contains(jtiA), "the token of the Job deleted during the lost events must be revoked");
+        var watches = _k.Fake.Requests.Where(r => r.Verb == "watch").ToList();
+        Assert.Contains(watches, r => r.QueryString.Contains($"resourceVersion={bVersion}", StringComparison.Ordinal));
+        var expiredAt = _k.Fake.Requests.ToList().FindIndex(r => r.Verb == "watch" && r.QueryString.Contains($"resourceVersion={bVersion}", StringComparison.Ordinal));
+        Assert.Contains(_k.Fake.Requests.Skip(expiredAt + 1), r => r.Verb == "list" && r.Resource == "jobs" && r.QueryString.Contains("labelSelector=requests-proxy.io", StringComparison.Ordinal));
+        Assert.True(_watcher!.Relists >= 1);
+    }
+
+    [Fact]
+    public async Task Restore_AfterTheFirstList_AdoptedJobKeptAndOneLabelledMeanwhileAdopted()
+    {
+        // A jobs-manager that adopted train-a, then stopped; train-c was labelled while it was down.
+        _cache.Replace(Ns, []);
+        Assert.True(await _manager.RestoreAsync(CancellationToken.None), _manager.RestoreProblem);
+        Seed("train-a");
+        await StartWatcherAsync();
+        await Eventually.TrueAsync(() => _manager.Get("train-a") is { Adopted: true }, "train-a adopted");
+        var jti = _manager.Get("train-a")!.Token!.Jti;
+        await _watcher!.StopAsync(CancellationToken.None);
+        Seed("train-c");
+
+        var cache = new AdoptionCache([Ns]);
+        var core = _k.Core;
+        var manager = new JobManager(new KubernetesJobRuntime(_k.Client, core.Options, NullLogger<KubernetesJobRuntime>.Instance), core.Credentials, core.Ledger, core.JobLedger,
+            core.Options, core.Time, new JobsManagerMetrics(core.MeterFactory), JobAudit.None, NullLogger<JobManager>.Instance, cache,
+            new KubernetesAdoptionDelivery(_k.Client, core.Options, NullLogger<KubernetesAdoptionDelivery>.Instance));
+        using var watcher = new AdoptionWatcher(_k.Client, cache, manager, TimeProvider.System, NullLogger<AdoptionWatcher>.Instance);
+        await watcher.StartAsync(CancellationToken.None);
+        try
+        {
+            Assert.True(await manager.RestoreAsync(CancellationToken.None), manager.RestoreProblem);
+            await manager.ReconcileAdoptedAsync(CancellationToken.None);
+
+            var a = manager.Get("train-a")!;
+            Assert.Equal((jti, 1, true), (a.Token!.Jti, a.TokensIssued, a.Adopted));
+            Assert.True(manager.Get("train-c") is { Adopted: true, TokensIssued: 1 });
+            Assert.NotNull(_k.Fake.Find<V1Secret>(Ns, "train-c-requests-proxy-token"));
+        }
+        finally
+        {
+            await watcher.StopAsync(CancellationToken.None);
+        }
+    }
+
+    private V1Job Seed(string name) => _k.Fake.Seed(new V1Job
+    {
+        Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = Ns, Labels = new Dictionary<string, string> { [AdoptionNames.Label] = "true" } },
+        Spec = new V1JobSpec
+        {
+            Template = new V1PodTemplateSpec
+            {
+                Spec = new V1PodSpec { RestartPolicy = "Never", Containers = [new V1Container { Name = "t", Image = "trainer:1" }] },
+            },
+        },
+        Status = new V1JobStatus { Active = 1 },
+    });
+
+    private async Task StartWatcherAsync()
+    {
+        _watcher = new AdoptionWatcher(_k.Client, _cache, _manager, TimeProvider.System, NullLogger<AdoptionWatcher>.Instance);
+        await _watcher.StartAsync(CancellationToken.None);
+    }
+}
