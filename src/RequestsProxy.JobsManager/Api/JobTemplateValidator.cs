@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using k8s.Models;
 using RequestsProxy.JobsManager.Jobs;
 using RequestsProxy.JobsManager.Kubernetes;
@@ -18,6 +19,13 @@ namespace RequestsProxy.JobsManager.Api;
 internal static class JobTemplateValidator
 {
     public const string LabelPrefix = "requests-proxy.io/";
+
+    /// <summary>The label (and value) every selector of the chart's own pods carries (_helpers.tpl).</summary>
+    private const string ChartNameLabel = "app.kubernetes.io/name";
+    private const string ChartName = "requests-proxy";
+
+    /// <summary>The suffix of every job's token Secret (<see cref="KubernetesNames.TokenSecretName"/>).</summary>
+    private static readonly string TokenSecretSuffix = KubernetesNames.TokenSecretName("");
 
     /// <param name="jobPath">Where the Job spec's fields are in the request ("job.spec", "job", or "" for top-level fields beside "template").</param>
     public static void Validate(V1JobSpec spec, string jobPath, PodPolicy policy, List<string> errors)
@@ -55,15 +63,103 @@ internal static class JobTemplateValidator
             return;
         }
 
-        foreach (var label in spec.Template.Metadata?.Labels?.Keys ?? [])
+        foreach (var (label, value) in spec.Template.Metadata?.Labels ?? new Dictionary<string, string>())
         {
             if (label.StartsWith(LabelPrefix, StringComparison.Ordinal))
             {
                 errors.Add($"'{template}.metadata.labels.{label}' is reserved: the jobs-manager sets the {LabelPrefix}* labels");
             }
+            else if (label == ChartNameLabel && value == ChartName)
+            {
+                // Every selector of the chart (the proxy Service and its pods Service, the jobs-manager
+                // Service, the NetworkPolicy's way to the proxy) needs this label: a pod carrying it could
+                // receive other jobs' bearer tokens, or the admin token.
+                errors.Add($"'{template}.metadata.labels.{label}' '{value}' is reserved: the chart's Services select the proxy and the jobs-manager by it");
+            }
+        }
+
+        foreach (var (annotation, value) in spec.Template.Metadata?.Annotations ?? new Dictionary<string, string>())
+        {
+            if ((annotation.StartsWith("container.apparmor.security.beta.kubernetes.io/", StringComparison.Ordinal) && value == "unconfined") ||
+                (annotation.StartsWith("seccomp.security.alpha.kubernetes.io/", StringComparison.Ordinal) || annotation.StartsWith("container.seccomp.security.alpha.kubernetes.io/", StringComparison.Ordinal)) && value == "unconfined")
+            {
+                errors.Add($"'{template}.metadata.annotations.{annotation}' must not be \"unconfined\"");
+            }
         }
 
         ValidatePod(pod, $"{template}.spec", policy, errors);
+    }
+
+    /// <summary>
+    /// Secrets the pod would read (secret and projected secret volumes, env <c>secretKeyRef</c>,
+    /// <c>envFrom.secretRef</c>): the kubelet mounts any Secret of the pod's namespace whatever
+    /// the pod's rights, so a template naming one hands it to untrusted code. Another job's token
+    /// Secret is refused everywhere (its own is injected); in the jobs-manager's own namespace every
+    /// Secret is refused — it holds the signing keys, the admin token, the upstream credentials and
+    /// service-account token Secrets, under names a deny-list cannot know (existingSecret).
+    /// </summary>
+    public static void ValidateSecretReferences(V1JobSpec spec, string jobPath, bool inReleaseNamespace, List<string> errors)
+    {
+        if (spec.Template?.Spec is not { } pod)
+        {
+            return;
+        }
+
+        var path = (jobPath.Length == 0 ? "" : jobPath + ".") + "template.spec";
+        void Check(string name, string at)
+        {
+            if (name.EndsWith(TokenSecretSuffix, StringComparison.Ordinal))
+            {
+                errors.Add($"'{at}' '{name}' is a job's token Secret: a job gets only its own token, which the jobs-manager mounts");
+            }
+            else if (inReleaseNamespace)
+            {
+                errors.Add($"'{at}' '{name}': a job in the jobs-manager's own namespace may not read its Secrets (signing keys, admin and upstream credentials live there); " +
+                    "run jobs that need a Secret in a job namespace (JOBS_MANAGER_JOB_NAMESPACES)");
+            }
+        }
+
+        var volumes = pod.Volumes ?? [];
+        for (var i = 0; i < volumes.Count; i++)
+        {
+            if (volumes[i].Secret is { } secret)
+            {
+                Check(secret.SecretName ?? "", $"{path}.volumes[{i}].secret.secretName");
+            }
+
+            var sources = volumes[i].Projected?.Sources ?? [];
+            for (var s = 0; s < sources.Count; s++)
+            {
+                if (sources[s].Secret is { } projected)
+                {
+                    Check(projected.Name ?? "", $"{path}.volumes[{i}].projected.sources[{s}].secret.name");
+                }
+            }
+        }
+
+        foreach (var (list, field) in new[] { (pod.InitContainers, "initContainers"), (pod.Containers, "containers") })
+        {
+            for (var c = 0; c < (list?.Count ?? 0); c++)
+            {
+                var container = list![c];
+                var at = $"{path}.{field}[{c}]";
+                foreach (var (env, e) in (container.Env ?? []).Select((env, e) => (env, e)))
+                {
+                    if (env.ValueFrom?.SecretKeyRef is { } reference)
+                    {
+                        Check(reference.Name ?? "", $"{at}.env[{e}].valueFrom.secretKeyRef.name");
+                    }
+                }
+
+                foreach (var (from, f) in (container.EnvFrom ?? []).Select((from, f) => (from, f)))
+                {
+                    if (from.SecretRef is { } reference)
+                    {
+                        Check(reference.Name ?? "", $"{at}.envFrom[{f}].secretRef.name");
+                    }
+                }
+            }
+        }
     }
 
     /// <summary>The Job's own labels: ours are reserved there too.</summary>
@@ -116,6 +212,17 @@ internal static class JobTemplateValidator
         if (pod.SecurityContext is { } context)
         {
             RootAndSeccomp(context.RunAsNonRoot, context.RunAsUser, context.SeccompProfile, $"{path}.securityContext", policy, errors);
+            Confinement(context.SeLinuxOptions, context.AppArmorProfile, context.WindowsOptions, $"{path}.securityContext", errors);
+        }
+
+        if (!string.IsNullOrEmpty(pod.NodeName))
+        {
+            errors.Add($"'{path}.nodeName' must be left out: it bypasses the scheduler (and the taints that keep jobs off control-plane nodes); use nodeSelector or affinity");
+        }
+
+        if (pod.PriorityClassName is { } priority && priority.StartsWith("system-", StringComparison.Ordinal))
+        {
+            errors.Add($"'{path}.priorityClassName' '{priority}' is reserved for the cluster's own components");
         }
 
         var volumes = pod.Volumes ?? [];
@@ -131,6 +238,12 @@ internal static class JobTemplateValidator
             if (volume.HostPath is not null)
             {
                 errors.Add($"'{at}.hostPath' is not allowed: a training pod reads nothing of its node's filesystem");
+            }
+            else if (OtherVolumeSource(volume) is { } source)
+            {
+                // The Pod Security Standards' "restricted" list: the rest are mounted by the node
+                // (nfs, iscsi, gitRepo, flexVolume, cloud disks by id): outside the NetworkPolicy, or another tenant's disk.
+                errors.Add($"'{at}.{source}' is not allowed: volumes are configMap, csi, downwardAPI, emptyDir, ephemeral, persistentVolumeClaim, projected or secret");
             }
 
             var sources = volume.Projected?.Sources ?? [];
@@ -189,6 +302,20 @@ internal static class JobTemplateValidator
                 }
 
                 RootAndSeccomp(context.RunAsNonRoot, context.RunAsUser, context.SeccompProfile, sc, policy, errors);
+                Confinement(context.SeLinuxOptions, context.AppArmorProfile, context.WindowsOptions, sc, errors);
+            }
+
+            // The kubelet runs probes and lifecycle hooks from the node: a host other than the pod's own is a request outside the NetworkPolicy.
+            foreach (var (handler, name) in new[] { (container.LivenessProbe?.HttpGet?.Host, "livenessProbe.httpGet"), (container.ReadinessProbe?.HttpGet?.Host, "readinessProbe.httpGet"),
+                (container.StartupProbe?.HttpGet?.Host, "startupProbe.httpGet"), (container.LivenessProbe?.TcpSocket?.Host, "livenessProbe.tcpSocket"),
+                (container.ReadinessProbe?.TcpSocket?.Host, "readinessProbe.tcpSocket"), (container.StartupProbe?.TcpSocket?.Host, "startupProbe.tcpSocket"),
+                (container.Lifecycle?.PostStart?.HttpGet?.Host, "lifecycle.postStart.httpGet"), (container.Lifecycle?.PreStop?.HttpGet?.Host, "lifecycle.preStop.httpGet"),
+                (container.Lifecycle?.PostStart?.TcpSocket?.Host, "lifecycle.postStart.tcpSocket"), (container.Lifecycle?.PreStop?.TcpSocket?.Host, "lifecycle.preStop.tcpSocket") })
+            {
+                if (!string.IsNullOrEmpty(handler))
+                {
+                    errors.Add($"'{at}.{name}.host' must be left out: the kubelet would send it from the node, outside the NetworkPolicy");
+                }
             }
 
             foreach (var (port, p) in (container.Ports ?? []).Select((port, p) => (port, p)))
@@ -241,6 +368,32 @@ internal static class JobTemplateValidator
         {
             errors.Add($"'{path}.seccompProfile.type' must not be \"Unconfined\" (RuntimeDefault or Localhost)");
         }
+    }
+
+    /// <summary>SELinux, AppArmor and Windows host-process settings that lift the container's confinement (Pod Security Standards, baseline).</summary>
+    private static void Confinement(V1SELinuxOptions? selinux, V1AppArmorProfile? appArmor, V1WindowsSecurityContextOptions? windows, string path, List<string> errors)
+    {
+        if (selinux is not null && (selinux.User is not null || selinux.Role is not null || selinux.Type is { } type && type is not ("container_t" or "container_init_t" or "container_kvm_t" or "container_engine_t")))
+        {
+            errors.Add($"'{path}.seLinuxOptions' may set only level and a container type (container_t, container_init_t, container_kvm_t, container_engine_t)");
+        }
+
+        if (appArmor?.Type == "Unconfined")
+        {
+            errors.Add($"'{path}.appArmorProfile.type' must not be \"Unconfined\"");
+        }
+
+        if (windows?.HostProcess == true)
+        {
+            errors.Add($"'{path}.windowsOptions.hostProcess' must not be true: a training pod shares nothing with its node");
+        }
+    }
+
+    /// <summary>The name of a volume source outside the restricted list (hostPath is refused on its own), or null.</summary>
+    private static string? OtherVolumeSource(V1Volume volume)
+    {
+        var node = JsonNode.Parse(k8s.KubernetesJson.Serialize(volume))!.AsObject();
+        return node.Select(p => p.Key).FirstOrDefault(k => k is not ("name" or "configMap" or "csi" or "downwardAPI" or "emptyDir" or "ephemeral" or "persistentVolumeClaim" or "projected" or "secret" or "hostPath"));
     }
 
     private static void NonNegative(long? value, string field, List<string> errors)

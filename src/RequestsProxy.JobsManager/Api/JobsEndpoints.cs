@@ -50,7 +50,7 @@ internal static class JobsEndpoints
         }
 
         var namespaces = options.Runtime == JobRuntimeKind.Kubernetes ? options.EffectiveJobNamespaces : null;
-        var (spec, errors) = StartJobRequestValidator.Validate(request, options.DefaultScope, namespaces, options.PodPolicy);
+        var (spec, errors) = StartJobRequestValidator.Validate(request, options.DefaultScope, namespaces, options.PodPolicy, options.Runtime == JobRuntimeKind.Kubernetes ? options.Namespace : null);
         if (spec is null)
         {
             return ApiResults.Error(StatusCodes.Status400BadRequest, "invalid_request", string.Join("; ", errors));

@@ -26,7 +26,8 @@ internal static partial class StartJobRequestValidator
     /// The job namespaces (the request's <c>namespace</c> or the manifest's must be one of them; the
     /// first is the default); null: the runtime has no namespaces and the field is ignored.
     /// </param>
-    public static (JobSpec? Spec, IReadOnlyList<string> Errors) Validate(StartJobRequest? request, string defaultScope, IReadOnlyList<string>? namespaces, PodPolicy policy)
+    /// <param name="ownNamespace">The jobs-manager's own (release) namespace, whose Secrets a job may not read; null: no namespaces (Local).</param>
+    public static (JobSpec? Spec, IReadOnlyList<string> Errors) Validate(StartJobRequest? request, string defaultScope, IReadOnlyList<string>? namespaces, PodPolicy policy, string? ownNamespace = null)
     {
         var errors = new List<string>();
         if (request is null)
@@ -51,7 +52,7 @@ internal static partial class StartJobRequestValidator
             if (template is not null)
             {
                 JobTemplateValidator.ValidateJobLabels(template.Labels, errors);
-                JobTemplateValidator.Validate(template.Spec, request.Job is null ? "" : request.Job.Value.TryGetProperty("spec", out _) ? "job.spec" : "job", policy, errors);
+                JobTemplateValidator.Validate(template.Spec, JobPath(request), policy, errors);
             }
         }
         else
@@ -80,6 +81,12 @@ internal static partial class StartJobRequestValidator
         {
             var field = request.Namespace is null ? "job.metadata.namespace" : "namespace";
             errors.Add($"'{field}' is '{ns}', not a job namespace of this jobs-manager (it runs jobs in {string.Join(", ", namespaces.Select(n => $"'{n}'"))})");
+        }
+
+        if (template is not null)
+        {
+            // After the namespace is known: the Secrets of the jobs-manager's own namespace are not a job's.
+            JobTemplateValidator.ValidateSecretReferences(template.Spec, JobPath(request), ownNamespace is not null && (ns ?? ownNamespace) == ownNamespace, errors);
         }
 
         if (request.Image is { } image && (image.Length == 0 || image.Length > 1024 || image.Any(char.IsWhiteSpace)))
@@ -146,6 +153,10 @@ internal static partial class StartJobRequestValidator
 
         return (new JobSpec(name!, request.Image, request.Command ?? [], request.Args ?? [], scope, env, Namespace: ns), errors);
     }
+
+    /// <summary>Where the Job spec's fields are in the request ("job.spec", "job", or "" beside "template").</summary>
+    private static string JobPath(StartJobRequest request) =>
+        request.Job is null ? "" : request.Job.Value.TryGetProperty("spec", out _) ? "job.spec" : "job";
 
     private static void CheckList(IReadOnlyList<string>? items, string field, List<string> errors)
     {
