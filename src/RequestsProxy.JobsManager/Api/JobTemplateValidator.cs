@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using k8s.Models;
 using RequestsProxy.JobsManager.Jobs;
 using RequestsProxy.JobsManager.Kubernetes;
@@ -74,6 +75,15 @@ internal static class JobTemplateValidator
                 // Service, the NetworkPolicy's way to the proxy) needs this label: a pod carrying it could
                 // receive other jobs' bearer tokens, or the admin token.
                 errors.Add($"'{template}.metadata.labels.{label}' '{value}' is reserved: the chart's Services select the proxy and the jobs-manager by it");
+            }
+        }
+
+        foreach (var (annotation, value) in spec.Template.Metadata?.Annotations ?? new Dictionary<string, string>())
+        {
+            if ((annotation.StartsWith("container.apparmor.security.beta.kubernetes.io/", StringComparison.Ordinal) && value == "unconfined") ||
+                (annotation.StartsWith("seccomp.security.alpha.kubernetes.io/", StringComparison.Ordinal) || annotation.StartsWith("container.seccomp.security.alpha.kubernetes.io/", StringComparison.Ordinal)) && value == "unconfined")
+            {
+                errors.Add($"'{template}.metadata.annotations.{annotation}' must not be \"unconfined\"");
             }
         }
 
@@ -202,6 +212,17 @@ internal static class JobTemplateValidator
         if (pod.SecurityContext is { } context)
         {
             RootAndSeccomp(context.RunAsNonRoot, context.RunAsUser, context.SeccompProfile, $"{path}.securityContext", policy, errors);
+            Confinement(context.SeLinuxOptions, context.AppArmorProfile, context.WindowsOptions, $"{path}.securityContext", errors);
+        }
+
+        if (!string.IsNullOrEmpty(pod.NodeName))
+        {
+            errors.Add($"'{path}.nodeName' must be left out: it bypasses the scheduler (and the taints that keep jobs off control-plane nodes); use nodeSelector or affinity");
+        }
+
+        if (pod.PriorityClassName is { } priority && priority.StartsWith("system-", StringComparison.Ordinal))
+        {
+            errors.Add($"'{path}.priorityClassName' '{priority}' is reserved for the cluster's own components");
         }
 
         var volumes = pod.Volumes ?? [];
@@ -217,6 +238,12 @@ internal static class JobTemplateValidator
             if (volume.HostPath is not null)
             {
                 errors.Add($"'{at}.hostPath' is not allowed: a training pod reads nothing of its node's filesystem");
+            }
+            else if (OtherVolumeSource(volume) is { } source)
+            {
+                // The Pod Security Standards' "restricted" list: the rest are mounted by the node
+                // (nfs, iscsi, gitRepo, flexVolume, cloud disks by id): outside the NetworkPolicy, or another tenant's disk.
+                errors.Add($"'{at}.{source}' is not allowed: volumes are configMap, csi, downwardAPI, emptyDir, ephemeral, persistentVolumeClaim, projected or secret");
             }
 
             var sources = volume.Projected?.Sources ?? [];
@@ -275,6 +302,20 @@ internal static class JobTemplateValidator
                 }
 
                 RootAndSeccomp(context.RunAsNonRoot, context.RunAsUser, context.SeccompProfile, sc, policy, errors);
+                Confinement(context.SeLinuxOptions, context.AppArmorProfile, context.WindowsOptions, sc, errors);
+            }
+
+            // The kubelet runs probes and lifecycle hooks from the node: a host other than the pod's own is a request outside the NetworkPolicy.
+            foreach (var (handler, name) in new[] { (container.LivenessProbe?.HttpGet?.Host, "livenessProbe.httpGet"), (container.ReadinessProbe?.HttpGet?.Host, "readinessProbe.httpGet"),
+                (container.StartupProbe?.HttpGet?.Host, "startupProbe.httpGet"), (container.LivenessProbe?.TcpSocket?.Host, "livenessProbe.tcpSocket"),
+                (container.ReadinessProbe?.TcpSocket?.Host, "readinessProbe.tcpSocket"), (container.StartupProbe?.TcpSocket?.Host, "startupProbe.tcpSocket"),
+                (container.Lifecycle?.PostStart?.HttpGet?.Host, "lifecycle.postStart.httpGet"), (container.Lifecycle?.PreStop?.HttpGet?.Host, "lifecycle.preStop.httpGet"),
+                (container.Lifecycle?.PostStart?.TcpSocket?.Host, "lifecycle.postStart.tcpSocket"), (container.Lifecycle?.PreStop?.TcpSocket?.Host, "lifecycle.preStop.tcpSocket") })
+            {
+                if (!string.IsNullOrEmpty(handler))
+                {
+                    errors.Add($"'{at}.{name}.host' must be left out: the kubelet would send it from the node, outside the NetworkPolicy");
+                }
             }
 
             foreach (var (port, p) in (container.Ports ?? []).Select((port, p) => (port, p)))
@@ -327,6 +368,32 @@ internal static class JobTemplateValidator
         {
             errors.Add($"'{path}.seccompProfile.type' must not be \"Unconfined\" (RuntimeDefault or Localhost)");
         }
+    }
+
+    /// <summary>SELinux, AppArmor and Windows host-process settings that lift the container's confinement (Pod Security Standards, baseline).</summary>
+    private static void Confinement(V1SELinuxOptions? selinux, V1AppArmorProfile? appArmor, V1WindowsSecurityContextOptions? windows, string path, List<string> errors)
+    {
+        if (selinux is not null && (selinux.User is not null || selinux.Role is not null || selinux.Type is { } type && type is not ("container_t" or "container_init_t" or "container_kvm_t" or "container_engine_t")))
+        {
+            errors.Add($"'{path}.seLinuxOptions' may set only level and a container type (container_t, container_init_t, container_kvm_t, container_engine_t)");
+        }
+
+        if (appArmor?.Type == "Unconfined")
+        {
+            errors.Add($"'{path}.appArmorProfile.type' must not be \"Unconfined\"");
+        }
+
+        if (windows?.HostProcess == true)
+        {
+            errors.Add($"'{path}.windowsOptions.hostProcess' must not be true: a training pod shares nothing with its node");
+        }
+    }
+
+    /// <summary>The name of a volume source outside the restricted list (hostPath is refused on its own), or null.</summary>
+    private static string? OtherVolumeSource(V1Volume volume)
+    {
+        var node = JsonNode.Parse(k8s.KubernetesJson.Serialize(volume))!.AsObject();
+        return node.Select(p => p.Key).FirstOrDefault(k => k is not ("name" or "configMap" or "csi" or "downwardAPI" or "emptyDir" or "ephemeral" or "persistentVolumeClaim" or "projected" or "secret" or "hostPath"));
     }
 
     private static void NonNegative(long? value, string field, List<string> errors)

@@ -24,6 +24,38 @@ public sealed class JobTemplateAttackTests
     private const string Ns = KubernetesHarness.Namespace;
 
     [Theory]
+    // Ways to the node or past the NetworkPolicy: node-mounted volumes, unconfined LSMs, host processes, the scheduler bypassed, node-side probes.
+    [InlineData("""{"volumes":[{"name":"k","nfs":{"server":"203.0.113.1","path":"/"}}]}""", "'template.spec.volumes[0].nfs' is not allowed")]
+    [InlineData("""{"volumes":[{"name":"k","gitRepo":{"repository":"https://evil.example/x"}}]}""", "'template.spec.volumes[0].gitRepo' is not allowed")]
+    [InlineData("""{"volumes":[{"name":"k","gcePersistentDisk":{"pdName":"other-tenant"}}]}""", "'template.spec.volumes[0].gcePersistentDisk' is not allowed")]
+    [InlineData("""{"containers":[{"name":"c","image":"i","securityContext":{"windowsOptions":{"hostProcess":true}}}]}""", "'template.spec.containers[0].securityContext.windowsOptions.hostProcess'")]
+    [InlineData("""{"securityContext":{"seLinuxOptions":{"type":"spc_t"}}}""", "'template.spec.securityContext.seLinuxOptions'")]
+    [InlineData("""{"initContainers":[{"name":"x","image":"i","securityContext":{"appArmorProfile":{"type":"Unconfined"}}}]}""", "'template.spec.initContainers[0].securityContext.appArmorProfile.type'")]
+    [InlineData("""{"nodeName":"control-plane"}""", "'template.spec.nodeName'")]
+    [InlineData("""{"priorityClassName":"system-node-critical"}""", "'template.spec.priorityClassName' 'system-node-critical'")]
+    [InlineData("""{"containers":[{"name":"c","image":"i","livenessProbe":{"httpGet":{"host":"169.254.169.254","path":"/","port":80}}}]}""", "'template.spec.containers[0].livenessProbe.httpGet.host'")]
+    [InlineData("""{"containers":[{"name":"c","image":"i","lifecycle":{"preStop":{"tcpSocket":{"host":"10.96.0.1","port":443}}}}]}""", "'template.spec.containers[0].lifecycle.preStop.tcpSocket.host'")]
+    public async Task Start_TemplateReachingTheNode_400NamingTheFieldAndNoJob(string podSpecPatch, string expected)
+    {
+        await using var app = await AppAsync();
+
+        using var response = await app.Host.Client.PostAsync("/v1/jobs", Body(podSpecPatch));
+
+        await AssertRefusedAsync(app, response, expected);
+    }
+
+    [Fact]
+    public async Task Start_UnconfinedAppArmorAnnotation_400NamingIt()
+    {
+        await using var app = await AppAsync();
+        var template = JsonNode.Parse("""{"metadata":{"annotations":{"container.apparmor.security.beta.kubernetes.io/c":"unconfined"}},"spec":{"containers":[{"name":"c","image":"i:1"}]}}""");
+
+        using var response = await app.Host.Client.PostAsync("/v1/jobs", Json(new JsonObject { ["name"] = "evil", ["template"] = template }));
+
+        await AssertRefusedAsync(app, response, "'template.metadata.annotations.container.apparmor.security.beta.kubernetes.io/c'");
+    }
+
+    [Theory]
     // The kubelet mounts any Secret of the pod's namespace: the signing keys, the admin token, another job's token.
     [InlineData("""{"volumes":[{"name":"k","secret":{"secretName":"rel-requests-proxy-keys"}}]}""", "'template.spec.volumes[0].secret.secretName' 'rel-requests-proxy-keys'")]
     [InlineData("""{"volumes":[{"name":"k","secret":{"secretName":"other-job-requests-proxy-token"}}]}""", "'template.spec.volumes[0].secret.secretName' 'other-job-requests-proxy-token' is a job's token Secret")]
