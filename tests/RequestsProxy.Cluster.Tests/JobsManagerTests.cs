@@ -55,8 +55,8 @@ public sealed class JobsManagerTests(ClusterFixture cluster, ITestOutputHelper o
                 Assert.True(stopped["revoked"]!.GetValue<int>() >= 1, stopped.ToJsonString());
                 Assert.Contains(jtisBefore["jm-1"], await RevokedAsync(release));
                 await Wait.UntilAsync("the Job jm-1 and its token Secret garbage-collected", Limit, async () =>
-                    await IsGoneAsync(() => cluster.Client.BatchV1.ReadNamespacedJobAsync("jm-1", release.JobsNamespace))
-                    && await IsGoneAsync(() => cluster.Client.CoreV1.ReadNamespacedSecretAsync("jm-1-requests-proxy-token", release.JobsNamespace)));
+                    await Wait.IsGoneAsync(() => cluster.Client.BatchV1.ReadNamespacedJobAsync("jm-1", release.JobsNamespace))
+                    && await Wait.IsGoneAsync(() => cluster.Client.CoreV1.ReadNamespacedSecretAsync("jm-1-requests-proxy-token", release.JobsNamespace)));
                 await api.StopAsync("jm-2");
 
                 // A token Secret the jobs-manager did not create (here the operator's): 409 naming it, not a
@@ -74,7 +74,7 @@ public sealed class JobsManagerTests(ClusterFixture cluster, ITestOutputHelper o
                 Assert.Equal(leftover.Metadata.ResourceVersion, untouched.Metadata.ResourceVersion);
                 Assert.Null(untouched.Metadata.OwnerReferences);
                 // Found by a dry-run create before the Job: no Job, so no pod ever mounted the operator's Secret.
-                Assert.True(await IsGoneAsync(() => cluster.Client.BatchV1.ReadNamespacedJobAsync("left-1", release.JobsNamespace)));
+                Assert.True(await Wait.IsGoneAsync(() => cluster.Client.BatchV1.ReadNamespacedJobAsync("left-1", release.JobsNamespace)));
                 Assert.Null(await api.GetAsync("left-1"));
 
                 // Nothing of a job lands in the release namespace, which holds the keys.
@@ -135,18 +135,5 @@ public sealed class JobsManagerTests(ClusterFixture cluster, ITestOutputHelper o
         }
 
         return jtis;
-    }
-
-    private static async Task<bool> IsGoneAsync(Func<Task> read)
-    {
-        try
-        {
-            await read();
-            return false;
-        }
-        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
-        {
-            return true;
-        }
     }
 }

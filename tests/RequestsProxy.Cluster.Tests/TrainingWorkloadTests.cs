@@ -207,7 +207,7 @@ public sealed class TrainingWorkloadTests(ClusterFixture cluster, ITestOutputHel
             await ProxyProbe.PostAsync(proxy, "adopted-long", longToken) == (int)HttpStatusCode.Unauthorized);
         await Wait.UntilAsync("the deleted Job forgotten and its Secret collected", Limit, async () =>
             await restarted.GetAsync("adopted-long") is null
-            && await IsGoneAsync(() => cluster.Client.CoreV1.ReadNamespacedSecretAsync("adopted-long-requests-proxy-token", release.JobsNamespace)));
+            && await Wait.IsGoneAsync(() => cluster.Client.CoreV1.ReadNamespacedSecretAsync("adopted-long-requests-proxy-token", release.JobsNamespace)));
         var tally = await Workloads.LastTallyAsync(cluster, release.JobsNamespace, "adopted-short");
         Assert.Equal(0, tally!.Unauthorized);
         report.AppendLine($"adopted (kubectl apply): unlabelled pod waited in ContainerCreating; labelled → both posting {startedAfter.TotalSeconds:0.0} s later; " +
@@ -318,18 +318,5 @@ public sealed class TrainingWorkloadTests(ClusterFixture cluster, ITestOutputHel
         }
 
         await cluster.KubectlAsync("label", "node", node, $"{AcceleratorLabel}-");
-    }
-
-    private static async Task<bool> IsGoneAsync(Func<Task> read)
-    {
-        try
-        {
-            await read();
-            return false;
-        }
-        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
-        {
-            return true;
-        }
     }
 }

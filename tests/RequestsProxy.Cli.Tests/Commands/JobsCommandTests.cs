@@ -1,34 +1,15 @@
 using System.Text.Json;
 using RequestsProxy.Cli.Tests.Support;
-using RequestsProxy.Testing.Files;
 
 namespace RequestsProxy.Cli.Tests.Commands;
 
 /// <summary><c>rpctl jobs</c> against the real jobs-manager (Local runtime) on loopback.</summary>
-public sealed class JobsCommandTests : IAsyncLifetime
+public sealed class JobsCommandTests() : AgainstJobsManager("rp-cli-jobs")
 {
-    private const string LongRunning = "while true; do sleep 0.2; done";
-
-    private readonly TempFolder _temp = new("rp-cli-jobs");
-    private JobsManagerHost _host = null!;
-
-    public async Task InitializeAsync()
-    {
-        var keys = _temp.Combine("keys");
-        Assert.Equal(0, (await Rpctl.RunAsync("keys", "init", "--dir", keys)).ExitCode);
-        _host = await JobsManagerHost.StartAsync(keys);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _host.DisposeAsync();
-        _temp.Dispose();
-    }
-
     [Fact]
     public async Task StartListStop_RoundTrip_ReadableTablesAndJson()
     {
-        var start = await Rpctl.RunAsync(["jobs", "start", "job-1", "--scope", "results:write", .. _host.Flags, "--", "/bin/sh", "-c", LongRunning]);
+        var start = await Rpctl.RunAsync(["jobs", "start", "job-1", "--scope", "results:write", .. Host.Flags, "--", "/bin/sh", "-c", LongRunning]);
         Assert.True(start.ExitCode == 0, start.ToString());
         var header = start.Stdout.Split('\n')[0];
         Assert.StartsWith("NAME", header, StringComparison.Ordinal);
@@ -36,13 +17,13 @@ public sealed class JobsCommandTests : IAsyncLifetime
         Assert.Contains("job-1", start.Stdout, StringComparison.Ordinal);
         Assert.Contains("results:write", start.Stdout, StringComparison.Ordinal);
 
-        var list = await Rpctl.RunAsync(["jobs", "list", .. _host.Flags]);
+        var list = await Rpctl.RunAsync(["jobs", "list", .. Host.Flags]);
         Assert.Equal(0, list.ExitCode);
         var row = list.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)[1];
         Assert.StartsWith("job-1", row, StringComparison.Ordinal);
         Assert.Contains(" v1 ", row, StringComparison.Ordinal);
 
-        var json = await Rpctl.RunAsync(["jobs", "list", "--output", "json", .. _host.Flags]);
+        var json = await Rpctl.RunAsync(["jobs", "list", "--output", "json", .. Host.Flags]);
         Assert.Equal(0, json.ExitCode);
         using (var document = JsonDocument.Parse(json.Stdout))
         {
@@ -51,27 +32,27 @@ public sealed class JobsCommandTests : IAsyncLifetime
             Assert.Equal("v1", job.GetProperty("token").GetProperty("kid").GetString());
         }
 
-        var stop = await Rpctl.RunAsync(["jobs", "stop", "job-1", .. _host.Flags]);
+        var stop = await Rpctl.RunAsync(["jobs", "stop", "job-1", .. Host.Flags]);
         Assert.True(stop.ExitCode == 0, stop.ToString());
         Assert.StartsWith("stopped job-1: 1 token(s) revoked", stop.Line, StringComparison.Ordinal);
 
-        var again = await Rpctl.RunAsync(["jobs", "stop", "job-1", "-o", "json", .. _host.Flags]);
+        var again = await Rpctl.RunAsync(["jobs", "stop", "job-1", "-o", "json", .. Host.Flags]);
         Assert.Equal(0, again.ExitCode);
         using (var document = JsonDocument.Parse(again.Stdout))
         {
             Assert.False(document.RootElement.GetProperty("known").GetBoolean());
         }
 
-        Assert.Equal("no jobs", (await Rpctl.RunAsync(["jobs", "list", .. _host.Flags])).Line);
+        Assert.Equal("no jobs", (await Rpctl.RunAsync(["jobs", "list", .. Host.Flags])).Line);
     }
 
     [Fact]
     public async Task StartStop_JobsManagersAuditTrail_NamesTheUserAndHostRunningRpctl()
     {
-        Assert.Equal(0, (await Rpctl.RunAsync(["jobs", "start", "job-a", .. _host.Flags, "--", "/bin/sh", "-c", LongRunning])).ExitCode);
-        Assert.Equal(0, (await Rpctl.RunAsync(["jobs", "stop", "job-a", .. _host.Flags])).ExitCode);
+        Assert.Equal(0, (await Rpctl.RunAsync(["jobs", "start", "job-a", .. Host.Flags, "--", "/bin/sh", "-c", LongRunning])).ExitCode);
+        Assert.Equal(0, (await Rpctl.RunAsync(["jobs", "stop", "job-a", .. Host.Flags])).ExitCode);
 
-        var lines = _host.AuditLog.GetSnapshot().Select(r => r.Message).ToList();
+        var lines = Host.AuditLog.GetSnapshot().Select(r => r.Message).ToList();
         Assert.Equal(2, lines.Count);
         Assert.StartsWith("audit start: job job-a got token ", lines[0], StringComparison.Ordinal);
         Assert.StartsWith("audit revoke (stop): job job-a, 1 tokens ", lines[1], StringComparison.Ordinal);
@@ -82,20 +63,20 @@ public sealed class JobsCommandTests : IAsyncLifetime
     [Fact]
     public async Task Start_Twice_IsRefusedWithTheApisMessage_Exit1()
     {
-        Assert.Equal(0, (await Rpctl.RunAsync(["jobs", "start", "job-1", .. _host.Flags, "--", "/bin/sh", "-c", LongRunning])).ExitCode);
+        Assert.Equal(0, (await Rpctl.RunAsync(["jobs", "start", "job-1", .. Host.Flags, "--", "/bin/sh", "-c", LongRunning])).ExitCode);
 
-        var duplicate = await Rpctl.RunAsync(["jobs", "start", "job-1", .. _host.Flags, "--", "/bin/true"]);
+        var duplicate = await Rpctl.RunAsync(["jobs", "start", "job-1", .. Host.Flags, "--", "/bin/true"]);
 
         Assert.Equal(1, duplicate.ExitCode);
         Assert.Contains("HTTP 409", duplicate.Stderr, StringComparison.Ordinal);
         Assert.Contains("(conflict)", duplicate.Stderr, StringComparison.Ordinal);
-        Assert.Equal(0, (await Rpctl.RunAsync(["jobs", "stop", "job-1", .. _host.Flags])).ExitCode);
+        Assert.Equal(0, (await Rpctl.RunAsync(["jobs", "stop", "job-1", .. Host.Flags])).ExitCode);
     }
 
     [Fact]
     public async Task Start_InvalidRequest_PrintsTheApisErrors_Exit2()
     {
-        var invalid = await Rpctl.RunAsync(["jobs", "start", "Job_1", "--env", "REQUESTS_PROXY_TOKEN_FILE=/etc/passwd", .. _host.Flags, "--", "/bin/true"]);
+        var invalid = await Rpctl.RunAsync(["jobs", "start", "Job_1", "--env", "REQUESTS_PROXY_TOKEN_FILE=/etc/passwd", .. Host.Flags, "--", "/bin/true"]);
 
         Assert.Equal(2, invalid.ExitCode);
         Assert.Contains("HTTP 400", invalid.Stderr, StringComparison.Ordinal);
@@ -106,10 +87,10 @@ public sealed class JobsCommandTests : IAsyncLifetime
     [Fact]
     public async Task WrongAdminToken_Exit2_SaysWhereTheTokenComesFrom()
     {
-        var file = _temp.Combine("wrong-token");
+        var file = Temp.Combine("wrong-token");
         File.WriteAllText(file, "not-the-admin-token\n");
 
-        var list = await Rpctl.RunAsync("jobs", "list", "--jobs-manager", _host.Url, "--admin-token-file", file);
+        var list = await Rpctl.RunAsync("jobs", "list", "--jobs-manager", Host.Url, "--admin-token-file", file);
 
         Assert.Equal(2, list.ExitCode);
         Assert.Contains("HTTP 401", list.Stderr, StringComparison.Ordinal);
@@ -122,7 +103,7 @@ public sealed class JobsCommandTests : IAsyncLifetime
     {
         var environment = new Dictionary<string, string?>
         {
-            ["RPCTL_JOBS_MANAGER_URL"] = _host.Url,
+            ["RPCTL_JOBS_MANAGER_URL"] = Host.Url,
             ["RPCTL_ADMIN_TOKEN"] = JobsManagerHost.AdminToken,
         };
 
@@ -139,11 +120,11 @@ public sealed class JobsCommandTests : IAsyncLifetime
         Assert.Equal(2, noUrl.ExitCode);
         Assert.Contains("RPCTL_JOBS_MANAGER_URL", noUrl.Stderr, StringComparison.Ordinal);
 
-        var noToken = await Rpctl.RunAsync("jobs", "list", "--jobs-manager", _host.Url);
+        var noToken = await Rpctl.RunAsync("jobs", "list", "--jobs-manager", Host.Url);
         Assert.Equal(2, noToken.ExitCode);
         Assert.Contains("RPCTL_ADMIN_TOKEN", noToken.Stderr, StringComparison.Ordinal);
 
-        var badUrl = await Rpctl.RunAsync("jobs", "list", "--jobs-manager", "ftp://x", "--admin-token-file", _host.AdminTokenFile);
+        var badUrl = await Rpctl.RunAsync("jobs", "list", "--jobs-manager", "ftp://x", "--admin-token-file", Host.AdminTokenFile);
         Assert.Equal(2, badUrl.ExitCode);
     }
 
@@ -156,7 +137,7 @@ public sealed class JobsCommandTests : IAsyncLifetime
         var port = ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
         probe.Stop();
 
-        var list = await Rpctl.RunAsync("jobs", "list", "--jobs-manager", $"http://127.0.0.1:{port}", "--admin-token-file", _host.AdminTokenFile);
+        var list = await Rpctl.RunAsync("jobs", "list", "--jobs-manager", $"http://127.0.0.1:{port}", "--admin-token-file", Host.AdminTokenFile);
 
         Assert.Equal(2, list.ExitCode);
         Assert.Contains("cannot reach the jobs-manager", list.Stderr, StringComparison.Ordinal);

@@ -1,34 +1,15 @@
 using System.Text.Json;
 using RequestsProxy.Cli.Tests.Support;
-using RequestsProxy.Testing.Files;
 
 namespace RequestsProxy.Cli.Tests.Commands;
 
 /// <summary><c>rpctl jobs start --job FILE</c> / <c>--template FILE</c> against the real jobs-manager (Local runtime) on loopback.</summary>
-public sealed class JobsStartWorkloadTests : IAsyncLifetime
+public sealed class JobsStartWorkloadTests() : AgainstJobsManager("rp-cli-workload")
 {
-    private const string LongRunning = "while true; do sleep 0.2; done";
-
-    private readonly TempFolder _temp = new("rp-cli-workload");
-    private JobsManagerHost _host = null!;
-
-    public async Task InitializeAsync()
-    {
-        var keys = _temp.Combine("keys");
-        Assert.Equal(0, (await Rpctl.RunAsync("keys", "init", "--dir", keys)).ExitCode);
-        _host = await JobsManagerHost.StartAsync(keys);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _host.DisposeAsync();
-        _temp.Dispose();
-    }
-
     [Fact]
     public async Task Start_TemplateYaml_RunsItsContainer()
     {
-        var file = _temp.Combine("template.yaml");
+        var file = Temp.Combine("template.yaml");
         File.WriteAllText(file, $$"""
             # a pod template as a platform keeps it
             metadata:
@@ -42,7 +23,7 @@ public sealed class JobsStartWorkloadTests : IAsyncLifetime
                 - {name: EPOCHS, value: "3"}
             """);
 
-        var start = await Rpctl.RunAsync(["jobs", "start", "tpl-1", "--template", file, "--backoff-limit", "0", "-o", "json", .. _host.Flags]);
+        var start = await Rpctl.RunAsync(["jobs", "start", "tpl-1", "--template", file, "--backoff-limit", "0", "-o", "json", .. Host.Flags]);
 
         Assert.True(start.ExitCode == 0, start.ToString());
         using (var document = JsonDocument.Parse(start.Stdout))
@@ -52,13 +33,13 @@ public sealed class JobsStartWorkloadTests : IAsyncLifetime
             Assert.Equal("running", document.RootElement.GetProperty("state").GetString());
         }
 
-        Assert.Equal(0, (await Rpctl.RunAsync(["jobs", "stop", "tpl-1", .. _host.Flags])).ExitCode);
+        Assert.Equal(0, (await Rpctl.RunAsync(["jobs", "stop", "tpl-1", .. Host.Flags])).ExitCode);
     }
 
     [Fact]
     public async Task Start_JobJsonWithoutName_IsNamedByItsMetadata()
     {
-        var file = _temp.Combine("job.json");
+        var file = Temp.Combine("job.json");
         File.WriteAllText(file, JsonSerializer.Serialize(new
         {
             apiVersion = "batch/v1",
@@ -67,11 +48,11 @@ public sealed class JobsStartWorkloadTests : IAsyncLifetime
             spec = new { backoffLimit = 0, template = new { spec = new { containers = new[] { new { name = "t", image = "x", command = new[] { "/bin/sh", "-c", LongRunning } } } } } },
         }));
 
-        var start = await Rpctl.RunAsync(["jobs", "start", "--job", file, .. _host.Flags]);
+        var start = await Rpctl.RunAsync(["jobs", "start", "--job", file, .. Host.Flags]);
 
         Assert.True(start.ExitCode == 0, start.ToString());
         Assert.Contains("from-manifest", start.Stdout, StringComparison.Ordinal);
-        Assert.Equal(0, (await Rpctl.RunAsync(["jobs", "stop", "from-manifest", .. _host.Flags])).ExitCode);
+        Assert.Equal(0, (await Rpctl.RunAsync(["jobs", "stop", "from-manifest", .. Host.Flags])).ExitCode);
     }
 
     [Fact]
@@ -89,17 +70,17 @@ public sealed class JobsStartWorkloadTests : IAsyncLifetime
                   - {name: t, image: x, command: ["/bin/sh", "-c", "{{LongRunning}}"]}
             """;
 
-        var start = await Rpctl.RunWithInputAsync(yaml, ["jobs", "start", "--job", "-", .. _host.Flags]);
+        var start = await Rpctl.RunWithInputAsync(yaml, ["jobs", "start", "--job", "-", .. Host.Flags]);
 
         Assert.True(start.ExitCode == 0, start.ToString());
         Assert.Contains("stdin-job", start.Stdout, StringComparison.Ordinal);
-        Assert.Equal(0, (await Rpctl.RunAsync(["jobs", "stop", "stdin-job", .. _host.Flags])).ExitCode);
+        Assert.Equal(0, (await Rpctl.RunAsync(["jobs", "stop", "stdin-job", .. Host.Flags])).ExitCode);
     }
 
     [Fact]
     public async Task Start_TemplateTheApiRefuses_PrintsTheFieldNamed_Exit2()
     {
-        var file = _temp.Combine("host-network.yaml");
+        var file = Temp.Combine("host-network.yaml");
         File.WriteAllText(file, """
             spec:
               hostNetwork: true
@@ -107,7 +88,7 @@ public sealed class JobsStartWorkloadTests : IAsyncLifetime
               - {name: t, image: x, command: [/bin/true], resource: {}}
             """);
 
-        var start = await Rpctl.RunAsync(["jobs", "start", "bad", "--template", file, .. _host.Flags]);
+        var start = await Rpctl.RunAsync(["jobs", "start", "bad", "--template", file, .. Host.Flags]);
 
         Assert.Equal(2, start.ExitCode);
         Assert.Contains("HTTP 400", start.Stderr, StringComparison.Ordinal);
@@ -117,10 +98,10 @@ public sealed class JobsStartWorkloadTests : IAsyncLifetime
     [Fact]
     public async Task Start_JobManifestGivenToTemplate_SaysUseJob_Exit2()
     {
-        var file = _temp.Combine("job-as-template.yaml");
+        var file = Temp.Combine("job-as-template.yaml");
         File.WriteAllText(file, "apiVersion: batch/v1\nkind: Job\nspec: {}\n");
 
-        var start = await Rpctl.RunAsync(["jobs", "start", "x", "--template", file, .. _host.Flags]);
+        var start = await Rpctl.RunAsync(["jobs", "start", "x", "--template", file, .. Host.Flags]);
 
         Assert.Equal(2, start.ExitCode);
         Assert.Contains("give a Job manifest with --job", start.Stderr, StringComparison.Ordinal);
@@ -129,7 +110,7 @@ public sealed class JobsStartWorkloadTests : IAsyncLifetime
     [Fact]
     public async Task Start_JobAndTemplate_Exit2()
     {
-        var start = await Rpctl.RunAsync(["jobs", "start", "x", "--job", "a.yaml", "--template", "b.yaml", .. _host.Flags]);
+        var start = await Rpctl.RunAsync(["jobs", "start", "x", "--job", "a.yaml", "--template", "b.yaml", .. Host.Flags]);
 
         Assert.Equal(2, start.ExitCode);
         Assert.Contains("--job or --template, not both", start.Stderr, StringComparison.Ordinal);
@@ -138,7 +119,7 @@ public sealed class JobsStartWorkloadTests : IAsyncLifetime
     [Fact]
     public async Task Start_NoNameWithoutJob_Exit2()
     {
-        var start = await Rpctl.RunAsync(["jobs", "start", "--image", "x", .. _host.Flags]);
+        var start = await Rpctl.RunAsync(["jobs", "start", "--image", "x", .. Host.Flags]);
 
         Assert.Equal(2, start.ExitCode);
         Assert.Contains("NAME is required", start.Stderr, StringComparison.Ordinal);
@@ -147,7 +128,7 @@ public sealed class JobsStartWorkloadTests : IAsyncLifetime
     [Fact]
     public async Task Start_MissingFile_Exit2_NamesIt()
     {
-        var start = await Rpctl.RunAsync(["jobs", "start", "x", "--template", _temp.Combine("nope.yaml"), .. _host.Flags]);
+        var start = await Rpctl.RunAsync(["jobs", "start", "x", "--template", Temp.Combine("nope.yaml"), .. Host.Flags]);
 
         Assert.Equal(2, start.ExitCode);
         Assert.Contains("nope.yaml", start.Stderr, StringComparison.Ordinal);

@@ -32,4 +32,18 @@ public static class Wait
             await Task.Delay(poll ?? TimeSpan.FromMilliseconds(500));
         }
     }
+
+    /// <summary>True when <paramref name="read"/> answers 404: the object is gone (deleted, or garbage-collected).</summary>
+    public static async Task<bool> IsGoneAsync(Func<Task> read)
+    {
+        try
+        {
+            await read();
+            return false;
+        }
+        catch (k8s.Autorest.HttpOperationException e) when (e.Response.StatusCode == System.Net.HttpStatusCode.NotFound)
+        {
+            return true;
+        }
+    }
 }
