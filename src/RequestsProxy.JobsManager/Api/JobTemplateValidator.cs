@@ -1,3 +1,4 @@
+using System.Collections.Frozen;
 using System.Text.Json.Nodes;
 using k8s.Models;
 using RequestsProxy.JobsManager.Jobs;
@@ -26,6 +27,23 @@ internal static class JobTemplateValidator
 
     /// <summary>The suffix of every job's token Secret (<see cref="KubernetesNames.TokenSecretName"/>).</summary>
     private static readonly string TokenSecretSuffix = KubernetesNames.TokenSecretName("");
+
+    /// <summary>Kubernetes' safe sysctls: namespaced and isolated between the pods of a node (the kubelet allows them by default).</summary>
+    public static readonly FrozenSet<string> SafeSysctls = new[]
+    {
+        "kernel.shm_rmid_forced",
+        "net.ipv4.ip_local_port_range",
+        "net.ipv4.tcp_syncookies",
+        "net.ipv4.ping_group_range",            // v1.18
+        "net.ipv4.ip_unprivileged_port_start",  // v1.22
+        "net.ipv4.ip_local_reserved_ports",     // v1.27, kernel 3.16+
+        "net.ipv4.tcp_keepalive_time",          // v1.29, kernel 4.5+
+        "net.ipv4.tcp_fin_timeout",             // v1.29, kernel 4.6+
+        "net.ipv4.tcp_keepalive_intvl",         // v1.29, kernel 4.5+
+        "net.ipv4.tcp_keepalive_probes",        // v1.29, kernel 4.5+
+        "net.ipv4.tcp_rmem",                    // v1.32, kernel 4.15+
+        "net.ipv4.tcp_wmem",                    // v1.32, kernel 4.15+
+    }.ToFrozenSet(StringComparer.Ordinal);
 
     /// <param name="jobPath">Where the Job spec's fields are in the request ("job.spec", "job", or "" for top-level fields beside "template").</param>
     public static void Validate(V1JobSpec spec, string jobPath, PodPolicy policy, List<string> errors)
@@ -213,6 +231,7 @@ internal static class JobTemplateValidator
         {
             RootAndSeccomp(context.RunAsNonRoot, context.RunAsUser, context.SeccompProfile, $"{path}.securityContext", policy, errors);
             Confinement(context.SeLinuxOptions, context.AppArmorProfile, context.WindowsOptions, $"{path}.securityContext", errors);
+            Sysctls(context.Sysctls, $"{path}.securityContext.sysctls", policy, errors);
         }
 
         if (!string.IsNullOrEmpty(pod.NodeName))
@@ -368,6 +387,44 @@ internal static class JobTemplateValidator
         {
             errors.Add($"'{path}.seccompProfile.type' must not be \"Unconfined\" (RuntimeDefault or Localhost)");
         }
+    }
+
+    /// <summary>
+    /// Sysctls outside Kubernetes' safe set (docs: "Using sysctls in a Kubernetes Cluster", as of
+    /// v1.32; the Pod Security Standards' baseline allows the same names): namespaced but not
+    /// isolated between the pods of a node (kernel.msg*, kernel.sem, net.core.*, …), so one job could
+    /// starve or retune its neighbours. The operator's policy may allow more (and must allow them on
+    /// the kubelet, <c>--allowed-unsafe-sysctls</c>).
+    /// </summary>
+    private static void Sysctls(IList<V1Sysctl>? sysctls, string path, PodPolicy policy, List<string> errors)
+    {
+        for (var i = 0; i < (sysctls?.Count ?? 0); i++)
+        {
+            var name = sysctls![i].Name ?? "";
+            var normalized = NormalizeSysctl(name);
+            if (!SafeSysctls.Contains(normalized) && !policy.AllowsSysctl(normalized))
+            {
+                errors.Add($"'{path}[{i}].name' '{name}' is not one of Kubernetes' safe sysctls and this installation's pod policy does not allow it (jobsManager.podPolicy.allowedSysctls)");
+            }
+        }
+    }
+
+    /// <summary>
+    /// A sysctl in its dotted form: Kubernetes also accepts '/' as the separator
+    /// (<c>net/ipv4/ip_local_port_range</c>) and swaps '/' and '.' when the first separator is a '/'.
+    /// </summary>
+    private static string NormalizeSysctl(string name)
+    {
+        var first = name.IndexOfAny(['.', '/']);
+        return first >= 0 && name[first] == '/'
+            ? string.Create(name.Length, name, (span, n) =>
+            {
+                for (var c = 0; c < n.Length; c++)
+                {
+                    span[c] = n[c] switch { '/' => '.', '.' => '/', var other => other };
+                }
+            })
+            : name;
     }
 
     /// <summary>SELinux, AppArmor and Windows host-process settings that lift the container's confinement (Pod Security Standards, baseline).</summary>
