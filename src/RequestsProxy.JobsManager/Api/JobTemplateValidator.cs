@@ -46,32 +46,53 @@ internal static class JobTemplateValidator
     }.ToFrozenSet(StringComparer.Ordinal);
 
     /// <param name="jobPath">Where the Job spec's fields are in the request ("job.spec", "job", or "" for top-level fields beside "template").</param>
-    public static void Validate(V1JobSpec spec, string jobPath, PodPolicy policy, List<string> errors)
+    public static void Validate(V1JobSpec spec, string jobPath, PodPolicy policy, List<string> errors) => Validate(spec, jobPath, policy, ownTokenSecret: null, errors);
+
+    /// <summary>
+    /// The same rules for a Job another tool created with the adopt label (the token is only delivered
+    /// if it passes: its pod spec is immutable, so there is nothing to inject or fix). What the
+    /// jobs-manager would inject is the manifest's own here, so the rules about it become "references
+    /// the documented token Secret": the token mount, the <c>REQUESTS_PROXY_*</c> env and the volume names
+    /// are allowed, its own token Secret may be read (no other job's), a mount at the token path must be
+    /// that Secret, and the pod must reference it at all. <c>automountServiceAccountToken</c> must be
+    /// explicitly false (left out, the service account's token is mounted), and no
+    /// <c>requests-proxy.io/*</c> label but the adopt label may be on the Job. What the API server already
+    /// validated and the product does not depend on (the Job's own selector, counts, completion mode) is
+    /// not judged. Field paths are the Job's own (<c>spec.template.spec…</c>). Empty: the Job may have a token.
+    /// </summary>
+    /// <param name="releaseNamespace">The jobs-manager's own namespace: a Job there may read no Secret but its token.</param>
+    public static IReadOnlyList<string> ValidateAdopted(V1Job job, PodPolicy policy, string? releaseNamespace)
+    {
+        var errors = new List<string>();
+        var name = job.Metadata?.Name ?? "";
+        var own = KubernetesNames.TokenSecretName(name);
+        foreach (var label in (job.Metadata?.Labels ?? new Dictionary<string, string>()).Keys
+            .Where(l => l.StartsWith(LabelPrefix, StringComparison.Ordinal) && l != Jobs.Adoption.AdoptionNames.Label))
+        {
+            errors.Add($"'metadata.labels.{label}' is reserved: the jobs-manager sets the {LabelPrefix}* labels (only {Jobs.Adoption.AdoptionNames.Label} asks for a token)");
+        }
+
+        var spec = job.Spec ?? new V1JobSpec();
+        Validate(spec, "spec", policy, own, errors);
+        var inReleaseNamespace = releaseNamespace is not null && job.Metadata?.NamespaceProperty == releaseNamespace;
+        ValidateSecretReferences(spec, "spec", inReleaseNamespace, errors, own);
+        if (spec.Template?.Spec is { } pod && SecretReferences(pod).All(r => r.Name != own))
+        {
+            errors.Add($"'spec.template.spec' does not reference its token Secret '{own}': mount it at {KubernetesNames.TokenMountPath} (docs/jobs-manager.md, adopt mode), or its pods cannot read the token");
+        }
+
+        return errors;
+    }
+
+    /// <param name="ownTokenSecret">Set for an adopted Job: the token Secret its manifest must reference (nothing is injected).</param>
+    private static void Validate(V1JobSpec spec, string jobPath, PodPolicy policy, string? ownTokenSecret, List<string> errors)
     {
         string Field(string name) => jobPath.Length == 0 ? name : $"{jobPath}.{name}";
 
-        if (spec.Selector is not null || spec.ManualSelector == true)
+        if (ownTokenSecret is null)
         {
-            errors.Add($"'{Field("selector")}' and '{Field("manualSelector")}' must be left out: the jobs-manager labels the Job's pods itself");
-        }
-
-        NonNegative(spec.Parallelism, Field("parallelism"), errors);
-        NonNegative(spec.Completions, Field("completions"), errors);
-        NonNegative(spec.BackoffLimit, Field("backoffLimit"), errors);
-        NonNegative(spec.TtlSecondsAfterFinished, Field("ttlSecondsAfterFinished"), errors);
-        if (spec.ActiveDeadlineSeconds is <= 0)
-        {
-            errors.Add($"'{Field("activeDeadlineSeconds")}' must be positive");
-        }
-
-        if (spec.CompletionMode is { } mode && mode is not ("NonIndexed" or "Indexed"))
-        {
-            errors.Add($"'{Field("completionMode")}' must be \"NonIndexed\" or \"Indexed\", not \"{mode}\"");
-        }
-
-        if (spec.CompletionMode == "Indexed" && spec.Completions is null)
-        {
-            errors.Add($"'{Field("completions")}' is required when '{Field("completionMode")}' is \"Indexed\"");
+            // The API server validated an existing Job's own fields (and set its selector); a start request's are judged here.
+            JobFields(spec, Field, errors);
         }
 
         var template = Field("template");
@@ -105,7 +126,34 @@ internal static class JobTemplateValidator
             }
         }
 
-        ValidatePod(pod, $"{template}.spec", policy, errors);
+        ValidatePod(pod, $"{template}.spec", policy, ownTokenSecret, errors);
+    }
+
+    private static void JobFields(V1JobSpec spec, Func<string, string> field, List<string> errors)
+    {
+        if (spec.Selector is not null || spec.ManualSelector == true)
+        {
+            errors.Add($"'{field("selector")}' and '{field("manualSelector")}' must be left out: the jobs-manager labels the Job's pods itself");
+        }
+
+        NonNegative(spec.Parallelism, field("parallelism"), errors);
+        NonNegative(spec.Completions, field("completions"), errors);
+        NonNegative(spec.BackoffLimit, field("backoffLimit"), errors);
+        NonNegative(spec.TtlSecondsAfterFinished, field("ttlSecondsAfterFinished"), errors);
+        if (spec.ActiveDeadlineSeconds is <= 0)
+        {
+            errors.Add($"'{field("activeDeadlineSeconds")}' must be positive");
+        }
+
+        if (spec.CompletionMode is { } mode && mode is not ("NonIndexed" or "Indexed"))
+        {
+            errors.Add($"'{field("completionMode")}' must be \"NonIndexed\" or \"Indexed\", not \"{mode}\"");
+        }
+
+        if (spec.CompletionMode == "Indexed" && spec.Completions is null)
+        {
+            errors.Add($"'{field("completions")}' is required when '{field("completionMode")}' is \"Indexed\"");
+        }
     }
 
     /// <summary>
@@ -116,7 +164,8 @@ internal static class JobTemplateValidator
     /// Secret is refused — it holds the signing keys, the admin token, the upstream credentials and
     /// service-account token Secrets, under names a deny-list cannot know (existingSecret).
     /// </summary>
-    public static void ValidateSecretReferences(V1JobSpec spec, string jobPath, bool inReleaseNamespace, List<string> errors)
+    /// <param name="ownTokenSecret">An adopted Job's own token Secret, which its manifest mounts itself; null for a start request (the jobs-manager mounts it).</param>
+    public static void ValidateSecretReferences(V1JobSpec spec, string jobPath, bool inReleaseNamespace, List<string> errors, string? ownTokenSecret = null)
     {
         if (spec.Template?.Spec is not { } pod)
         {
@@ -124,25 +173,30 @@ internal static class JobTemplateValidator
         }
 
         var path = (jobPath.Length == 0 ? "" : jobPath + ".") + "template.spec";
-        void Check(string name, string at)
+        foreach (var (name, at) in SecretReferences(pod).Where(r => r.Name != ownTokenSecret))
         {
             if (name.EndsWith(TokenSecretSuffix, StringComparison.Ordinal))
             {
-                errors.Add($"'{at}' '{name}' is a job's token Secret: a job gets only its own token, which the jobs-manager mounts");
+                errors.Add($"'{path}.{at}' '{name}' is a job's token Secret: a job gets only its own token" +
+                    (ownTokenSecret is null ? ", which the jobs-manager mounts" : $", '{ownTokenSecret}'"));
             }
             else if (inReleaseNamespace)
             {
-                errors.Add($"'{at}' '{name}': a job in the jobs-manager's own namespace may not read its Secrets (signing keys, admin and upstream credentials live there); " +
+                errors.Add($"'{path}.{at}' '{name}': a job in the jobs-manager's own namespace may not read its Secrets (signing keys, admin and upstream credentials live there); " +
                     "run jobs that need a Secret in a job namespace (JOBS_MANAGER_JOB_NAMESPACES)");
             }
         }
+    }
 
+    /// <summary>Every Secret the pod would read, with where it is named (relative to the pod spec): secret and projected volumes, env secretKeyRef, envFrom secretRef.</summary>
+    private static IEnumerable<(string Name, string At)> SecretReferences(V1PodSpec pod)
+    {
         var volumes = pod.Volumes ?? [];
         for (var i = 0; i < volumes.Count; i++)
         {
             if (volumes[i].Secret is { } secret)
             {
-                Check(secret.SecretName ?? "", $"{path}.volumes[{i}].secret.secretName");
+                yield return (secret.SecretName ?? "", $"volumes[{i}].secret.secretName");
             }
 
             var sources = volumes[i].Projected?.Sources ?? [];
@@ -150,7 +204,7 @@ internal static class JobTemplateValidator
             {
                 if (sources[s].Secret is { } projected)
                 {
-                    Check(projected.Name ?? "", $"{path}.volumes[{i}].projected.sources[{s}].secret.name");
+                    yield return (projected.Name ?? "", $"volumes[{i}].projected.sources[{s}].secret.name");
                 }
             }
         }
@@ -160,12 +214,11 @@ internal static class JobTemplateValidator
             for (var c = 0; c < (list?.Count ?? 0); c++)
             {
                 var container = list![c];
-                var at = $"{path}.{field}[{c}]";
                 foreach (var (env, e) in (container.Env ?? []).Select((env, e) => (env, e)))
                 {
                     if (env.ValueFrom?.SecretKeyRef is { } reference)
                     {
-                        Check(reference.Name ?? "", $"{at}.env[{e}].valueFrom.secretKeyRef.name");
+                        yield return (reference.Name ?? "", $"{field}[{c}].env[{e}].valueFrom.secretKeyRef.name");
                     }
                 }
 
@@ -173,7 +226,7 @@ internal static class JobTemplateValidator
                 {
                     if (from.SecretRef is { } reference)
                     {
-                        Check(reference.Name ?? "", $"{at}.envFrom[{f}].secretRef.name");
+                        yield return (reference.Name ?? "", $"{field}[{c}].envFrom[{f}].secretRef.name");
                     }
                 }
             }
@@ -189,7 +242,7 @@ internal static class JobTemplateValidator
         }
     }
 
-    private static void ValidatePod(V1PodSpec pod, string path, PodPolicy policy, List<string> errors)
+    private static void ValidatePod(V1PodSpec pod, string path, PodPolicy policy, string? ownTokenSecret, List<string> errors)
     {
         if (pod.Containers is not { Count: > 0 })
         {
@@ -199,6 +252,11 @@ internal static class JobTemplateValidator
         if (pod.AutomountServiceAccountToken == true)
         {
             errors.Add($"'{path}.automountServiceAccountToken' must not be true: training code gets no Kubernetes API credential");
+        }
+        else if (ownTokenSecret is not null && pod.AutomountServiceAccountToken is null)
+        {
+            // The jobs-manager sets it to false on the Jobs it creates; left out, the kubelet mounts the service account's token.
+            errors.Add($"'{path}.automountServiceAccountToken' must be false (left out, the pods get the service account's token): training code gets no Kubernetes API credential");
         }
 
         foreach (var (field, value) in new[] { ("serviceAccountName", pod.ServiceAccountName), ("serviceAccount", pod.ServiceAccount) })
@@ -249,7 +307,7 @@ internal static class JobTemplateValidator
         {
             var volume = volumes[i];
             var at = $"{path}.volumes[{i}]";
-            if (volume.Name is KubernetesNames.TokenVolume or KubernetesNames.TmpVolume)
+            if (ownTokenSecret is null && volume.Name is KubernetesNames.TokenVolume or KubernetesNames.TmpVolume)
             {
                 errors.Add($"'{at}.name' '{volume.Name}' is reserved for the volume the jobs-manager injects");
             }
@@ -275,11 +333,19 @@ internal static class JobTemplateValidator
             }
         }
 
-        Containers(pod.Containers, $"{path}.containers", policy, errors);
-        Containers(pod.InitContainers, $"{path}.initContainers", policy, errors);
+        // An adopted Job mounts its token itself: whatever is mounted at the token path must be its token Secret (only).
+        var tokenVolumes = ownTokenSecret is null ? null : volumes.Where(v => IsOnly(v, ownTokenSecret)).Select(v => v.Name).ToHashSet(StringComparer.Ordinal);
+        Containers(pod.Containers, $"{path}.containers", policy, tokenVolumes, ownTokenSecret, errors);
+        Containers(pod.InitContainers, $"{path}.initContainers", policy, tokenVolumes, ownTokenSecret, errors);
     }
 
-    private static void Containers(IList<V1Container>? containers, string path, PodPolicy policy, List<string> errors)
+    /// <summary>A secret volume of that Secret, or a projected one whose only sources are that Secret.</summary>
+    private static bool IsOnly(V1Volume volume, string secret) =>
+        volume.Secret?.SecretName == secret
+        || volume.Projected?.Sources is { Count: > 0 } sources && sources.All(s => s.Secret?.Name == secret && s.ConfigMap is null && s.DownwardAPI is null && s.ServiceAccountToken is null);
+
+    /// <param name="tokenVolumes">Adopted Jobs: the volumes holding exactly the Job's token Secret (a mount at the token path must be one of them); null: the jobs-manager injects the token.</param>
+    private static void Containers(IList<V1Container>? containers, string path, PodPolicy policy, HashSet<string>? tokenVolumes, string? ownTokenSecret, List<string> errors)
     {
         for (var i = 0; i < (containers?.Count ?? 0); i++)
         {
@@ -343,6 +409,20 @@ internal static class JobTemplateValidator
                 {
                     errors.Add($"'{at}.ports[{p}].hostPort' is not allowed: a training pod listens on no node port");
                 }
+            }
+
+            if (tokenVolumes is not null)
+            {
+                // Adopted: the manifest sets REQUESTS_PROXY_* and mounts the token itself; only the mount's source is judged.
+                foreach (var (mount, m) in (container.VolumeMounts ?? []).Select((mount, m) => (mount, m)))
+                {
+                    if (mount.MountPath is { } mountPath && IsUnder(mountPath, KubernetesNames.TokenMountPath) && !tokenVolumes.Contains(mount.Name ?? ""))
+                    {
+                        errors.Add($"'{at}.volumeMounts[{m}]' mounts '{mount.Name}' at {mountPath}, where a client reads the job's token: it must be the token Secret '{ownTokenSecret}'");
+                    }
+                }
+
+                continue;
             }
 
             foreach (var (env, e) in (container.Env ?? []).Select((env, e) => (env, e)))
