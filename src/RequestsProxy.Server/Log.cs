@@ -21,6 +21,9 @@ internal static partial class Log
     [LoggerMessage(13, LogLevel.Error, "Revocation list update refused, the last good list stays in force: {Error}")]
     public static partial void RevocationListRefused(ILogger logger, string error);
 
+    [LoggerMessage(16, LogLevel.Warning, "The {List} is not ready: waiting for {Files} to appear in the volume (its ConfigMap does not exist yet, or the kubelet has not synced it); requests are answered 503 until then")]
+    public static partial void ListWaiting(ILogger logger, string list, string files);
+
     [LoggerMessage(14, LogLevel.Information, "Legacy token list loaded: {Count} live legacy token(s)")]
     public static partial void LegacyTokenListLoaded(ILogger logger, int count);
 

@@ -27,6 +27,16 @@ public static class EnvironmentVariables
     // Read by the proxy.
     public const string RevokedPollSeconds = "REQUESTS_PROXY_REVOKED_POLL_SECONDS";
     public const string LegacyTokensPollSeconds = "REQUESTS_PROXY_LEGACY_TOKENS_POLL_SECONDS";
+
+    /// <summary>
+    /// Set (the chart): the revocation list spans exactly this many files (revoked.json,
+    /// revoked-1.json, …) and the proxy is not ready until each has been read once. Unset: whatever
+    /// files exist, none yet being the empty list (a laptop, the local demo).
+    /// </summary>
+    public const string RevokedShards = "REQUESTS_PROXY_REVOKED_SHARDS";
+
+    /// <summary>true (the chart): not ready until legacy-tokens.json has been read once; false (default): no file yet is the empty list.</summary>
+    public const string LegacyTokensRequired = "REQUESTS_PROXY_LEGACY_TOKENS_REQUIRED";
     public const string Upstream = "REQUESTS_PROXY_UPSTREAM";
     public const string RoutesFile = "REQUESTS_PROXY_ROUTES_FILE";
     public const string UpstreamCredentialFile = "REQUESTS_PROXY_UPSTREAM_CREDENTIAL_FILE";

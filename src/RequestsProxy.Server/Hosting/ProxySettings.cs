@@ -15,6 +15,9 @@ internal sealed record ProxySettings
     public const string DefaultManagementUrls = "http://0.0.0.0:9090";
     public const int DefaultMaxConnections = 10_000;
 
+    /// <summary>The jobs-manager's limit (JobsManagerOptions.MaxRevocationShards); more is refused at start.</summary>
+    public const int MaxRevokedShards = 64;
+
     public bool Stateless { get; init; } = true;
 
     public string KeysDirectory { get; init; } = "/etc/proxy/keys";
@@ -29,6 +32,12 @@ internal sealed record ProxySettings
     public TimeSpan KeysPollInterval { get; init; } = TimeSpan.FromSeconds(10);
 
     public TimeSpan RevokedPollInterval { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Null: whatever revocation files exist. N: exactly N shard files, each read once before ready (fail closed).</summary>
+    public int? RevokedShards { get; init; }
+
+    /// <summary>Not ready until the legacy token list has been read once (the chart's optional volume).</summary>
+    public bool LegacyTokensRequired { get; init; }
 
     /// <summary>The catch-all route's upstream, used only when no route configuration exists.</summary>
     public Uri? Upstream { get; init; }
@@ -114,6 +123,8 @@ internal sealed record ProxySettings
             LegacyTokensPollInterval = env.Seconds(EnvironmentVariables.LegacyTokensPollSeconds, defaults.LegacyTokensPollInterval),
             KeysPollInterval = env.Seconds(EnvironmentVariables.KeysPollSeconds, defaults.KeysPollInterval),
             RevokedPollInterval = env.Seconds(EnvironmentVariables.RevokedPollSeconds, defaults.RevokedPollInterval),
+            RevokedShards = RevokedShardCount(env),
+            LegacyTokensRequired = env.Flag(EnvironmentVariables.LegacyTokensRequired, defaults.LegacyTokensRequired),
             Upstream = env.HttpUrl(EnvironmentVariables.Upstream),
             UpstreamCredentialFile = env.Text(EnvironmentVariables.UpstreamCredentialFile),
             RoutesFile = routesFile,
@@ -148,5 +159,21 @@ internal sealed record ProxySettings
 
         env.ThrowIfInvalid();
         return settings;
+    }
+
+    private static int? RevokedShardCount(EnvironmentReader env)
+    {
+        if (env.Text(EnvironmentVariables.RevokedShards) is not { } text)
+        {
+            return null;
+        }
+
+        var shards = env.PositiveInteger(EnvironmentVariables.RevokedShards, 1);
+        if (shards > MaxRevokedShards)
+        {
+            env.Fail(EnvironmentVariables.RevokedShards, text, $"is more than {MaxRevokedShards} shards");
+        }
+
+        return (int)Math.Min(shards, MaxRevokedShards);
     }
 }

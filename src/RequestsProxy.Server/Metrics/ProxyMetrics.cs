@@ -63,6 +63,8 @@ internal sealed class ProxyMetrics
                 "Loads that changed the revocation list.");
             meter.CreateObservableCounter("requests_proxy.revocations.reload_failures", () => revocations.ReloadFailureCount, "{reload}",
                 "Revocation list updates refused (the last good list stayed in force).");
+            meter.CreateObservableGauge("requests_proxy.revocations.files_missing", () => revocations.MissingFileCount, "{file}",
+                "Shard files read before that have vanished from the volume (their ConfigMap was deleted): their last good entries stay in force.");
         }
 
         var listed = sources.LegacyTokens;
