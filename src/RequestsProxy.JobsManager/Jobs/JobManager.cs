@@ -105,12 +105,16 @@ internal sealed class JobManager
     /// <summary>
     /// Ends the legacy token list entries of jobs that no longer hold a legacy token (converted,
     /// finished, gone) after the grace, and drops ended ones (DESIGN §12). A job still starting
-    /// (no token delivered yet) keeps its entry.
+    /// (no token delivered yet) keeps its entry, and so does one whose JWT's delivery is unconfirmed
+    /// while it held a legacy token (it may still hold that one).
     /// </summary>
     public Task<int> ConvergeLegacyTokensAsync(CancellationToken cancellationToken) =>
         _table.IsRestored
-            ? _credentials.ConvergeAsync(sub => _table.TryGet(sub, out var job) && !job.Removed && job.Current is null or { Kid: null, ExpiresAt: null }, cancellationToken)
+            ? _credentials.ConvergeAsync(sub => _table.TryGet(sub, out var job) && !job.Removed && MayHoldLegacyToken(job), cancellationToken)
             : Task.FromResult(0);
+
+    private static bool MayHoldLegacyToken(JobRecord job) =>
+        job.Current is null or { Kid: null, ExpiresAt: null } || (job.DeliveryUnconfirmed && job.History.Any(t => t.Kid is null));
 
     /// <summary>Prunes the revocation list and the job ledger (both by exp + leeway); returns the revocation entries dropped.</summary>
     public async Task<int> PruneAsync(CancellationToken cancellationToken)

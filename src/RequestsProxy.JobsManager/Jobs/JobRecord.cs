@@ -122,7 +122,20 @@ internal sealed class JobRecord
         job._history.AddRange(history);
         job._tokensIssued = Math.Max(entry.TokensIssued, history.Count);
         var confirmed = history.FirstOrDefault(t => t.Jti == entry.CurrentJti);
-        job._current = confirmed ?? history.MaxBy(t => t.IssuedAt);
+        if (confirmed is { Kid: null } && history.Where(t => t.Kid is not null && t.IssuedAt >= confirmed.IssuedAt).MaxBy(t => t.IssuedAt) is { } newerJwt)
+        {
+            // The ledger names a legacy token, yet a JWT was recorded after it: that JWT may have been delivered
+            // (only its confirmation was lost) and its delivery may have ended the legacy entry. Either way the job
+            // is treated as a JWT holder whose delivery is unconfirmed: a new JWT reaches it at once, in either mode,
+            // and its legacy entry is left open until one is confirmed (DESIGN §12).
+            confirmed = null;
+            job._current = newerJwt;
+        }
+        else
+        {
+            job._current = confirmed ?? history.MaxBy(t => t.IssuedAt);
+        }
+
         job._deliveryUnconfirmed = confirmed is null && !entry.TokensRevoked;
         return job;
     }

@@ -161,6 +161,63 @@ public sealed class CutoverTests : IDisposable
     }
 
     [Fact]
+    public async Task FlipBack_LedgerSaveFailedAfterTheCutoverDelivery_TheLegacyManagerStillRefreshesTheJwt()
+    {
+        await CutoverHarness.StartAsync(await _h.StartManagerAsync(stateless: false), "job-1");
+        var legacyToken = _h.TokenOf("job-1");
+        var registrations = _h.Proxies.Calls.Count(c => c.Method == HttpMethod.Post);
+        var stateless = await _h.StartManagerAsync(stateless: true);
+        // The JWT reaches the job, then the ledger refuses the write that names it as the job's token.
+        _h.Runtime.BeforeDelivery = (_, credential) => _h.Ledger.Fail |= IsJwt(credential.Token);
+
+        await CutoverHarness.PassAsync(stateless);
+
+        var converted = _h.TokenOf("job-1");
+        Assert.True(IsJwt(converted));
+        Assert.NotNull(_h.EntryOf(legacyToken)!.Until);
+        _h.Runtime.BeforeDelivery = null;
+        _h.Ledger.Fail = false;
+
+        // Flipped back before anything rewrote the ledger: it still names the legacy token as current.
+        var legacy = await _h.StartManagerAsync(stateless: false);
+        await CutoverHarness.PassAsync(legacy);
+        var refreshed = _h.TokenOf("job-1");
+        Assert.True(IsJwt(refreshed));
+        Assert.NotEqual(converted, refreshed);
+        Assert.NotNull(legacy.Get("job-1")!.Token!.Kid);
+
+        // And it keeps being refreshed as a JWT: past half its lifetime, a new one.
+        _h.Time.Advance(TimeSpan.FromMinutes(31));
+        await CutoverHarness.PassAsync(legacy);
+        Assert.True(IsJwt(_h.TokenOf("job-1")));
+        Assert.NotEqual(refreshed, _h.TokenOf("job-1"));
+        Assert.Equal(registrations, _h.Proxies.Calls.Count(c => c.Method == HttpMethod.Post));
+    }
+
+    [Fact]
+    public async Task FlipBack_CutoverJwtRecordedButNeverDelivered_LegacyEntryStaysOpenUntilAJwtIsDelivered()
+    {
+        await CutoverHarness.StartAsync(await _h.StartManagerAsync(stateless: false), "job-1");
+        var legacyToken = _h.TokenOf("job-1");
+        var registrations = _h.Proxies.Calls.Count(c => c.Method == HttpMethod.Post);
+        _h.Runtime.FailDeliveries = true;
+        await CutoverHarness.PassAsync(await _h.StartManagerAsync(stateless: true));
+        Assert.Equal(legacyToken, _h.TokenOf("job-1"));
+
+        // Legacy again, deliveries still failing: the job may hold its legacy token, so its entry stays open.
+        var legacy = await _h.StartManagerAsync(stateless: false);
+        await CutoverHarness.PassAsync(legacy);
+        Assert.Equal(legacyToken, _h.TokenOf("job-1"));
+        Assert.Null(_h.EntryOf(legacyToken)!.Until);
+
+        _h.Runtime.FailDeliveries = false;
+        await CutoverHarness.PassAsync(legacy);
+        Assert.True(IsJwt(_h.TokenOf("job-1")));
+        Assert.Equal((_h.Time.GetUtcNow() + _h.Grace).ToUnixTimeSeconds(), _h.EntryOf(legacyToken)!.Until);
+        Assert.Equal(registrations, _h.Proxies.Calls.Count(c => c.Method == HttpMethod.Post));
+    }
+
+    [Fact]
     public async Task FlipBack_LegacyManagerKeepsRefreshingTheJwt_AndAddsNoLegacyEntry()
     {
         await CutoverHarness.StartAsync(await _h.StartManagerAsync(stateless: true), "job-1");
