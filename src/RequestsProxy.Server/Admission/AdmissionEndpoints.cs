@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Mvc;
 using RequestsProxy.Server.Hosting;
 using RequestsProxy.Server.Metrics;
@@ -15,8 +16,18 @@ internal static class AdmissionEndpoints
 {
     public const string SecretsPath = "/admission/v1/secrets";
 
-    /// <summary>Two Secrets of at most 1 MiB each, base64 in JSON, fit with room to spare — whatever the relay's body limit is.</summary>
-    public const long MaxReviewBytes = 8 * 1024 * 1024;
+    /// <summary>
+    /// Two Secrets of at most 1 MiB each (object and oldObject), base64 in JSON, are about 2.7 MiB:
+    /// 3 MiB fits them, whatever the relay's body limit is, and no more — the review needs no
+    /// credential, so its size is what an unauthenticated caller can make each proxy hold.
+    /// </summary>
+    public const long MaxReviewBytes = 3 * 1024 * 1024;
+
+    /// <summary>Reviews judged at once per proxy pod; the apiserver sends them one per write, so a handful is plenty.</summary>
+    public const int ConcurrentReviews = 4;
+
+    /// <summary>Reviews that may wait for a slot; beyond them a 429 (the apiserver applies failurePolicy: Fail).</summary>
+    public const int QueuedReviews = 16;
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {
@@ -24,13 +35,39 @@ internal static class AdmissionEndpoints
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     };
 
-    public static void Map(WebApplication app) =>
-        app.MapPost(SecretsPath, ReviewAsync)
+    public static void Map(WebApplication app)
+    {
+        // One gate per app: bounds what a flood of large reviews (from anything that reaches the port) can make a pod hold in memory.
+        var gate = new ConcurrencyLimiter(new ConcurrencyLimiterOptions
+        {
+            PermitLimit = ConcurrentReviews,
+            QueueLimit = QueuedReviews,
+            QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
+        });
+        app.Lifetime.ApplicationStopped.Register(gate.Dispose);
+        app.MapPost(SecretsPath, (HttpContext context, SecretAdmissionPolicy policy, ProxyMetrics metrics, ILoggerFactory loggers) =>
+                GatedReviewAsync(gate, context, policy, metrics, loggers))
             .WithMetadata(AdmissionEndpoint.Instance, new RequestSizeLimitAttribute(MaxReviewBytes));
+    }
 
-    private static async Task ReviewAsync(HttpContext context, SecretAdmissionPolicy policy, ProxyMetrics metrics, ILoggerFactory loggers)
+    private static async Task GatedReviewAsync(ConcurrencyLimiter gate, HttpContext context, SecretAdmissionPolicy policy, ProxyMetrics metrics, ILoggerFactory loggers)
     {
         var logger = loggers.CreateLogger("RequestsProxy.Server.Admission");
+        using var lease = await gate.AcquireAsync(1, context.RequestAborted);
+        if (!lease.IsAcquired)
+        {
+            metrics.AdmissionReviewed("busy", "none");
+            context.Response.Headers.RetryAfter = "1";
+            context.Response.StatusCode = StatusCodes.Status429TooManyRequests;
+            await context.Response.WriteAsJsonAsync(new { error = "busy", message = $"more than {ConcurrentReviews + QueuedReviews} admission reviews at once" }, Json, context.RequestAborted);
+            return;
+        }
+
+        await ReviewAsync(context, policy, metrics, logger);
+    }
+
+    private static async Task ReviewAsync(HttpContext context, SecretAdmissionPolicy policy, ProxyMetrics metrics, ILogger logger)
+    {
         AdmissionReview? review;
         try
         {

@@ -132,6 +132,75 @@ public sealed class AdmissionEndpointTests : IAsyncLifetime
         Assert.False((bool)JsonNode.Parse(await response.Content.ReadAsStringAsync())!["response"]!["allowed"]!);
     }
 
+    [Fact]
+    public async Task Review_OverThreeMebibytes_Is413NotJudged()
+    {
+        var review = Encoding.UTF8.GetBytes(JsonSerializer.Serialize(Review("UPDATE", SecretAdmissionPolicyTests.JobsManager,
+            @object: JsonDocument.Parse($"{{\"metadata\":{{\"name\":\"x\"}},\"data\":{{\"x\":\"{new string('A', 3 * 1024 * 1024)}\"}}}}").RootElement.Clone())));
+        using var client = AdmissionClient();
+
+        using var response = await client.PostAsync(Path, new ByteArrayContent(review) { Headers = { ContentType = new("application/json") } });
+
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        Assert.DoesNotContain("result=\"allowed\"", await _proxy.MetricsAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Reviews_MoreAtOnceThanTheGateHolds_ExtraOnesAre429AndTheHeldOnesStillJudged()
+    {
+        // Reviews whose bodies stall hold the gate's permits and fill its queue, like a flood of large unauthenticated posts.
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var body = JsonSerializer.SerializeToUtf8Bytes(Review("CREATE", SecretAdmissionPolicyTests.JobsManager,
+            @object: SecretAdmissionPolicyTests.Secret("job-1-requests-proxy-token", "Opaque", labelled: true)));
+        var clients = new List<HttpClient>();
+        var held = new List<Task<HttpResponseMessage>>();
+        try
+        {
+            for (var i = 0; i < Server.Admission.AdmissionEndpoints.ConcurrentReviews + Server.Admission.AdmissionEndpoints.QueuedReviews; i++)
+            {
+                var client = AdmissionClient();
+                clients.Add(client);
+                held.Add(client.PostAsync(Path, new StalledContent(body, release.Task)));
+            }
+
+            // Bounded: once the held reviews have all reached the server, the next one is refused at once.
+            HttpStatusCode? refused = null;
+            for (var attempt = 0; attempt < 40 && refused is null; attempt++)
+            {
+                var client = AdmissionClient();
+                clients.Add(client);
+                var extra = client.PostAsync(Path, new ByteArrayContent(body) { Headers = { ContentType = new("application/json") } });
+                if (await Task.WhenAny(extra, Task.Delay(TimeSpan.FromSeconds(1))) == extra)
+                {
+                    using var response = await extra;
+                    Assert.Equal(HttpStatusCode.TooManyRequests, response.StatusCode);
+                    Assert.Equal("1", response.Headers.GetValues("Retry-After").Single());
+                    refused = response.StatusCode;
+                }
+                else
+                {
+                    held.Add(extra);
+                }
+            }
+
+            Assert.Equal(HttpStatusCode.TooManyRequests, refused);
+            Assert.Contains("result=\"busy\"", await _proxy.MetricsAsync(), StringComparison.Ordinal);
+
+            release.SetResult();
+            foreach (var response in await Task.WhenAll(held))
+            {
+                Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+                Assert.True((bool)JsonNode.Parse(await response.Content.ReadAsStringAsync())!["response"]!["allowed"]!);
+                response.Dispose();
+            }
+        }
+        finally
+        {
+            release.TrySetResult();
+            clients.ForEach(c => c.Dispose());
+        }
+    }
+
     [Theory]
     [InlineData("GET", Path)]
     [InlineData("POST", "/v1/results")]
@@ -266,5 +335,23 @@ public sealed class AdmissionEndpointTests : IAsyncLifetime
             },
         };
         return new HttpClient(handler) { BaseAddress = AdmissionAddress, DefaultRequestVersion = HttpVersion.Version11 };
+    }
+
+    /// <summary>A JSON body that sends its first byte, then waits for <paramref name="release"/> before the rest.</summary>
+    private sealed class StalledContent(byte[] body, Task release) : HttpContent
+    {
+        protected override async Task SerializeToStreamAsync(Stream stream, System.Net.TransportContext? context)
+        {
+            await stream.WriteAsync(body.AsMemory(0, 1));
+            await stream.FlushAsync();
+            await release;
+            await stream.WriteAsync(body.AsMemory(1));
+        }
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = body.Length;
+            return true;
+        }
     }
 }
