@@ -52,6 +52,7 @@ internal sealed class KubernetesHarness : IAsyncDisposable
         new(["get", "update", "patch"], [""], ["configmaps"], [.. Enumerable.Range(0, shards).Select(i => KubernetesStores.RevocationShardName(RevokedConfigMap, i))], ns),
         new(["get", "update"], [""], ["configmaps"], [StateConfigMap], ns),
         new(["get", "update"], [""], ["configmaps"], [LegacyTokensConfigMap], ns),
+        new(["create"], [""], ["configmaps"], null, ns),
         .. (jobNamespaces ?? [JobsNamespace]).SelectMany(jobs => new FakeRbacRule[]
         {
             new(["create", "update"], [""], ["secrets"], null, jobs),
