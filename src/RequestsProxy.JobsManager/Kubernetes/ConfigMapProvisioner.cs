@@ -84,7 +84,9 @@ internal sealed partial class ConfigMapProvisioner(IKubernetes client, JobsManag
         };
         if (options.ReleaseName is { } release)
         {
-            labels["app.kubernetes.io/instance"] = release;
+            // Not app.kubernetes.io/instance: Argo CD's default label tracking would count an object carrying it as part of
+            // the Application and prune it (it is in no rendered manifest). The annotations below say the same to Argo CD.
+            labels["requests-proxy.io/release"] = release;
         }
 
         if (shard is { } number)
@@ -94,7 +96,17 @@ internal sealed partial class ConfigMapProvisioner(IKubernetes client, JobsManag
 
         var configMap = new V1ConfigMap
         {
-            Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = options.Namespace, Labels = labels },
+            Metadata = new V1ObjectMeta
+            {
+                Name = name,
+                NamespaceProperty = options.Namespace,
+                Labels = labels,
+                Annotations = new Dictionary<string, string>(StringComparer.Ordinal)
+                {
+                    ["argocd.argoproj.io/compare-options"] = "IgnoreExtraneous",
+                    ["argocd.argoproj.io/sync-options"] = "Prune=false",
+                },
+            },
             Data = new Dictionary<string, string>(StringComparer.Ordinal) { [key] = Encoding.UTF8.GetString(content) },
         };
         try

@@ -49,9 +49,12 @@ public sealed class ConfigMapProvisionerTests
         foreach (var created in new[] { ledger, legacy })
         {
             Assert.Equal("jobs-manager", created.Metadata.Labels["app.kubernetes.io/managed-by"]);
-            Assert.Equal(KubernetesHarness.Release, created.Metadata.Labels["app.kubernetes.io/instance"]);
-            // No Helm ownership and no keep policy: no revision's manifest holds them, so no rollback can rewrite them.
-            Assert.True(created.Metadata.Annotations is null || !created.Metadata.Annotations.Keys.Any(k => k.Contains("helm", StringComparison.Ordinal)));
+            Assert.Equal(KubernetesHarness.Release, created.Metadata.Labels["requests-proxy.io/release"]);
+            // No Helm ownership and no keep policy: no revision's manifest holds them, so no rollback can rewrite them; and
+            // no app.kubernetes.io/instance, which Argo CD's label tracking would prune as an extraneous object of the app.
+            Assert.DoesNotContain("app.kubernetes.io/instance", created.Metadata.Labels.Keys);
+            Assert.DoesNotContain(created.Metadata.Annotations.Keys, k => k.Contains("helm", StringComparison.Ordinal));
+            Assert.Equal("Prune=false", created.Metadata.Annotations["argocd.argoproj.io/sync-options"]);
         }
 
         Assert.DoesNotContain(fake.Requests, r => r.StatusCode == 403);
