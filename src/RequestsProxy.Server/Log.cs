@@ -66,6 +66,18 @@ internal static partial class Log
     [LoggerMessage(42, LogLevel.Warning, "Admin request refused: {Reason}")]
     public static partial void AdminRefused(ILogger logger, string reason);
 
+    [LoggerMessage(60, LogLevel.Information, "Admission webhook certificate loaded: {Subject}, expires {NotAfter:O}, thumbprint {Thumbprint}")]
+    public static partial void AdmissionCertificateLoaded(ILogger logger, string subject, DateTime notAfter, string thumbprint);
+
+    [LoggerMessage(61, LogLevel.Error, "Admission webhook certificate refused ({KeptLastGood} = the last good one stays in force): {Error}")]
+    public static partial void AdmissionCertificateRefused(ILogger logger, string error, bool keptLastGood);
+
+    [LoggerMessage(62, LogLevel.Warning, "Admission denied: {Operation} of Secret {Namespace}/{Name} by {User}, rule {Rule} (dry run {DryRun})")]
+    public static partial void AdmissionDenied(ILogger logger, string operation, string? @namespace, string? name, string? user, string rule, bool dryRun);
+
+    [LoggerMessage(63, LogLevel.Warning, "Admission review refused with {Status}: {Problem}")]
+    public static partial void AdmissionMalformed(ILogger logger, int status, string problem);
+
     [LoggerMessage(50, LogLevel.Information, "Relayed {Method} on route {Route} for sub {Sub} jti {Jti}: {Status} in {DurationMs:F1} ms (forwarder error {ForwarderError})")]
     public static partial void Relayed(ILogger logger, string method, string route, string sub, string? jti, int status, double durationMs, string forwarderError);
 }

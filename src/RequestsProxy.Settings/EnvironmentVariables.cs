@@ -51,6 +51,15 @@ public static class EnvironmentVariables
     public const string AccessLog = "REQUESTS_PROXY_ACCESS_LOG";
     public const string AccessLogEvery = "REQUESTS_PROXY_ACCESS_LOG_EVERY";
 
+    /// <summary>
+    /// The Secret admission webhook (docs/operations.md#job-namespaces): the https addresses it is
+    /// served on (unset: no webhook), the folder of its mounted <c>tls.crt</c>/<c>tls.key</c>, and the
+    /// user whose Secret writes it judges (the jobs-manager's service account); everyone else is allowed.
+    /// </summary>
+    public const string AdmissionUrls = "REQUESTS_PROXY_ADMISSION_URLS";
+    public const string AdmissionTlsDirectory = "REQUESTS_PROXY_ADMISSION_TLS_DIR";
+    public const string AdmissionJobsManagerUser = "REQUESTS_PROXY_ADMISSION_JOBS_MANAGER_USER";
+
     /// <summary>Per-job limits of every route that sets none (docs/proxy.md#per-job-limits); 0 or unset: off.</summary>
     public const string RateLimitPerSecond = "REQUESTS_PROXY_RATE_LIMIT_PER_SECOND";
     public const string RateLimitBurst = "REQUESTS_PROXY_RATE_LIMIT_BURST";
@@ -84,6 +93,9 @@ public static class EnvironmentVariables
 
     /// <summary>Comma-separated Linux capabilities a template may add (e.g. SYS_PTRACE,IPC_LOCK).</summary>
     public const string AllowedCapabilities = "JOBS_MANAGER_ALLOWED_CAPABILITIES";
+
+    /// <summary>Comma-separated sysctls beyond Kubernetes' safe set a template may set: names or prefixes ending in '*' (e.g. kernel.msgmax,net.core.*).</summary>
+    public const string AllowedSysctls = "JOBS_MANAGER_ALLOWED_SYSCTLS";
 
     /// <summary>Adopt mode (chart value jobsManager.adopt.enabled): labelled Jobs created by other tools get tokens.</summary>
     public const string Adopt = "JOBS_MANAGER_ADOPT";

@@ -86,6 +86,15 @@ internal sealed record ProxySettings
     /// <summary>Log 1 in this many relayed requests (failed relays always).</summary>
     public long AccessLogEvery { get; init; } = 1;
 
+    /// <summary>Where the Secret admission webhook is served (https only); null: no webhook.</summary>
+    public string? AdmissionUrls { get; init; }
+
+    /// <summary>The webhook's serving certificate and key (<c>tls.crt</c>, <c>tls.key</c> of a mounted TLS Secret), re-read on the key ring's period.</summary>
+    public string AdmissionTlsDirectory { get; init; } = "/etc/proxy/webhook-tls";
+
+    /// <summary>The user (<c>system:serviceaccount:&lt;ns&gt;:&lt;name&gt;</c>) whose Secret writes the webhook judges; required with <see cref="AdmissionUrls"/>.</summary>
+    public string? AdmissionJobsManagerUser { get; init; }
+
     public string Mode => Stateless ? "stateless" : "legacy";
 
     /// <summary>Reads and checks every setting with the shared parser; all problems are reported together.</summary>
@@ -138,7 +147,15 @@ internal sealed record ProxySettings
             Namespace = env.Text(EnvironmentVariables.Namespace),
             AccessLog = env.Flag(EnvironmentVariables.AccessLog, defaults.AccessLog),
             AccessLogEvery = env.PositiveInteger(EnvironmentVariables.AccessLogEvery, defaults.AccessLogEvery),
+            AdmissionUrls = env.Text(EnvironmentVariables.AdmissionUrls),
+            AdmissionTlsDirectory = env.Text(EnvironmentVariables.AdmissionTlsDirectory, defaults.AdmissionTlsDirectory),
+            AdmissionJobsManagerUser = env.Text(EnvironmentVariables.AdmissionJobsManagerUser),
         };
+
+        if (settings.AdmissionUrls is not null && settings.AdmissionJobsManagerUser is null)
+        {
+            env.Fail($"{EnvironmentVariables.AdmissionJobsManagerUser}: required with {EnvironmentVariables.AdmissionUrls} (the jobs-manager's user, system:serviceaccount:<namespace>:<name>)");
+        }
 
         env.ThrowIfInvalid();
         return settings;
