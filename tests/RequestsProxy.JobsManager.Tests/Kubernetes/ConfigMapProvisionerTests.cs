@@ -130,16 +130,7 @@ public sealed class ConfigMapProvisionerTests
         await using var fake = await FakeKubernetesApiServer.StartAsync();
         fake.RbacRules = KubernetesHarness.ChartRules();
         await using var host = await ApiHost.StartAsync(
-            configure: o =>
-            {
-                o.Runtime = JobRuntimeKind.Kubernetes;
-                o.Namespace = KubernetesHarness.Namespace;
-                o.JobNamespaces = [KubernetesHarness.JobsNamespace];
-                o.ReleaseName = KubernetesHarness.Release;
-                o.RevokedConfigMapName = KubernetesHarness.RevokedConfigMap;
-                o.StateConfigMapName = KubernetesHarness.StateConfigMap;
-                o.LegacyTokensConfigMapName = KubernetesHarness.LegacyTokensConfigMap;
-            },
+            configure: KubernetesHarness.AppOptions,
             configureBuilder: b => b.Services.AddSingleton<IKubernetes>(fake.CreateClient(KubernetesHarness.Namespace)));
 
         using var ready = await host.Client.GetAsync("/readyz");

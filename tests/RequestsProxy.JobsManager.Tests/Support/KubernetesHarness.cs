@@ -60,6 +60,18 @@ internal sealed class KubernetesHarness : IAsyncDisposable
         }),
     ];
 
+    /// <summary>The whole app (ApiHost) on the Kubernetes runtime with the harness's names.</summary>
+    public static void AppOptions(JobsManagerOptions o)
+    {
+        o.Runtime = JobRuntimeKind.Kubernetes;
+        o.Namespace = Namespace;
+        o.JobNamespaces = [JobsNamespace];
+        o.ReleaseName = Release;
+        o.RevokedConfigMapName = RevokedConfigMap;
+        o.StateConfigMapName = StateConfigMap;
+        o.LegacyTokensConfigMapName = LegacyTokensConfigMap;
+    }
+
     public static JobsManagerOptions Options(string? configMap = null, int shards = 1) => new()
     {
         RevocationShards = shards,
