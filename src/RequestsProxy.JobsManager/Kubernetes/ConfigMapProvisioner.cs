@@ -103,6 +103,9 @@ internal sealed partial class ConfigMapProvisioner(IKubernetes client, JobsManag
                 Labels = labels,
                 Annotations = new Dictionary<string, string>(StringComparer.Ordinal)
                 {
+                    // In no manifest of this chart; but should a manifest ever name it (a failed rollback to a revision of the
+                    // chart that rendered it becomes the "current" one of the next upgrade), Helm deletes nothing marked keep.
+                    ["helm.sh/resource-policy"] = "keep",
                     ["argocd.argoproj.io/compare-options"] = "IgnoreExtraneous",
                     ["argocd.argoproj.io/sync-options"] = "Prune=false",
                 },

@@ -50,10 +50,11 @@ public sealed class ConfigMapProvisionerTests
         {
             Assert.Equal("jobs-manager", created.Metadata.Labels["app.kubernetes.io/managed-by"]);
             Assert.Equal(KubernetesHarness.Release, created.Metadata.Labels["requests-proxy.io/release"]);
-            // No Helm ownership and no keep policy: no revision's manifest holds them, so no rollback can rewrite them; and
-            // no app.kubernetes.io/instance, which Argo CD's label tracking would prune as an extraneous object of the app.
+            // No Helm ownership: no revision's manifest holds them, so no rollback can rewrite them (keep, should one ever name
+            // them); and no app.kubernetes.io/instance, which Argo CD's label tracking would prune as an extraneous object of the app.
             Assert.DoesNotContain("app.kubernetes.io/instance", created.Metadata.Labels.Keys);
-            Assert.DoesNotContain(created.Metadata.Annotations.Keys, k => k.Contains("helm", StringComparison.Ordinal));
+            Assert.DoesNotContain(created.Metadata.Annotations.Keys, k => k.StartsWith("meta.helm.sh/", StringComparison.Ordinal));
+            Assert.Equal("keep", created.Metadata.Annotations["helm.sh/resource-policy"]);
             Assert.Equal("Prune=false", created.Metadata.Annotations["argocd.argoproj.io/sync-options"]);
         }
 
