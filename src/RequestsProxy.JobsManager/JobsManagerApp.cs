@@ -99,6 +99,7 @@ internal static partial class JobsManagerApp
             // One client for the process; in a pod the default config is the service account's in-cluster config.
             services.TryAddSingleton<IKubernetes>(_ => new k8s.Kubernetes(KubernetesClientConfiguration.BuildDefaultConfig()));
             services.AddSingleton<ConfigMapUpdater>();
+            services.AddSingleton<IStoreProvisioner, ConfigMapProvisioner>();
             services.AddSingleton<IJobRuntime, KubernetesJobRuntime>();
             services.AddSingleton<IDocumentStore<RevocationList>>(sp => KubernetesStores.Revocation(sp.GetRequiredService<ConfigMapUpdater>(), options, sp.GetRequiredService<JobsManagerMetrics>()));
             services.AddSingleton<IDocumentStore<JobLedgerDocument>>(sp => KubernetesStores.JobLedger(sp.GetRequiredService<ConfigMapUpdater>(), options, sp.GetRequiredService<JobsManagerMetrics>()));
@@ -120,9 +121,14 @@ internal static partial class JobsManagerApp
         app.Services.GetService<KeyRingSource>();
 
         app.MapGet("/healthz", () => ApiResults.Json(new HealthResponse("ok", []), JobsJsonContext.Default.HealthResponse));
-        app.MapGet("/readyz", (JobManager jobs, AdminTokenProvider admin, KeyRingSource keys, JobsManagerOptions options) =>
+        app.MapGet("/readyz", (JobManager jobs, AdminTokenProvider admin, KeyRingSource keys, JobsManagerOptions options, IServiceProvider services) =>
         {
             var problems = new List<string>();
+            if (services.GetService<IStoreProvisioner>()?.Problem is { } stores)
+            {
+                problems.Add(stores);
+            }
+
             // Legacy mode issues opaque tokens: a missing ring only stops the refresh of stateless-born JWTs.
             if (options.Stateless && !keys.IsReady)
             {

@@ -8,7 +8,8 @@ namespace RequestsProxy.Chart.Tests;
 /// docs/operations.md's GitOps section, followed literally: its shell block creates the objects
 /// (run by bash with a recording <c>kubectl</c>), its values block points the chart at them. Every
 /// Secret and ConfigMap the rendered pods mount must then exist, rendered by the chart or created
-/// by the runbook — a missing one leaves the pods in ContainerCreating for ever.
+/// by the runbook — a missing one leaves the pods in ContainerCreating for ever. Optional ones are
+/// the lists the jobs-manager creates (ConfigMapProvisionerTests).
 /// </summary>
 public sealed partial class GitOpsRunbookTests : IDisposable
 {
@@ -44,7 +45,8 @@ public sealed partial class GitOpsRunbookTests : IDisposable
             yield return $"Secret/{secret}";
         }
 
-        if (volume.Str("configMap", "name") is { } map)
+        // Optional volumes are the jobs-manager's lists (it creates them at start-up; the proxy waits for every file).
+        if (volume.Str("configMap", "name") is { } map && volume?["configMap"]?["optional"]?.GetValue<bool>() != true)
         {
             yield return $"ConfigMap/{map}";
         }

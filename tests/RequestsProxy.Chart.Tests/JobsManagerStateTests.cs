@@ -1,11 +1,9 @@
-using System.Text.Json;
-
 namespace RequestsProxy.Chart.Tests;
 
 /// <summary>
-/// The jobs-manager's state ConfigMap (its ledger of live jobs and their unexpired jtis):
-/// rendered empty on first install, kept on uninstall, named by the env and the RBAC, or the
-/// operator's own with <c>jobsManager.state.existingConfigMap</c>. (Upgrades: LookupPreservationTests.)
+/// The jobs-manager's state ConfigMap (its ledger of live jobs and their unexpired jtis): never
+/// rendered (the jobs-manager creates it at start-up), named by the env and the RBAC, or another
+/// name with <c>jobsManager.state.existingConfigMap</c>.
 /// </summary>
 public sealed class JobsManagerStateTests : IDisposable
 {
@@ -16,18 +14,13 @@ public sealed class JobsManagerStateTests : IDisposable
     public void Dispose() => _helm.Dispose();
 
     [Fact]
-    public async Task Template_FirstInstall_EmptyLedgerKeptOnUninstall()
+    public async Task Template_FirstInstall_LedgerNotRendered_NamedInTheRole()
     {
         var chart = await _helm.TemplateAsync();
 
-        var state = chart.Get("ConfigMap", StateName);
-        Assert.Equal(HelmChart.Namespace, state.Str("metadata", "namespace"));
-        Assert.Equal("keep", state.Str("metadata", "annotations", "helm.sh/resource-policy"));
-        Assert.Equal("jobs-manager-state", state.Str("metadata", "labels", "app.kubernetes.io/component"));
-        Assert.Equal(["jobs.json"], state["data"]!.AsObject().Select(p => p.Key));
-        using var ledger = JsonDocument.Parse(state.Str("data", "jobs.json")!);
-        Assert.Equal(1, ledger.RootElement.GetProperty("version").GetInt32());
-        Assert.Equal(0, ledger.RootElement.GetProperty("jobs").GetArrayLength());
+        Assert.Null(chart.Find("ConfigMap", StateName));
+        var rule = Assert.Single(chart.Get("Role", "rel-jobs-manager")["rules"]!.AsArray(), r => r!["resourceNames"]?.AsArray().Any(n => n!.GetValue<string>() == StateName) == true);
+        Assert.Equal(["get", "update"], rule!["verbs"]!.AsArray().Select(v => v!.GetValue<string>()));
     }
 
     [Fact]

@@ -4,9 +4,9 @@ using RequestsProxy.Testing.FakeKubernetes;
 namespace RequestsProxy.Chart.Tests;
 
 /// <summary>
-/// The live legacy token list (DESIGN §12): rendered <c>[]</c> on first install and kept on
-/// upgrade (<c>lookup</c>) and uninstall, mounted read-only into every proxy in both modes, named
-/// by the jobs-manager's env and RBAC, or the operator's own with <c>existingConfigMap</c>.
+/// The live legacy token list (DESIGN §12): never rendered (the jobs-manager creates it, so a
+/// rollback or a GitOps sync cannot re-apply or reset it), mounted read-only and optional into
+/// every proxy in both modes (not ready until read once), named by the jobs-manager's env and RBAC.
 /// </summary>
 public sealed class LegacyTokensTests : IAsyncLifetime, IDisposable
 {
@@ -25,17 +25,15 @@ public sealed class LegacyTokensTests : IAsyncLifetime, IDisposable
     public void Dispose() => _helm.Dispose();
 
     [Fact]
-    public async Task Template_FirstInstall_EmptyListKeptOnUninstall()
+    public async Task Template_Default_ListNotRendered_MountedOptionalAndRequired()
     {
         var chart = await _helm.TemplateAsync();
 
-        var list = chart.Get("ConfigMap", Name);
-        Assert.Equal(HelmChart.Namespace, list.Str("metadata", "namespace"));
-        Assert.Equal("keep", list.Str("metadata", "annotations", "helm.sh/resource-policy"));
-        Assert.Equal("legacy-tokens", list.Str("metadata", "labels", "app.kubernetes.io/component"));
-        Assert.Equal(["legacy-tokens.json"], list["data"]!.AsObject().Select(p => p.Key));
-        using var json = JsonDocument.Parse(list.Str("data", "legacy-tokens.json")!);
-        Assert.Equal(0, json.RootElement.GetArrayLength());
+        Assert.Null(chart.Find("ConfigMap", Name));
+        var volume = Assert.Single(chart.PodSpec(Proxy)["volumes"]!.AsArray(), v => v!.Str("name") == "legacy-tokens");
+        Assert.Equal(Name, volume!.Str("configMap", "name"));
+        Assert.True(volume!["configMap"]!["optional"]!.GetValue<bool>());
+        Assert.Equal("true", chart.Env(Proxy)["REQUESTS_PROXY_LEGACY_TOKENS_REQUIRED"]);
     }
 
     [Theory]
@@ -81,7 +79,7 @@ public sealed class LegacyTokensTests : IAsyncLifetime, IDisposable
         // `helm upgrade --reuse-values` (the documented flip) reuses an older release's values, which lack the block; null removes it the same way.
         var chart = await _helm.TemplateAsync(["requestsProxy.legacyTokens=null", "requestsProxy.statelessTokens=true"]);
 
-        Assert.NotNull(chart.Find("ConfigMap", Name));
+        Assert.Null(chart.Find("ConfigMap", Name));
         Assert.Equal(("configMap", Name), chart.Mounts(Proxy)["/etc/proxy/legacy-tokens/"]);
         Assert.Equal("10", chart.Env(Proxy)["REQUESTS_PROXY_LEGACY_TOKENS_POLL_SECONDS"]);
         Assert.Equal("300", chart.Env(JobsManager)["JOBS_MANAGER_LEGACY_TOKEN_GRACE_SECONDS"]);
@@ -100,8 +98,9 @@ public sealed class LegacyTokensTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
-    public async Task DryRunServer_ExistingList_RenderedUnchanged()
+    public async Task DryRunServer_ExistingList_NeitherLookedUpNorRendered()
     {
+        // A list of the old chart (Helm's metadata, keep): the new chart leaves it to the jobs-manager.
         _server.SeedConfigMap(HelmChart.Namespace, Name, new Dictionary<string, string> { ["legacy-tokens.json"] = ListJson },
             new Dictionary<string, string> { ["app.kubernetes.io/managed-by"] = "Helm" },
             new Dictionary<string, string>
@@ -116,7 +115,8 @@ public sealed class LegacyTokensTests : IAsyncLifetime, IDisposable
 
         Assert.True(result.Succeeded, result.StandardError);
         var chart = new RenderedChart(result.StandardOutput, YamlJson.ParseDocuments(result.StandardOutput));
-        Assert.Equal(ListJson, chart.Get("ConfigMap", Name).Str("data", "legacy-tokens.json"));
-        Assert.Contains(_server.Requests, r => r is { Verb: "get", Resource: "configmaps", Name: Name });
+        Assert.Null(chart.Find("ConfigMap", Name));
+        Assert.DoesNotContain(_server.Requests, r => r is { Resource: "configmaps" });
+        Assert.Equal(ListJson, _server.Find<k8s.Models.V1ConfigMap>(HelmChart.Namespace, Name)!.Data["legacy-tokens.json"]);
     }
 }

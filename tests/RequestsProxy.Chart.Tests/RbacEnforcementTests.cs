@@ -57,6 +57,12 @@ public sealed class RbacEnforcementTests : IAsyncLifetime, IDisposable
         state.Data["jobs.json"] = "{\"version\":1,\"jobs\":[{\"name\":\"job-1\"}]}";
         await _client.CoreV1.ReplaceNamespacedConfigMapAsync(state, "rel-jobs-manager-state", Ns);
 
+        // The ConfigMaps the chart no longer renders are created by the jobs-manager (create cannot be
+        // scoped by name): a create answers only with what was sent, and the object is then no less name-scoped.
+        await _client.CoreV1.CreateNamespacedConfigMapAsync(new V1ConfigMap { Metadata = new V1ObjectMeta { Name = "rel-requests-proxy-legacy-tokens" }, Data = new Dictionary<string, string> { ["legacy-tokens.json"] = "[]" } }, Ns);
+        await _client.CoreV1.ReadNamespacedConfigMapAsync("rel-requests-proxy-legacy-tokens", Ns);
+        await AssertForbiddenAsync(() => _client.CoreV1.ReadNamespacedConfigMapAsync("new", Ns));
+
         // ... and Jobs and token Secrets in the job namespace, written whole, never read.
         var token = new V1Secret { Metadata = new V1ObjectMeta { Name = "job-1-requests-proxy-token" }, StringData = new Dictionary<string, string> { ["token"] = "t1" } };
         await _client.CoreV1.CreateNamespacedSecretAsync(token, Jobs);
@@ -90,7 +96,8 @@ public sealed class RbacEnforcementTests : IAsyncLifetime, IDisposable
         await AssertForbiddenAsync(() => _client.CoreV1.DeleteNamespacedConfigMapAsync("rel-requests-proxy-revoked", Ns));
         await AssertForbiddenAsync(() => _client.CoreV1.PatchNamespacedConfigMapAsync(new V1Patch("{}", V1Patch.PatchType.MergePatch), "rel-jobs-manager-state", Ns));
         await AssertForbiddenAsync(() => _client.CoreV1.DeleteNamespacedConfigMapAsync("rel-jobs-manager-state", Ns));
-        await AssertForbiddenAsync(() => _client.CoreV1.CreateNamespacedConfigMapAsync(new V1ConfigMap { Metadata = new V1ObjectMeta { Name = "new" } }, Ns));
+        await AssertForbiddenAsync(() => _client.CoreV1.ListNamespacedConfigMapAsync(Ns));
+        await AssertForbiddenAsync(() => _client.CoreV1.CreateNamespacedConfigMapAsync(new V1ConfigMap { Metadata = new V1ObjectMeta { Name = "new" } }, "elsewhere"));
         await AssertForbiddenAsync(() => _client.BatchV1.PatchNamespacedJobAsync(new V1Patch("{}", V1Patch.PatchType.MergePatch), "job-1", Jobs));
         await AssertForbiddenAsync(() => _client.CoreV1.ListNamespacedPodAsync(Jobs));
 

@@ -20,6 +20,8 @@ public sealed class RbacTests : IDisposable
         "|configmaps|rel-jobs-manager-state|update",
         "|configmaps|rel-requests-proxy-legacy-tokens|get",
         "|configmaps|rel-requests-proxy-legacy-tokens|update",
+        // The one unscoped right here: creating the ConfigMaps above when missing (create cannot be scoped by name).
+        "|configmaps||create",
     ];
 
     private static readonly string[] JobNamespaceRules =
@@ -49,7 +51,11 @@ public sealed class RbacTests : IDisposable
         var role = Assert.Single(chart.OfKind("Role"), r => r.Str("metadata", "namespace") == HelmChart.Namespace);
         Assert.Equal("rel-jobs-manager", role.Str("metadata", "name"));
         Assert.Equal(ReleaseNamespaceRules.Order(StringComparer.Ordinal), Flatten(role).Order(StringComparer.Ordinal));
-        Assert.All(role["rules"]!.AsArray(), r => Assert.NotEmpty(r!["resourceNames"]!.AsArray()));
+        // Every rule but the configmaps create names its objects; no Secret right is unscoped.
+        var unscoped = Assert.Single(role["rules"]!.AsArray(), r => r!["resourceNames"] is null)!;
+        Assert.Equal(["configmaps"], unscoped["resources"]!.AsArray().Select(v => v!.GetValue<string>()));
+        Assert.Equal(["create"], unscoped["verbs"]!.AsArray().Select(v => v!.GetValue<string>()));
+        Assert.All(role["rules"]!.AsArray().Where(r => r != unscoped), r => Assert.NotEmpty(r!["resourceNames"]!.AsArray()));
         var binding = Assert.Single(chart.OfKind("RoleBinding"), b => b.Str("metadata", "namespace") == HelmChart.Namespace);
         Assert.Equal(("Role", "rel-jobs-manager"), (binding.Str("roleRef", "kind"), binding.Str("roleRef", "name")));
         AssertJobsManagerSubject(binding);

@@ -29,6 +29,10 @@ internal static class RbacExpectations
             new("patch", "", "configmaps", revoked, RbacVerdict.Allowed),
             new("get", "", "configmaps", ledger, RbacVerdict.Allowed),
             new("update", "", "configmaps", ledger, RbacVerdict.Allowed),
+            new("get", "", "configmaps", $"{release}-requests-proxy-legacy-tokens", RbacVerdict.Allowed),
+            new("update", "", "configmaps", $"{release}-requests-proxy-legacy-tokens", RbacVerdict.Allowed),
+            // Creating them when missing (the chart renders no live data): create cannot be scoped by name; it answers with what was sent only.
+            new("create", "", "configmaps", null, RbacVerdict.Allowed),
             // ... Jobs and their token Secrets in the job namespace (Secrets written whole, never read).
             new("create", "", "secrets", null, RbacVerdict.Allowed, Jobs),
             new("update", "", "secrets", token, RbacVerdict.Allowed, Jobs),
@@ -70,8 +74,10 @@ internal static class RbacExpectations
             new("list", "batch", "jobs", null, RbacVerdict.Denied),
             new("get", "", "configmaps", "someone-elses", RbacVerdict.Denied),
             new("update", "", "configmaps", "someone-elses", RbacVerdict.Denied),
-            new("create", "", "configmaps", null, RbacVerdict.Denied),
             new("list", "", "configmaps", null, RbacVerdict.Denied),
+            new("watch", "", "configmaps", null, RbacVerdict.Denied),
+            new("patch", "", "configmaps", "someone-elses", RbacVerdict.Denied),
+            new("delete", "", "configmaps", "someone-elses", RbacVerdict.Denied),
             new("delete", "", "configmaps", revoked, RbacVerdict.Denied),
             new("delete", "", "configmaps", ledger, RbacVerdict.Denied),
             new("patch", "", "configmaps", ledger, RbacVerdict.Denied),
@@ -100,6 +106,8 @@ internal static class RbacExpectations
             new("list", "", "secrets", null, RbacVerdict.Denied, Other),
             new("create", "", "serviceaccounts/token", null, RbacVerdict.Denied, Other),
             new("delete", "", "configmaps", revoked, RbacVerdict.Denied, Other),
+            new("create", "", "configmaps", null, RbacVerdict.Denied, Other),
+            new("create", "", "configmaps", null, RbacVerdict.Denied, Jobs),
         ];
     }
 

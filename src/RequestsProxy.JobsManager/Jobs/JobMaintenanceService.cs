@@ -17,8 +17,10 @@ internal sealed partial class JobMaintenanceService(
     JobsManagerOptions options,
     TimeProvider time,
     ILogger<JobMaintenanceService> logger,
-    KeyRingSource? keys = null) : BackgroundService
+    KeyRingSource? keys = null,
+    IStoreProvisioner? stores = null) : BackgroundService
 {
+    private bool _storesExist = stores is null;
     private readonly SemaphoreSlim _wake = new(0, 1);
     private string? _lastActiveKid;
     private long _passes;
@@ -45,6 +47,7 @@ internal sealed partial class JobMaintenanceService(
     /// </summary>
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
+        await EnsureStoresAsync(cancellationToken).ConfigureAwait(false);
         await jobs.RestoreAsync(cancellationToken).ConfigureAwait(false);
         await base.StartAsync(cancellationToken).ConfigureAwait(false);
     }
@@ -115,8 +118,18 @@ internal sealed partial class JobMaintenanceService(
         }
     }
 
+    /// <summary>Creates the stores that do not exist yet, until that succeeded once (start-up only: see ConfigMapProvisioner).</summary>
+    private async Task EnsureStoresAsync(CancellationToken cancellationToken)
+    {
+        if (!_storesExist && stores is not null)
+        {
+            _storesExist = await stores.EnsureAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
     private async Task PassAsync(CancellationToken stoppingToken)
     {
+        await EnsureStoresAsync(stoppingToken).ConfigureAwait(false);
         if (!jobs.IsRestored && !await jobs.RestoreAsync(stoppingToken).ConfigureAwait(false))
         {
             return;

@@ -12,7 +12,7 @@ namespace RequestsProxy.JobsManager.Kubernetes;
 /// stores there. The replace carries the resourceVersion it read: a concurrent writer makes the
 /// API answer 409, and the change is applied again to the newer content under
 /// <see cref="OptimisticRetry"/> — so concurrent writers never lose each other's changes. Only get
-/// and update are used (the chart creates the ConfigMaps and grants exactly these verbs by name).
+/// and update are used (ConfigMapProvisioner creates the ConfigMaps at start-up; the chart grants these verbs by name).
 /// </summary>
 internal sealed partial class ConfigMapUpdater(IKubernetes client, JobsManagerOptions options, TimeProvider time, ILogger<ConfigMapUpdater> logger)
 {
@@ -68,7 +68,7 @@ internal sealed partial class ConfigMapUpdater(IKubernetes client, JobsManagerOp
         }
         catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
         {
-            throw new InvalidOperationException($"the {description} ConfigMap '{name}' does not exist in namespace '{Namespace}' (the chart creates it)", e);
+            throw new InvalidOperationException($"the {description} ConfigMap '{name}' does not exist in namespace '{Namespace}' (the jobs-manager creates it at start-up; deleted since? restart the jobs-manager to recreate it empty, or restore it from a backup)", e);
         }
     }
 

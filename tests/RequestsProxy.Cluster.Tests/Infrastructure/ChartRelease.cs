@@ -73,8 +73,10 @@ public sealed class ChartRelease(ClusterFixture cluster, string @namespace, stri
     /// <summary>Every revocation ConfigMap of the release (one per shard, <c>requestsProxy.revoked.shards</c>), by name.</summary>
     public async Task<IReadOnlyList<V1ConfigMap>> RevokedConfigMapsAsync()
     {
-        var maps = await cluster.Client.CoreV1.ListNamespacedConfigMapAsync(@namespace, labelSelector: $"app.kubernetes.io/instance={name},app.kubernetes.io/component=revocations");
-        return [.. maps.Items.OrderBy(m => m.Metadata.Name, StringComparer.Ordinal)];
+        // By name: the jobs-manager creates them without app.kubernetes.io/instance (Argo CD would prune them), older charts rendered them with it.
+        var maps = await cluster.Client.CoreV1.ListNamespacedConfigMapAsync(@namespace, labelSelector: "app.kubernetes.io/component=revocations");
+        return [.. maps.Items.Where(m => m.Metadata.Name == RevokedConfigMapName || m.Metadata.Name.StartsWith(RevokedConfigMapName + "-", StringComparison.Ordinal))
+            .OrderBy(m => m.Metadata.Name, StringComparer.Ordinal)];
     }
 
     public async Task<string> AdminTokenAsync()

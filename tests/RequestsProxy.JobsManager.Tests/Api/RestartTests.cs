@@ -99,10 +99,12 @@ public sealed class RestartTests
     }
 
     [Fact]
-    public async Task Kubernetes_StateConfigMapMissing_NotReadyAndStartRefused()
+    public async Task Kubernetes_StateConfigMapMissingAndNotCreatable_NotReadyAndStartRefused()
     {
+        // The jobs-manager creates a missing ledger at start-up; under a Role without that right (an older chart) it cannot.
         await using var fake = await FakeKubernetesApiServer.StartAsync();
         fake.SeedConfigMap(Ns, KubernetesHarness.RevokedConfigMap, new Dictionary<string, string> { ["revoked.json"] = "[]" });
+        fake.RbacRules = [.. KubernetesHarness.ChartRules(Ns).Where(r => !(r.Verbs is ["create"] && r.Resources is ["configmaps"]))];
         await using var host = await ApiHost.StartAsync(
             configure: o =>
             {

@@ -21,16 +21,7 @@ public sealed class KubernetesAppTests
         fake.SeedConfigMap(KubernetesHarness.Namespace, KubernetesHarness.LegacyTokensConfigMap, new Dictionary<string, string> { ["legacy-tokens.json"] = "[]" });
         fake.RbacRules = KubernetesHarness.ChartRules();
         await using var host = await ApiHost.StartAsync(
-            configure: o =>
-            {
-                o.Runtime = JobRuntimeKind.Kubernetes;
-                o.Namespace = KubernetesHarness.Namespace;
-                o.JobNamespaces = [KubernetesHarness.JobsNamespace];
-                o.ReleaseName = KubernetesHarness.Release;
-                o.RevokedConfigMapName = KubernetesHarness.RevokedConfigMap;
-                o.StateConfigMapName = KubernetesHarness.StateConfigMap;
-                o.LegacyTokensConfigMapName = KubernetesHarness.LegacyTokensConfigMap;
-            },
+            configure: KubernetesHarness.AppOptions,
             configureBuilder: b =>
             {
                 var kubeconfig = fake.WriteKubeconfig(Path.Combine(Path.GetTempPath(), "rp-jm-kubeconfig-" + Guid.NewGuid().ToString("N")), KubernetesHarness.Namespace);

@@ -52,12 +52,25 @@ internal sealed class KubernetesHarness : IAsyncDisposable
         new(["get", "update", "patch"], [""], ["configmaps"], [.. Enumerable.Range(0, shards).Select(i => KubernetesStores.RevocationShardName(RevokedConfigMap, i))], ns),
         new(["get", "update"], [""], ["configmaps"], [StateConfigMap], ns),
         new(["get", "update"], [""], ["configmaps"], [LegacyTokensConfigMap], ns),
+        new(["create"], [""], ["configmaps"], null, ns),
         .. (jobNamespaces ?? [JobsNamespace]).SelectMany(jobs => new FakeRbacRule[]
         {
             new(["create", "update"], [""], ["secrets"], null, jobs),
             new(["create", "get", "list", "watch", "delete"], ["batch"], ["jobs"], null, jobs),
         }),
     ];
+
+    /// <summary>The whole app (ApiHost) on the Kubernetes runtime with the harness's names.</summary>
+    public static void AppOptions(JobsManagerOptions o)
+    {
+        o.Runtime = JobRuntimeKind.Kubernetes;
+        o.Namespace = Namespace;
+        o.JobNamespaces = [JobsNamespace];
+        o.ReleaseName = Release;
+        o.RevokedConfigMapName = RevokedConfigMap;
+        o.StateConfigMapName = StateConfigMap;
+        o.LegacyTokensConfigMapName = LegacyTokensConfigMap;
+    }
 
     public static JobsManagerOptions Options(string? configMap = null, int shards = 1) => new()
     {
