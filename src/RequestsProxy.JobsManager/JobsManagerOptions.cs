@@ -120,6 +120,13 @@ internal sealed class JobsManagerOptions
     /// </summary>
     public bool Adopt { get; set; }
 
+    /// <summary>
+    /// Recreate, empty, a store ConfigMap (revocation shard, ledger, legacy list) that is missing while
+    /// the others exist. Off: such a ConfigMap was deleted, and an empty one would forget what it held
+    /// (revoked tokens accepted again, running jobs unknown), so the jobs-manager stays unready naming it.
+    /// </summary>
+    public bool RecreateMissingStores { get; set; }
+
     /// <summary>The namespaces whose labelled Jobs are adopted: the job namespaces, never the release namespace (unless it is the only one).</summary>
     public IReadOnlyList<string> AdoptionNamespaces => EffectiveJobNamespaces;
 
@@ -159,6 +166,7 @@ internal sealed class JobsManagerOptions
             [.. (env.Text(EnvironmentVariables.AllowedCapabilities) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)],
             [.. (env.Text(EnvironmentVariables.AllowedSysctls) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)]);
         options.Adopt = env.Flag(EnvironmentVariables.Adopt, options.Adopt);
+        options.RecreateMissingStores = env.Flag(EnvironmentVariables.RecreateMissingStores, options.RecreateMissingStores);
         options.StateConfigMapName = env.Text(EnvironmentVariables.StateConfigMapName)
             ?? (options.ReleaseName is { } stateRelease ? $"{stateRelease}-jobs-manager-state" : options.StateConfigMapName);
         options.Audience = env.Text(EnvironmentVariables.Audience, options.Audience);

@@ -113,6 +113,9 @@ public static class EnvironmentVariables
     /// <summary>Local runtime: true lets jobs outlive the jobs-manager; the next one on the same state directory adopts them (default false).</summary>
     public const string LocalKeepJobs = "JOBS_MANAGER_LOCAL_KEEP_JOBS";
 
+    /// <summary>Recreate, empty, a store ConfigMap that was deleted while the others exist (accepting the loss of what it held).</summary>
+    public const string RecreateMissingStores = "JOBS_MANAGER_RECREATE_MISSING_STORES";
+
     // Read by the jobs-manager and handed to every training job.
 
     /// <summary>The proxy's URL: where the jobs-manager registers legacy tokens and where a job sends its requests.</summary>

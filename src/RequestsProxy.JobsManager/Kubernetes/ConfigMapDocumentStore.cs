@@ -44,7 +44,11 @@ internal sealed class ConfigMapDocumentStore<T>(ConfigMapUpdater configMaps, str
     {
         if (string.IsNullOrWhiteSpace(content))
         {
-            return new DocumentSnapshot<T>(codec.Empty, 0);
+            // The ConfigMap exists (a missing one is a 404 before this): every writer, the chart's and ours, puts content in it,
+            // so a blank or absent key is damage (an operator's `kubectl create configmap` with no data after a deletion). Read
+            // as empty, the next write would make the loss permanent: every proxy dropping the revocations it kept.
+            throw new InvalidDataException($"the ConfigMap '{configMapName}' exists but its key '{key}' is {(content is null ? "absent" : "blank")}: " +
+                $"an empty {codec.Description} is written as {Encoding.UTF8.GetString(codec.Serialize(codec.Empty))}, never as nothing. Restore it from a backup; nothing was written");
         }
 
         var bytes = Encoding.UTF8.GetBytes(content);

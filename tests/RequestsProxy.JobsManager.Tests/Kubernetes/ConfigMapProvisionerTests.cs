@@ -124,6 +124,109 @@ public sealed class ConfigMapProvisionerTests
         Assert.NotNull(fake.Find<V1ConfigMap>(KubernetesHarness.Namespace, KubernetesHarness.StateConfigMap));
     }
 
+    [Theory]
+    [InlineData(1, "every revocation it held")]
+    [InlineData(3, "every job it held")]
+    [InlineData(4, "every live legacy token it listed")]
+    public async Task EnsureAsync_OneDeletedWhileTheOthersHoldContent_NotRecreatedEmptyAndNamed(int deleted, string loss)
+    {
+        // A later start after someone deleted one store (a typo, a cleanup script, a GitOps prune): an empty copy would
+        // forget what it held — for a shard, a stopped job's copied token accepted again by every proxy.
+        await using var fake = await FakeKubernetesApiServer.StartAsync();
+        fake.RbacRules = KubernetesHarness.ChartRules(shards: 3);
+        var provisioner = Provisioner(fake.CreateClient(KubernetesHarness.Namespace), shards: 3);
+        SeedWithContent(fake, provisioner, except: deleted);
+        var name = provisioner.Objects[deleted].Name;
+
+        Assert.False(await provisioner.EnsureAsync(CancellationToken.None));
+
+        Assert.Null(fake.Find<V1ConfigMap>(KubernetesHarness.Namespace, name));
+        Assert.DoesNotContain(fake.Requests, r => r.Verb == "create");
+        Assert.Contains($"ConfigMap '{name}' is missing while the other stores exist", provisioner.Problem, StringComparison.Ordinal);
+        Assert.Contains(loss, provisioner.Problem, StringComparison.Ordinal);
+        Assert.Contains("JOBS_MANAGER_RECREATE_MISSING_STORES=true", provisioner.Problem, StringComparison.Ordinal);
+
+        // Restored from a backup: fine on the next pass.
+        fake.SeedConfigMap(KubernetesHarness.Namespace, name, new Dictionary<string, string> { [provisioner.Objects[deleted].Key] = "restored" });
+        Assert.True(await provisioner.EnsureAsync(CancellationToken.None), provisioner.Problem);
+    }
+
+    [Fact]
+    public async Task EnsureAsync_OneDeletedAndTheOperatorAcceptsTheLoss_RecreatedEmpty()
+    {
+        await using var fake = await FakeKubernetesApiServer.StartAsync();
+        fake.RbacRules = KubernetesHarness.ChartRules(shards: 3);
+        var options = KubernetesHarness.Options(shards: 3);
+        options.RecreateMissingStores = true;
+        var provisioner = new ConfigMapProvisioner(fake.CreateClient(KubernetesHarness.Namespace), options, NullLogger<ConfigMapProvisioner>.Instance);
+        SeedWithContent(fake, provisioner, except: 1);
+
+        Assert.True(await provisioner.EnsureAsync(CancellationToken.None), provisioner.Problem);
+
+        Assert.Equal("[]", fake.Find<V1ConfigMap>(KubernetesHarness.Namespace, Shards[1])!.Data["revoked.json"].Trim());
+    }
+
+    [Fact]
+    public async Task EnsureAsync_MoreShardsThanTheExistingOnesWereMadeFor_OnlyTheNewOnesCreatedWithTheCount()
+    {
+        // Shards rendered by the older chart carry no count: one past the highest existing index is what they were made for.
+        await using var fake = await FakeKubernetesApiServer.StartAsync();
+        fake.RbacRules = KubernetesHarness.ChartRules(shards: 5);
+        var provisioner = Provisioner(fake.CreateClient(KubernetesHarness.Namespace), shards: 5);
+        SeedWithContent(fake, provisioner, except: -1, skipShardsFrom: 3);
+
+        Assert.True(await provisioner.EnsureAsync(CancellationToken.None), provisioner.Problem);
+
+        foreach (var grown in provisioner.Objects.Where(o => o.Shard >= 3))
+        {
+            var created = fake.Find<V1ConfigMap>(KubernetesHarness.Namespace, grown.Name)!;
+            Assert.Equal("5", created.Metadata.Annotations[ConfigMapProvisioner.ShardCountAnnotation]);
+        }
+
+        Assert.All(provisioner.Objects.Where(o => o.Shard < 3), o =>
+            Assert.Equal("[\"kept\"]", fake.Find<V1ConfigMap>(KubernetesHarness.Namespace, o.Name)!.Data["revoked.json"]));
+
+        // Shard 3 deleted afterwards is a deletion, not growth: its count says 5 shards were meant.
+        var shard3 = provisioner.Objects.Single(o => o.Shard == 3).Name;
+        fake.RbacRules = null;
+        await fake.CreateClient(KubernetesHarness.Namespace).CoreV1.DeleteNamespacedConfigMapAsync(shard3, KubernetesHarness.Namespace);
+        Assert.False(await provisioner.EnsureAsync(CancellationToken.None));
+        Assert.Contains(shard3, provisioner.Problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task EnsureAsync_AnInterruptedFirstStartLeftSomeStillEmpty_CreatesTheRest()
+    {
+        await using var fake = await FakeKubernetesApiServer.StartAsync();
+        fake.RbacRules = KubernetesHarness.ChartRules(shards: 3);
+        var provisioner = Provisioner(fake.CreateClient(KubernetesHarness.Namespace), shards: 3);
+        foreach (var o in provisioner.Objects.Take(2))
+        {
+            fake.SeedConfigMap(KubernetesHarness.Namespace, o.Name, new Dictionary<string, string> { [o.Key] = System.Text.Encoding.UTF8.GetString(o.Content) },
+                labels: new Dictionary<string, string> { ["app.kubernetes.io/managed-by"] = ConfigMapProvisioner.ManagedBy });
+        }
+
+        Assert.True(await provisioner.EnsureAsync(CancellationToken.None), provisioner.Problem);
+
+        Assert.All(provisioner.Objects, o => Assert.NotNull(fake.Find<V1ConfigMap>(KubernetesHarness.Namespace, o.Name)));
+    }
+
+    /// <summary>Every store with content (as a running release has them), but <paramref name="except"/> and shards from <paramref name="skipShardsFrom"/>.</summary>
+    private static void SeedWithContent(FakeKubernetesApiServer fake, ConfigMapProvisioner provisioner, int except, int skipShardsFrom = int.MaxValue)
+    {
+        for (var i = 0; i < provisioner.Objects.Count; i++)
+        {
+            var o = provisioner.Objects[i];
+            if (i == except || o.Shard >= skipShardsFrom)
+            {
+                continue;
+            }
+
+            var content = o.Shard is not null ? "[\"kept\"]" : o.Key == "jobs.json" ? "{\"version\":1,\"jobs\":[{\"name\":\"running\"}]}" : "[]";
+            fake.SeedConfigMap(KubernetesHarness.Namespace, o.Name, new Dictionary<string, string> { [o.Key] = content });
+        }
+    }
+
     [Fact]
     public async Task App_FreshNamespaceWithoutTheConfigMaps_ReadyAndStopRevokes()
     {

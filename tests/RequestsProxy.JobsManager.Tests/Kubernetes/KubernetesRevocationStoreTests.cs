@@ -60,6 +60,22 @@ public sealed class KubernetesRevocationStoreTests
         Assert.DoesNotContain(k.Fake.Requests, r => r.Verb == "update");
     }
 
+    [Theory]
+    [InlineData("")]
+    [InlineData("  \n")]
+    public async Task Update_ExistingShardBlank_RefusedNotReadAsEmpty(string blank)
+    {
+        // An operator's `kubectl create configmap` with no data after a deletion: read as empty, the next stop
+        // would write a one-entry list and every proxy would drop the revocations it had kept.
+        await using var k = await KubernetesHarness.StartAsync(revoked: blank);
+
+        var e = await Assert.ThrowsAsync<InvalidDataException>(() => k.Core.Store.UpdateAsync(l => l.Add([new RevocationEntry("x", 1, "s")]), CancellationToken.None));
+
+        Assert.Contains($"the ConfigMap '{KubernetesHarness.RevokedConfigMap}' exists but its key 'revoked.json' is blank", e.Message, StringComparison.Ordinal);
+        Assert.Contains("Restore it from a backup", e.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(k.Fake.Requests, r => r.Verb == "update");
+    }
+
     [Fact]
     public async Task Update_ConfigMapMissing_ClearError()
     {
