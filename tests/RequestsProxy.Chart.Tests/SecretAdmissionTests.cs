@@ -50,12 +50,12 @@ public sealed class SecretAdmissionTests : IAsyncLifetime, IDisposable
         Assert.Equal(("jobs", Service, 443L, "/admission/v1/secrets"),
             (webhook.Str("clientConfig", "service", "namespace"), webhook.Str("clientConfig", "service", "name"), webhook["clientConfig"]!["service"]!["port"]!.GetValue<long>(), webhook.Str("clientConfig", "service", "path")));
         // 1.20 has no kubernetes.io/metadata.name label and no matchConditions.
-        Assert.Equal("""{"matchLabels":{"requests-proxy.io/job-namespace":"true"}}""", webhook["namespaceSelector"]!.ToJsonString());
+        Assert.Equal("""{"matchLabels":{"jobs.jobs.requests-proxy.io/rel":"true"}}""", webhook["namespaceSelector"]!.ToJsonString());
         Assert.Equal("""{"matchExpressions":[{"key":"app.kubernetes.io/managed-by","operator":"NotIn","values":["requests-proxy-jobs-manager"]}]}""", webhook["objectSelector"]!.ToJsonString());
         Assert.Null(webhook["matchConditions"]);
 
         // The namespaces it selects carry the label.
-        Assert.All(chart.OfKind("Namespace"), ns => Assert.Equal("true", ns.Str("metadata", "labels", "requests-proxy.io/job-namespace")));
+        Assert.All(chart.OfKind("Namespace"), ns => Assert.Equal("true", ns.Str("metadata", "labels", "jobs.jobs.requests-proxy.io/rel")));
         Assert.Equal(["team-a", "team-b"], chart.OfKind("Namespace").Select(ns => ns.Str("metadata", "name")));
 
         // Served by the proxy pods (never the jobs-manager) through a Service of its own.
@@ -157,7 +157,7 @@ public sealed class SecretAdmissionTests : IAsyncLifetime, IDisposable
 
         Assert.Empty(chart.OfKind("ValidatingAdmissionPolicy"));
         AssertNoWebhook(chart);
-        Assert.Equal("true", chart.OfKind("Namespace").Single().Str("metadata", "labels", "requests-proxy.io/job-namespace"));
+        Assert.Equal("true", chart.OfKind("Namespace").Single().Str("metadata", "labels", "jobs.jobs.requests-proxy.io/rel"));
     }
 
     [Fact]

@@ -156,6 +156,16 @@ public sealed class ChartRelease(ClusterFixture cluster, string @namespace, stri
         {
         }
 
+        // Cluster-scoped, so not deleted with the namespace: a webhook configuration left by a failed uninstall
+        // would keep calling a Service that is gone (failurePolicy Fail) for this release's job namespace label.
+        try
+        {
+            await cluster.Client.AdmissionregistrationV1.DeleteValidatingWebhookConfigurationAsync($"{@namespace}-{name}-jobs-manager-secrets");
+        }
+        catch (k8s.Autorest.HttpOperationException e) when (e.Response.StatusCode == System.Net.HttpStatusCode.NotFound)
+        {
+        }
+
         // The job namespace is kept on uninstall (helm.sh/resource-policy: keep): it goes with the test.
         foreach (var ns in new[] { JobsNamespace, @namespace })
         {

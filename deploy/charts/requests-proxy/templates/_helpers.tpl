@@ -245,9 +245,14 @@ else the webhook. dig: a release upgraded with --reuse-values from a chart witho
 {{- end -}}
 {{- end -}}
 
-{{/* The label the chart puts on the job namespaces it creates; the webhook's namespaceSelector matches it (kubernetes.io/metadata.name only exists from 1.21). */}}
+{{/*
+The label (value "true") the chart puts on the job namespaces it creates; the webhook's
+namespaceSelector matches it (kubernetes.io/metadata.name only exists from 1.21). One key per
+release, "<release namespace>.jobs.requests-proxy.io/<release>": a namespace shared by two releases
+carries both, and one release's webhook (and its outage) never reaches another's namespaces.
+*/}}
 {{- define "requests-proxy.jobNamespaceLabel" -}}
-requests-proxy.io/job-namespace
+{{- printf "%s.jobs.requests-proxy.io/%s" .Release.Namespace .Release.Name -}}
 {{- end -}}
 
 {{/* The Service the apiserver calls the webhook through; the serving certificate is issued for its DNS names. */}}
