@@ -241,6 +241,17 @@ public sealed class SecretAdmissionTests : IAsyncLifetime, IDisposable
             e!["to"]!.AsArray().All(t => t!["namespaceSelector"] is null) || e["ports"]!.AsArray().All(p => p!["port"]!.GetValue<long>() == 53)));
     }
 
+    [Fact]
+    public async Task InstallDryRun_OwnJobNamespaces_NotesPrintTheLabelCommand()
+    {
+        var result = await _helm.RunAsync(["install", HelmChart.Release, HelmChart.ChartPath, "--namespace", HelmChart.Namespace, "--dry-run=client",
+            "--set", "requestsProxy.upstream.url=" + HelmChart.Upstream, "--set", "jobNamespaces.create=false", "--set", "jobNamespaces.names={team-a,team-b}"]);
+
+        Assert.True(result.Succeeded, result.StandardError);
+        Assert.Contains("kubectl label namespace team-a jobs.jobs.requests-proxy.io/rel=true", result.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains("kubectl label namespace team-b jobs.jobs.requests-proxy.io/rel=true", result.StandardOutput, StringComparison.Ordinal);
+    }
+
     private static void AssertNoWebhook(RenderedChart chart)
     {
         Assert.Empty(chart.OfKind("ValidatingWebhookConfiguration"));

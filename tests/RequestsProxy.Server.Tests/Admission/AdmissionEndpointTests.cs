@@ -67,6 +67,8 @@ public sealed class AdmissionEndpointTests : IAsyncLifetime
         var metrics = await _proxy.MetricsAsync();
         Assert.Contains("requests_proxy_admission_reviews_total{", metrics, StringComparison.Ordinal);
         Assert.Contains("result=\"denied\",rule=\"replace-own-secrets-only\"}", metrics, StringComparison.Ordinal);
+        Assert.Contains("requests_proxy_admission_certificate_ready{", metrics, StringComparison.Ordinal);
+        Assert.Contains("requests_proxy_admission_certificate_expiry_seconds{", metrics, StringComparison.Ordinal);
     }
 
     [Fact]
