@@ -44,7 +44,7 @@ public sealed class EscalationTests(ClusterFixture cluster, ITestOutputHelper ou
             await admin.CoreV1.CreateNamespacedSecretAsync(foreign, release.Namespace);
             var gcToken = await TokenSecretOfAsync("kube-system", "generic-garbage-collector");
             var defaultToken = await TokenSecretOfAsync(jobs, "default");
-            using var jobsManager = ClientFor(Encoding.UTF8.GetString((await admin.CoreV1.ReadNamespacedSecretAsync(await TokenSecretOfAsync(release.Namespace, release.JobsManagerName), release.Namespace)).Data["token"]));
+            using var jobsManager = await ServiceAccountTokens.ClientAsAsync(cluster, release.Namespace, release.JobsManagerName, Limit);
             output.WriteLine($"as system:serviceaccount:{release.Namespace}:{release.JobsManagerName} (its own token), clusterScope={clusterScope}");
 
             // (a) A service-account token minted for another account, then read back with PATCH {}.
@@ -146,24 +146,7 @@ public sealed class EscalationTests(ClusterFixture cluster, ITestOutputHelper ou
         }
     }
 
-    /// <summary>The name of the token Secret the (1.20) token controller made for an account, once it exists.</summary>
-    private async Task<string> TokenSecretOfAsync(string ns, string account)
-    {
-        string? name = null;
-        await Wait.UntilAsync($"the token Secret of {ns}/{account}", Limit, async () =>
-        {
-            var sa = await cluster.Client.CoreV1.ReadNamespacedServiceAccountAsync(account, ns);
-            name = sa.Secrets?.FirstOrDefault()?.Name;
-            return name is not null;
-        });
-        return name!;
-    }
-
-    private IKubernetes ClientFor(string token)
-    {
-        var admin = KubernetesClientConfiguration.BuildConfigFromConfigFile(cluster.Kubeconfig);
-        return new k8s.Kubernetes(new KubernetesClientConfiguration { Host = admin.Host, SslCaCerts = admin.SslCaCerts, SkipTlsVerify = admin.SkipTlsVerify, AccessToken = token });
-    }
+    private Task<string> TokenSecretOfAsync(string ns, string account) => ServiceAccountTokens.SecretNameAsync(cluster, ns, account, Limit);
 
     private static async Task<HttpStatusCode> TryAsync<T>(Func<Task<T>> call)
     {

@@ -50,10 +50,10 @@ public sealed class SecretAdmissionTests(ClusterFixture cluster, ITestOutputHelp
                 StringData = new Dictionary<string, string> { ["credential"] = "the operator's" },
             }, jobs);
             var stopwatch = System.Diagnostics.Stopwatch.StartNew();
-            var defaultToken = await TokenSecretOfAsync(jobs, "default");
+            var defaultToken = await ServiceAccountTokens.SecretNameAsync(cluster, jobs, "default", Limit);
             output.WriteLine($"the token controller's {jobs}/{defaultToken} (created through the webhook) found after {stopwatch.Elapsed.TotalSeconds:0} s more");
 
-            using var jobsManager = ClientFor(Encoding.UTF8.GetString((await admin.CoreV1.ReadNamespacedSecretAsync(await TokenSecretOfAsync(release.Namespace, release.JobsManagerName), release.Namespace)).Data["token"]));
+            using var jobsManager = await ServiceAccountTokens.ClientAsAsync(cluster, release.Namespace, release.JobsManagerName, Limit);
             var failures = new List<string>();
 
             // Replacing a Secret it did not create — as sent, and with its own label added — is refused and changes nothing.
@@ -190,25 +190,6 @@ public sealed class SecretAdmissionTests(ClusterFixture cluster, ITestOutputHelp
     private static bool SameData(V1Secret a, V1Secret b) =>
         (a.Data ?? new Dictionary<string, byte[]>()).OrderBy(p => p.Key).SequenceEqual((b.Data ?? new Dictionary<string, byte[]>()).OrderBy(p => p.Key),
             EqualityComparer<KeyValuePair<string, byte[]>>.Create((x, y) => x.Key == y.Key && x.Value.AsSpan().SequenceEqual(y.Value), p => p.Key.GetHashCode(StringComparison.Ordinal)));
-
-    /// <summary>The name of the token Secret the (1.20) token controller made for an account, once it exists.</summary>
-    private async Task<string> TokenSecretOfAsync(string ns, string account)
-    {
-        string? name = null;
-        await Wait.UntilAsync($"the token Secret of {ns}/{account}", Limit, async () =>
-        {
-            var sa = await cluster.Client.CoreV1.ReadNamespacedServiceAccountAsync(account, ns);
-            name = sa.Secrets?.FirstOrDefault()?.Name;
-            return name is not null;
-        });
-        return name!;
-    }
-
-    private IKubernetes ClientFor(string token)
-    {
-        var admin = KubernetesClientConfiguration.BuildConfigFromConfigFile(cluster.Kubeconfig);
-        return new k8s.Kubernetes(new KubernetesClientConfiguration { Host = admin.Host, SslCaCerts = admin.SslCaCerts, SkipTlsVerify = admin.SkipTlsVerify, AccessToken = token });
-    }
 
     private static async Task<(HttpStatusCode Status, string? Message)> TryAsync<T>(Func<Task<T>> call)
     {
