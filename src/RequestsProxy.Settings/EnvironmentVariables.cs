@@ -94,6 +94,9 @@ public static class EnvironmentVariables
     /// <summary>Comma-separated Linux capabilities a template may add (e.g. SYS_PTRACE,IPC_LOCK).</summary>
     public const string AllowedCapabilities = "JOBS_MANAGER_ALLOWED_CAPABILITIES";
 
+    /// <summary>Comma-separated sysctls beyond Kubernetes' safe set a template may set: names or prefixes ending in '*' (e.g. kernel.msgmax,net.core.*).</summary>
+    public const string AllowedSysctls = "JOBS_MANAGER_ALLOWED_SYSCTLS";
+
     /// <summary>Adopt mode (chart value jobsManager.adopt.enabled): labelled Jobs created by other tools get tokens.</summary>
     public const string Adopt = "JOBS_MANAGER_ADOPT";
 
