@@ -28,139 +28,124 @@ public sealed class SecretAdmissionTests(ClusterFixture cluster, ITestOutputHelp
     [ClusterFact]
     public Task JobsManagerToken_ClusterScope_OnlyItsOwnSecretsWritten() => RunAsync(clusterScope: true, outage: false);
 
-    private async Task RunAsync(bool clusterScope, bool outage)
+    private Task RunAsync(bool clusterScope, bool outage) => ClusterScenario.RunAsync(cluster, output, $"adm-{(clusterScope ? "cs" : "ns")}", async scenario =>
     {
-        cluster.EnsureUp();
-        var release = new ChartRelease(cluster, $"adm-{(clusterScope ? "cs" : "ns")}-{Guid.NewGuid().ToString("N")[..6]}");
-        await release.CreateNamespaceAsync();
-        try
+        var release = scenario.Release;
+        // Tokens of 40 s (checked every 4 s, a tenth of the lifetime): a refresh, a whole-Secret PUT, ~20 s after a start.
+        await release.InstallAsync("--set", $"clusterScope={clusterScope.ToString().ToLowerInvariant()}", "--set", "requestsProxy.tokenTtlSeconds=40");
+        var admin = cluster.Client;
+        var jobs = release.JobsNamespace;
+        var webhook = await admin.AdmissionregistrationV1.ReadValidatingWebhookConfigurationAsync($"{release.Namespace}-{release.Name}-jobs-manager-secrets");
+        output.WriteLine($"Kubernetes {cluster.KubernetesVersion}: ValidatingWebhookConfiguration {webhook.Metadata.Name} → Service {webhook.Webhooks[0].ClientConfig.Service.NamespaceProperty}/{webhook.Webhooks[0].ClientConfig.Service.Name}");
+
+        var operatorSecret = await admin.CoreV1.CreateNamespacedSecretAsync(new V1Secret
         {
-            // Tokens of 40 s (checked every 4 s, a tenth of the lifetime): a refresh, a whole-Secret PUT, ~20 s after a start.
-            await release.InstallAsync("--set", $"clusterScope={clusterScope.ToString().ToLowerInvariant()}", "--set", "requestsProxy.tokenTtlSeconds=40");
-            var admin = cluster.Client;
-            var jobs = release.JobsNamespace;
-            var webhook = await admin.AdmissionregistrationV1.ReadValidatingWebhookConfigurationAsync($"{release.Namespace}-{release.Name}-jobs-manager-secrets");
-            output.WriteLine($"Kubernetes {cluster.KubernetesVersion}: ValidatingWebhookConfiguration {webhook.Metadata.Name} → Service {webhook.Webhooks[0].ClientConfig.Service.NamespaceProperty}/{webhook.Webhooks[0].ClientConfig.Service.Name}");
+            Metadata = new V1ObjectMeta { Name = "registry-pull" },
+            Type = "Opaque",
+            StringData = new Dictionary<string, string> { ["credential"] = "the operator's" },
+        }, jobs);
+        var stopwatch = System.Diagnostics.Stopwatch.StartNew();
+        var defaultToken = await ServiceAccountTokens.SecretNameAsync(cluster, jobs, "default", Limit);
+        output.WriteLine($"the token controller's {jobs}/{defaultToken} (created through the webhook) found after {stopwatch.Elapsed.TotalSeconds:0} s more");
 
-            var operatorSecret = await admin.CoreV1.CreateNamespacedSecretAsync(new V1Secret
+        using var jobsManager = await ServiceAccountTokens.ClientAsAsync(cluster, release.Namespace, release.JobsManagerName, Limit);
+        var failures = new List<string>();
+
+        // Replacing a Secret it did not create — as sent, and with its own label added — is refused and changes nothing.
+        foreach (var (name, addLabel) in new[] { (defaultToken, false), (defaultToken, true), ("registry-pull", false), ("registry-pull", true) })
+        {
+            var before = await admin.CoreV1.ReadNamespacedSecretAsync(name, jobs);
+            var overwrite = new V1Secret
             {
-                Metadata = new V1ObjectMeta { Name = "registry-pull" },
-                Type = "Opaque",
-                StringData = new Dictionary<string, string> { ["credential"] = "the operator's" },
-            }, jobs);
-            var stopwatch = System.Diagnostics.Stopwatch.StartNew();
-            var defaultToken = await ServiceAccountTokens.SecretNameAsync(cluster, jobs, "default", Limit);
-            output.WriteLine($"the token controller's {jobs}/{defaultToken} (created through the webhook) found after {stopwatch.Elapsed.TotalSeconds:0} s more");
-
-            using var jobsManager = await ServiceAccountTokens.ClientAsAsync(cluster, release.Namespace, release.JobsManagerName, Limit);
-            var failures = new List<string>();
-
-            // Replacing a Secret it did not create — as sent, and with its own label added — is refused and changes nothing.
-            foreach (var (name, addLabel) in new[] { (defaultToken, false), (defaultToken, true), ("registry-pull", false), ("registry-pull", true) })
-            {
-                var before = await admin.CoreV1.ReadNamespacedSecretAsync(name, jobs);
-                var overwrite = new V1Secret
-                {
-                    Metadata = new V1ObjectMeta { Name = name, Labels = addLabel ? new Dictionary<string, string> { [ManagedBy] = JobsManagerValue } : null },
-                    Type = before.Type,
-                    StringData = new Dictionary<string, string> { ["token"] = "overwritten by the jobs-manager" },
-                };
-                var (status, message) = await TryAsync(() => jobsManager.CoreV1.ReplaceNamespacedSecretAsync(overwrite, name, jobs));
-                Report(failures, $"PUT {jobs}/{name}{(addLabel ? " adding its label" : "")}", status, message, "replace-own-secrets-only");
-                var after = await admin.CoreV1.ReadNamespacedSecretAsync(name, jobs);
-                if (after.Metadata.ResourceVersion != before.Metadata.ResourceVersion || !SameData(before, after))
-                {
-                    failures.Add($"{jobs}/{name} changed (resourceVersion {before.Metadata.ResourceVersion} → {after.Metadata.ResourceVersion})");
-                }
-            }
-
-            Assert.Equal("the operator's", Encoding.UTF8.GetString((await admin.CoreV1.ReadNamespacedSecretAsync("registry-pull", jobs)).Data["credential"]));
-            Assert.Equal(operatorSecret.Metadata.ResourceVersion, (await admin.CoreV1.ReadNamespacedSecretAsync("registry-pull", jobs)).Metadata.ResourceVersion);
-
-            // Creating anything but a labelled token Secret is refused: a service-account token (which the
-            // token controller would fill), an unlabelled or misnamed one.
-            var creates = new[]
-            {
-                ("minted-default", "kubernetes.io/service-account-token", false, new Dictionary<string, string> { ["kubernetes.io/service-account.name"] = "default" }),
-                ("x-requests-proxy-token", "kubernetes.io/service-account-token", false, new Dictionary<string, string> { ["kubernetes.io/service-account.name"] = "default" }),
-                ("x-requests-proxy-token", "Opaque", false, null),
-                ("pull-copy", "Opaque", false, null),
+                Metadata = new V1ObjectMeta { Name = name, Labels = addLabel ? new Dictionary<string, string> { [ManagedBy] = JobsManagerValue } : null },
+                Type = before.Type,
+                StringData = new Dictionary<string, string> { ["token"] = "overwritten by the jobs-manager" },
             };
-            foreach (var (name, type, labelled, annotations) in creates)
+            var (status, message) = await TryAsync(() => jobsManager.CoreV1.ReplaceNamespacedSecretAsync(overwrite, name, jobs));
+            Report(failures, $"PUT {jobs}/{name}{(addLabel ? " adding its label" : "")}", status, message, "replace-own-secrets-only");
+            var after = await admin.CoreV1.ReadNamespacedSecretAsync(name, jobs);
+            if (after.Metadata.ResourceVersion != before.Metadata.ResourceVersion || !SameData(before, after))
             {
-                var secret = new V1Secret { Metadata = new V1ObjectMeta { Name = name, Annotations = annotations, Labels = labelled ? new Dictionary<string, string> { [ManagedBy] = JobsManagerValue } : null }, Type = type };
-                var (status, message) = await TryAsync(() => jobsManager.CoreV1.CreateNamespacedSecretAsync(secret, jobs));
-                Report(failures, $"create {type} Secret {jobs}/{name}", status, message, "create-token-secrets-only");
-                if (!await Wait.IsGoneAsync(() => admin.CoreV1.ReadNamespacedSecretAsync(name, jobs)))
-                {
-                    failures.Add($"{jobs}/{name} exists after a refused create");
-                }
+                failures.Add($"{jobs}/{name} changed (resourceVersion {before.Metadata.ResourceVersion} → {after.Metadata.ResourceVersion})");
             }
+        }
 
-            // Known and documented (docs/operations.md#job-namespaces): a create that carries the jobs-manager's label
-            // skips the webhook (objectSelector: so a proxy outage never blocks a token Secret), service-account type or
-            // not. Its token is still unreadable to the jobs-manager, and whoever can create a Job in the job namespace
-            // can already run as that account.
-            var labelledMint = new V1Secret
+        Assert.Equal("the operator's", Encoding.UTF8.GetString((await admin.CoreV1.ReadNamespacedSecretAsync("registry-pull", jobs)).Data["credential"]));
+        Assert.Equal(operatorSecret.Metadata.ResourceVersion, (await admin.CoreV1.ReadNamespacedSecretAsync("registry-pull", jobs)).Metadata.ResourceVersion);
+
+        // Creating anything but a labelled token Secret is refused: a service-account token (which the
+        // token controller would fill), an unlabelled or misnamed one.
+        var creates = new[]
+        {
+            ("minted-default", "kubernetes.io/service-account-token", false, new Dictionary<string, string> { ["kubernetes.io/service-account.name"] = "default" }),
+            ("x-requests-proxy-token", "kubernetes.io/service-account-token", false, new Dictionary<string, string> { ["kubernetes.io/service-account.name"] = "default" }),
+            ("x-requests-proxy-token", "Opaque", false, null),
+            ("pull-copy", "Opaque", false, null),
+        };
+        foreach (var (name, type, labelled, annotations) in creates)
+        {
+            var secret = new V1Secret { Metadata = new V1ObjectMeta { Name = name, Annotations = annotations, Labels = labelled ? new Dictionary<string, string> { [ManagedBy] = JobsManagerValue } : null }, Type = type };
+            var (status, message) = await TryAsync(() => jobsManager.CoreV1.CreateNamespacedSecretAsync(secret, jobs));
+            Report(failures, $"create {type} Secret {jobs}/{name}", status, message, "create-token-secrets-only");
+            if (!await Wait.IsGoneAsync(() => admin.CoreV1.ReadNamespacedSecretAsync(name, jobs)))
             {
-                Metadata = new V1ObjectMeta { Name = "minted-labelled", Labels = new Dictionary<string, string> { [ManagedBy] = JobsManagerValue }, Annotations = new Dictionary<string, string> { ["kubernetes.io/service-account.name"] = "default" } },
-                Type = "kubernetes.io/service-account-token",
-            };
-            var (labelledStatus, _) = await TryAsync(() => jobsManager.CoreV1.CreateNamespacedSecretAsync(labelledMint, jobs));
-            output.WriteLine($"known gap: create a labelled service-account-token Secret: {Describe(labelledStatus, null)} (skips the webhook by its label)");
-            if (labelledStatus == HttpStatusCode.Created)
-            {
-                var (get, _) = await TryAsync(() => jobsManager.CoreV1.ReadNamespacedSecretAsync("minted-labelled", jobs));
-                output.WriteLine($"    GET {jobs}/minted-labelled: {Describe(get, null)}");
-                Assert.Equal(HttpStatusCode.Forbidden, get);
+                failures.Add($"{jobs}/{name} exists after a refused create");
             }
+        }
 
-            // Its own token Secrets: created at start and replaced on refresh, through the webhook's objectSelector.
-            await Workloads.DeployUpstreamAsync(cluster, release.Namespace);
-            using var api = await JobsManagerApi.ConnectAsync(release);
-            await api.StartTrainerAsync("adm-1", cluster.WorkloadImage, seconds: 600);
+        // Known and documented (docs/operations.md#job-namespaces): a create that carries the jobs-manager's label
+        // skips the webhook (objectSelector: so a proxy outage never blocks a token Secret), service-account type or
+        // not. Its token is still unreadable to the jobs-manager, and whoever can create a Job in the job namespace
+        // can already run as that account.
+        var labelledMint = new V1Secret
+        {
+            Metadata = new V1ObjectMeta { Name = "minted-labelled", Labels = new Dictionary<string, string> { [ManagedBy] = JobsManagerValue }, Annotations = new Dictionary<string, string> { ["kubernetes.io/service-account.name"] = "default" } },
+            Type = "kubernetes.io/service-account-token",
+        };
+        var (labelledStatus, _) = await TryAsync(() => jobsManager.CoreV1.CreateNamespacedSecretAsync(labelledMint, jobs));
+        output.WriteLine($"known gap: create a labelled service-account-token Secret: {Describe(labelledStatus, null)} (skips the webhook by its label)");
+        if (labelledStatus == HttpStatusCode.Created)
+        {
+            var (get, _) = await TryAsync(() => jobsManager.CoreV1.ReadNamespacedSecretAsync("minted-labelled", jobs));
+            output.WriteLine($"    GET {jobs}/minted-labelled: {Describe(get, null)}");
+            Assert.Equal(HttpStatusCode.Forbidden, get);
+        }
+
+        // Its own token Secrets: created at start and replaced on refresh, through the webhook's objectSelector.
+        using var api = await JobsManagerApi.ConnectAsync(release);
+        await api.StartTrainerAsync("adm-1", cluster.WorkloadImage, seconds: 600);
+        await WaitForRefreshAsync(api, jobs, "adm-1");
+
+        if (outage)
+        {
+            // No proxy pod: the webhook cannot answer (failurePolicy Fail). The jobs-manager's own Secrets are never
+            // sent to it, so starts and refreshes go on; a replace of anyone else's Secret fails, and changes nothing.
+            await cluster.KubectlCheckedAsync("-n", release.Namespace, "scale", "deployment", release.ProxyName, "--replicas=0");
+            await Wait.UntilAsync("no proxy pod left", Limit, async () => (await release.ProxyPodsAsync()).Count == 0);
+            var before = await admin.CoreV1.ReadNamespacedSecretAsync("registry-pull", jobs);
+            var (status, message) = (HttpStatusCode.OK, (string?)null);
+            // Until kube-proxy has dropped the last endpoint a terminating pod may still answer (a 403); every try must change nothing.
+            await Wait.UntilAsync("the webhook unreachable for the apiserver", Limit, async () =>
+            {
+                (status, message) = await TryAsync(() => jobsManager.CoreV1.ReplaceNamespacedSecretAsync(new V1Secret { Metadata = new V1ObjectMeta { Name = "registry-pull" }, StringData = new Dictionary<string, string> { ["x"] = "y" } }, "registry-pull", jobs));
+                Assert.NotEqual(HttpStatusCode.Created, status);
+                Assert.Equal(before.Metadata.ResourceVersion, (await admin.CoreV1.ReadNamespacedSecretAsync("registry-pull", jobs)).Metadata.ResourceVersion);
+                return message?.Contains("failed calling webhook", StringComparison.Ordinal) == true;
+            });
+            output.WriteLine($"proxy down: PUT {jobs}/registry-pull: {Describe(status, message)}");
+
+            await api.StartTrainerAsync("adm-2", cluster.WorkloadImage, seconds: 600);
+            output.WriteLine("proxy down: job adm-2 started (its token Secret created)");
+            await WaitForRefreshAsync(api, jobs, "adm-2");
             await WaitForRefreshAsync(api, jobs, "adm-1");
 
-            if (outage)
-            {
-                // No proxy pod: the webhook cannot answer (failurePolicy Fail). The jobs-manager's own Secrets are never
-                // sent to it, so starts and refreshes go on; a replace of anyone else's Secret fails, and changes nothing.
-                await cluster.KubectlCheckedAsync("-n", release.Namespace, "scale", "deployment", release.ProxyName, "--replicas=0");
-                await Wait.UntilAsync("no proxy pod left", Limit, async () => (await release.ProxyPodsAsync()).Count == 0);
-                var before = await admin.CoreV1.ReadNamespacedSecretAsync("registry-pull", jobs);
-                var (status, message) = (HttpStatusCode.OK, (string?)null);
-                // Until kube-proxy has dropped the last endpoint a terminating pod may still answer (a 403); every try must change nothing.
-                await Wait.UntilAsync("the webhook unreachable for the apiserver", Limit, async () =>
-                {
-                    (status, message) = await TryAsync(() => jobsManager.CoreV1.ReplaceNamespacedSecretAsync(new V1Secret { Metadata = new V1ObjectMeta { Name = "registry-pull" }, StringData = new Dictionary<string, string> { ["x"] = "y" } }, "registry-pull", jobs));
-                    Assert.NotEqual(HttpStatusCode.Created, status);
-                    Assert.Equal(before.Metadata.ResourceVersion, (await admin.CoreV1.ReadNamespacedSecretAsync("registry-pull", jobs)).Metadata.ResourceVersion);
-                    return message?.Contains("failed calling webhook", StringComparison.Ordinal) == true;
-                });
-                output.WriteLine($"proxy down: PUT {jobs}/registry-pull: {Describe(status, message)}");
-
-                await api.StartTrainerAsync("adm-2", cluster.WorkloadImage, seconds: 600);
-                output.WriteLine("proxy down: job adm-2 started (its token Secret created)");
-                await WaitForRefreshAsync(api, jobs, "adm-2");
-                await WaitForRefreshAsync(api, jobs, "adm-1");
-
-                await cluster.KubectlCheckedAsync("-n", release.Namespace, "scale", "deployment", release.ProxyName, "--replicas=2");
-                await release.WaitForDeploymentAsync(release.ProxyName, Limit);
-                await release.WaitForSecretAdmissionAsync();
-            }
-
-            Assert.True(failures.Count == 0, $"{failures.Count} Secret writes were not refused as they must be:\n{string.Join('\n', failures)}");
+            await cluster.KubectlCheckedAsync("-n", release.Namespace, "scale", "deployment", release.ProxyName, "--replicas=2");
+            await release.WaitForDeploymentAsync(release.ProxyName, Limit);
+            await release.WaitForSecretAdmissionAsync();
         }
-        catch
-        {
-            await cluster.DumpAsync(release.Namespace, output);
-            throw;
-        }
-        finally
-        {
-            await release.DeleteNamespaceAsync();
-        }
-    }
+
+        Assert.True(failures.Count == 0, $"{failures.Count} Secret writes were not refused as they must be:\n{string.Join('\n', failures)}");
+    });
 
     /// <summary>Waits until the jobs-manager has replaced the job's token Secret with a new token (its jti annotation changes).</summary>
     private async Task WaitForRefreshAsync(JobsManagerApi api, string jobs, string job)
