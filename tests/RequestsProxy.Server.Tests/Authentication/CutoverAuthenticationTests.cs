@@ -274,6 +274,69 @@ public sealed class CutoverAuthenticationTests
     }
 
     [Fact]
+    public async Task LegacyProxy_RegisteredTokenWhoseEntryIsRemovedWithoutAForget_IsRefused()
+    {
+        await using var proxy = await ProxyHarness.StartAsync(Legacy);
+        List(proxy, Entry(), Entry("job-2-token-000000000000000000000000000000", "job-2"));
+        await RegisterAsync(proxy);
+        using (var before = await proxy.PostAsync("/v1/results", LegacyToken))
+        {
+            Assert.Equal(HttpStatusCode.OK, before.StatusCode);
+        }
+
+        // The job was stopped: its entry left the list, but the forget never reached this pod.
+        List(proxy, Entry("job-2-token-000000000000000000000000000000", "job-2"));
+        using var stopped = await proxy.PostAsync("/v1/results", LegacyToken);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, stopped.StatusCode);
+        Assert.Equal("Bearer error=\"invalid_token\", error_description=\"unknown_token\"", Challenge(stopped));
+    }
+
+    [Fact]
+    public async Task LegacyProxy_RegisteredBeforeTheListReachedIt_AcceptedUntilListed_ThenTheListDecides()
+    {
+        await using var proxy = await ProxyHarness.StartAsync(Legacy);
+        await RegisterAsync(proxy);
+
+        using var bridged = await proxy.PostAsync("/v1/results", LegacyToken);
+        List(proxy, Entry());
+        using var listed = await proxy.PostAsync("/v1/results", LegacyToken);
+        // Its end was dropped before this pod saw it (a slow poll): the list no longer holds it, so it is refused.
+        List(proxy);
+        using var dropped = await proxy.PostAsync("/v1/results", LegacyToken);
+
+        Assert.Equal(HttpStatusCode.OK, bridged.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, listed.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, dropped.StatusCode);
+    }
+
+    [Fact]
+    public async Task LegacyProxy_ListedEntryEnded_RegisteredTokenIsRefusedAtOnce()
+    {
+        await using var proxy = await ProxyHarness.StartAsync(Legacy);
+        await RegisterAsync(proxy);
+
+        // Registered after the list already held it: the list still decides.
+        List(proxy, Entry(until: DateTimeOffset.UtcNow.ToUnixTimeSeconds() - 1));
+        using var ended = await proxy.PostAsync("/v1/results", LegacyToken);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, ended.StatusCode);
+    }
+
+    [Fact]
+    public async Task LegacyProxy_RegisteredWhileAlreadyListed_IsRefusedOnceTheListDropsIt()
+    {
+        await using var proxy = await ProxyHarness.StartAsync(Legacy);
+        List(proxy, Entry());
+        await RegisterAsync(proxy);
+
+        List(proxy);
+        using var dropped = await proxy.PostAsync("/v1/results", LegacyToken);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, dropped.StatusCode);
+    }
+
+    [Fact]
     public async Task LegacyProxy_RegisteredTokenInItsGrace_IsStillAccepted()
     {
         await using var proxy = await ProxyHarness.StartAsync(Legacy);
