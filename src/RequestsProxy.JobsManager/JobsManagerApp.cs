@@ -93,6 +93,7 @@ internal static partial class JobsManagerApp
             sp.GetRequiredService<AdminTokenProvider>(), sp.GetRequiredService<ILegacyProxyEndpoints>(), sp.GetRequiredService<IDocumentStore<LegacyTokenList>>(),
             options, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<LegacyJobCredentials>>()));
         services.AddSingleton<IJobCredentials, JobCredentials>();
+        services.AddHostedService<LegacySyncService>();
 
         if (options.Runtime == JobRuntimeKind.Kubernetes)
         {

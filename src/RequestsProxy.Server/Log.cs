@@ -63,6 +63,9 @@ internal static partial class Log
     [LoggerMessage(42, LogLevel.Warning, "Admin request refused: {Reason}")]
     public static partial void AdminRefused(ILogger logger, string reason);
 
+    [LoggerMessage(43, LogLevel.Information, "Legacy registrations synced by the jobs-manager ({Count} registered here): ready")]
+    public static partial void LegacySynced(ILogger logger, int count);
+
     [LoggerMessage(50, LogLevel.Information, "Relayed {Method} on route {Route} for sub {Sub} jti {Jti}: {Status} in {DurationMs:F1} ms (forwarder error {ForwarderError})")]
     public static partial void Relayed(ILogger logger, string method, string route, string sub, string? jti, int status, double durationMs, string forwarderError);
 }

@@ -27,6 +27,15 @@ public static class EnvironmentVariables
     // Read by the proxy.
     public const string RevokedPollSeconds = "REQUESTS_PROXY_REVOKED_POLL_SECONDS";
     public const string LegacyTokensPollSeconds = "REQUESTS_PROXY_LEGACY_TOKENS_POLL_SECONDS";
+
+    /// <summary>
+    /// Legacy proxy: not ready until a legacy jobs-manager has synced its registrations here
+    /// (<c>POST /admin/v1/sync</c>), for at most this many seconds after start (0, the default: no wait).
+    /// </summary>
+    public const string LegacySyncWaitSeconds = "REQUESTS_PROXY_LEGACY_SYNC_WAIT_SECONDS";
+
+    /// <summary>Legacy jobs-manager: a DNS name resolving to the legacy-mode proxy pods only (the only pods that get the admin token).</summary>
+    public const string ProxyLegacyPodsDns = "REQUESTS_PROXY_LEGACY_PODS_DNS";
     public const string Upstream = "REQUESTS_PROXY_UPSTREAM";
     public const string RoutesFile = "REQUESTS_PROXY_ROUTES_FILE";
     public const string UpstreamCredentialFile = "REQUESTS_PROXY_UPSTREAM_CREDENTIAL_FILE";

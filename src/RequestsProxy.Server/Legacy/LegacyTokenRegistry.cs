@@ -32,17 +32,39 @@ internal sealed class LegacyTokenRegistry(TimeProvider time, TokenSources source
     private readonly ConcurrentDictionary<string, DateTimeOffset> _tombstones = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, byte> _listed = new(StringComparer.Ordinal);
     private readonly Lock _writeLock = new();
+    private readonly DateTimeOffset _startedAt = time.GetUtcNow();
+    private volatile bool _synced;
 
     public int Count => _byDigest.Count;
 
     public int TombstoneCount => _tombstones.Count;
 
-    public void Register(string token, string subject, string scope)
+    /// <summary>A legacy jobs-manager has pushed every registration it still holds to this process.</summary>
+    public bool Synced => _synced;
+
+    public void MarkSynced() => _synced = true;
+
+    /// <summary>
+    /// Why this replica must not take traffic yet (null: it may): started less than <paramref name="wait"/>
+    /// ago and not yet synced, so it may lack registrations made before the jobs-manager could see it.
+    /// </summary>
+    public string? SyncProblem(TimeSpan wait) =>
+        _synced || wait <= TimeSpan.Zero || time.GetUtcNow() - _startedAt >= wait
+            ? null
+            : $"legacy registrations not synced by the jobs-manager yet (ready anyway {wait.TotalSeconds:0} s after start)";
+
+    /// <summary>Registers a token; false when exactly this registration was already in force (the jobs-manager's sync repeats it).</summary>
+    public bool Register(string token, string subject, string scope)
     {
         var digest = LegacyTokenDigest.Compute(token);
         var caller = new CallerIdentity(subject, null, scope.Split(' ', StringSplitOptions.RemoveEmptyEntries));
         lock (_writeLock)
         {
+            if (_byDigest.TryGetValue(digest, out var same) && same.Subject == subject && same.Scopes.SequenceEqual(caller.Scopes))
+            {
+                return false;
+            }
+
             if (_byDigest.TryGetValue(digest, out var previous) && _digestsBySubject.TryGetValue(previous.Subject, out var old))
             {
                 old.Remove(digest);
@@ -67,6 +89,7 @@ internal sealed class LegacyTokenRegistry(TimeProvider time, TokenSources source
             }
 
             digests.Add(digest);
+            return true;
         }
     }
 
