@@ -57,11 +57,17 @@ internal sealed partial class LegacyJobCredentials(
     public async Task<JobCredential> IssueAsync(string subject, string scope, CancellationToken cancellationToken)
     {
         var replicas = await endpoints.ResolveAsync(cancellationToken).ConfigureAwait(false);
-        if (replicas.Others.Count > 0 || replicas.Legacy.Count == 0)
+        if (replicas.Legacy.Count == 0)
+        {
+            // The first legacy pods of a fresh install or a flip back are not in DNS yet: nothing could be registered.
+            throw new HttpRequestException($"no legacy proxy replica is listed yet ({replicas.Others.Count} other replica(s)); retry the start");
+        }
+
+        if (replicas.Others.Count > 0)
         {
             // A replica that is not legacy would refuse the token until the list reached it: the caller issues a JWT instead.
             // Nothing was listed, and no request (no admin token) went anywhere.
-            throw new StatelessReplicaException(replicas.Others.Count > 0 ? replicas.Others[0] : options.ProxyUrl, subject);
+            throw new StatelessReplicaException(replicas.Others[0], subject);
         }
 
         var token = Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
