@@ -166,7 +166,8 @@ internal sealed class JobsManagerOptions
         options.PodPolicy = new PodPolicy(
             env.Flag(EnvironmentVariables.AllowRunAsRoot, false),
             env.Flag(EnvironmentVariables.AllowWritableRootFilesystem, false),
-            [.. (env.Text(EnvironmentVariables.AllowedCapabilities) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)]);
+            [.. (env.Text(EnvironmentVariables.AllowedCapabilities) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)],
+            [.. (env.Text(EnvironmentVariables.AllowedSysctls) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)]);
         options.Adopt = env.Flag(EnvironmentVariables.Adopt, options.Adopt);
         options.StateConfigMapName = env.Text(EnvironmentVariables.StateConfigMapName)
             ?? (options.ReleaseName is { } stateRelease ? $"{stateRelease}-jobs-manager-state" : options.StateConfigMapName);
@@ -228,6 +229,11 @@ internal sealed class JobsManagerOptions
             errors.Add($"'{ns}' in {EnvironmentVariables.JobNamespaces} is not a namespace name (a DNS label: [a-z0-9-], at most 63 characters)");
         }
 
+        foreach (var sysctl in PodPolicy.Sysctls.Where(s => !IsSysctlPattern(s)))
+        {
+            errors.Add($"'{sysctl}' in {EnvironmentVariables.AllowedSysctls} is not a sysctl name or a prefix ending in '*' (e.g. kernel.msgmax, net.core.*)");
+        }
+
         if (RevocationShards is < 1 or > MaxRevocationShards)
         {
             errors.Add($"the revocation list needs 1 to {MaxRevocationShards} shards ({EnvironmentVariables.RevokedConfigMapShards}), not {RevocationShards}");
@@ -239,6 +245,12 @@ internal sealed class JobsManagerOptions
         }
 
         return errors;
+    }
+
+    private static bool IsSysctlPattern(string pattern)
+    {
+        var name = pattern.EndsWith('*') ? pattern[..^1] : pattern;
+        return (name.Length > 0 || pattern == "*") && name.All(c => c is (>= 'a' and <= 'z') or (>= '0' and <= '9') or '_' or '-' or '.' or '/');
     }
 
     private static bool IsNamespaceName(string name) =>

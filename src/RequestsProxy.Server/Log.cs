@@ -21,6 +21,9 @@ internal static partial class Log
     [LoggerMessage(13, LogLevel.Error, "Revocation list update refused, the last good list stays in force: {Error}")]
     public static partial void RevocationListRefused(ILogger logger, string error);
 
+    [LoggerMessage(16, LogLevel.Warning, "The {List} is not ready: waiting for {Files} to appear in the volume (its ConfigMap does not exist yet, or the kubelet has not synced it); requests are answered 503 until then")]
+    public static partial void ListWaiting(ILogger logger, string list, string files);
+
     [LoggerMessage(14, LogLevel.Information, "Legacy token list loaded: {Count} live legacy token(s)")]
     public static partial void LegacyTokenListLoaded(ILogger logger, int count);
 
@@ -65,6 +68,18 @@ internal static partial class Log
 
     [LoggerMessage(43, LogLevel.Information, "Legacy registrations synced by the jobs-manager ({Count} registered here): ready")]
     public static partial void LegacySynced(ILogger logger, int count);
+
+    [LoggerMessage(60, LogLevel.Information, "Admission webhook certificate loaded: {Subject}, expires {NotAfter:O}, thumbprint {Thumbprint}")]
+    public static partial void AdmissionCertificateLoaded(ILogger logger, string subject, DateTime notAfter, string thumbprint);
+
+    [LoggerMessage(61, LogLevel.Error, "Admission webhook certificate refused ({KeptLastGood} = the last good one stays in force): {Error}")]
+    public static partial void AdmissionCertificateRefused(ILogger logger, string error, bool keptLastGood);
+
+    [LoggerMessage(62, LogLevel.Warning, "Admission denied: {Operation} of Secret {Namespace}/{Name} by {User}, rule {Rule} (dry run {DryRun})")]
+    public static partial void AdmissionDenied(ILogger logger, string operation, string? @namespace, string? name, string? user, string rule, bool dryRun);
+
+    [LoggerMessage(63, LogLevel.Warning, "Admission review refused with {Status}: {Problem}")]
+    public static partial void AdmissionMalformed(ILogger logger, int status, string problem);
 
     [LoggerMessage(50, LogLevel.Information, "Relayed {Method} on route {Route} for sub {Sub} jti {Jti}: {Status} in {DurationMs:F1} ms (forwarder error {ForwarderError})")]
     public static partial void Relayed(ILogger logger, string method, string route, string sub, string? jti, int status, double durationMs, string forwarderError);

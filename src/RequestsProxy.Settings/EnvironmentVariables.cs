@@ -36,6 +36,16 @@ public static class EnvironmentVariables
 
     /// <summary>Legacy jobs-manager: a DNS name resolving to the legacy-mode proxy pods only (the only pods that get the admin token).</summary>
     public const string ProxyLegacyPodsDns = "REQUESTS_PROXY_LEGACY_PODS_DNS";
+
+    /// <summary>
+    /// Set (the chart): the revocation list spans exactly this many files (revoked.json,
+    /// revoked-1.json, …) and the proxy is not ready until each has been read once. Unset: whatever
+    /// files exist, none yet being the empty list (a laptop, the local demo).
+    /// </summary>
+    public const string RevokedShards = "REQUESTS_PROXY_REVOKED_SHARDS";
+
+    /// <summary>true (the chart): not ready until legacy-tokens.json has been read once; false (default): no file yet is the empty list.</summary>
+    public const string LegacyTokensRequired = "REQUESTS_PROXY_LEGACY_TOKENS_REQUIRED";
     public const string Upstream = "REQUESTS_PROXY_UPSTREAM";
     public const string RoutesFile = "REQUESTS_PROXY_ROUTES_FILE";
     public const string UpstreamCredentialFile = "REQUESTS_PROXY_UPSTREAM_CREDENTIAL_FILE";
@@ -49,6 +59,15 @@ public static class EnvironmentVariables
     public const string IdleTimeoutSeconds = "REQUESTS_PROXY_IDLE_TIMEOUT_SECONDS";
     public const string AccessLog = "REQUESTS_PROXY_ACCESS_LOG";
     public const string AccessLogEvery = "REQUESTS_PROXY_ACCESS_LOG_EVERY";
+
+    /// <summary>
+    /// The Secret admission webhook (docs/operations.md#job-namespaces): the https addresses it is
+    /// served on (unset: no webhook), the folder of its mounted <c>tls.crt</c>/<c>tls.key</c>, and the
+    /// user whose Secret writes it judges (the jobs-manager's service account); everyone else is allowed.
+    /// </summary>
+    public const string AdmissionUrls = "REQUESTS_PROXY_ADMISSION_URLS";
+    public const string AdmissionTlsDirectory = "REQUESTS_PROXY_ADMISSION_TLS_DIR";
+    public const string AdmissionJobsManagerUser = "REQUESTS_PROXY_ADMISSION_JOBS_MANAGER_USER";
 
     /// <summary>Per-job limits of every route that sets none (docs/proxy.md#per-job-limits); 0 or unset: off.</summary>
     public const string RateLimitPerSecond = "REQUESTS_PROXY_RATE_LIMIT_PER_SECOND";
@@ -83,6 +102,9 @@ public static class EnvironmentVariables
 
     /// <summary>Comma-separated Linux capabilities a template may add (e.g. SYS_PTRACE,IPC_LOCK).</summary>
     public const string AllowedCapabilities = "JOBS_MANAGER_ALLOWED_CAPABILITIES";
+
+    /// <summary>Comma-separated sysctls beyond Kubernetes' safe set a template may set: names or prefixes ending in '*' (e.g. kernel.msgmax,net.core.*).</summary>
+    public const string AllowedSysctls = "JOBS_MANAGER_ALLOWED_SYSCTLS";
 
     /// <summary>Adopt mode (chart value jobsManager.adopt.enabled): labelled Jobs created by other tools get tokens.</summary>
     public const string Adopt = "JOBS_MANAGER_ADOPT";

@@ -91,4 +91,13 @@ public sealed class JobsManagerOptionsTests
         var local = Assert.ThrowsAny<Exception>(() => Read(("JOBS_MANAGER_ADOPT", "true")));
         Assert.Contains("JOBS_MANAGER_RUNTIME=kubernetes", local.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void FromConfiguration_AllowedSysctls_NamesAndPrefixesRead_OthersRefused()
+    {
+        Assert.Empty(Read().PodPolicy.Sysctls);
+        Assert.Equal(["kernel.msgmax", "net.core.*"], Read(("JOBS_MANAGER_ALLOWED_SYSCTLS", "kernel.msgmax, net.core.*")).PodPolicy.Sysctls);
+        var bad = Assert.ThrowsAny<Exception>(() => Read(("JOBS_MANAGER_ALLOWED_SYSCTLS", "net.*.somaxconn")));
+        Assert.Contains("'net.*.somaxconn' in JOBS_MANAGER_ALLOWED_SYSCTLS is not a sysctl name or a prefix ending in '*'", bad.Message, StringComparison.Ordinal);
+    }
 }

@@ -51,9 +51,13 @@ internal static class JobsCommand
         var backoffLimit = new Option<int?>("--backoff-limit") { Description = "With --template: retries before the Job fails (default 0)" };
         var deadline = new Option<long?>("--active-deadline-seconds") { Description = "With --template: the Job's deadline in seconds" };
         var ttl = new Option<int?>("--ttl-seconds-after-finished") { Description = "With --template: the Job's ttlSecondsAfterFinished" };
+        var ns = new Option<string>("--namespace", "-n")
+        {
+            Description = "Kubernetes: the job namespace to run in, one of the jobs-manager's (JOBS_MANAGER_JOB_NAMESPACES; default the first); with --job it must match metadata.namespace if both are given",
+        };
         var start = new Command("start", "Start a job: the jobs-manager mints its token and launches it (the simple form, a Job manifest with --job, or a pod template with --template)")
         {
-            name, command, image, args, scope, env, job, template, parallelism, completions, completionMode, backoffLimit, deadline, ttl, output,
+            name, command, image, args, scope, env, job, template, parallelism, completions, completionMode, backoffLimit, deadline, ttl, ns, output,
         };
         api.AddTo(start);
         start.Validators.Add(result =>
@@ -83,7 +87,8 @@ internal static class JobsCommand
                 CompletionMode: parse.GetValue(completionMode),
                 BackoffLimit: parse.GetValue(backoffLimit),
                 ActiveDeadlineSeconds: parse.GetValue(deadline),
-                TtlSecondsAfterFinished: parse.GetValue(ttl));
+                TtlSecondsAfterFinished: parse.GetValue(ttl),
+                Namespace: parse.GetValue(ns));
             using var client = api.Connect(parse);
             var reply = await client.StartAsync(body, ct);
             if (Json(parse, output, reply.Json))
@@ -163,12 +168,13 @@ internal static class JobsCommand
 
     private static string JobTable(IEnumerable<JobResponse> jobs)
     {
-        var table = new TextTable("NAME", "STATE", "CREATED", "KID", "TOKEN EXPIRES", "TOKENS", "SCOPE");
+        var table = new TextTable("NAME", "STATE", "NAMESPACE", "CREATED", "KID", "TOKEN EXPIRES", "TOKENS", "SCOPE");
         foreach (var job in jobs)
         {
             table.Add(
                 job.Name,
                 job.State,
+                job.Namespace ?? "-",
                 Format(job.CreatedAt),
                 job.Token?.Kid ?? "-",
                 job.Token?.ExpiresAt is { } expires ? Format(expires) : "-",

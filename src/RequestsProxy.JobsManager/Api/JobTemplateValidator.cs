@@ -1,3 +1,4 @@
+using System.Collections.Frozen;
 using System.Text.Json.Nodes;
 using k8s.Models;
 using RequestsProxy.JobsManager.Jobs;
@@ -27,33 +28,71 @@ internal static class JobTemplateValidator
     /// <summary>The suffix of every job's token Secret (<see cref="KubernetesNames.TokenSecretName"/>).</summary>
     private static readonly string TokenSecretSuffix = KubernetesNames.TokenSecretName("");
 
+    /// <summary>Kubernetes' safe sysctls: namespaced and isolated between the pods of a node (the kubelet allows them by default).</summary>
+    public static readonly FrozenSet<string> SafeSysctls = new[]
+    {
+        "kernel.shm_rmid_forced",
+        "net.ipv4.ip_local_port_range",
+        "net.ipv4.tcp_syncookies",
+        "net.ipv4.ping_group_range",            // v1.18
+        "net.ipv4.ip_unprivileged_port_start",  // v1.22
+        "net.ipv4.ip_local_reserved_ports",     // v1.27, kernel 3.16+
+        "net.ipv4.tcp_keepalive_time",          // v1.29, kernel 4.5+
+        "net.ipv4.tcp_fin_timeout",             // v1.29, kernel 4.6+
+        "net.ipv4.tcp_keepalive_intvl",         // v1.29, kernel 4.5+
+        "net.ipv4.tcp_keepalive_probes",        // v1.29, kernel 4.5+
+        "net.ipv4.tcp_rmem",                    // v1.32, kernel 4.15+
+        "net.ipv4.tcp_wmem",                    // v1.32, kernel 4.15+
+    }.ToFrozenSet(StringComparer.Ordinal);
+
     /// <param name="jobPath">Where the Job spec's fields are in the request ("job.spec", "job", or "" for top-level fields beside "template").</param>
-    public static void Validate(V1JobSpec spec, string jobPath, PodPolicy policy, List<string> errors)
+    public static void Validate(V1JobSpec spec, string jobPath, PodPolicy policy, List<string> errors) => Validate(spec, jobPath, policy, ownTokenSecret: null, errors);
+
+    /// <summary>
+    /// The same rules for a Job another tool created with the adopt label (the token is only delivered
+    /// if it passes: its pod spec is immutable, so there is nothing to inject or fix). What the
+    /// jobs-manager would inject is the manifest's own here, so the rules about it become "references
+    /// the documented token Secret": the token mount, the <c>REQUESTS_PROXY_*</c> env and the volume names
+    /// are allowed, its own token Secret may be read (no other job's), a mount at the token path must be
+    /// that Secret, and the pod must reference it at all. <c>automountServiceAccountToken</c> must be
+    /// explicitly false (left out, the service account's token is mounted), and no
+    /// <c>requests-proxy.io/*</c> label but the adopt label may be on the Job. What the API server already
+    /// validated and the product does not depend on (the Job's own selector, counts, completion mode) is
+    /// not judged. Field paths are the Job's own (<c>spec.template.spec…</c>). Empty: the Job may have a token.
+    /// </summary>
+    /// <param name="releaseNamespace">The jobs-manager's own namespace: a Job there may read no Secret but its token.</param>
+    public static IReadOnlyList<string> ValidateAdopted(V1Job job, PodPolicy policy, string? releaseNamespace)
+    {
+        var errors = new List<string>();
+        var name = job.Metadata?.Name ?? "";
+        var own = KubernetesNames.TokenSecretName(name);
+        foreach (var label in (job.Metadata?.Labels ?? new Dictionary<string, string>()).Keys
+            .Where(l => l.StartsWith(LabelPrefix, StringComparison.Ordinal) && l != Jobs.Adoption.AdoptionNames.Label))
+        {
+            errors.Add($"'metadata.labels.{label}' is reserved: the jobs-manager sets the {LabelPrefix}* labels (only {Jobs.Adoption.AdoptionNames.Label} asks for a token)");
+        }
+
+        var spec = job.Spec ?? new V1JobSpec();
+        Validate(spec, "spec", policy, own, errors);
+        var inReleaseNamespace = releaseNamespace is not null && job.Metadata?.NamespaceProperty == releaseNamespace;
+        ValidateSecretReferences(spec, "spec", inReleaseNamespace, errors, own);
+        if (spec.Template?.Spec is { } pod && SecretReferences(pod).All(r => r.Name != own))
+        {
+            errors.Add($"'spec.template.spec' does not reference its token Secret '{own}': mount it at {KubernetesNames.TokenMountPath} (docs/jobs-manager.md, adopt mode), or its pods cannot read the token");
+        }
+
+        return errors;
+    }
+
+    /// <param name="ownTokenSecret">Set for an adopted Job: the token Secret its manifest must reference (nothing is injected).</param>
+    private static void Validate(V1JobSpec spec, string jobPath, PodPolicy policy, string? ownTokenSecret, List<string> errors)
     {
         string Field(string name) => jobPath.Length == 0 ? name : $"{jobPath}.{name}";
 
-        if (spec.Selector is not null || spec.ManualSelector == true)
+        if (ownTokenSecret is null)
         {
-            errors.Add($"'{Field("selector")}' and '{Field("manualSelector")}' must be left out: the jobs-manager labels the Job's pods itself");
-        }
-
-        NonNegative(spec.Parallelism, Field("parallelism"), errors);
-        NonNegative(spec.Completions, Field("completions"), errors);
-        NonNegative(spec.BackoffLimit, Field("backoffLimit"), errors);
-        NonNegative(spec.TtlSecondsAfterFinished, Field("ttlSecondsAfterFinished"), errors);
-        if (spec.ActiveDeadlineSeconds is <= 0)
-        {
-            errors.Add($"'{Field("activeDeadlineSeconds")}' must be positive");
-        }
-
-        if (spec.CompletionMode is { } mode && mode is not ("NonIndexed" or "Indexed"))
-        {
-            errors.Add($"'{Field("completionMode")}' must be \"NonIndexed\" or \"Indexed\", not \"{mode}\"");
-        }
-
-        if (spec.CompletionMode == "Indexed" && spec.Completions is null)
-        {
-            errors.Add($"'{Field("completions")}' is required when '{Field("completionMode")}' is \"Indexed\"");
+            // The API server validated an existing Job's own fields (and set its selector); a start request's are judged here.
+            JobFields(spec, Field, errors);
         }
 
         var template = Field("template");
@@ -87,7 +126,34 @@ internal static class JobTemplateValidator
             }
         }
 
-        ValidatePod(pod, $"{template}.spec", policy, errors);
+        ValidatePod(pod, $"{template}.spec", policy, ownTokenSecret, errors);
+    }
+
+    private static void JobFields(V1JobSpec spec, Func<string, string> field, List<string> errors)
+    {
+        if (spec.Selector is not null || spec.ManualSelector == true)
+        {
+            errors.Add($"'{field("selector")}' and '{field("manualSelector")}' must be left out: the jobs-manager labels the Job's pods itself");
+        }
+
+        NonNegative(spec.Parallelism, field("parallelism"), errors);
+        NonNegative(spec.Completions, field("completions"), errors);
+        NonNegative(spec.BackoffLimit, field("backoffLimit"), errors);
+        NonNegative(spec.TtlSecondsAfterFinished, field("ttlSecondsAfterFinished"), errors);
+        if (spec.ActiveDeadlineSeconds is <= 0)
+        {
+            errors.Add($"'{field("activeDeadlineSeconds")}' must be positive");
+        }
+
+        if (spec.CompletionMode is { } mode && mode is not ("NonIndexed" or "Indexed"))
+        {
+            errors.Add($"'{field("completionMode")}' must be \"NonIndexed\" or \"Indexed\", not \"{mode}\"");
+        }
+
+        if (spec.CompletionMode == "Indexed" && spec.Completions is null)
+        {
+            errors.Add($"'{field("completions")}' is required when '{field("completionMode")}' is \"Indexed\"");
+        }
     }
 
     /// <summary>
@@ -98,7 +164,8 @@ internal static class JobTemplateValidator
     /// Secret is refused — it holds the signing keys, the admin token, the upstream credentials and
     /// service-account token Secrets, under names a deny-list cannot know (existingSecret).
     /// </summary>
-    public static void ValidateSecretReferences(V1JobSpec spec, string jobPath, bool inReleaseNamespace, List<string> errors)
+    /// <param name="ownTokenSecret">An adopted Job's own token Secret, which its manifest mounts itself; null for a start request (the jobs-manager mounts it).</param>
+    public static void ValidateSecretReferences(V1JobSpec spec, string jobPath, bool inReleaseNamespace, List<string> errors, string? ownTokenSecret = null)
     {
         if (spec.Template?.Spec is not { } pod)
         {
@@ -106,25 +173,30 @@ internal static class JobTemplateValidator
         }
 
         var path = (jobPath.Length == 0 ? "" : jobPath + ".") + "template.spec";
-        void Check(string name, string at)
+        foreach (var (name, at) in SecretReferences(pod).Where(r => r.Name != ownTokenSecret))
         {
             if (name.EndsWith(TokenSecretSuffix, StringComparison.Ordinal))
             {
-                errors.Add($"'{at}' '{name}' is a job's token Secret: a job gets only its own token, which the jobs-manager mounts");
+                errors.Add($"'{path}.{at}' '{name}' is a job's token Secret: a job gets only its own token" +
+                    (ownTokenSecret is null ? ", which the jobs-manager mounts" : $", '{ownTokenSecret}'"));
             }
             else if (inReleaseNamespace)
             {
-                errors.Add($"'{at}' '{name}': a job in the jobs-manager's own namespace may not read its Secrets (signing keys, admin and upstream credentials live there); " +
+                errors.Add($"'{path}.{at}' '{name}': a job in the jobs-manager's own namespace may not read its Secrets (signing keys, admin and upstream credentials live there); " +
                     "run jobs that need a Secret in a job namespace (JOBS_MANAGER_JOB_NAMESPACES)");
             }
         }
+    }
 
+    /// <summary>Every Secret the pod would read, with where it is named (relative to the pod spec): secret and projected volumes, env secretKeyRef, envFrom secretRef.</summary>
+    private static IEnumerable<(string Name, string At)> SecretReferences(V1PodSpec pod)
+    {
         var volumes = pod.Volumes ?? [];
         for (var i = 0; i < volumes.Count; i++)
         {
             if (volumes[i].Secret is { } secret)
             {
-                Check(secret.SecretName ?? "", $"{path}.volumes[{i}].secret.secretName");
+                yield return (secret.SecretName ?? "", $"volumes[{i}].secret.secretName");
             }
 
             var sources = volumes[i].Projected?.Sources ?? [];
@@ -132,7 +204,7 @@ internal static class JobTemplateValidator
             {
                 if (sources[s].Secret is { } projected)
                 {
-                    Check(projected.Name ?? "", $"{path}.volumes[{i}].projected.sources[{s}].secret.name");
+                    yield return (projected.Name ?? "", $"volumes[{i}].projected.sources[{s}].secret.name");
                 }
             }
         }
@@ -142,12 +214,11 @@ internal static class JobTemplateValidator
             for (var c = 0; c < (list?.Count ?? 0); c++)
             {
                 var container = list![c];
-                var at = $"{path}.{field}[{c}]";
                 foreach (var (env, e) in (container.Env ?? []).Select((env, e) => (env, e)))
                 {
                     if (env.ValueFrom?.SecretKeyRef is { } reference)
                     {
-                        Check(reference.Name ?? "", $"{at}.env[{e}].valueFrom.secretKeyRef.name");
+                        yield return (reference.Name ?? "", $"{field}[{c}].env[{e}].valueFrom.secretKeyRef.name");
                     }
                 }
 
@@ -155,7 +226,7 @@ internal static class JobTemplateValidator
                 {
                     if (from.SecretRef is { } reference)
                     {
-                        Check(reference.Name ?? "", $"{at}.envFrom[{f}].secretRef.name");
+                        yield return (reference.Name ?? "", $"{field}[{c}].envFrom[{f}].secretRef.name");
                     }
                 }
             }
@@ -171,7 +242,7 @@ internal static class JobTemplateValidator
         }
     }
 
-    private static void ValidatePod(V1PodSpec pod, string path, PodPolicy policy, List<string> errors)
+    private static void ValidatePod(V1PodSpec pod, string path, PodPolicy policy, string? ownTokenSecret, List<string> errors)
     {
         if (pod.Containers is not { Count: > 0 })
         {
@@ -181,6 +252,11 @@ internal static class JobTemplateValidator
         if (pod.AutomountServiceAccountToken == true)
         {
             errors.Add($"'{path}.automountServiceAccountToken' must not be true: training code gets no Kubernetes API credential");
+        }
+        else if (ownTokenSecret is not null && pod.AutomountServiceAccountToken is null)
+        {
+            // The jobs-manager sets it to false on the Jobs it creates; left out, the kubelet mounts the service account's token.
+            errors.Add($"'{path}.automountServiceAccountToken' must be false (left out, the pods get the service account's token): training code gets no Kubernetes API credential");
         }
 
         foreach (var (field, value) in new[] { ("serviceAccountName", pod.ServiceAccountName), ("serviceAccount", pod.ServiceAccount) })
@@ -213,6 +289,7 @@ internal static class JobTemplateValidator
         {
             RootAndSeccomp(context.RunAsNonRoot, context.RunAsUser, context.SeccompProfile, $"{path}.securityContext", policy, errors);
             Confinement(context.SeLinuxOptions, context.AppArmorProfile, context.WindowsOptions, $"{path}.securityContext", errors);
+            Sysctls(context.Sysctls, $"{path}.securityContext.sysctls", policy, errors);
         }
 
         if (!string.IsNullOrEmpty(pod.NodeName))
@@ -230,7 +307,7 @@ internal static class JobTemplateValidator
         {
             var volume = volumes[i];
             var at = $"{path}.volumes[{i}]";
-            if (volume.Name is KubernetesNames.TokenVolume or KubernetesNames.TmpVolume)
+            if (ownTokenSecret is null && volume.Name is KubernetesNames.TokenVolume or KubernetesNames.TmpVolume)
             {
                 errors.Add($"'{at}.name' '{volume.Name}' is reserved for the volume the jobs-manager injects");
             }
@@ -256,11 +333,19 @@ internal static class JobTemplateValidator
             }
         }
 
-        Containers(pod.Containers, $"{path}.containers", policy, errors);
-        Containers(pod.InitContainers, $"{path}.initContainers", policy, errors);
+        // An adopted Job mounts its token itself: whatever is mounted at the token path must be its token Secret (only).
+        var tokenVolumes = ownTokenSecret is null ? null : volumes.Where(v => IsOnly(v, ownTokenSecret)).Select(v => v.Name).ToHashSet(StringComparer.Ordinal);
+        Containers(pod.Containers, $"{path}.containers", policy, tokenVolumes, ownTokenSecret, errors);
+        Containers(pod.InitContainers, $"{path}.initContainers", policy, tokenVolumes, ownTokenSecret, errors);
     }
 
-    private static void Containers(IList<V1Container>? containers, string path, PodPolicy policy, List<string> errors)
+    /// <summary>A secret volume of that Secret, or a projected one whose only sources are that Secret.</summary>
+    private static bool IsOnly(V1Volume volume, string secret) =>
+        volume.Secret?.SecretName == secret
+        || volume.Projected?.Sources is { Count: > 0 } sources && sources.All(s => s.Secret?.Name == secret && s.ConfigMap is null && s.DownwardAPI is null && s.ServiceAccountToken is null);
+
+    /// <param name="tokenVolumes">Adopted Jobs: the volumes holding exactly the Job's token Secret (a mount at the token path must be one of them); null: the jobs-manager injects the token.</param>
+    private static void Containers(IList<V1Container>? containers, string path, PodPolicy policy, HashSet<string>? tokenVolumes, string? ownTokenSecret, List<string> errors)
     {
         for (var i = 0; i < (containers?.Count ?? 0); i++)
         {
@@ -326,6 +411,20 @@ internal static class JobTemplateValidator
                 }
             }
 
+            if (tokenVolumes is not null)
+            {
+                // Adopted: the manifest sets REQUESTS_PROXY_* and mounts the token itself; only the mount's source is judged.
+                foreach (var (mount, m) in (container.VolumeMounts ?? []).Select((mount, m) => (mount, m)))
+                {
+                    if (mount.MountPath is { } mountPath && IsUnder(mountPath, KubernetesNames.TokenMountPath) && !tokenVolumes.Contains(mount.Name ?? ""))
+                    {
+                        errors.Add($"'{at}.volumeMounts[{m}]' mounts '{mount.Name}' at {mountPath}, where a client reads the job's token: it must be the token Secret '{ownTokenSecret}'");
+                    }
+                }
+
+                continue;
+            }
+
             foreach (var (env, e) in (container.Env ?? []).Select((env, e) => (env, e)))
             {
                 if (env.Name is { } name && JobEnvironment.IsReserved(name))
@@ -368,6 +467,44 @@ internal static class JobTemplateValidator
         {
             errors.Add($"'{path}.seccompProfile.type' must not be \"Unconfined\" (RuntimeDefault or Localhost)");
         }
+    }
+
+    /// <summary>
+    /// Sysctls outside Kubernetes' safe set (docs: "Using sysctls in a Kubernetes Cluster", as of
+    /// v1.32; the Pod Security Standards' baseline allows the same names): namespaced but not
+    /// isolated between the pods of a node (kernel.msg*, kernel.sem, net.core.*, …), so one job could
+    /// starve or retune its neighbours. The operator's policy may allow more (and must allow them on
+    /// the kubelet, <c>--allowed-unsafe-sysctls</c>).
+    /// </summary>
+    private static void Sysctls(IList<V1Sysctl>? sysctls, string path, PodPolicy policy, List<string> errors)
+    {
+        for (var i = 0; i < (sysctls?.Count ?? 0); i++)
+        {
+            var name = sysctls![i].Name ?? "";
+            var normalized = NormalizeSysctl(name);
+            if (!SafeSysctls.Contains(normalized) && !policy.AllowsSysctl(normalized))
+            {
+                errors.Add($"'{path}[{i}].name' '{name}' is not one of Kubernetes' safe sysctls and this installation's pod policy does not allow it (jobsManager.podPolicy.allowedSysctls)");
+            }
+        }
+    }
+
+    /// <summary>
+    /// A sysctl in its dotted form: Kubernetes also accepts '/' as the separator
+    /// (<c>net/ipv4/ip_local_port_range</c>) and swaps '/' and '.' when the first separator is a '/'.
+    /// </summary>
+    private static string NormalizeSysctl(string name)
+    {
+        var first = name.IndexOfAny(['.', '/']);
+        return first >= 0 && name[first] == '/'
+            ? string.Create(name.Length, name, (span, n) =>
+            {
+                for (var c = 0; c < n.Length; c++)
+                {
+                    span[c] = n[c] switch { '/' => '.', '.' => '/', var other => other };
+                }
+            })
+            : name;
     }
 
     /// <summary>SELinux, AppArmor and Windows host-process settings that lift the container's confinement (Pod Security Standards, baseline).</summary>

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.AspNetCore.Routing.Constraints;
 using OpenTelemetry.Metrics;
+using RequestsProxy.Server.Admission;
 using RequestsProxy.Server.Authentication;
 using RequestsProxy.Server.Forwarding;
 using RequestsProxy.Server.Health;
@@ -46,7 +47,9 @@ internal static class ProxyApp
             kestrel.Limits.MaxConcurrentConnections = settings.MaxConnections;
             kestrel.Limits.MaxConcurrentUpgradedConnections = settings.MaxConnections;
             kestrel.Limits.KeepAliveTimeout = settings.IdleTimeout;
-            listeners.Configure(kestrel, settings.MaxConnectionsPerClient > 0 ? new ClientConnectionLimit(settings.MaxConnectionsPerClient) : null);
+            var certificate = settings.AdmissionUrls is null ? null : kestrel.ApplicationServices.GetRequiredService<WebhookCertificate>();
+            listeners.Configure(kestrel, settings.MaxConnectionsPerClient > 0 ? new ClientConnectionLimit(settings.MaxConnectionsPerClient) : null,
+                certificate is null ? null : () => certificate.Current);
         });
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = settings.ShutdownTimeout);
 
@@ -67,6 +70,12 @@ internal static class ProxyApp
         services.AddSingleton<RoutePolicies>();
         services.AddSingleton<ProxyMetrics>();
         services.AddJobRateLimits(builder.Configuration);
+        if (settings.AdmissionUrls is not null)
+        {
+            services.AddSingleton<WebhookCertificate>();
+            services.AddHostedService(sp => sp.GetRequiredService<WebhookCertificate>());
+            services.AddSingleton(new SecretAdmissionPolicy(settings.AdmissionJobsManagerUser!));
+        }
 
         var proxy = services.AddReverseProxy()
             .AddTransforms<ProxyTransformProvider>()
@@ -92,6 +101,10 @@ internal static class ProxyApp
         HealthEndpoints.Map(app);
         app.MapPrometheusScrapingEndpoint("/metrics").WithMetadata(ManagementEndpoint.Instance);
         AdminEndpoints.Map(app, settings);
+        if (settings.AdmissionUrls is not null)
+        {
+            AdmissionEndpoints.Map(app);
+        }
         app.MapReverseProxy(pipeline =>
         {
             pipeline.UseMiddleware<AccessLogMiddleware>();
@@ -138,7 +151,7 @@ internal static class ProxyApp
             throw new InvalidSettingsException(["ASPNETCORE_HTTPS_PORTS: only http addresses are served (TLS ends in front of the proxy)"]);
         }
 
-        var listeners = ProxyListeners.Parse(string.IsNullOrWhiteSpace(urls) ? ProxySettings.DefaultUrls : urls, source, settings.ManagementUrls);
+        var listeners = ProxyListeners.Parse(string.IsNullOrWhiteSpace(urls) ? ProxySettings.DefaultUrls : urls, source, settings.ManagementUrls, settings.AdmissionUrls);
         builder.WebHost.UseSetting(WebHostDefaults.ServerUrlsKey, "");
         builder.WebHost.UseSetting("http_ports", "");
         return listeners;

@@ -1,31 +1,39 @@
 using RequestsProxy.Settings;
 using System.Globalization;
 using System.Net;
+using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
 
 namespace RequestsProxy.Server.Hosting;
 
 /// <summary>
-/// The two sets of listening addresses: pod-facing (<c>--urls</c> / <c>ASPNETCORE_URLS</c> /
-/// <c>ASPNETCORE_HTTP_PORTS</c>, default <c>http://0.0.0.0:8888</c>) and management
-/// (<c>REQUESTS_PROXY_MANAGEMENT_URLS</c>, default <c>http://0.0.0.0:9090</c>). Kestrel is given
-/// them as explicit endpoints so management connections can be told apart (a connection feature,
-/// not the client-chosen Host header).
+/// The sets of listening addresses: pod-facing (<c>--urls</c> / <c>ASPNETCORE_URLS</c> /
+/// <c>ASPNETCORE_HTTP_PORTS</c>, default <c>http://0.0.0.0:8888</c>), management
+/// (<c>REQUESTS_PROXY_MANAGEMENT_URLS</c>, default <c>http://0.0.0.0:9090</c>) and, when set, the
+/// Secret admission webhook's (<c>REQUESTS_PROXY_ADMISSION_URLS</c>, https). Kestrel is given
+/// them as explicit endpoints so management and admission connections can be told apart (a
+/// connection feature, not the client-chosen Host header).
 /// </summary>
 internal sealed class ProxyListeners
 {
     private readonly List<ListenOptions> _pods = [];
     private readonly List<ListenOptions> _management = [];
+    private readonly List<ListenOptions> _admission = [];
 
-    private ProxyListeners(IReadOnlyList<BindingAddress> pods, IReadOnlyList<BindingAddress> management)
+    private ProxyListeners(IReadOnlyList<BindingAddress> pods, IReadOnlyList<BindingAddress> management, IReadOnlyList<BindingAddress> admission)
     {
         PodUrls = pods;
         ManagementUrls = management;
+        AdmissionUrls = admission;
     }
 
     public IReadOnlyList<BindingAddress> PodUrls { get; }
 
     public IReadOnlyList<BindingAddress> ManagementUrls { get; }
+
+    /// <summary>The admission webhook's https addresses; empty when it is not served.</summary>
+    public IReadOnlyList<BindingAddress> AdmissionUrls { get; }
 
     /// <summary>Bound pod-facing addresses (real ports once the server has started).</summary>
     public IReadOnlyList<Uri> PodAddresses => Addresses(_pods);
@@ -33,15 +41,25 @@ internal sealed class ProxyListeners
     /// <summary>Bound management addresses (real ports once the server has started).</summary>
     public IReadOnlyList<Uri> ManagementAddresses => Addresses(_management);
 
-    /// <exception cref="InvalidSettingsException">An address cannot be listened on, or both sets share a port.</exception>
-    public static ProxyListeners Parse(string podUrls, string podSource, string managementUrls)
+    /// <summary>Bound admission addresses (https; real ports once the server has started).</summary>
+    public IReadOnlyList<Uri> AdmissionAddresses => Addresses(_admission, "https");
+
+    /// <param name="admissionUrls">The admission webhook's addresses (https), or null when it is not served.</param>
+    /// <exception cref="InvalidSettingsException">An address cannot be listened on, or two sets share a port.</exception>
+    public static ProxyListeners Parse(string podUrls, string podSource, string managementUrls, string? admissionUrls = null)
     {
         var errors = new List<string>();
         var pods = ParseUrls(podUrls, podSource, errors);
         var management = ParseUrls(managementUrls, EnvironmentVariables.ManagementUrls, errors);
+        var admission = admissionUrls is null ? [] : ParseUrls(admissionUrls, EnvironmentVariables.AdmissionUrls, errors, "https");
         foreach (var shared in pods.Select(p => p.Port).Intersect(management.Select(m => m.Port)).Where(p => p != 0))
         {
             errors.Add($"{EnvironmentVariables.ManagementUrls}: port {shared} is also a pod-facing port; management must have a port of its own");
+        }
+
+        foreach (var shared in admission.Select(a => a.Port).Intersect(pods.Concat(management).Select(p => p.Port)).Where(p => p != 0))
+        {
+            errors.Add($"{EnvironmentVariables.AdmissionUrls}: port {shared} is also a pod-facing or management port; the webhook must have a port of its own");
         }
 
         if (errors.Count > 0)
@@ -49,11 +67,12 @@ internal sealed class ProxyListeners
             throw new InvalidSettingsException(errors);
         }
 
-        return new ProxyListeners(pods, management);
+        return new ProxyListeners(pods, management, admission);
     }
 
     /// <param name="perClient">The per-client cap of the pod-facing addresses, or null for none.</param>
-    public void Configure(KestrelServerOptions kestrel, ClientConnectionLimit? perClient = null)
+    /// <param name="admissionCertificate">The admission webhook's serving certificate in force (null: none loaded, the handshake fails).</param>
+    public void Configure(KestrelServerOptions kestrel, ClientConnectionLimit? perClient = null, Func<X509Certificate2?>? admissionCertificate = null)
     {
         foreach (var address in PodUrls)
         {
@@ -80,6 +99,22 @@ internal sealed class ProxyListeners
                 _management.Add(options);
             });
         }
+
+        foreach (var address in AdmissionUrls)
+        {
+            var certificate = admissionCertificate ?? throw new InvalidOperationException("admission addresses need a certificate source");
+            Listen(kestrel, address, options =>
+            {
+                // Picked per handshake, so a renewed certificate in the mounted Secret is served without a restart.
+                options.UseHttps(new HttpsConnectionAdapterOptions { ServerCertificateSelector = (_, _) => certificate() });
+                options.Use(next => connection =>
+                {
+                    connection.Features.Set(AdmissionConnection.Instance);
+                    return next(connection);
+                });
+                _admission.Add(options);
+            });
+        }
     }
 
     private static void Listen(KestrelServerOptions kestrel, BindingAddress address, Action<ListenOptions> configure)
@@ -98,7 +133,7 @@ internal sealed class ProxyListeners
         }
     }
 
-    private static List<BindingAddress> ParseUrls(string urls, string source, List<string> errors)
+    private static List<BindingAddress> ParseUrls(string urls, string source, List<string> errors, string scheme = "http")
     {
         var parsed = new List<BindingAddress>();
         foreach (var url in urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
@@ -114,9 +149,11 @@ internal sealed class ProxyListeners
                 continue;
             }
 
-            if (!string.Equals(address.Scheme, "http", StringComparison.OrdinalIgnoreCase) || address.IsUnixPipe || address.IsNamedPipe)
+            if (!string.Equals(address.Scheme, scheme, StringComparison.OrdinalIgnoreCase) || address.IsUnixPipe || address.IsNamedPipe)
             {
-                errors.Add($"{source}: '{url}': only http://host:port addresses are served (TLS ends in front of the proxy)");
+                errors.Add(scheme == "http"
+                    ? $"{source}: '{url}': only http://host:port addresses are served (TLS ends in front of the proxy)"
+                    : $"{source}: '{url}': only https://host:port addresses are served (the apiserver calls admission webhooks over TLS)");
             }
             else if (address.Host is not ("*" or "+" or "") && !string.Equals(address.Host, "localhost", StringComparison.OrdinalIgnoreCase)
                 && !IPAddress.TryParse(address.Host.Trim('[', ']'), out _))
@@ -143,8 +180,8 @@ internal sealed class ProxyListeners
         : endpoint.Address.Equals(IPAddress.IPv6Any) ? $"[::1]:{endpoint.Port}"
         : endpoint.ToString();
 
-    private static List<Uri> Addresses(List<ListenOptions> listeners) =>
+    private static List<Uri> Addresses(List<ListenOptions> listeners, string scheme = "http") =>
         [.. listeners.Select(l => l.IPEndPoint is { } endpoint
-            ? new Uri(string.Create(CultureInfo.InvariantCulture, $"http://{Reachable(endpoint)}/"))
+            ? new Uri(string.Create(CultureInfo.InvariantCulture, $"{scheme}://{Reachable(endpoint)}/"))
             : new Uri(l.ToString() ?? "http://localhost/"))];
 }

@@ -15,6 +15,9 @@ internal sealed record ProxySettings
     public const string DefaultManagementUrls = "http://0.0.0.0:9090";
     public const int DefaultMaxConnections = 10_000;
 
+    /// <summary>The jobs-manager's limit (JobsManagerOptions.MaxRevocationShards); more is refused at start.</summary>
+    public const int MaxRevokedShards = 64;
+
     public bool Stateless { get; init; } = true;
 
     public string KeysDirectory { get; init; } = "/etc/proxy/keys";
@@ -32,6 +35,12 @@ internal sealed record ProxySettings
     public TimeSpan KeysPollInterval { get; init; } = TimeSpan.FromSeconds(10);
 
     public TimeSpan RevokedPollInterval { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Null: whatever revocation files exist. N: exactly N shard files, each read once before ready (fail closed).</summary>
+    public int? RevokedShards { get; init; }
+
+    /// <summary>Not ready until the legacy token list has been read once (the chart's optional volume).</summary>
+    public bool LegacyTokensRequired { get; init; }
 
     /// <summary>The catch-all route's upstream, used only when no route configuration exists.</summary>
     public Uri? Upstream { get; init; }
@@ -80,6 +89,15 @@ internal sealed record ProxySettings
     /// <summary>Log 1 in this many relayed requests (failed relays always).</summary>
     public long AccessLogEvery { get; init; } = 1;
 
+    /// <summary>Where the Secret admission webhook is served (https only); null: no webhook.</summary>
+    public string? AdmissionUrls { get; init; }
+
+    /// <summary>The webhook's serving certificate and key (<c>tls.crt</c>, <c>tls.key</c> of a mounted TLS Secret), re-read on the key ring's period.</summary>
+    public string AdmissionTlsDirectory { get; init; } = "/etc/proxy/webhook-tls";
+
+    /// <summary>The user (<c>system:serviceaccount:&lt;ns&gt;:&lt;name&gt;</c>) whose Secret writes the webhook judges; required with <see cref="AdmissionUrls"/>.</summary>
+    public string? AdmissionJobsManagerUser { get; init; }
+
     public string Mode => Stateless ? "stateless" : "legacy";
 
     /// <summary>Reads and checks every setting with the shared parser; all problems are reported together.</summary>
@@ -109,6 +127,8 @@ internal sealed record ProxySettings
             LegacySyncWait = env.Seconds(EnvironmentVariables.LegacySyncWaitSeconds, defaults.LegacySyncWait, allowZero: true),
             KeysPollInterval = env.Seconds(EnvironmentVariables.KeysPollSeconds, defaults.KeysPollInterval),
             RevokedPollInterval = env.Seconds(EnvironmentVariables.RevokedPollSeconds, defaults.RevokedPollInterval),
+            RevokedShards = RevokedShardCount(env),
+            LegacyTokensRequired = env.Flag(EnvironmentVariables.LegacyTokensRequired, defaults.LegacyTokensRequired),
             Upstream = env.HttpUrl(EnvironmentVariables.Upstream),
             UpstreamCredentialFile = env.Text(EnvironmentVariables.UpstreamCredentialFile),
             RoutesFile = routesFile,
@@ -131,9 +151,33 @@ internal sealed record ProxySettings
             Namespace = env.Text(EnvironmentVariables.Namespace),
             AccessLog = env.Flag(EnvironmentVariables.AccessLog, defaults.AccessLog),
             AccessLogEvery = env.PositiveInteger(EnvironmentVariables.AccessLogEvery, defaults.AccessLogEvery),
+            AdmissionUrls = env.Text(EnvironmentVariables.AdmissionUrls),
+            AdmissionTlsDirectory = env.Text(EnvironmentVariables.AdmissionTlsDirectory, defaults.AdmissionTlsDirectory),
+            AdmissionJobsManagerUser = env.Text(EnvironmentVariables.AdmissionJobsManagerUser),
         };
+
+        if (settings.AdmissionUrls is not null && settings.AdmissionJobsManagerUser is null)
+        {
+            env.Fail($"{EnvironmentVariables.AdmissionJobsManagerUser}: required with {EnvironmentVariables.AdmissionUrls} (the jobs-manager's user, system:serviceaccount:<namespace>:<name>)");
+        }
 
         env.ThrowIfInvalid();
         return settings;
+    }
+
+    private static int? RevokedShardCount(EnvironmentReader env)
+    {
+        if (env.Text(EnvironmentVariables.RevokedShards) is not { } text)
+        {
+            return null;
+        }
+
+        var shards = env.PositiveInteger(EnvironmentVariables.RevokedShards, 1);
+        if (shards > MaxRevokedShards)
+        {
+            env.Fail(EnvironmentVariables.RevokedShards, text, $"is more than {MaxRevokedShards} shards");
+        }
+
+        return (int)Math.Min(shards, MaxRevokedShards);
     }
 }

@@ -20,16 +20,26 @@ internal sealed class TokenSources : IHostedLifecycleService, IDisposable
         _logger = logger;
         _stateless = settings.Stateless;
         Keys = new KeyRingSource(settings.KeysDirectory, settings.KeysPollInterval, time);
-        Revocations = new RevocationSource(settings.RevokedDirectory, settings.RevokedPollInterval, time);
-        LegacyTokens = new LegacyTokenSource(settings.LegacyTokensDirectory, settings.LegacyTokensPollInterval, time);
+        Revocations = new RevocationSource(settings.RevokedDirectory, settings.RevokedPollInterval, time, settings.RevokedShards);
+        LegacyTokens = new LegacyTokenSource(settings.LegacyTokensDirectory, settings.LegacyTokensPollInterval, time, settings.LegacyTokensRequired);
         Validator = new TokenValidator(Keys, Revocations, settings.Validation, time);
 
         Keys.Changed += ring => Log.KeyRingLoaded(_logger, string.Join(',', ring.Kids), ring.ActiveKid, ring.Generation);
         Keys.ReloadFailed += error => Log.KeyRingRefused(_logger, error);
         Revocations.Changed += list => Log.RevocationListLoaded(_logger, list.Count);
         Revocations.ReloadFailed += error => Log.RevocationListRefused(_logger, error);
+        Revocations.Waiting += files => LogWaiting(Revocations.Description, files);
         LegacyTokens.Changed += list => Log.LegacyTokenListLoaded(_logger, list.Count);
         LegacyTokens.ReloadFailed += error => Log.LegacyTokenListRefused(_logger, error);
+        LegacyTokens.Waiting += files => LogWaiting(LegacyTokens.Description, files);
+    }
+
+    private void LogWaiting(string list, string files)
+    {
+        if (files.Length > 0)
+        {
+            Log.ListWaiting(_logger, list, files);
+        }
     }
 
     public KeyRingSource Keys { get; }

@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using RequestsProxy.Server.Admission;
 using RequestsProxy.Server.Hosting;
 using RequestsProxy.Server.Legacy;
 
@@ -17,8 +18,10 @@ internal sealed class ProxyMetrics
     private readonly Counter<long> _requests;
     private readonly Histogram<double> _upstreamDuration;
     private readonly Counter<long> _legacyAccepted;
+    private readonly Counter<long> _admissionReviews;
 
-    public ProxyMetrics(IMeterFactory meterFactory, ProxySettings settings, TokenSources sources, LegacyTokenRegistry legacy)
+    /// <param name="admissionCertificate">Registered only when the Secret admission webhook is served.</param>
+    public ProxyMetrics(IMeterFactory meterFactory, ProxySettings settings, TokenSources sources, LegacyTokenRegistry legacy, WebhookCertificate? admissionCertificate = null)
     {
         var meter = meterFactory.Create(MeterName);
         _requests = meter.CreateCounter<long>("requests_proxy.requests", "{request}",
@@ -60,6 +63,8 @@ internal sealed class ProxyMetrics
                 "Loads that changed the revocation list.");
             meter.CreateObservableCounter("requests_proxy.revocations.reload_failures", () => revocations.ReloadFailureCount, "{reload}",
                 "Revocation list updates refused (the last good list stayed in force).");
+            meter.CreateObservableGauge("requests_proxy.revocations.files_missing", () => revocations.MissingFileCount, "{file}",
+                "Shard files read before that have vanished from the volume (their ConfigMap was deleted): their last good entries stay in force.");
         }
 
         var listed = sources.LegacyTokens;
@@ -72,6 +77,18 @@ internal sealed class ProxyMetrics
         meter.CreateObservableCounter("requests_proxy.legacy_tokens.reload_failures", () => listed.ReloadFailureCount, "{reload}",
             "Legacy token list updates refused (the last good list stayed in force).");
 
+        _admissionReviews = meter.CreateCounter<long>("requests_proxy.admission.reviews", "{review}",
+            "Secret admission reviews answered, by result (allowed, denied, malformed) and rule (or why it was not judged).");
+        if (admissionCertificate is { } certificate)
+        {
+            meter.CreateObservableGauge("requests_proxy.admission.certificate.ready", () => certificate.Current is null ? 0 : 1, "{certificate}",
+                "1 when the admission webhook has a serving certificate (0: every handshake fails, so the apiserver applies failurePolicy Fail).");
+            meter.CreateObservableGauge("requests_proxy.admission.certificate.expiry", () => certificate.Current is { } c ? new DateTimeOffset(c.NotAfter.ToUniversalTime()).ToUnixTimeSeconds() : 0L, "s",
+                "When the serving certificate in force expires (Unix seconds; 0: none loaded).");
+            meter.CreateObservableCounter("requests_proxy.admission.certificate.reload_failures", () => certificate.ReloadFailureCount, "{reload}",
+                "Reads of the mounted tls.crt/tls.key that did not load (the last good pair stayed in force).");
+        }
+
         if (!settings.Stateless)
         {
             meter.CreateObservableGauge("requests_proxy.legacy.tokens", () => legacy.Count, "{token}",
@@ -81,6 +98,9 @@ internal sealed class ProxyMetrics
 
     public void Refused(string outcome, string reason) =>
         _requests.Add(1, new KeyValuePair<string, object?>("outcome", outcome), new KeyValuePair<string, object?>("reason", reason));
+
+    public void AdmissionReviewed(string result, string rule) =>
+        _admissionReviews.Add(1, new KeyValuePair<string, object?>("result", result), new KeyValuePair<string, object?>("rule", rule));
 
     public void LegacyAccepted(string source) => _legacyAccepted.Add(1, new KeyValuePair<string, object?>("source", source));
 

@@ -41,7 +41,8 @@ internal sealed class JobsManagerHost : IAsyncDisposable
     /// <summary>The flags every rpctl call to this jobs-manager needs.</summary>
     public string[] Flags => ["--jobs-manager", Url, "--admin-token-file", AdminTokenFile];
 
-    public static async Task<JobsManagerHost> StartAsync(string keysDirectory)
+    /// <param name="configure">Changes to the options (e.g. the Kubernetes runtime); <paramref name="configureBuilder"/> may replace services (an IKubernetes).</param>
+    public static async Task<JobsManagerHost> StartAsync(string keysDirectory, Action<JobsManagerOptions>? configure = null, Action<WebApplicationBuilder>? configureBuilder = null)
     {
         var folder = new TempFolder("rp-cli-jm");
         var adminFile = folder.Combine("admin", "token");
@@ -57,6 +58,7 @@ internal sealed class JobsManagerHost : IAsyncDisposable
             TokenLifetime = TokenLifetime,
             RefreshCheckInterval = TimeSpan.FromMinutes(1),
         };
+        configure?.Invoke(options);
         // No console logging: in-process rpctl runs capture the console.
         var audit = new FakeLogCollector();
         var app = await LoopbackApp.StartAsync(JobsManagerApp.Build(["--urls", LoopbackApp.AnyPort], options, builder =>
@@ -64,6 +66,7 @@ internal sealed class JobsManagerHost : IAsyncDisposable
             builder.Logging.ClearProviders();
             builder.Logging.AddProvider(new FakeLoggerProvider(audit));
             builder.Logging.AddFilter<FakeLoggerProvider>((category, _) => category == "RequestsProxy.JobsManager.Audit");
+            configureBuilder?.Invoke(builder);
         }));
         return new JobsManagerHost(folder, app, adminFile, audit);
     }

@@ -31,6 +31,7 @@ public sealed class JobTemplateAttackTests
     [InlineData("""{"containers":[{"name":"c","image":"i","securityContext":{"windowsOptions":{"hostProcess":true}}}]}""", "'template.spec.containers[0].securityContext.windowsOptions.hostProcess'")]
     [InlineData("""{"securityContext":{"seLinuxOptions":{"type":"spc_t"}}}""", "'template.spec.securityContext.seLinuxOptions'")]
     [InlineData("""{"initContainers":[{"name":"x","image":"i","securityContext":{"appArmorProfile":{"type":"Unconfined"}}}]}""", "'template.spec.initContainers[0].securityContext.appArmorProfile.type'")]
+    [InlineData("""{"securityContext":{"sysctls":[{"name":"kernel.msgmax","value":"1"}]}}""", "'template.spec.securityContext.sysctls[0].name' 'kernel.msgmax'")]
     [InlineData("""{"nodeName":"control-plane"}""", "'template.spec.nodeName'")]
     [InlineData("""{"priorityClassName":"system-node-critical"}""", "'template.spec.priorityClassName' 'system-node-critical'")]
     [InlineData("""{"containers":[{"name":"c","image":"i","livenessProbe":{"httpGet":{"host":"169.254.169.254","path":"/","port":80}}}]}""", "'template.spec.containers[0].livenessProbe.httpGet.host'")]

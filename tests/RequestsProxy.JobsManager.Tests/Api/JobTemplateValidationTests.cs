@@ -208,6 +208,56 @@ public sealed class JobTemplateValidationTests
         Assert.Equal(["'template.spec.containers[0].securityContext.capabilities.add' NET_ADMIN is not allowed by this installation's pod policy (jobsManager.podPolicy.allowedCapabilities)"], errors);
     }
 
+    [Theory]
+    [InlineData("kernel.shm_rmid_forced")]
+    [InlineData("net.ipv4.ip_local_port_range")]
+    [InlineData("net.ipv4.tcp_syncookies")]
+    [InlineData("net.ipv4.ping_group_range")]
+    [InlineData("net.ipv4.ip_unprivileged_port_start")]
+    [InlineData("net.ipv4.ip_local_reserved_ports")]
+    [InlineData("net.ipv4.tcp_keepalive_time")]
+    [InlineData("net.ipv4.tcp_fin_timeout")]
+    [InlineData("net.ipv4.tcp_keepalive_intvl")]
+    [InlineData("net.ipv4.tcp_keepalive_probes")]
+    [InlineData("net.ipv4.tcp_rmem")]
+    [InlineData("net.ipv4.tcp_wmem")]
+    [InlineData("net/ipv4/ip_local_port_range")]
+    public void Validate_SafeSysctl_Accepted(string sysctl)
+    {
+        var (spec, errors) = Validate(Request(Patched($$$"""{"securityContext":{"sysctls":[{"name":"{{{sysctl}}}","value":"1"}]}}""")));
+
+        Assert.Empty(errors);
+        Assert.NotNull(spec);
+    }
+
+    [Theory]
+    [InlineData("kernel.msgmax")]
+    [InlineData("kernel.sem")]
+    [InlineData("net.core.somaxconn")]
+    [InlineData("net.ipv4.ip_forward")]
+    [InlineData("fs.mqueue.msg_max")]
+    [InlineData("vm.swappiness")]
+    [InlineData("kernel.shm_rmid_forced.x")]
+    [InlineData("net/core/somaxconn")]
+    public void Validate_UnsafeSysctl_RefusedNamingTheField(string sysctl)
+    {
+        var (spec, errors) = Validate(Request(Patched($$$"""{"securityContext":{"sysctls":[{"name":"kernel.shm_rmid_forced","value":"1"},{"name":"{{{sysctl}}}","value":"1"}]}}""")));
+
+        Assert.Null(spec);
+        Assert.Equal([$"'template.spec.securityContext.sysctls[1].name' '{sysctl}' is not one of Kubernetes' safe sysctls and this installation's pod policy does not allow it (jobsManager.podPolicy.allowedSysctls)"], errors);
+    }
+
+    [Fact]
+    public void Validate_PolicyAllowsSysctlsByNameAndPrefix_AcceptedExactlyThose()
+    {
+        var patch = """{"securityContext":{"sysctls":[{"name":"kernel.msgmax","value":"65536"},{"name":"net.core.somaxconn","value":"1024"},{"name":"kernel.msgmnb","value":"1"},{"name":"net.ipv4.tcp_syncookies","value":"1"}]}}""";
+        var policy = new PodPolicy(AllowedSysctls: ["kernel.msgmax", "net.core.*"]);
+
+        var (_, errors) = StartJobRequestValidator.Validate(Request(Patched(patch)), "results:write", [Ns], policy);
+
+        Assert.Equal(["'template.spec.securityContext.sysctls[2].name' 'kernel.msgmnb' is not one of Kubernetes' safe sysctls and this installation's pod policy does not allow it (jobsManager.podPolicy.allowedSysctls)"], errors);
+    }
+
     [Fact]
     public void Validate_NoNamespace_TheFirstJobNamespace()
     {

@@ -3,6 +3,7 @@ using System.Text;
 using k8s;
 using k8s.Autorest;
 using k8s.Models;
+using RequestsProxy.Testing.FakeKubernetes;
 using RequestsProxy.JobsManager.Jobs;
 using RequestsProxy.JobsManager.Kubernetes;
 using RequestsProxy.JobsManager.Tests.Support;
@@ -112,6 +113,47 @@ public sealed class KubernetesJobRuntimeTests
         await k.Client.CoreV1.DeleteNamespacedSecretAsync("job-1-requests-proxy-token", Ns);
         k.Fake.RbacRules = KubernetesHarness.ChartRules();
         Assert.True((await k.Core.Manager.StartAsync(CoreHarness.Spec("job-1"), CancellationToken.None)).Succeeded);
+    }
+
+    [Fact]
+    public async Task Start_SecretAppearsBetweenDryRunAndCreate_ConflictNeverATakeover()
+    {
+        // Someone else's Secret of the token's name is created right after the dry-run probe said the name was free.
+        FakeKubernetesApiServer? fake = null;
+        V1Secret? theirs = null;
+        var seeded = 0;
+        using var race = new AfterResponse(response =>
+        {
+            if (response.RequestMessage is { Method.Method: "POST" } request && request.RequestUri!.AbsolutePath.EndsWith("/secrets", StringComparison.Ordinal)
+                && request.RequestUri.Query.Contains("dryRun=All", StringComparison.Ordinal) && response.StatusCode == HttpStatusCode.Created
+                && Interlocked.Exchange(ref seeded, 1) == 0)
+            {
+                theirs = fake!.SeedSecret(Ns, "job-1-requests-proxy-token", new Dictionary<string, string> { ["token"] = "someone else's" });
+            }
+        });
+        await using var k = await KubernetesHarness.StartAsync(runtimeHandler: race);
+        fake = k.Fake;
+        k.Fake.ClearRequests();
+
+        var result = await k.Core.Manager.StartAsync(CoreHarness.Spec("job-1"), CancellationToken.None);
+
+        Assert.Equal(1, seeded);
+        Assert.Equal(JobError.Conflict, result.Error);
+        Assert.Contains("a Secret named 'job-1-requests-proxy-token' already exists in namespace 'training-jobs'", result.Message, StringComparison.Ordinal);
+        Assert.Contains("does not take over", result.Message, StringComparison.Ordinal);
+
+        // The Secret is exactly as its owner left it: not replaced, not patched, not adopted by the Job.
+        var secret = k.Fake.Find<V1Secret>(Ns, "job-1-requests-proxy-token")!;
+        Assert.Equal(theirs!.Metadata.ResourceVersion, secret.Metadata.ResourceVersion);
+        Assert.Null(secret.Metadata.OwnerReferences);
+        Assert.Equal("someone else's", Encoding.UTF8.GetString(secret.Data["token"]));
+        var calls = k.Fake.Requests.Where(r => r.Resource is "secrets" or "jobs").Select(r => (r.Verb, r.Resource, r.StatusCode, r.QueryString.Contains("dryRun=All", StringComparison.Ordinal))).ToList();
+        Assert.Equal([("create", "secrets", 201, true), ("create", "jobs", 201, false), ("create", "secrets", 409, false), ("delete", "jobs", 200, false)], calls);
+
+        // The Job created in between is gone again (no pod of it mounts that Secret), and the minted token is revoked.
+        Assert.Null(k.Fake.Find<V1Job>(Ns, "job-1"));
+        Assert.Null(k.Core.Manager.Get("job-1"));
+        Assert.Single(ReadList(k).Entries);
     }
 
     [Fact]
@@ -282,5 +324,16 @@ public sealed class KubernetesJobRuntimeTests
         var result = new TokenValidator(k.Core.KeySource, StaticRevocationSource.None, new TokenValidationOptions(), k.Core.Time).Validate(token);
         Assert.True(result.IsValid, result.Reason);
         return result.Claims!;
+    }
+
+    /// <summary>Runs an action on each response before the client sees it (the moment between two calls of the runtime).</summary>
+    private sealed class AfterResponse(Action<HttpResponseMessage> action) : DelegatingHandler
+    {
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            var response = await base.SendAsync(request, cancellationToken);
+            action(response);
+            return response;
+        }
     }
 }

@@ -80,7 +80,9 @@ internal sealed class KubernetesHarness : IAsyncDisposable
         return options;
     }
 
-    public static async Task<KubernetesHarness> StartAsync(bool rbac = true, string? configMap = null, string revoked = "[]", int shards = 1, IReadOnlyList<string>? jobNamespaces = null)
+    /// <param name="runtimeHandler">Sits between the runtime's client and the API server (to act at a precise moment of a start); null: the shared client.</param>
+    public static async Task<KubernetesHarness> StartAsync(bool rbac = true, string? configMap = null, string revoked = "[]", int shards = 1, IReadOnlyList<string>? jobNamespaces = null,
+        DelegatingHandler? runtimeHandler = null)
     {
         var fake = await FakeKubernetesApiServer.StartAsync();
         fake.SeedConfigMap(Namespace, RevokedConfigMap, new Dictionary<string, string> { ["revoked.json"] = revoked });
@@ -97,16 +99,23 @@ internal sealed class KubernetesHarness : IAsyncDisposable
         }
 
         var client = fake.CreateClient(Namespace);
+        var runtimeClient = runtimeHandler is null ? client : new k8s.Kubernetes(fake.CreateClientConfiguration(Namespace), runtimeHandler);
         var meters = new TestMeterFactory();
         var storeMetrics = new JobsManagerMetrics(meters);
         var core = new CoreHarness(
             options: WithJobNamespaces(Options(configMap, shards), jobNamespaces),
-            runtimeFactory: o => new KubernetesJobRuntime(client, o, NullLogger<KubernetesJobRuntime>.Instance),
+            runtimeFactory: o => new KubernetesJobRuntime(runtimeClient, o, NullLogger<KubernetesJobRuntime>.Instance),
             storeFactory: o => RevocationStore(client, o, storeMetrics),
             ledgerStoreFactory: o => LedgerStore(client, o, storeMetrics),
             restore: false);
         Assert.True(await core.Manager.RestoreAsync(CancellationToken.None), core.Manager.RestoreProblem);
-        return new KubernetesHarness(fake, client, core, meters);
+        var harness = new KubernetesHarness(fake, client, core, meters);
+        if (runtimeClient != client)
+        {
+            harness._restartClients.Add(runtimeClient);
+        }
+
+        return harness;
     }
 
     public static ConfigMapUpdater Updater(IKubernetes client, JobsManagerOptions options) =>

@@ -168,4 +168,24 @@ public sealed class LegacyTokenListTests : IDisposable
         Assert.False(source.IsReady);
         Assert.Equal(1, source.ReloadFailureCount);
     }
+
+    [Fact]
+    public void Source_RequiredMissingAtStart_NotReadyUntilTheFileAppears()
+    {
+        var dir = _temp.Combine("legacy");
+        Directory.CreateDirectory(dir);
+        var time = new FakeTimeProvider();
+        using var source = new LegacyTokenSource(dir, TimeSpan.FromSeconds(10), time, required: true);
+        source.Start();
+        time.Advance(TimeSpan.FromSeconds(10));
+
+        Assert.False(source.IsReady);
+        Assert.Equal(0, source.ReloadFailureCount);
+        Assert.Contains(LegacyTokenList.FileName, source.LastFailure, StringComparison.Ordinal);
+
+        _ = new ProjectedVolume(dir, new Dictionary<string, string> { [LegacyTokenList.FileName] = "[]" });
+        time.Advance(TimeSpan.FromSeconds(10));
+        Assert.True(source.IsReady);
+        Assert.Null(source.LastFailure);
+    }
 }

@@ -240,7 +240,7 @@ public sealed class RevocationListTests : IDisposable
     }
 
     [Fact]
-    public void RevocationSource_CorruptShard_KeepsLastGoodUnionAndNamesTheShard()
+    public void RevocationSource_CorruptShard_KeepsItsLastGoodEntriesWhileTheOthersUpdate()
     {
         var dir = _temp.Combine("revoked");
         var volume = new ProjectedVolume(dir, new Dictionary<string, string> { ["revoked.json"] = "[\"a\"]", ["revoked-1.json"] = "[\"b\"]" });
@@ -248,12 +248,110 @@ public sealed class RevocationListTests : IDisposable
         using var source = new RevocationSource(dir, TimeSpan.FromSeconds(10), time);
         source.Start();
 
+        // Entries never move between shards (ShardedRevocationStore), so a healthy shard's new revocation bites at once.
         volume.Write(new Dictionary<string, string> { ["revoked.json"] = "[\"a\",\"new\"]", ["revoked-1.json"] = "[\"b\"," });
+        time.Advance(TimeSpan.FromSeconds(10));
         time.Advance(TimeSpan.FromSeconds(10));
 
         Assert.True(source.Current.Contains("b"));
-        Assert.False(source.Current.Contains("new"));
+        Assert.True(source.Current.Contains("new"));
+        Assert.Equal(1, source.ReloadFailureCount);
         Assert.Contains("revoked-1.json", source.LastFailure, StringComparison.Ordinal);
+
+        volume.Write(new Dictionary<string, string> { ["revoked.json"] = "[\"a\",\"new\"]", ["revoked-1.json"] = "[\"b\",\"c\"]" });
+        time.Advance(TimeSpan.FromSeconds(10));
+        Assert.True(source.Current.Contains("c"));
+        Assert.Null(source.LastFailure);
+    }
+
+    [Fact]
+    public void RevocationSource_RequiredShardsMissingAtStart_NotReadyUntilEachWasRead()
+    {
+        // The chart's optional volume before the jobs-manager created shard 2: an empty list there would accept its revoked tokens.
+        var dir = _temp.Combine("revoked");
+        var volume = new ProjectedVolume(dir, new Dictionary<string, string> { ["revoked.json"] = "[\"a\"]", ["revoked-1.json"] = "[\"b\"]" });
+        var time = new FakeTimeProvider();
+        using var source = new RevocationSource(dir, TimeSpan.FromSeconds(10), time, requiredShards: 3);
+        var waiting = new List<string>();
+        source.Waiting += waiting.Add;
+        source.Start();
+        time.Advance(TimeSpan.FromSeconds(10));
+
+        Assert.False(source.IsReady);
+        Assert.Equal(0, source.Current.Count);
+        Assert.Equal(0, source.ReloadFailureCount);
+        Assert.Contains("revoked-2.json", source.LastFailure, StringComparison.Ordinal);
+        Assert.Equal([Path.Combine(dir, "revoked-2.json")], waiting);
+
+        volume.Write(new Dictionary<string, string> { ["revoked.json"] = "[\"a\"]", ["revoked-1.json"] = "[\"b\"]", ["revoked-2.json"] = "[\"c\"]" });
+        time.Advance(TimeSpan.FromSeconds(10));
+
+        Assert.True(source.IsReady);
+        Assert.Equal(3, source.Current.Count);
+        Assert.Null(source.LastFailure);
+        Assert.Equal("", waiting[^1]);
+    }
+
+    [Fact]
+    public void RevocationSource_RequiredEmptyFolder_NotReadyAndQuiet()
+    {
+        var dir = _temp.Combine("revoked");
+        Directory.CreateDirectory(dir);
+        var time = new FakeTimeProvider();
+        using var source = new RevocationSource(dir, TimeSpan.FromSeconds(10), time, requiredShards: 1);
+        var waiting = new List<string>();
+        source.Waiting += waiting.Add;
+        source.Start();
+        for (var i = 0; i < 5; i++)
+        {
+            time.Advance(TimeSpan.FromSeconds(10));
+        }
+
+        Assert.False(source.IsReady);
+        Assert.Equal(0, source.ReloadFailureCount);
+        Assert.Single(waiting);
+        Assert.Contains("waiting for", source.LastFailure, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void RevocationSource_RequiredShardVanishesAfterLoad_KeepsItsEntriesAndCountsIt()
+    {
+        var dir = _temp.Combine("revoked");
+        var volume = new ProjectedVolume(dir, new Dictionary<string, string> { ["revoked.json"] = "[\"a\"]", ["revoked-1.json"] = "[\"b\"]" });
+        var time = new FakeTimeProvider();
+        using var source = new RevocationSource(dir, TimeSpan.FromSeconds(10), time, requiredShards: 2);
+        source.Start();
+        Assert.True(source.IsReady);
+
+        // Its ConfigMap deleted: the kubelet empties that part of the optional volume.
+        volume.Write(new Dictionary<string, string> { ["revoked.json"] = "[\"a\",\"z\"]" });
+        time.Advance(TimeSpan.FromSeconds(10));
+        time.Advance(TimeSpan.FromSeconds(10));
+
+        Assert.True(source.IsReady);
+        Assert.True(source.Current.Contains("b"));
+        Assert.True(source.Current.Contains("z"));
+        Assert.Equal(1, source.MissingFileCount);
+        Assert.Equal(1, source.ReloadFailureCount);
+        Assert.Contains("revoked-1.json' does not exist", source.LastFailure, StringComparison.Ordinal);
+
+        volume.Write(new Dictionary<string, string> { ["revoked.json"] = "[\"a\",\"z\"]", ["revoked-1.json"] = "[]" });
+        time.Advance(TimeSpan.FromSeconds(10));
+        Assert.Equal(0, source.MissingFileCount);
+        Assert.False(source.Current.Contains("b"));
+        Assert.Null(source.LastFailure);
+    }
+
+    [Fact]
+    public void RevocationSource_RequiredCorruptAtStart_NotReadyNamingTheFile()
+    {
+        var dir = _temp.Combine("revoked");
+        _ = new ProjectedVolume(dir, new Dictionary<string, string> { ["revoked.json"] = "[\"a\"]", ["revoked-1.json"] = "[oops" });
+        using var source = new RevocationSource(dir, TimeSpan.FromSeconds(10), new FakeTimeProvider(), requiredShards: 2);
+        source.Start();
+
+        Assert.False(source.IsReady);
+        Assert.Contains("revoked-1.json' is invalid", source.LastFailure, StringComparison.Ordinal);
     }
 
     [Fact]
