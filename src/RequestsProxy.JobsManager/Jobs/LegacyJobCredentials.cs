@@ -5,6 +5,7 @@ using System.Net.Http.Json;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
 using RequestsProxy.JobsManager.Api;
+using RequestsProxy.JobsManager.Metrics;
 using RequestsProxy.Tokens.Legacy;
 
 namespace RequestsProxy.JobsManager.Jobs;
@@ -22,7 +23,7 @@ namespace RequestsProxy.JobsManager.Jobs;
 /// </summary>
 internal sealed partial class LegacyJobCredentials(
     HttpClient http, AdminTokenProvider adminToken, ILegacyProxyEndpoints endpoints, IDocumentStore<LegacyTokenList> list,
-    JobsManagerOptions options, TimeProvider time, ILogger<LegacyJobCredentials> logger) : IJobCredentials
+    JobsManagerOptions options, TimeProvider time, ILogger<LegacyJobCredentials> logger, JobsManagerMetrics? metrics = null) : IJobCredentials
 {
     // Held while registrations are pushed, and by a stop before it forgets: no push of a stopped job's token lands after its forget.
     private readonly SemaphoreSlim _pendingGate = new(1, 1);
@@ -73,8 +74,16 @@ internal sealed partial class LegacyJobCredentials(
         var token = Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
         var digest = LegacyTokenDigest.Compute(token);
 
-        // Listed before any proxy accepts it: no replica ever accepts a token a restart would forget.
-        await list.UpdateAsync(l => l.Add(new LegacyTokenEntry(digest, subject, scope)), cancellationToken).ConfigureAwait(false);
+        // Listed before any proxy accepts it: no replica ever accepts a token a restart would forget. A list that
+        // would outgrow its ConfigMap refuses the start (507, nothing written) instead of the API server's 422.
+        await UpdateListAsync(l =>
+        {
+            var next = l.Add(new LegacyTokenEntry(digest, subject, scope));
+            var size = next.Serialize().LongLength;
+            return size > DocumentLimits.ConfigMapBytes
+                ? throw new DocumentTooLargeException("legacy token list", size, DocumentLimits.ConfigMapBytes, list.Location)
+                : next;
+        }, cancellationToken).ConfigureAwait(false);
         var registration = new LegacyRegistration(token, subject, scope);
         lock (_pending)
         {
@@ -138,7 +147,7 @@ internal sealed partial class LegacyJobCredentials(
         // its entry still learns that it ended (its forget may not arrive).
         var ended = 0;
         var now = time.GetUtcNow().ToUnixTimeSeconds();
-        await list.UpdateAsync(l => l.EndSubject(subject, now, out ended), cancellationToken).ConfigureAwait(false);
+        await UpdateListAsync(l => l.EndSubject(subject, now, out ended), cancellationToken).ConfigureAwait(false);
 
         if (replicasMustAnswer)
         {
@@ -170,7 +179,7 @@ internal sealed partial class LegacyJobCredentials(
     {
         var until = (time.GetUtcNow() + options.LegacyTokenGrace).ToUnixTimeSeconds();
         var changed = 0;
-        await list.UpdateAsync(l => l.EndSubject(subject, until, out changed), cancellationToken).ConfigureAwait(false);
+        await UpdateListAsync(l => l.EndSubject(subject, until, out changed), cancellationToken).ConfigureAwait(false);
         if (changed > 0)
         {
             Log.Ended(logger, subject, changed, DateTimeOffset.FromUnixTimeSeconds(until));
@@ -188,7 +197,7 @@ internal sealed partial class LegacyJobCredentials(
         var now = time.GetUtcNow();
         var until = (now + options.LegacyTokenGrace).ToUnixTimeSeconds();
         int ended = 0, pruned = 0;
-        await list.UpdateAsync(l =>
+        await UpdateListAsync(l =>
         {
             var next = l.Prune((now - options.LegacyTokenGrace).ToUnixTimeSeconds(), out pruned);
             ended = 0;
@@ -284,6 +293,17 @@ internal sealed partial class LegacyJobCredentials(
         }
     }
 
+    /// <summary>Every change of the list: its size exported, and a warning from 80 % of the ConfigMap limit on.</summary>
+    private async Task UpdateListAsync(Func<LegacyTokenList, LegacyTokenList> change, CancellationToken cancellationToken)
+    {
+        var snapshot = await list.UpdateAsync(change, cancellationToken).ConfigureAwait(false);
+        metrics?.LegacyTokensSize(snapshot.SizeBytes, snapshot.Document.Count);
+        if (snapshot.SizeBytes >= DocumentLimits.WarningThresholdBytes)
+        {
+            Log.NearLimit(logger, snapshot.SizeBytes, DocumentLimits.ConfigMapBytes, snapshot.Document.Count, list.Location);
+        }
+    }
+
     /// <summary>Stops pushing the matching registrations; waits for a push in flight so none lands after this returns.</summary>
     private async Task WithoutPendingAsync(Func<PendingRegistration, bool> match)
     {
@@ -356,6 +376,10 @@ internal sealed partial class LegacyJobCredentials(
 
         [LoggerMessage(EventId = 603, Level = LogLevel.Warning, Message = "A legacy token step for job {Job} failed; the maintenance loop catches up")]
         public static partial void Deferred(ILogger logger, string job, Exception exception);
+
+        [LoggerMessage(EventId = 607, Level = LogLevel.Warning,
+            Message = "The legacy token list is {SizeBytes} bytes of the {LimitBytes}-byte ConfigMap limit ({Entries} entries) at {Location}; starts are refused past the limit: stop finished legacy jobs or flip to stateless")]
+        public static partial void NearLimit(ILogger logger, long sizeBytes, long limitBytes, int entries, string location);
 
         [LoggerMessage(EventId = 604, Level = LogLevel.Debug, Message = "Legacy registration sync skipped a replica or a pass: {Reason}")]
         public static partial void SyncSkipped(ILogger logger, string reason);

@@ -1,5 +1,7 @@
 using System.Net;
+using RequestsProxy.JobsManager.Jobs;
 using RequestsProxy.JobsManager.Tests.Support;
+using RequestsProxy.Tokens.Legacy;
 
 namespace RequestsProxy.JobsManager.Tests.Jobs;
 
@@ -321,6 +323,42 @@ public sealed class CutoverTests : IDisposable
         await _h.Legacy.SyncAsync(CancellationToken.None);
         Assert.All(_h.Proxies.Bodies, b => Assert.Equal(0, b.GetProperty("registrations").GetArrayLength()));
         Assert.Equal(0, _h.Legacy.PendingRegistrations);
+    }
+
+    [Fact]
+    public async Task Legacy_ListNearItsConfigMapLimit_Exported_ThenAStartPastItIsRefused507AndNothingIsSent()
+    {
+        var legacy = await _h.StartManagerAsync(stateless: false);
+        await _h.LegacyTokens.UpdateAsync(_ => Filled(0.85), CancellationToken.None);
+
+        await CutoverHarness.StartAsync(legacy, "job-1");
+        Assert.InRange(_h.Metrics.LegacyTokensSizeBytes, DocumentLimits.WarningThresholdBytes, DocumentLimits.ConfigMapBytes);
+
+        await _h.LegacyTokens.UpdateAsync(_ => Filled(1.0), CancellationToken.None);
+        var posts = _h.Proxies.Calls.Count(c => c.Method == HttpMethod.Post);
+        var refused = await legacy.StartAsync(CoreHarness.Spec("job-2"), CancellationToken.None);
+
+        Assert.Equal(JobError.Full, refused.Error);
+        Assert.Contains("over the 1048576-byte limit", refused.Message, StringComparison.Ordinal);
+        Assert.Equal(posts, _h.Proxies.Calls.Count(c => c.Method == HttpMethod.Post));
+        Assert.False(_h.Runtime.Tokens.ContainsKey("job-2"));
+        Assert.Null(legacy.Get("job-2"));
+    }
+
+    /// <summary>A list of typical entries (a 43-character digest, a job name, the default scope) filling this fraction of a ConfigMap.</summary>
+    private static LegacyTokenList Filled(double fraction)
+    {
+        var entries = new List<LegacyTokenEntry>();
+        var perEntry = new LegacyTokenList([Typical(0), Typical(1)]).Serialize().Length - new LegacyTokenList([Typical(0)]).Serialize().Length;
+        var count = (int)(DocumentLimits.ConfigMapBytes * fraction / perEntry);
+        for (var i = 0; i < count; i++)
+        {
+            entries.Add(Typical(i));
+        }
+
+        return new LegacyTokenList(entries);
+
+        static LegacyTokenEntry Typical(int i) => new(LegacyTokenDigest.Compute($"filler-{i}"), $"train-{i:D6}", "results:write flops:write");
     }
 
     [Fact]

@@ -72,6 +72,9 @@ internal sealed class CutoverHarness : IDisposable
 
     public LegacyTokenList List => LegacyTokens.Document;
 
+    /// <summary>The metrics of the jobs-manager started last.</summary>
+    public JobsManagerMetrics Metrics { get; private set; } = null!;
+
     /// <summary>The legacy credentials of the jobs-manager started last (its registration sync).</summary>
     public LegacyJobCredentials Legacy { get; private set; } = null!;
 
@@ -82,7 +85,8 @@ internal sealed class CutoverHarness : IDisposable
         var metrics = new JobsManagerMetrics(new TestMeterFactory());
         var revocations = new RevocationLedger(Revocations, options, Time, metrics, NullLogger<RevocationLedger>.Instance);
         var signed = new StatelessJobCredentials(new TokenIssuer(KeySource, Time), KeySource, revocations, options, Time);
-        var legacy = new LegacyJobCredentials(Http, new AdminTokenProvider(options), Proxies, LegacyTokens, options, Time, NullLogger<LegacyJobCredentials>.Instance);
+        Metrics = metrics;
+        var legacy = new LegacyJobCredentials(Http, new AdminTokenProvider(options), Proxies, LegacyTokens, options, Time, NullLogger<LegacyJobCredentials>.Instance, metrics);
         Legacy = legacy;
         var credentials = new JobCredentials(signed, legacy, options, NullLogger<JobCredentials>.Instance);
         var manager = new JobManager(Runtime, credentials, revocations, new JobLedger(Ledger, options, Time, metrics, NullLogger<JobLedger>.Instance),
