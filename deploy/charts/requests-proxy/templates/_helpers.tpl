@@ -230,6 +230,14 @@ registry, so the jobs-manager registers every job's token with each pod it resol
 {{- end -}}
 
 {{/*
+The headless Service naming the legacy-mode proxy pods only (pod label requests-proxy.io/tokens:
+legacy, set by the pod's own mode): the only pods the jobs-manager ever sends the admin token to.
+*/}}
+{{- define "requests-proxy.proxyLegacyPodsName" -}}
+{{- include "requests-proxy.dnsLabel" (printf "%s-requests-proxy-legacy-pods" .Release.Name) -}}
+{{- end -}}
+
+{{/*
 How the jobs-manager's Secret writes in the job namespaces are confined beyond RBAC
 (docs/operations.md#job-namespaces): "policy" (ValidatingAdmissionPolicy, Kubernetes 1.30+),
 "webhook" (the proxy pods' admission webhook, any version), or "none". secretAdmission.mode auto
