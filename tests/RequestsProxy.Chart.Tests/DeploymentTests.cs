@@ -24,6 +24,8 @@ public sealed class DeploymentTests : IDisposable
                 ["/etc/proxy/revoked/"] = ("projected", string.Join(",", ["rel-requests-proxy-revoked", .. Enumerable.Range(1, 15).Select(i => $"rel-requests-proxy-revoked-{i}")])),
                 ["/etc/proxy/legacy-tokens/"] = ("configMap", "rel-requests-proxy-legacy-tokens"),
                 ["/etc/proxy/admin/"] = ("secret", "rel-requests-proxy-admin"),
+                // helm template's default capabilities have no ValidatingAdmissionPolicy: the Secret admission webhook.
+                ["/etc/proxy/webhook-tls/"] = ("secret", "rel-requests-proxy-webhook-tls"),
                 ["/tmp"] = ("emptyDir", null),
             },
             chart.Mounts(Proxy));
@@ -36,6 +38,7 @@ public sealed class DeploymentTests : IDisposable
                 ["REQUESTS_PROXY_MAX_CONNECTIONS_PER_CLIENT"] = "1000",
                 ["REQUESTS_PROXY_IDLE_TIMEOUT_SECONDS"] = "120",
                 ["REQUESTS_PROXY_STATELESS"] = "false",
+                ["REQUESTS_PROXY_LEGACY_SYNC_WAIT_SECONDS"] = "60",
                 ["RELEASE_NAME"] = "rel",
                 ["NAMESPACE"] = HelmChart.Namespace,
                 ["REQUESTS_PROXY_KEYS_DIR"] = "/etc/proxy/keys",
@@ -51,6 +54,9 @@ public sealed class DeploymentTests : IDisposable
                 ["REQUESTS_PROXY_CONCURRENCY_LIMIT"] = "16",
                 ["REQUESTS_PROXY_ADMIN_TOKEN_FILE"] = "/etc/proxy/admin/token",
                 ["REQUESTS_PROXY_UPSTREAM"] = HelmChart.Upstream,
+                ["REQUESTS_PROXY_ADMISSION_URLS"] = "https://0.0.0.0:9443",
+                ["REQUESTS_PROXY_ADMISSION_TLS_DIR"] = "/etc/proxy/webhook-tls",
+                ["REQUESTS_PROXY_ADMISSION_JOBS_MANAGER_USER"] = "system:serviceaccount:jobs:rel-jobs-manager",
             },
             chart.Env(Proxy));
         Assert.True(chart.Container(Proxy)["volumeMounts"]!.AsArray().All(m => m!["readOnly"]?.GetValue<bool>() == true || m.Str("mountPath") == "/tmp"));
@@ -83,6 +89,7 @@ public sealed class DeploymentTests : IDisposable
                 ["REQUESTS_PROXY_ADMIN_TOKEN_FILE"] = "/etc/proxy/admin/token",
                 ["REQUESTS_PROXY_URL"] = "http://rel-requests-proxy.jobs.svc:8888",
                 ["REQUESTS_PROXY_PODS_DNS"] = "rel-requests-proxy-pods.jobs.svc",
+                ["REQUESTS_PROXY_LEGACY_PODS_DNS"] = "rel-requests-proxy-legacy-pods.jobs.svc",
                 ["REQUESTS_PROXY_PODS_PORT"] = "8888",
                 ["REVOKED_CONFIGMAP_NAME"] = "rel-requests-proxy-revoked",
                 ["REVOKED_CONFIGMAP_SHARDS"] = "16",
