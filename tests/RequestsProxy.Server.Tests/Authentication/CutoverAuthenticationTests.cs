@@ -311,19 +311,6 @@ public sealed class CutoverAuthenticationTests
     }
 
     [Fact]
-    public async Task LegacyProxy_ListedEntryEnded_RegisteredTokenIsRefusedAtOnce()
-    {
-        await using var proxy = await ProxyHarness.StartAsync(Legacy);
-        await RegisterAsync(proxy);
-
-        // Registered after the list already held it: the list still decides.
-        List(proxy, Entry(until: DateTimeOffset.UtcNow.ToUnixTimeSeconds() - 1));
-        using var ended = await proxy.PostAsync("/v1/results", LegacyToken);
-
-        Assert.Equal(HttpStatusCode.Unauthorized, ended.StatusCode);
-    }
-
-    [Fact]
     public async Task LegacyProxy_RegisteredWhileAlreadyListed_IsRefusedOnceTheListDropsIt()
     {
         await using var proxy = await ProxyHarness.StartAsync(Legacy);
