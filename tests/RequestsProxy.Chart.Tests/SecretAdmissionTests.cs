@@ -37,22 +37,30 @@ public sealed class SecretAdmissionTests : IAsyncLifetime, IDisposable
 
         Assert.Empty(chart.OfKind("ValidatingAdmissionPolicy"));
         var configuration = chart.Get("ValidatingWebhookConfiguration", Configuration);
-        var webhook = Assert.Single(configuration["webhooks"]!.AsArray())!;
-        Assert.Equal("secrets.jobs-manager.requests-proxy.io", webhook.Str("name"));
-        Assert.Equal(("Fail", "None", 5L), (webhook.Str("failurePolicy"), webhook.Str("sideEffects"), webhook["timeoutSeconds"]!.GetValue<long>()));
-        Assert.Equal(["v1"], Strings(webhook["admissionReviewVersions"]));
-        var rule = Assert.Single(webhook["rules"]!.AsArray())!;
-        Assert.Equal(["CREATE", "UPDATE"], Strings(rule["operations"]));
-        Assert.Equal([""], Strings(rule["apiGroups"]));
-        Assert.Equal(["v1"], Strings(rule["apiVersions"]));
-        Assert.Equal(["secrets"], Strings(rule["resources"]));
-        Assert.Equal("Namespaced", rule.Str("scope"));
-        Assert.Equal(("jobs", Service, 443L, "/admission/v1/secrets"),
-            (webhook.Str("clientConfig", "service", "namespace"), webhook.Str("clientConfig", "service", "name"), webhook["clientConfig"]!["service"]!["port"]!.GetValue<long>(), webhook.Str("clientConfig", "service", "path")));
-        // 1.20 has no kubernetes.io/metadata.name label and no matchConditions.
-        Assert.Equal("""{"matchLabels":{"jobs.jobs.requests-proxy.io/rel":"true"}}""", webhook["namespaceSelector"]!.ToJsonString());
-        Assert.Equal("""{"matchExpressions":[{"key":"app.kubernetes.io/managed-by","operator":"NotIn","values":["requests-proxy-jobs-manager"]}]}""", webhook["objectSelector"]!.ToJsonString());
-        Assert.Null(webhook["matchConditions"]);
+        // CREATE and UPDATE apart: an objectSelector matches the old OR the new object and a create has no old one, so under
+        // a selector a create carrying the jobs-manager's label would never be reviewed (found by an outside attack).
+        var webhooks = configuration["webhooks"]!.AsArray().Select(w => w!).ToList();
+        Assert.Equal(["secrets-create.jobs-manager.requests-proxy.io", "secrets-update.jobs-manager.requests-proxy.io"], webhooks.Select(w => w.Str("name")));
+        foreach (var (webhook, operation) in webhooks.Zip(new[] { "CREATE", "UPDATE" }))
+        {
+            Assert.Equal(("Fail", "None", 5L), (webhook.Str("failurePolicy"), webhook.Str("sideEffects"), webhook["timeoutSeconds"]!.GetValue<long>()));
+            Assert.Equal(["v1"], Strings(webhook["admissionReviewVersions"]));
+            var rule = Assert.Single(webhook["rules"]!.AsArray())!;
+            Assert.Equal([operation], Strings(rule["operations"]));
+            Assert.Equal([""], Strings(rule["apiGroups"]));
+            Assert.Equal(["v1"], Strings(rule["apiVersions"]));
+            Assert.Equal(["secrets"], Strings(rule["resources"]));
+            Assert.Equal("Namespaced", rule.Str("scope"));
+            Assert.Equal(("jobs", Service, 443L, "/admission/v1/secrets"),
+                (webhook.Str("clientConfig", "service", "namespace"), webhook.Str("clientConfig", "service", "name"), webhook["clientConfig"]!["service"]!["port"]!.GetValue<long>(), webhook.Str("clientConfig", "service", "path")));
+            // 1.20 has no kubernetes.io/metadata.name label and no matchConditions.
+            Assert.Equal("""{"matchLabels":{"jobs.jobs.requests-proxy.io/rel":"true"}}""", webhook["namespaceSelector"]!.ToJsonString());
+            Assert.Null(webhook["matchConditions"]);
+        }
+
+        // Every create is reviewed; only updates skip the jobs-manager's own (labelled) token Secrets, so a refresh never waits on a proxy.
+        Assert.Null(webhooks[0]["objectSelector"]);
+        Assert.Equal("""{"matchExpressions":[{"key":"app.kubernetes.io/managed-by","operator":"NotIn","values":["requests-proxy-jobs-manager"]}]}""", webhooks[1]["objectSelector"]!.ToJsonString());
 
         // The namespaces it selects carry the label.
         Assert.All(chart.OfKind("Namespace"), ns => Assert.Equal("true", ns.Str("metadata", "labels", "jobs.jobs.requests-proxy.io/rel")));
@@ -110,8 +118,32 @@ public sealed class SecretAdmissionTests : IAsyncLifetime, IDisposable
     {
         var chart = await _helm.TemplateAsync(extra: ["--kube-version", "1.28.3"]);
 
-        var condition = Assert.Single(chart.Get("ValidatingWebhookConfiguration", Configuration)["webhooks"]![0]!["matchConditions"]!.AsArray())!;
-        Assert.Equal($"request.userInfo.username == '{JobsManagerUser}'", condition.Str("expression"));
+        Assert.All(chart.Get("ValidatingWebhookConfiguration", Configuration)["webhooks"]!.AsArray(), webhook =>
+        {
+            var condition = Assert.Single(webhook!["matchConditions"]!.AsArray())!;
+            Assert.Equal($"request.userInfo.username == '{JobsManagerUser}'", condition.Str("expression"));
+        });
+    }
+
+    [Fact]
+    public async Task Template_Kubernetes121To129_JobNamespacesSelectedByTheirNameNotByALabel()
+    {
+        // kubernetes.io/metadata.name is set by the apiserver (1.21+) and cannot be changed: job namespaces the chart did not
+        // create are covered too, and nobody who may label namespaces can take one out of the webhook's reach.
+        var chart = await _helm.TemplateAsync(["jobNamespaces.names={team-a,team-b}", "jobNamespaces.create=false"], null, ["--kube-version", "1.25.0"]);
+
+        Assert.All(chart.Get("ValidatingWebhookConfiguration", Configuration)["webhooks"]!.AsArray(), webhook =>
+            Assert.Equal("""{"matchExpressions":[{"key":"kubernetes.io/metadata.name","operator":"In","values":["team-a","team-b"]}]}""", webhook!["namespaceSelector"]!.ToJsonString()));
+    }
+
+    [Fact]
+    public async Task Template_Webhook_ProxyStartsWithoutItsPair()
+    {
+        // The data plane never waits for the webhook's certificate (cert-manager not done yet, a renewal in progress).
+        var chart = await _helm.TemplateAsync(["secretAdmission.webhook.tls.existingSecret=rp-wh", "secretAdmission.webhook.tls.caBundle=x"], null, Kube120);
+
+        var volume = chart.Get("Deployment", Proxy)["spec"]!["template"]!["spec"]!["volumes"]!.AsArray().Single(v => v!.Str("name") == "webhook-tls")!;
+        Assert.Equal(("rp-wh", true), (volume.Str("secret", "secretName"), volume["secret"]!["optional"]!.GetValue<bool>()));
     }
 
     [Fact]
