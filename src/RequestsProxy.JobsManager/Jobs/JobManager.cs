@@ -49,7 +49,7 @@ internal sealed class JobManager
         _reconciler = new JobReconciler(_table, runtime, jobLedger, _stopper, time, logger);
         if (adoptionCache is not null && adoptionDelivery is not null)
         {
-            _adopter = new JobAdopter(_table, adoptionCache, adoptionDelivery, runtime, credentials, delivery, _stopper, jobLedger, options, time, metrics, logger);
+            _adopter = new JobAdopter(_table, adoptionCache, adoptionDelivery, runtime, credentials, delivery, _stopper, jobLedger, options, time, metrics, audit, logger);
         }
         metrics.ObserveLiveJobs(() => _table.Count);
     }
@@ -68,10 +68,17 @@ internal sealed class JobManager
     /// <summary>The job table (tests hold a job's gate through it).</summary>
     public JobTable Table => _table;
 
+    /// <summary>Every job of the table, and (adopt mode) every labelled Job refused a token, oldest first.</summary>
     public IReadOnlyList<JobView> List() =>
-        [.. _table.Jobs.Select(j => j.ToView()).OrderBy(j => j.CreatedAt).ThenBy(j => j.Name, StringComparer.Ordinal)];
+        [.. _table.Jobs.Select(View).Concat(_adopter?.Refusals ?? []).OrderBy(j => j.CreatedAt).ThenBy(j => j.Name, StringComparer.Ordinal)];
 
-    public JobView? Get(string name) => _table.TryGet(name, out var job) ? job.ToView() : null;
+    /// <summary>The job of that name, or else a labelled Job of that name refused a token.</summary>
+    public JobView? Get(string name) =>
+        _table.TryGet(name, out var job) ? View(job) : _adopter?.Refusals.FirstOrDefault(r => r.Name == name);
+
+    /// <summary>An adopted job whose manifest changed to break a rule keeps its record (tokens revoked): the reason is its problem.</summary>
+    private JobView View(JobRecord job) =>
+        job.ToView() is var view && job.Spec.Adopted is { } adopted && _adopter?.RefusalOf(adopted) is { } why ? view with { Problem = why } : view;
 
     public Task<JobResult<JobView>> StartAsync(JobSpec spec, CancellationToken cancellationToken) => _starter.StartAsync(spec, cancellationToken);
 

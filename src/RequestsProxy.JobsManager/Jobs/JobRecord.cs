@@ -73,7 +73,7 @@ internal sealed class JobRecord
 
     /// <summary>A job whose token is kept fresh: not stopping, not finished, not gone, tokens not revoked.</summary>
     public bool IsRefreshable =>
-        !Stopping && !Removed && !TokensRevoked && State is not (JobState.Succeeded or JobState.Failed or JobState.Missing or JobState.Stopping);
+        !Stopping && !Removed && !TokensRevoked && State is not (JobState.Succeeded or JobState.Failed or JobState.Missing or JobState.Stopping or JobState.Unreachable or JobState.Refused);
 
     /// <summary>Every token issued to the job that may not have expired yet (the ones a stop must revoke).</summary>
     public IReadOnlyList<IssuedToken> History

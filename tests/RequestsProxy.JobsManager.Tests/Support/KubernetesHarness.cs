@@ -56,6 +56,7 @@ internal sealed class KubernetesHarness : IAsyncDisposable
         {
             new(["create", "update"], [""], ["secrets"], null, jobs),
             new(["create", "get", "list", "watch", "delete"], ["batch"], ["jobs"], null, jobs),
+            new(["create"], [""], ["events"], null, jobs),
         }),
     ];
 
