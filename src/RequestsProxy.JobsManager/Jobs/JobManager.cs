@@ -46,7 +46,11 @@ internal sealed class JobManager
         _stopper = new JobStopper(_table, runtime, credentials, jobLedger, options, time, metrics, audit, logger);
         _starter = new JobStarter(_table, runtime, credentials, delivery, _stopper, jobLedger, time, metrics, logger);
         _refresher = new TokenRefresher(_table, runtime, credentials, delivery, time, metrics, logger);
-        _reconciler = new JobReconciler(_table, runtime, jobLedger, _stopper, time, logger);
+        // A ledger entry without a namespace was written before job namespaces existed: its job ran in the release namespace.
+        _reconciler = new JobReconciler(_table, runtime, jobLedger, _stopper, time, logger, options.Runtime == JobRuntimeKind.Kubernetes ? options.Namespace : null);
+        metrics.ObserveOutOfScopeJobs(() => (
+            _table.Jobs.Count(j => j is { OutOfScope: true, Removed: false } && j.State != JobState.Unreachable),
+            _table.Jobs.Count(j => j is { OutOfScope: true, Removed: false, State: JobState.Unreachable })));
         if (adoptionCache is not null && adoptionDelivery is not null)
         {
             _adopter = new JobAdopter(_table, adoptionCache, adoptionDelivery, runtime, credentials, delivery, _stopper, jobLedger, options, time, metrics, audit, logger);
@@ -80,7 +84,12 @@ internal sealed class JobManager
     private JobView View(JobRecord job) =>
         job.ToView() is var view && job.Spec.Adopted is { } adopted && _adopter?.RefusalOf(adopted) is { } why ? view with { Problem = why } : view;
 
-    public Task<JobResult<JobView>> StartAsync(JobSpec spec, CancellationToken cancellationToken) => _starter.StartAsync(spec, cancellationToken);
+    /// <summary>
+    /// Starts a job. On Kubernetes its namespace is recorded explicitly (the default job namespace when the
+    /// spec names none), so the ledger never holds a namespace-less entry but those of the release-namespace layout.
+    /// </summary>
+    public Task<JobResult<JobView>> StartAsync(JobSpec spec, CancellationToken cancellationToken) =>
+        _starter.StartAsync(_options.Runtime == JobRuntimeKind.Kubernetes && spec.Namespace is null ? spec with { Namespace = _options.DefaultJobNamespace } : spec, cancellationToken);
 
     /// <inheritdoc cref="JobStopper.StopAsync"/>
     public Task<JobResult<StopOutcome>> StopAsync(string name, CancellationToken cancellationToken) => _stopper.StopAsync(name, cancellationToken);

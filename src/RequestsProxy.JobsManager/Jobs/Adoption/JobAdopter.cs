@@ -102,7 +102,8 @@ internal sealed partial class JobAdopter(
 
         foreach (var job in table.Jobs)
         {
-            if (job.Spec.Adopted is { } adopted && cache.Find(adopted) is null)
+            // A Job of a namespace no longer watched is not gone for being unseen: the reconciler reads it where it is.
+            if (job.Spec.Adopted is { } adopted && cache.Namespaces.Contains(adopted.Namespace, StringComparer.Ordinal) && cache.Find(adopted) is null)
             {
                 await GoneAsync(adopted, cancellationToken).ConfigureAwait(false);
             }
