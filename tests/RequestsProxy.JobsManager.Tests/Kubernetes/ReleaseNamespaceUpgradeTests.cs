@@ -1,4 +1,3 @@
-using System.Text;
 using k8s.Models;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using RequestsProxy.JobsManager.Jobs;
@@ -132,10 +131,5 @@ public sealed class ReleaseNamespaceUpgradeTests
         fake.SeedSecret(Release, "old-1-requests-proxy-token", new Dictionary<string, string> { ["token"] = "the old token" });
     }
 
-    private static RevocationList ReadList(KubernetesHarness k)
-    {
-        var configMap = k.Fake.Find<V1ConfigMap>(Release, KubernetesHarness.RevokedConfigMap)!;
-        Assert.True(RevocationList.TryParse(Encoding.UTF8.GetBytes(configMap.Data["revoked.json"]), out var list, out var error), error);
-        return list;
-    }
+    private static RevocationList ReadList(KubernetesHarness k) => k.RevokedList();
 }

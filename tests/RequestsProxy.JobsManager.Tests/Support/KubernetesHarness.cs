@@ -121,6 +121,14 @@ internal sealed class KubernetesHarness : IAsyncDisposable
         return harness;
     }
 
+    /// <summary>The revocation list as the fake API server holds it now (shard 0).</summary>
+    public RevocationList RevokedList()
+    {
+        var configMap = Fake.Find<k8s.Models.V1ConfigMap>(Namespace, RevokedConfigMap)!;
+        Assert.True(RevocationList.TryParse(System.Text.Encoding.UTF8.GetBytes(configMap.Data["revoked.json"]), out var list, out var error), error);
+        return list;
+    }
+
     public static ConfigMapUpdater Updater(IKubernetes client, JobsManagerOptions options) =>
         new(client, options, TimeProvider.System, NullLogger<ConfigMapUpdater>.Instance);
 
