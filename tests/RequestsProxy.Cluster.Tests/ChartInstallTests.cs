@@ -16,101 +16,71 @@ public sealed class ChartInstallTests(ClusterFixture cluster, ITestOutputHelper 
     public Task Install_ClusterScope_EveryObjectAcceptedAndAvailable() => InstallEveryObjectAsync(clusterScope: true);
 
     [ClusterFact]
-    public async Task UpgradeUninstallReinstall_ReuseValues_KeysRevokedAndLedgerKeptByteForByte()
+    public Task UpgradeUninstallReinstall_ReuseValues_KeysRevokedAndLedgerKeptByteForByte() => ClusterScenario.RunAsync(cluster, output, "life", async scenario =>
     {
-        cluster.EnsureUp();
-        var release = new ChartRelease(cluster, $"life-{Suffix()}");
-        await release.CreateNamespaceAsync();
+        var release = scenario.Release;
+        await release.InstallAsync();
+
+        // Give the revocation list and the ledger real content: a job started and stopped.
+        using (var api = await JobsManagerApi.ConnectAsync(release))
+        {
+            await api.StartTrainerAsync("keepme", cluster.WorkloadImage, seconds: 600);
+            var stopped = await api.StopAsync("keepme");
+            Assert.True(stopped["revoked"]!.GetValue<int>() >= 1, stopped.ToJsonString());
+        }
+
+        var before = await SnapshotAsync(release);
+        Assert.Contains(before.Revoked.Values, v => Encoding.UTF8.GetString(v) != "[]");
+
+        await release.UpgradeAsync("--reuse-values", "--set", "requestsProxy.keys.pollSeconds=5");
+        await release.WaitForDeploymentAsync(release.ProxyName, TimeSpan.FromMinutes(3));
+        AssertSame(before, await SnapshotAsync(release), "helm upgrade --reuse-values");
+
+        await release.UninstallAsync();
+        AssertSame(before, await SnapshotAsync(release), "helm uninstall (helm.sh/resource-policy: keep)");
+        Assert.Empty((await cluster.Client.AppsV1.ListNamespacedDeploymentAsync(release.Namespace, labelSelector: $"app.kubernetes.io/instance={release.Name}")).Items);
+
+        await release.InstallAsync();
+        var after = await SnapshotAsync(release);
+        AssertSame(before, after, "helm install over the kept objects");
+        Assert.Equal(release.Name, after.KeysReleaseAnnotation);
+    });
+
+    private Task InstallEveryObjectAsync(bool clusterScope) => ClusterScenario.RunAsync(cluster, output, $"inst-{(clusterScope ? "cs" : "ns")}", async scenario =>
+    {
+        var release = scenario.Release;
+        await release.InstallAsync("--set", $"clusterScope={clusterScope.ToString().ToLowerInvariant()}");
+        var manifest = await release.ManifestAsync();
+        var documents = manifest.Split("\n---", StringSplitOptions.RemoveEmptyEntries).Count(d => d.Contains("\nkind:", StringComparison.Ordinal));
+        Assert.Contains("apiVersion: policy/v1beta1", manifest, StringComparison.Ordinal);
+
+        // Every rendered object exists on the server (kubectl get fails on the first missing one).
+        var file = Path.Combine(Path.GetTempPath(), $"manifest-{release.Namespace}.yaml");
+        await File.WriteAllTextAsync(file, manifest);
+        string names;
         try
         {
-            await Workloads.DeployUpstreamAsync(cluster, release.Namespace);
-            await release.InstallAsync();
-
-            // Give the revocation list and the ledger real content: a job started and stopped.
-            using (var api = await JobsManagerApi.ConnectAsync(release))
-            {
-                await api.StartTrainerAsync("keepme", cluster.WorkloadImage, seconds: 600);
-                var stopped = await api.StopAsync("keepme");
-                Assert.True(stopped["revoked"]!.GetValue<int>() >= 1, stopped.ToJsonString());
-            }
-
-            var before = await SnapshotAsync(release);
-            Assert.Contains(before.Revoked.Values, v => Encoding.UTF8.GetString(v) != "[]");
-
-            await release.UpgradeAsync("--reuse-values", "--set", "requestsProxy.keys.pollSeconds=5");
-            await release.WaitForDeploymentAsync(release.ProxyName, TimeSpan.FromMinutes(3));
-            AssertSame(before, await SnapshotAsync(release), "helm upgrade --reuse-values");
-
-            await release.UninstallAsync();
-            AssertSame(before, await SnapshotAsync(release), "helm uninstall (helm.sh/resource-policy: keep)");
-            Assert.Empty((await cluster.Client.AppsV1.ListNamespacedDeploymentAsync(release.Namespace, labelSelector: $"app.kubernetes.io/instance={release.Name}")).Items);
-
-            await release.InstallAsync();
-            var after = await SnapshotAsync(release);
-            AssertSame(before, after, "helm install over the kept objects");
-            Assert.Equal(release.Name, after.KeysReleaseAnnotation);
-        }
-        catch
-        {
-            await cluster.DumpAsync(release.Namespace, output);
-            throw;
+            names = await cluster.KubectlCheckedAsync("get", "-f", file, "-o", "name");
         }
         finally
         {
-            await release.DeleteNamespaceAsync();
+            File.Delete(file);
         }
-    }
 
-    private async Task InstallEveryObjectAsync(bool clusterScope)
-    {
-        cluster.EnsureUp();
-        var release = new ChartRelease(cluster, $"inst-{(clusterScope ? "cs" : "ns")}-{Suffix()}");
-        await release.CreateNamespaceAsync();
-        try
-        {
-            await Workloads.DeployUpstreamAsync(cluster, release.Namespace);
-            await release.InstallAsync("--set", $"clusterScope={clusterScope.ToString().ToLowerInvariant()}");
-            var manifest = await release.ManifestAsync();
-            var documents = manifest.Split("\n---", StringSplitOptions.RemoveEmptyEntries).Count(d => d.Contains("\nkind:", StringComparison.Ordinal));
-            Assert.Contains("apiVersion: policy/v1beta1", manifest, StringComparison.Ordinal);
+        var objects = names.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        output.WriteLine(string.Join('\n', objects));
+        Assert.Equal(documents, objects.Length);
+        Assert.Contains(objects, o => o.StartsWith(clusterScope ? "clusterrole.rbac.authorization.k8s.io/" : "role.rbac.authorization.k8s.io/", StringComparison.Ordinal));
+        Assert.Contains(objects, o => o.StartsWith("rolebinding.rbac.authorization.k8s.io/", StringComparison.Ordinal));
+        Assert.DoesNotContain(objects, o => o.StartsWith("clusterrolebinding.rbac.authorization.k8s.io/", StringComparison.Ordinal));
+        Assert.Contains($"namespace/{release.JobsNamespace}", objects);
+        Assert.Contains(objects, o => o.StartsWith("poddisruptionbudget.policy/", StringComparison.Ordinal));
+        Assert.Contains(objects, o => o.StartsWith("networkpolicy.networking.k8s.io/", StringComparison.Ordinal));
 
-            // Every rendered object exists on the server (kubectl get fails on the first missing one).
-            var file = Path.Combine(Path.GetTempPath(), $"manifest-{release.Namespace}.yaml");
-            await File.WriteAllTextAsync(file, manifest);
-            string names;
-            try
-            {
-                names = await cluster.KubectlCheckedAsync("get", "-f", file, "-o", "name");
-            }
-            finally
-            {
-                File.Delete(file);
-            }
-
-            var objects = names.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-            output.WriteLine(string.Join('\n', objects));
-            Assert.Equal(documents, objects.Length);
-            Assert.Contains(objects, o => o.StartsWith(clusterScope ? "clusterrole.rbac.authorization.k8s.io/" : "role.rbac.authorization.k8s.io/", StringComparison.Ordinal));
-            Assert.Contains(objects, o => o.StartsWith("rolebinding.rbac.authorization.k8s.io/", StringComparison.Ordinal));
-            Assert.DoesNotContain(objects, o => o.StartsWith("clusterrolebinding.rbac.authorization.k8s.io/", StringComparison.Ordinal));
-            Assert.Contains($"namespace/{release.JobsNamespace}", objects);
-            Assert.Contains(objects, o => o.StartsWith("poddisruptionbudget.policy/", StringComparison.Ordinal));
-            Assert.Contains(objects, o => o.StartsWith("networkpolicy.networking.k8s.io/", StringComparison.Ordinal));
-
-            await release.WaitForDeploymentAsync(release.ProxyName, TimeSpan.FromMinutes(2));
-            await release.WaitForDeploymentAsync(release.JobsManagerName, TimeSpan.FromMinutes(2));
-            Assert.Equal(2, (await release.ProxyPodsAsync()).Count(p => p.Status.ContainerStatuses?.All(c => c.Ready) == true));
-        }
-        catch
-        {
-            await cluster.DumpAsync(release.Namespace, output);
-            throw;
-        }
-        finally
-        {
-            await release.DeleteNamespaceAsync();
-        }
-    }
+        await release.WaitForDeploymentAsync(release.ProxyName, TimeSpan.FromMinutes(2));
+        await release.WaitForDeploymentAsync(release.JobsManagerName, TimeSpan.FromMinutes(2));
+        Assert.Equal(2, (await release.ProxyPodsAsync()).Count(p => p.Status.ContainerStatuses?.All(c => c.Ready) == true));
+    });
 
     private async Task<Snapshot> SnapshotAsync(ChartRelease release)
     {
@@ -140,8 +110,6 @@ public sealed class ChartInstallTests(ClusterFixture cluster, ITestOutputHelper 
             Assert.True(value.AsSpan().SequenceEqual(actual[key]), $"{what}: '{key}' changed");
         }
     }
-
-    private static string Suffix() => Guid.NewGuid().ToString("N")[..6];
 
     private sealed record Snapshot(Dictionary<string, byte[]> Keys, Dictionary<string, byte[]> Revoked, Dictionary<string, byte[]> Ledger, string? KeysReleaseAnnotation);
 }

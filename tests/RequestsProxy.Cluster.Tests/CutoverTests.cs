@@ -21,114 +21,97 @@ public sealed class CutoverTests(ClusterFixture cluster, ITestOutputHelper outpu
     private static readonly TimeSpan StepLimit = TimeSpan.FromMinutes(3);
 
     [ClusterFact]
-    public async Task FlipToStatelessAndBack_UnderLoad_NoValidTokenRefused()
+    public Task FlipToStatelessAndBack_UnderLoad_NoValidTokenRefused() => ClusterScenario.RunAsync(cluster, output, "cut", async scenario =>
     {
-        cluster.EnsureUp();
-        var release = new ChartRelease(cluster, $"cut-{Guid.NewGuid().ToString("N")[..6]}");
-        await release.CreateNamespaceAsync();
-        var report = new StringBuilder($"cutover on Kubernetes {cluster.KubernetesVersion} (kubelet sync {cluster.KubeletSync.TotalSeconds:0} s), 2 proxy replicas, 3 trainers\n");
-        try
+        var release = scenario.Release;
+        var report = scenario.Report;
+        report.AppendLine($"cutover on Kubernetes {cluster.KubernetesVersion} (kubelet sync {cluster.KubeletSync.TotalSeconds:0} s), 2 proxy replicas, 3 trainers");
+        await release.InstallAsync("--set", "requestsProxy.statelessTokens=false");
+        IReadOnlyDictionary<string, TrainerTally> latest;
+        TrainerFleet fleet;
+        using (var legacyApi = await JobsManagerApi.ConnectAsync(release))
         {
-            await Workloads.DeployUpstreamAsync(cluster, release.Namespace);
-            await release.InstallAsync("--set", "requestsProxy.statelessTokens=false");
-            IReadOnlyDictionary<string, TrainerTally> latest;
-            TrainerFleet fleet;
-            using (var legacyApi = await JobsManagerApi.ConnectAsync(release))
-            {
-                // A legacy jobs-manager registers each token with every proxy pod through the headless Service's DNS name,
-                // which this cluster's DNS serves some seconds after the pods exist: a start before that is a 502, retried.
-                fleet = new TrainerFleet(cluster, release, ["cut-1", "cut-2", "cut-3"]);
-                foreach (var job in fleet.Jobs)
-                {
-                    await StartRetryingAsync(legacyApi, job);
-                }
-
-                latest = await fleet.WaitForProgressAsync(null, 20, StepLimit);
-            }
-
+            // A legacy jobs-manager registers each token with every proxy pod through the headless Service's DNS name,
+            // which this cluster's DNS serves some seconds after the pods exist: a start before that is a 502, retried.
+            fleet = new TrainerFleet(cluster, release, ["cut-1", "cut-2", "cut-3"]);
             foreach (var job in fleet.Jobs)
             {
-                Assert.False(IsJwt(await TokenOfAsync(release, job)), $"{job} should hold a legacy opaque token before the flip");
+                await StartRetryingAsync(legacyApi, job);
             }
 
-            var listed = await LegacyEntriesAsync(release);
-            Assert.Equal(fleet.Jobs.Order(), listed.Select(e => (string)e!["sub"]!).Order());
-            Assert.All(listed, e => Assert.Null(e!["until"]));
-            report.AppendLine($"legacy baseline: {TrainerFleet.Sum(latest)}; {listed.Count} live legacy tokens listed");
-
-            // The promise is about the flip: 401s before it are the legacy system's own (a pod the headless
-            // Service's DNS did not list yet when the token was registered refuses it until the mounted list
-            // reaches it). They are reported above, not asserted; from here on none is allowed.
-            var beforeFlip = latest;
-
-            // The documented flip, under load: one value, --reuse-values.
-            var flip = Stopwatch.StartNew();
-            await release.UpgradeAsync("--reuse-values", "--set", "requestsProxy.statelessTokens=true");
-            var upgraded = flip.Elapsed;
-            await release.WaitForDeploymentAsync(release.ProxyName, StepLimit);
-            await Wait.UntilAsync("every trainer posting with a signed token", StepLimit, async () =>
-            {
-                latest = await fleet.TalliesAsync();
-                return fleet.Jobs.All(j => latest.TryGetValue(j, out var t) && t.OkByKid.Where(k => k.Key.Length > 0).Sum(k => k.Value) >= 5);
-            }, TimeSpan.FromSeconds(1));
-            var converted = flip.Elapsed;
-            foreach (var job in fleet.Jobs)
-            {
-                Assert.True(IsJwt(await TokenOfAsync(release, job)), $"{job}'s token Secret should hold a signed token after the flip");
-            }
-
-            var ended = await LegacyEntriesAsync(release);
-            Assert.All(ended, e => Assert.NotNull(e!["until"]));
-            var afterFlip = TrainerFleet.Sum(latest);
-            report.AppendLine($"flip to stateless: helm upgrade --wait {upgraded.TotalSeconds:0.0} s; every trainer on its signed token after {converted.TotalSeconds:0.0} s; " +
-                $"{ended.Count} legacy entries ending; since the start {afterFlip}");
-            await fleet.AssertNoUnauthorizedAsync(latest, beforeFlip);
-
-            // A proxy restart after the flip: every job holds a JWT, so it costs nothing.
-            latest = await StepAsync("delete a proxy pod (stateless)", report, fleet, release, latest);
-
-            // A job born under stateless, so the flip back has both kinds of JWT holder.
-            using (var statelessApi = await JobsManagerApi.ConnectAsync(release))
-            {
-                await statelessApi.StartTrainerAsync("cut-4", cluster.WorkloadImage);
-            }
-
-            var everyone = new TrainerFleet(cluster, release, [.. fleet.Jobs, "cut-4"]);
-            latest = await everyone.WaitForProgressAsync(latest, 10, StepLimit);
-
-            // Back to legacy: the same command with false, no --force; nothing is stranded.
-            flip.Restart();
-            await release.UpgradeAsync("--reuse-values", "--set", "requestsProxy.statelessTokens=false");
-            var back = flip.Elapsed;
-            await release.WaitForDeploymentAsync(release.ProxyName, StepLimit);
-            latest = await everyone.WaitForProgressAsync(latest, 10, StepLimit);
-            report.AppendLine($"flip back to legacy: helm upgrade --wait {back.TotalSeconds:0.0} s; since the start {TrainerFleet.Sum(latest)}");
-            foreach (var job in everyone.Jobs)
-            {
-                Assert.True(IsJwt(await TokenOfAsync(release, job)), $"{job} should keep its signed token after the flip back");
-            }
-
-            latest = await StepAsync("delete a proxy pod (legacy again)", report, everyone, release, latest);
-
-            var totals = TrainerFleet.Sum(latest);
-            var sinceFlip = totals.Unauthorized - TrainerFleet.Sum(beforeFlip).Unauthorized;
-            report.AppendLine($"total: {totals}; 401 from the flip on: {sinceFlip}");
-            output.WriteLine(report.ToString());
-            await File.WriteAllTextAsync(Path.Combine(Directory.CreateDirectory(Path.Combine(cluster.CacheDirectory, "reports")).FullName, $"cutover-{DateTime.UtcNow:yyyyMMdd-HHmmss}.txt"), report.ToString());
-            await everyone.AssertNoUnauthorizedAsync(latest, beforeFlip);
-            Assert.Equal(0, sinceFlip);
+            latest = await fleet.WaitForProgressAsync(null, 20, StepLimit);
         }
-        catch
+
+        foreach (var job in fleet.Jobs)
         {
-            output.WriteLine(report.ToString());
-            await cluster.DumpAsync(release.Namespace, output);
-            throw;
+            Assert.False(IsJwt(await TokenOfAsync(release, job)), $"{job} should hold a legacy opaque token before the flip");
         }
-        finally
+
+        var listed = await LegacyEntriesAsync(release);
+        Assert.Equal(fleet.Jobs.Order(), listed.Select(e => (string)e!["sub"]!).Order());
+        Assert.All(listed, e => Assert.Null(e!["until"]));
+        report.AppendLine($"legacy baseline: {TrainerFleet.Sum(latest)}; {listed.Count} live legacy tokens listed");
+
+        // The promise is about the flip: 401s before it are the legacy system's own (a pod the headless
+        // Service's DNS did not list yet when the token was registered refuses it until the mounted list
+        // reaches it). They are reported above, not asserted; from here on none is allowed.
+        var beforeFlip = latest;
+
+        // The documented flip, under load: one value, --reuse-values.
+        var flip = Stopwatch.StartNew();
+        await release.UpgradeAsync("--reuse-values", "--set", "requestsProxy.statelessTokens=true");
+        var upgraded = flip.Elapsed;
+        await release.WaitForDeploymentAsync(release.ProxyName, StepLimit);
+        await Wait.UntilAsync("every trainer posting with a signed token", StepLimit, async () =>
         {
-            await release.DeleteNamespaceAsync();
+            latest = await fleet.TalliesAsync();
+            return fleet.Jobs.All(j => latest.TryGetValue(j, out var t) && t.OkByKid.Where(k => k.Key.Length > 0).Sum(k => k.Value) >= 5);
+        }, TimeSpan.FromSeconds(1));
+        var converted = flip.Elapsed;
+        foreach (var job in fleet.Jobs)
+        {
+            Assert.True(IsJwt(await TokenOfAsync(release, job)), $"{job}'s token Secret should hold a signed token after the flip");
         }
-    }
+
+        var ended = await LegacyEntriesAsync(release);
+        Assert.All(ended, e => Assert.NotNull(e!["until"]));
+        var afterFlip = TrainerFleet.Sum(latest);
+        report.AppendLine($"flip to stateless: helm upgrade --wait {upgraded.TotalSeconds:0.0} s; every trainer on its signed token after {converted.TotalSeconds:0.0} s; " +
+            $"{ended.Count} legacy entries ending; since the start {afterFlip}");
+        await fleet.AssertNoUnauthorizedAsync(latest, beforeFlip);
+
+        // A proxy restart after the flip: every job holds a JWT, so it costs nothing.
+        latest = await scenario.StepAsync("delete a proxy pod (stateless)", fleet, latest, scenario.DeleteFirstProxyPodAsync);
+
+        // A job born under stateless, so the flip back has both kinds of JWT holder.
+        using (var statelessApi = await JobsManagerApi.ConnectAsync(release))
+        {
+            await statelessApi.StartTrainerAsync("cut-4", cluster.WorkloadImage);
+        }
+
+        var everyone = new TrainerFleet(cluster, release, [.. fleet.Jobs, "cut-4"]);
+        latest = await everyone.WaitForProgressAsync(latest, 10, StepLimit);
+
+        // Back to legacy: the same command with false, no --force; nothing is stranded.
+        flip.Restart();
+        await release.UpgradeAsync("--reuse-values", "--set", "requestsProxy.statelessTokens=false");
+        var back = flip.Elapsed;
+        await release.WaitForDeploymentAsync(release.ProxyName, StepLimit);
+        latest = await everyone.WaitForProgressAsync(latest, 10, StepLimit);
+        report.AppendLine($"flip back to legacy: helm upgrade --wait {back.TotalSeconds:0.0} s; since the start {TrainerFleet.Sum(latest)}");
+        foreach (var job in everyone.Jobs)
+        {
+            Assert.True(IsJwt(await TokenOfAsync(release, job)), $"{job} should keep its signed token after the flip back");
+        }
+
+        latest = await scenario.StepAsync("delete a proxy pod (legacy again)", everyone, latest, scenario.DeleteFirstProxyPodAsync);
+
+        var totals = TrainerFleet.Sum(latest);
+        var sinceFlip = totals.Unauthorized - TrainerFleet.Sum(beforeFlip).Unauthorized;
+        report.AppendLine($"total: {totals}; 401 from the flip on: {sinceFlip}");
+        await everyone.AssertNoUnauthorizedAsync(latest, beforeFlip);
+        Assert.Equal(0, sinceFlip);
+    }, reportName: "cutover");
 
     private async Task StartRetryingAsync(JobsManagerApi api, string job)
     {
@@ -160,20 +143,5 @@ public sealed class CutoverTests(ClusterFixture cluster, ITestOutputHelper outpu
     {
         var map = await cluster.Client.CoreV1.ReadNamespacedConfigMapAsync(release.LegacyTokensConfigMapName, release.Namespace);
         return JsonNode.Parse(map.Data["legacy-tokens.json"])!.AsArray();
-    }
-
-    /// <summary>Deletes the first proxy pod, waits until two are Ready again and every trainer progressed; reports the step's counts.</summary>
-    private static async Task<IReadOnlyDictionary<string, TrainerTally>> StepAsync(
-        string name, StringBuilder report, TrainerFleet fleet, ChartRelease release, IReadOnlyDictionary<string, TrainerTally> before)
-    {
-        var pod = (await release.ProxyPodsAsync()).Select(p => p.Metadata.Name).Order().First();
-        var stopwatch = Stopwatch.StartNew();
-        await release.DeleteProxyPodsAsync(StepLimit, pod);
-        var ready = stopwatch.Elapsed;
-        var after = await fleet.WaitForProgressAsync(before, 10, StepLimit);
-        var (delta, prior) = (TrainerFleet.Sum(after), TrainerFleet.Sum(before));
-        report.AppendLine($"{name}: Ready again after {ready.TotalSeconds:0.0} s; during the step requests={delta.Requests - prior.Requests} " +
-            $"401={delta.Unauthorized - prior.Unauthorized} connection_errors={delta.ConnectionErrors - prior.ConnectionErrors} other={delta.Other - prior.Other}");
-        return after;
     }
 }

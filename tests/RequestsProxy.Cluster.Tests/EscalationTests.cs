@@ -26,122 +26,113 @@ public sealed class EscalationTests(ClusterFixture cluster, ITestOutputHelper ou
     [ClusterFact]
     public Task JobsManagerToken_ClusterScope_BothEscalationsForbidden() => TryEscalationsAsync(clusterScope: true);
 
-    private async Task TryEscalationsAsync(bool clusterScope)
+    private Task TryEscalationsAsync(bool clusterScope) => ClusterScenario.RunAsync(cluster, output, $"esc-{(clusterScope ? "cs" : "ns")}", async scenario =>
     {
-        cluster.EnsureUp();
-        var release = new ChartRelease(cluster, $"esc-{(clusterScope ? "cs" : "ns")}-{Guid.NewGuid().ToString("N")[..6]}");
-        await release.CreateNamespaceAsync();
+        var release = scenario.Release;
         var failures = new List<string>();
-        try
+        await cluster.HelmCheckedAsync(["install", release.Name, ClusterFixture.ChartPath, "-n", release.Namespace, .. release.BaseValues, "--set", $"clusterScope={clusterScope.ToString().ToLowerInvariant()}"]);
+        var admin = cluster.Client;
+        var jobs = release.JobsNamespace;
+        var foreign = new V1Secret { Metadata = new V1ObjectMeta { Name = "someone-elses" }, StringData = new Dictionary<string, string> { ["credential"] = "not-for-the-jobs-manager" } };
+        await admin.CoreV1.CreateNamespacedSecretAsync(foreign, jobs);
+        await admin.CoreV1.CreateNamespacedSecretAsync(foreign, release.Namespace);
+        var gcToken = await TokenSecretOfAsync("kube-system", "generic-garbage-collector");
+        var defaultToken = await TokenSecretOfAsync(jobs, "default");
+        using var jobsManager = ClientFor(Encoding.UTF8.GetString((await admin.CoreV1.ReadNamespacedSecretAsync(await TokenSecretOfAsync(release.Namespace, release.JobsManagerName), release.Namespace)).Data["token"]));
+        output.WriteLine($"as system:serviceaccount:{release.Namespace}:{release.JobsManagerName} (its own token), clusterScope={clusterScope}");
+
+        // (a) A service-account token minted for another account, then read back with PATCH {}.
+        foreach (var (ns, account) in new[] { ("kube-system", "generic-garbage-collector"), (release.Namespace, release.JobsManagerName), (release.Namespace, "default"), (jobs, "default") })
         {
-            await cluster.HelmCheckedAsync(["install", release.Name, ClusterFixture.ChartPath, "-n", release.Namespace, .. release.BaseValues, "--set", $"clusterScope={clusterScope.ToString().ToLowerInvariant()}"]);
-            var admin = cluster.Client;
-            var jobs = release.JobsNamespace;
-            var foreign = new V1Secret { Metadata = new V1ObjectMeta { Name = "someone-elses" }, StringData = new Dictionary<string, string> { ["credential"] = "not-for-the-jobs-manager" } };
-            await admin.CoreV1.CreateNamespacedSecretAsync(foreign, jobs);
-            await admin.CoreV1.CreateNamespacedSecretAsync(foreign, release.Namespace);
-            var gcToken = await TokenSecretOfAsync("kube-system", "generic-garbage-collector");
-            var defaultToken = await TokenSecretOfAsync(jobs, "default");
-            using var jobsManager = ClientFor(Encoding.UTF8.GetString((await admin.CoreV1.ReadNamespacedSecretAsync(await TokenSecretOfAsync(release.Namespace, release.JobsManagerName), release.Namespace)).Data["token"]));
-            output.WriteLine($"as system:serviceaccount:{release.Namespace}:{release.JobsManagerName} (its own token), clusterScope={clusterScope}");
-
-            // (a) A service-account token minted for another account, then read back with PATCH {}.
-            foreach (var (ns, account) in new[] { ("kube-system", "generic-garbage-collector"), (release.Namespace, release.JobsManagerName), (release.Namespace, "default"), (jobs, "default") })
+            var name = $"minted-{account}".Replace("generic-garbage-collector", "gc", StringComparison.Ordinal);
+            var mint = new V1Secret
             {
-                var name = $"minted-{account}".Replace("generic-garbage-collector", "gc", StringComparison.Ordinal);
-                var mint = new V1Secret
-                {
-                    Metadata = new V1ObjectMeta { Name = name, Annotations = new Dictionary<string, string> { ["kubernetes.io/service-account.name"] = account } },
-                    Type = "kubernetes.io/service-account-token",
-                };
-                var create = await TryAsync(() => jobsManager.CoreV1.CreateNamespacedSecretAsync(mint, ns));
-                Report($"(a) create service-account-token Secret {ns}/{name} for {account}", create);
-                if (create != HttpStatusCode.Created)
-                {
-                    Expect(failures, $"(a) create {ns}/{name}", create, HttpStatusCode.Forbidden);
-                    continue;
-                }
-
-                // RBAC cannot refuse a create by type: only the job namespace, whose accounts have no rights, lets it through.
-                Assert.Equal(jobs, ns);
-                await Wait.UntilAsync($"the token controller minting a token into {ns}/{name}", Limit, async () =>
-                    (await admin.CoreV1.ReadNamespacedSecretAsync(name, ns)).Data?.ContainsKey("token") == true);
-                var patch = await TryAsync(() => jobsManager.CoreV1.PatchNamespacedSecretAsync(new V1Patch("{}", V1Patch.PatchType.MergePatch), name, ns));
-                Report($"(a) PATCH {{}} {ns}/{name} (the minted token)", patch);
-                Expect(failures, $"(a) PATCH {{}} {ns}/{name}", patch, HttpStatusCode.Forbidden);
-                var get = await TryAsync(() => jobsManager.CoreV1.ReadNamespacedSecretAsync(name, ns));
-                Report($"(a) GET {ns}/{name}", get);
-                Expect(failures, $"(a) GET {ns}/{name}", get, HttpStatusCode.Forbidden);
-
-                // A replace answers with what was sent, never with the minted token.
-                var replaced = await jobsManager.CoreV1.ReplaceNamespacedSecretAsync(mint, name, ns);
-                var leaked = replaced.Data?.ContainsKey("token") == true;
-                output.WriteLine($"(a) PUT {ns}/{name}: 200, the answer holds {(leaked ? "THE TOKEN" : "no token")}");
-                if (leaked)
-                {
-                    failures.Add($"(a) PUT {ns}/{name} answered with the minted token");
-                }
-            }
-
-            var list = await TryAsync(() => jobsManager.CoreV1.ListNamespacedSecretAsync(jobs));
-            Report($"(a) LIST secrets in {jobs}", list);
-            Expect(failures, $"(a) LIST {jobs}", list, HttpStatusCode.Forbidden);
-
-            // (b) PATCH {} (and every other read or change) on Secrets the jobs-manager did not create.
-            var targets = new[]
-            {
-                ("kube-system", gcToken), (release.Namespace, release.AdminSecretName), (release.Namespace, release.KeysSecretName),
-                (release.Namespace, "someone-elses"), (jobs, "someone-elses"), (jobs, defaultToken),
+                Metadata = new V1ObjectMeta { Name = name, Annotations = new Dictionary<string, string> { ["kubernetes.io/service-account.name"] = account } },
+                Type = "kubernetes.io/service-account-token",
             };
-            foreach (var (ns, name) in targets)
+            var create = await TryAsync(() => jobsManager.CoreV1.CreateNamespacedSecretAsync(mint, ns));
+            Report($"(a) create service-account-token Secret {ns}/{name} for {account}", create);
+            if (create != HttpStatusCode.Created)
             {
-                var patch = await TryAsync(() => jobsManager.CoreV1.PatchNamespacedSecretAsync(new V1Patch("{}", V1Patch.PatchType.MergePatch), name, ns));
-                Report($"(b) PATCH {{}} {ns}/{name}", patch);
-                Expect(failures, $"(b) PATCH {{}} {ns}/{name}", patch, HttpStatusCode.Forbidden);
-                var delete = await TryAsync(() => jobsManager.CoreV1.DeleteNamespacedSecretAsync(name, ns));
-                Report($"    DELETE {ns}/{name}", delete);
-                Expect(failures, $"DELETE {ns}/{name}", delete, HttpStatusCode.Forbidden);
-                if (name != release.KeysSecretName)
-                {
-                    var get = await TryAsync(() => jobsManager.CoreV1.ReadNamespacedSecretAsync(name, ns));
-                    Report($"    GET {ns}/{name}", get);
-                    Expect(failures, $"GET {ns}/{name}", get, HttpStatusCode.Forbidden);
-                }
-
-                if (ns != jobs)
-                {
-                    var put = await TryAsync(() => jobsManager.CoreV1.ReplaceNamespacedSecretAsync(new V1Secret { Metadata = new V1ObjectMeta { Name = name } }, name, ns));
-                    Report($"    PUT {ns}/{name}", put);
-                    Expect(failures, $"PUT {ns}/{name}", put, HttpStatusCode.Forbidden);
-                }
+                Expect(failures, $"(a) create {ns}/{name}", create, HttpStatusCode.Forbidden);
+                continue;
             }
 
-            // The one change RBAC cannot refuse on 1.20 (no admission policy there): a replace in the job
-            // namespace. It reads nothing — the answer is what was sent — and job namespaces hold nothing else.
-            var replacedForeign = await jobsManager.CoreV1.ReplaceNamespacedSecretAsync(new V1Secret { Metadata = new V1ObjectMeta { Name = "someone-elses" }, StringData = new Dictionary<string, string> { ["x"] = "y" } }, "someone-elses", jobs);
-            output.WriteLine($"    PUT {jobs}/someone-elses: 200 (Kubernetes {cluster.KubernetesVersion} has no ValidatingAdmissionPolicy), the answer holds keys [{string.Join(", ", replacedForeign.Data?.Keys ?? [])}]");
-            Assert.DoesNotContain("credential", replacedForeign.Data?.Keys ?? []);
+            // RBAC cannot refuse a create by type: only the job namespace, whose accounts have no rights, lets it through.
+            Assert.Equal(jobs, ns);
+            await Wait.UntilAsync($"the token controller minting a token into {ns}/{name}", Limit, async () =>
+                (await admin.CoreV1.ReadNamespacedSecretAsync(name, ns)).Data?.ContainsKey("token") == true);
+            var patch = await TryAsync(() => jobsManager.CoreV1.PatchNamespacedSecretAsync(new V1Patch("{}", V1Patch.PatchType.MergePatch), name, ns));
+            Report($"(a) PATCH {{}} {ns}/{name} (the minted token)", patch);
+            Expect(failures, $"(a) PATCH {{}} {ns}/{name}", patch, HttpStatusCode.Forbidden);
+            var get = await TryAsync(() => jobsManager.CoreV1.ReadNamespacedSecretAsync(name, ns));
+            Report($"(a) GET {ns}/{name}", get);
+            Expect(failures, $"(a) GET {ns}/{name}", get, HttpStatusCode.Forbidden);
 
-            foreach (var (verb, ns) in new[] { ("create Job", release.Namespace), ("create Job", "kube-system"), ("create Secret", release.Namespace), ("create Secret", "kube-system") })
+            // A replace answers with what was sent, never with the minted token.
+            var replaced = await jobsManager.CoreV1.ReplaceNamespacedSecretAsync(mint, name, ns);
+            var leaked = replaced.Data?.ContainsKey("token") == true;
+            output.WriteLine($"(a) PUT {ns}/{name}: 200, the answer holds {(leaked ? "THE TOKEN" : "no token")}");
+            if (leaked)
             {
-                var status = verb == "create Job"
-                    ? await TryAsync(() => jobsManager.BatchV1.CreateNamespacedJobAsync(new V1Job { Metadata = new V1ObjectMeta { Name = "x" }, Spec = new V1JobSpec { Template = new V1PodTemplateSpec { Spec = new V1PodSpec { RestartPolicy = "Never", Containers = [new V1Container { Name = "x", Image = "x" }] } } } }, ns))
-                    : await TryAsync(() => jobsManager.CoreV1.CreateNamespacedSecretAsync(new V1Secret { Metadata = new V1ObjectMeta { Name = "x" } }, ns));
-                Report($"    {verb} in {ns}", status);
-                Expect(failures, $"{verb} in {ns}", status, HttpStatusCode.Forbidden);
+                failures.Add($"(a) PUT {ns}/{name} answered with the minted token");
             }
-
-            var tokenRequest = await TryAsync(() => jobsManager.CoreV1.CreateNamespacedServiceAccountTokenAsync(new Authenticationv1TokenRequest { Spec = new V1TokenRequestSpec { Audiences = ["api"] } }, "default", jobs));
-            Report($"    create serviceaccounts/token for {jobs}/default", tokenRequest);
-            Expect(failures, "TokenRequest", tokenRequest, HttpStatusCode.Forbidden);
-
-            Assert.True(failures.Count == 0, $"{failures.Count} escalation steps were not refused:\n{string.Join('\n', failures)}");
         }
-        finally
+
+        var list = await TryAsync(() => jobsManager.CoreV1.ListNamespacedSecretAsync(jobs));
+        Report($"(a) LIST secrets in {jobs}", list);
+        Expect(failures, $"(a) LIST {jobs}", list, HttpStatusCode.Forbidden);
+
+        // (b) PATCH {} (and every other read or change) on Secrets the jobs-manager did not create.
+        var targets = new[]
         {
-            await release.DeleteNamespaceAsync();
+            ("kube-system", gcToken), (release.Namespace, release.AdminSecretName), (release.Namespace, release.KeysSecretName),
+            (release.Namespace, "someone-elses"), (jobs, "someone-elses"), (jobs, defaultToken),
+        };
+        foreach (var (ns, name) in targets)
+        {
+            var patch = await TryAsync(() => jobsManager.CoreV1.PatchNamespacedSecretAsync(new V1Patch("{}", V1Patch.PatchType.MergePatch), name, ns));
+            Report($"(b) PATCH {{}} {ns}/{name}", patch);
+            Expect(failures, $"(b) PATCH {{}} {ns}/{name}", patch, HttpStatusCode.Forbidden);
+            var delete = await TryAsync(() => jobsManager.CoreV1.DeleteNamespacedSecretAsync(name, ns));
+            Report($"    DELETE {ns}/{name}", delete);
+            Expect(failures, $"DELETE {ns}/{name}", delete, HttpStatusCode.Forbidden);
+            if (name != release.KeysSecretName)
+            {
+                var get = await TryAsync(() => jobsManager.CoreV1.ReadNamespacedSecretAsync(name, ns));
+                Report($"    GET {ns}/{name}", get);
+                Expect(failures, $"GET {ns}/{name}", get, HttpStatusCode.Forbidden);
+            }
+
+            if (ns != jobs)
+            {
+                var put = await TryAsync(() => jobsManager.CoreV1.ReplaceNamespacedSecretAsync(new V1Secret { Metadata = new V1ObjectMeta { Name = name } }, name, ns));
+                Report($"    PUT {ns}/{name}", put);
+                Expect(failures, $"PUT {ns}/{name}", put, HttpStatusCode.Forbidden);
+            }
         }
-    }
+
+        // The one change RBAC cannot refuse on 1.20 (no admission policy there): a replace in the job
+        // namespace. It reads nothing — the answer is what was sent — and job namespaces hold nothing else.
+        var replacedForeign = await jobsManager.CoreV1.ReplaceNamespacedSecretAsync(new V1Secret { Metadata = new V1ObjectMeta { Name = "someone-elses" }, StringData = new Dictionary<string, string> { ["x"] = "y" } }, "someone-elses", jobs);
+        output.WriteLine($"    PUT {jobs}/someone-elses: 200 (Kubernetes {cluster.KubernetesVersion} has no ValidatingAdmissionPolicy), the answer holds keys [{string.Join(", ", replacedForeign.Data?.Keys ?? [])}]");
+        Assert.DoesNotContain("credential", replacedForeign.Data?.Keys ?? []);
+
+        foreach (var (verb, ns) in new[] { ("create Job", release.Namespace), ("create Job", "kube-system"), ("create Secret", release.Namespace), ("create Secret", "kube-system") })
+        {
+            var status = verb == "create Job"
+                ? await TryAsync(() => jobsManager.BatchV1.CreateNamespacedJobAsync(new V1Job { Metadata = new V1ObjectMeta { Name = "x" }, Spec = new V1JobSpec { Template = new V1PodTemplateSpec { Spec = new V1PodSpec { RestartPolicy = "Never", Containers = [new V1Container { Name = "x", Image = "x" }] } } } }, ns))
+                : await TryAsync(() => jobsManager.CoreV1.CreateNamespacedSecretAsync(new V1Secret { Metadata = new V1ObjectMeta { Name = "x" } }, ns));
+            Report($"    {verb} in {ns}", status);
+            Expect(failures, $"{verb} in {ns}", status, HttpStatusCode.Forbidden);
+        }
+
+        var tokenRequest = await TryAsync(() => jobsManager.CoreV1.CreateNamespacedServiceAccountTokenAsync(new Authenticationv1TokenRequest { Spec = new V1TokenRequestSpec { Audiences = ["api"] } }, "default", jobs));
+        Report($"    create serviceaccounts/token for {jobs}/default", tokenRequest);
+        Expect(failures, "TokenRequest", tokenRequest, HttpStatusCode.Forbidden);
+
+        Assert.True(failures.Count == 0, $"{failures.Count} escalation steps were not refused:\n{string.Join('\n', failures)}");
+    }, withUpstream: false);
 
     /// <summary>The name of the token Secret the (1.20) token controller made for an account, once it exists.</summary>
     private async Task<string> TokenSecretOfAsync(string ns, string account)

@@ -19,97 +19,82 @@ public sealed class JobsManagerTests(ClusterFixture cluster, ITestOutputHelper o
     private static readonly TimeSpan Limit = TimeSpan.FromMinutes(3);
 
     [ClusterFact]
-    public async Task StartStopRestart_RealApi_PodsPostRevokedCollectedAndRestored()
+    public Task StartStopRestart_RealApi_PodsPostRevokedCollectedAndRestored() => ClusterScenario.RunAsync(cluster, output, "jm", async scenario =>
     {
-        cluster.EnsureUp();
-        var release = new ChartRelease(cluster, $"jm-{Guid.NewGuid().ToString("N")[..6]}");
-        await release.CreateNamespaceAsync();
+        var release = scenario.Release;
+        await release.InstallAsync();
+        var api = await JobsManagerApi.ConnectAsync(release);
         try
         {
-            await Workloads.DeployUpstreamAsync(cluster, release.Namespace);
-            await release.InstallAsync();
-            var api = await JobsManagerApi.ConnectAsync(release);
-            try
+            // Started jobs run as real pods that post through the proxy Service.
+            var fleet = await TrainerFleet.StartAsync(cluster, release, api, "jm", 2);
+            var tallies = await fleet.WaitForProgressAsync(null, 5, Limit);
+            Assert.All(tallies.Values, t => Assert.Equal(0, t.Unauthorized));
+            var job = await cluster.Client.BatchV1.ReadNamespacedJobAsync("jm-1", release.JobsNamespace);
+            Assert.Equal("jm-1", job.Spec.Template.Metadata.Labels["job-name"]);
+            Assert.Equal("jm-1", (await cluster.Client.CoreV1.ReadNamespacedSecretAsync("jm-1-requests-proxy-token", release.JobsNamespace)).Metadata.OwnerReferences.Single().Name);
+
+            // A restarted jobs-manager restores its jobs (and their jtis) from the ledger.
+            var jtisBefore = await JtisAsync(api, fleet.Jobs);
+            var manager = (await cluster.Client.CoreV1.ListNamespacedPodAsync(release.Namespace, labelSelector: $"app.kubernetes.io/instance={release.Name},app.kubernetes.io/component=jobs-manager")).Items.Single();
+            await cluster.KubectlCheckedAsync("-n", release.Namespace, "delete", "pod", manager.Metadata.Name, "--wait=true", "--timeout=120s");
+            await release.WaitForDeploymentAsync(release.JobsManagerName, Limit);
+            api.Dispose();
+            api = await JobsManagerApi.ConnectAsync(release);
+            await Wait.UntilAsync("the restarted jobs-manager answering", Limit, async () => (await api.ListAsync()).Count >= 0);
+            Assert.Equal(jtisBefore, await JtisAsync(api, fleet.Jobs));
+
+            // Stop revokes: the jti lands in the revoked ConfigMap; the Job goes, and the garbage
+            // collector removes its owned token Secret.
+            var stopped = await api.StopAsync("jm-1");
+            Assert.True(stopped["revoked"]!.GetValue<int>() >= 1, stopped.ToJsonString());
+            Assert.Contains(jtisBefore["jm-1"], await RevokedAsync(release));
+            await Wait.UntilAsync("the Job jm-1 and its token Secret garbage-collected", Limit, async () =>
+                await Wait.IsGoneAsync(() => cluster.Client.BatchV1.ReadNamespacedJobAsync("jm-1", release.JobsNamespace))
+                && await Wait.IsGoneAsync(() => cluster.Client.CoreV1.ReadNamespacedSecretAsync("jm-1-requests-proxy-token", release.JobsNamespace)));
+            await api.StopAsync("jm-2");
+
+            // A token Secret the jobs-manager did not create (here the operator's): 409 naming it, not a
+            // take-over (changing its ownerReferences would be a 403 under OwnerReferencesPermissionEnforcement).
+            var leftover = await cluster.Client.CoreV1.CreateNamespacedSecretAsync(new k8s.Models.V1Secret
             {
-                // Started jobs run as real pods that post through the proxy Service.
-                var fleet = await TrainerFleet.StartAsync(cluster, release, api, "jm", 2);
-                var tallies = await fleet.WaitForProgressAsync(null, 5, Limit);
-                Assert.All(tallies.Values, t => Assert.Equal(0, t.Unauthorized));
-                var job = await cluster.Client.BatchV1.ReadNamespacedJobAsync("jm-1", release.JobsNamespace);
-                Assert.Equal("jm-1", job.Spec.Template.Metadata.Labels["job-name"]);
-                Assert.Equal("jm-1", (await cluster.Client.CoreV1.ReadNamespacedSecretAsync("jm-1-requests-proxy-token", release.JobsNamespace)).Metadata.OwnerReferences.Single().Name);
+                Metadata = new k8s.Models.V1ObjectMeta { Name = "left-1-requests-proxy-token" },
+                StringData = new Dictionary<string, string> { ["token"] = "an earlier job's" },
+            }, release.JobsNamespace);
+            var (status, answer) = await api.TryStartTrainerAsync("left-1", cluster.WorkloadImage, seconds: 60);
+            output.WriteLine($"start over a leftover token Secret: {(int)status} {answer}");
+            Assert.Equal(HttpStatusCode.Conflict, status);
+            Assert.Contains($"a Secret named 'left-1-requests-proxy-token' already exists in namespace '{release.JobsNamespace}'", JsonNode.Parse(answer)!["message"]!.GetValue<string>(), StringComparison.Ordinal);
+            var untouched = await cluster.Client.CoreV1.ReadNamespacedSecretAsync("left-1-requests-proxy-token", release.JobsNamespace);
+            Assert.Equal(leftover.Metadata.ResourceVersion, untouched.Metadata.ResourceVersion);
+            Assert.Null(untouched.Metadata.OwnerReferences);
+            // Found by a dry-run create before the Job: no Job, so no pod ever mounted the operator's Secret.
+            Assert.True(await Wait.IsGoneAsync(() => cluster.Client.BatchV1.ReadNamespacedJobAsync("left-1", release.JobsNamespace)));
+            Assert.Null(await api.GetAsync("left-1"));
 
-                // A restarted jobs-manager restores its jobs (and their jtis) from the ledger.
-                var jtisBefore = await JtisAsync(api, fleet.Jobs);
-                var manager = (await cluster.Client.CoreV1.ListNamespacedPodAsync(release.Namespace, labelSelector: $"app.kubernetes.io/instance={release.Name},app.kubernetes.io/component=jobs-manager")).Items.Single();
-                await cluster.KubectlCheckedAsync("-n", release.Namespace, "delete", "pod", manager.Metadata.Name, "--wait=true", "--timeout=120s");
-                await release.WaitForDeploymentAsync(release.JobsManagerName, Limit);
-                api.Dispose();
-                api = await JobsManagerApi.ConnectAsync(release);
-                await Wait.UntilAsync("the restarted jobs-manager answering", Limit, async () => (await api.ListAsync()).Count >= 0);
-                Assert.Equal(jtisBefore, await JtisAsync(api, fleet.Jobs));
+            // Nothing of a job lands in the release namespace, which holds the keys.
+            Assert.Empty((await cluster.Client.BatchV1.ListNamespacedJobAsync(release.Namespace)).Items);
 
-                // Stop revokes: the jti lands in the revoked ConfigMap; the Job goes, and the garbage
-                // collector removes its owned token Secret.
-                var stopped = await api.StopAsync("jm-1");
-                Assert.True(stopped["revoked"]!.GetValue<int>() >= 1, stopped.ToJsonString());
-                Assert.Contains(jtisBefore["jm-1"], await RevokedAsync(release));
-                await Wait.UntilAsync("the Job jm-1 and its token Secret garbage-collected", Limit, async () =>
-                    await Wait.IsGoneAsync(() => cluster.Client.BatchV1.ReadNamespacedJobAsync("jm-1", release.JobsNamespace))
-                    && await Wait.IsGoneAsync(() => cluster.Client.CoreV1.ReadNamespacedSecretAsync("jm-1-requests-proxy-token", release.JobsNamespace)));
-                await api.StopAsync("jm-2");
-
-                // A token Secret the jobs-manager did not create (here the operator's): 409 naming it, not a
-                // take-over (changing its ownerReferences would be a 403 under OwnerReferencesPermissionEnforcement).
-                var leftover = await cluster.Client.CoreV1.CreateNamespacedSecretAsync(new k8s.Models.V1Secret
-                {
-                    Metadata = new k8s.Models.V1ObjectMeta { Name = "left-1-requests-proxy-token" },
-                    StringData = new Dictionary<string, string> { ["token"] = "an earlier job's" },
-                }, release.JobsNamespace);
-                var (status, answer) = await api.TryStartTrainerAsync("left-1", cluster.WorkloadImage, seconds: 60);
-                output.WriteLine($"start over a leftover token Secret: {(int)status} {answer}");
-                Assert.Equal(HttpStatusCode.Conflict, status);
-                Assert.Contains($"a Secret named 'left-1-requests-proxy-token' already exists in namespace '{release.JobsNamespace}'", JsonNode.Parse(answer)!["message"]!.GetValue<string>(), StringComparison.Ordinal);
-                var untouched = await cluster.Client.CoreV1.ReadNamespacedSecretAsync("left-1-requests-proxy-token", release.JobsNamespace);
-                Assert.Equal(leftover.Metadata.ResourceVersion, untouched.Metadata.ResourceVersion);
-                Assert.Null(untouched.Metadata.OwnerReferences);
-                // Found by a dry-run create before the Job: no Job, so no pod ever mounted the operator's Secret.
-                Assert.True(await Wait.IsGoneAsync(() => cluster.Client.BatchV1.ReadNamespacedJobAsync("left-1", release.JobsNamespace)));
-                Assert.Null(await api.GetAsync("left-1"));
-
-                // Nothing of a job lands in the release namespace, which holds the keys.
-                Assert.Empty((await cluster.Client.BatchV1.ListNamespacedJobAsync(release.Namespace)).Items);
-
-                // 20 jobs stopped at once: every jti ends up in the revocation list.
-                var names = Enumerable.Range(1, 20).Select(i => $"burst-{i}").ToList();
-                var jtis = new List<string>();
-                foreach (var name in names)
-                {
-                    var started = await api.StartTrainerAsync(name, cluster.WorkloadImage, seconds: 120);
-                    jtis.Add(started["token"]!["jti"]!.GetValue<string>());
-                }
-
-                var answers = await Task.WhenAll(names.Select(api.StopAsync));
-                Assert.All(answers, a => Assert.True(a["revoked"]!.GetValue<int>() >= 1, a.ToJsonString()));
-                var revoked = await RevokedAsync(release);
-                var missing = jtis.Where(j => !revoked.Contains(j)).ToList();
-                Assert.True(missing.Count == 0, $"{missing.Count} of 20 jtis missing from the revocation list after concurrent stops: {string.Join(", ", missing)}");
-            }
-            finally
+            // 20 jobs stopped at once: every jti ends up in the revocation list.
+            var names = Enumerable.Range(1, 20).Select(i => $"burst-{i}").ToList();
+            var jtis = new List<string>();
+            foreach (var name in names)
             {
-                api.Dispose();
+                var started = await api.StartTrainerAsync(name, cluster.WorkloadImage, seconds: 120);
+                jtis.Add(started["token"]!["jti"]!.GetValue<string>());
             }
-        }
-        catch
-        {
-            await cluster.DumpAsync(release.Namespace, output);
-            throw;
+
+            var answers = await Task.WhenAll(names.Select(api.StopAsync));
+            Assert.All(answers, a => Assert.True(a["revoked"]!.GetValue<int>() >= 1, a.ToJsonString()));
+            var revoked = await RevokedAsync(release);
+            var missing = jtis.Where(j => !revoked.Contains(j)).ToList();
+            Assert.True(missing.Count == 0, $"{missing.Count} of 20 jtis missing from the revocation list after concurrent stops: {string.Join(", ", missing)}");
         }
         finally
         {
-            await release.DeleteNamespaceAsync();
+            api.Dispose();
         }
-    }
+    });
 
     private static async Task<Dictionary<string, string>> JtisAsync(JobsManagerApi api, IEnumerable<string> jobs)
     {

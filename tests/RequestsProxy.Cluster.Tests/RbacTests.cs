@@ -15,26 +15,17 @@ public sealed class RbacTests(ClusterFixture cluster, ITestOutputHelper output)
     [ClusterFact]
     public Task SubjectAccessReview_ClusterScope_JobsManagerCallsAllowedNeighboursDeniedProxyAndPodsNothing() => ReviewAsync(clusterScope: true);
 
-    private async Task ReviewAsync(bool clusterScope)
+    private Task ReviewAsync(bool clusterScope) => ClusterScenario.RunAsync(cluster, output, $"rbac-{(clusterScope ? "cs" : "ns")}", async scenario =>
     {
-        cluster.EnsureUp();
-        var release = new ChartRelease(cluster, $"rbac-{(clusterScope ? "cs" : "ns")}-{Guid.NewGuid().ToString("N")[..6]}");
-        await release.CreateNamespaceAsync();
-        try
-        {
-            // Rendered and applied by helm; the pods need not run for the authorizer to judge.
-            await cluster.HelmCheckedAsync(["install", release.Name, ClusterFixture.ChartPath, "-n", release.Namespace, .. release.BaseValues, "--set", $"clusterScope={clusterScope.ToString().ToLowerInvariant()}"]);
-            var failures = new List<string>();
-            await CheckAsync(release.Namespace, release.JobsManagerName, release, RbacExpectations.JobsManager(release.Name), failures);
-            await CheckAsync(release.Namespace, release.ProxyName, release, RbacExpectations.Proxy(release.Name), failures);
-            await CheckAsync(release.JobsNamespace, "default", release, RbacExpectations.TrainingPods(), failures);
-            Assert.True(failures.Count == 0, $"the authorizer disagreed with the table on {failures.Count} rows:\n{string.Join('\n', failures)}");
-        }
-        finally
-        {
-            await release.DeleteNamespaceAsync();
-        }
-    }
+        var release = scenario.Release;
+        // Rendered and applied by helm; the pods need not run for the authorizer to judge.
+        await cluster.HelmCheckedAsync(["install", release.Name, ClusterFixture.ChartPath, "-n", release.Namespace, .. release.BaseValues, "--set", $"clusterScope={clusterScope.ToString().ToLowerInvariant()}"]);
+        var failures = new List<string>();
+        await CheckAsync(release.Namespace, release.JobsManagerName, release, RbacExpectations.JobsManager(release.Name), failures);
+        await CheckAsync(release.Namespace, release.ProxyName, release, RbacExpectations.Proxy(release.Name), failures);
+        await CheckAsync(release.JobsNamespace, "default", release, RbacExpectations.TrainingPods(), failures);
+        Assert.True(failures.Count == 0, $"the authorizer disagreed with the table on {failures.Count} rows:\n{string.Join('\n', failures)}");
+    }, withUpstream: false);
 
     private async Task CheckAsync(string serviceAccountNamespace, string serviceAccount, ChartRelease release, IReadOnlyList<RbacCase> cases, List<string> failures)
     {

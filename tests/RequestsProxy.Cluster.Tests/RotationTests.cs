@@ -21,74 +21,65 @@ public sealed class RotationTests(ClusterFixture cluster, ITestOutputHelper outp
     private static readonly TimeSpan RevokedPoll = TimeSpan.FromSeconds(10);
 
     [ClusterFact]
-    public async Task AddPromoteRemint_UnderLoad_NoValidTokenRefusedAndStoppedTokenRefusedSoon()
+    public Task AddPromoteRemint_UnderLoad_NoValidTokenRefusedAndStoppedTokenRefusedSoon() => ClusterScenario.RunAsync(cluster, output, "rot", async scenario =>
     {
-        cluster.EnsureUp();
-        var release = new ChartRelease(cluster, $"rot-{Guid.NewGuid().ToString("N")[..6]}");
-        await release.CreateNamespaceAsync();
-        var report = new StringBuilder();
-        try
+        var release = scenario.Release;
+        await release.InstallAsync("--set", $"requestsProxy.revoked.pollSeconds={RevokedPoll.TotalSeconds}");
+        using var api = await JobsManagerApi.ConnectAsync(release);
+        var fleet = await TrainerFleet.StartAsync(cluster, release, api, "rot", 3);
+        var latest = await fleet.WaitForProgressAsync(null, 10, TimeSpan.FromMinutes(3));
+
+        // Add v2 (not active) to the real Secret.
+        var v2 = Convert.ToHexString(RandomNumberGenerator.GetBytes(32)).ToLowerInvariant();
+        await PatchKeysAsync(release, new Dictionary<string, string> { ["v2"] = v2 });
+        var added = await WaitForEveryProxyAsync(release, "v2", active: false);
+        scenario.Report.AppendLine($"add v2: every proxy pod reported it after {added.TotalSeconds:0.0} s");
+
+        // Promote: new tokens are signed with v2 and the jobs-manager re-mints every live job.
+        await PatchKeysAsync(release, new Dictionary<string, string> { ["active"] = "v2" });
+        var promoted = await WaitForEveryProxyAsync(release, "v2", active: true);
+        scenario.Report.AppendLine($"promote v2: every proxy pod reported it active after {promoted.TotalSeconds:0.0} s");
+        var stopwatch = Stopwatch.StartNew();
+        await Wait.UntilAsync("every trainer posting with a v2 token", PropagationLimit, async () =>
         {
-            await Workloads.DeployUpstreamAsync(cluster, release.Namespace);
-            await release.InstallAsync("--set", $"requestsProxy.revoked.pollSeconds={RevokedPoll.TotalSeconds}");
-            using var api = await JobsManagerApi.ConnectAsync(release);
-            var fleet = await TrainerFleet.StartAsync(cluster, release, api, "rot", 3);
-            var latest = await fleet.WaitForProgressAsync(null, 10, TimeSpan.FromMinutes(3));
+            latest = await fleet.TalliesAsync();
+            return fleet.Jobs.All(j => latest.TryGetValue(j, out var t) && t.OkByKid.GetValueOrDefault("v2") >= 5);
+        }, TimeSpan.FromSeconds(1));
+        scenario.Report.AppendLine($"re-mint: every trainer posted with v2 after {stopwatch.Elapsed.TotalSeconds:0.0} s; {TrainerFleet.Sum(latest)}");
+        await fleet.AssertNoUnauthorizedAsync(latest);
+        Assert.Equal(0, TrainerFleet.Sum(latest).Unauthorized);
 
-            // Add v2 (not active) to the real Secret.
-            var v2 = Convert.ToHexString(RandomNumberGenerator.GetBytes(32)).ToLowerInvariant();
-            await PatchKeysAsync(release, new Dictionary<string, string> { ["v2"] = v2 });
-            var added = await WaitForEveryProxyAsync(release, "v2", active: false);
-            report.AppendLine($"add v2: every proxy pod reported it after {added.TotalSeconds:0.0} s");
-
-            // Promote: new tokens are signed with v2 and the jobs-manager re-mints every live job.
-            await PatchKeysAsync(release, new Dictionary<string, string> { ["active"] = "v2" });
-            var promoted = await WaitForEveryProxyAsync(release, "v2", active: true);
-            report.AppendLine($"promote v2: every proxy pod reported it active after {promoted.TotalSeconds:0.0} s");
-            var stopwatch = Stopwatch.StartNew();
-            await Wait.UntilAsync("every trainer posting with a v2 token", PropagationLimit, async () =>
-            {
-                latest = await fleet.TalliesAsync();
-                return fleet.Jobs.All(j => latest.TryGetValue(j, out var t) && t.OkByKid.GetValueOrDefault("v2") >= 5);
-            }, TimeSpan.FromSeconds(1));
-            report.AppendLine($"re-mint: every trainer posted with v2 after {stopwatch.Elapsed.TotalSeconds:0.0} s; {TrainerFleet.Sum(latest)}");
-            await fleet.AssertNoUnauthorizedAsync(latest);
-            Assert.Equal(0, TrainerFleet.Sum(latest).Unauthorized);
-
-            // A stopped job's token, copied before the stop, is refused once the revocation reaches the proxies.
-            var victim = fleet.Jobs[0];
-            var secret = await cluster.Client.CoreV1.ReadNamespacedSecretAsync($"{victim}-requests-proxy-token", release.JobsNamespace);
-            var copied = Encoding.ASCII.GetString(secret.Data["token"]).Trim();
-            var proxy = await release.ServiceUrlAsync(release.ProxyName);
-            Assert.Equal(200, await ProxyProbe.PostAsync(proxy, victim, copied));
-            await api.StopAsync(victim);
-            stopwatch.Restart();
-            var limit = cluster.KubeletSync + RevokedPoll + TimeSpan.FromSeconds(20);
-            await Wait.UntilAsync($"the copied token of stopped job {victim} refused by the proxy", limit, async () =>
-                await ProxyProbe.PostAsync(proxy, victim, copied) == 401, TimeSpan.FromMilliseconds(250));
-            var refused = stopwatch.Elapsed;
-            report.AppendLine($"revocation: the stopped job's copied token was refused after {refused.TotalSeconds:0.0} s (kubelet sync {cluster.KubeletSync.TotalSeconds:0} s + poll {RevokedPoll.TotalSeconds:0} s)");
-
-            // Every proxy pod refuses it (not just the one the Service happened to pick).
-            foreach (var pod in await release.ProxyPodsAsync())
-            {
-                Assert.Equal(401, await ProxyProbe.PostAsync(new Uri($"http://{pod.Status.PodIP}:8888"), victim, copied));
-            }
-
-            output.WriteLine(report.ToString());
-            await File.WriteAllTextAsync(Path.Combine(Directory.CreateDirectory(Path.Combine(cluster.CacheDirectory, "reports")).FullName, $"rotation-{DateTime.UtcNow:yyyyMMdd-HHmmss}.txt"), report.ToString());
-        }
-        catch
+        // A stopped job's token, copied before the stop, is refused once the revocation reaches the proxies.
+        var victim = fleet.Jobs[0];
+        var secret = await cluster.Client.CoreV1.ReadNamespacedSecretAsync($"{victim}-requests-proxy-token", release.JobsNamespace);
+        var copied = Encoding.ASCII.GetString(secret.Data["token"]).Trim();
+        var pods = await release.ProxyPodsAsync();
+        Assert.Equal(2, pods.Count);
+        foreach (var pod in pods)
         {
-            output.WriteLine(report.ToString());
-            await cluster.DumpAsync(release.Namespace, output);
-            throw;
+            Assert.Equal(200, await ProxyProbe.PostAsync(PodUrl(pod), victim, copied));
         }
-        finally
+
+        await api.StopAsync(victim);
+        stopwatch.Restart();
+
+        // Each pod's volume is synced by the kubelet on its own schedule: wait for every pod, each within the bound.
+        var limit = cluster.KubeletSync + RevokedPoll + TimeSpan.FromSeconds(20);
+        foreach (var pod in pods)
         {
-            await release.DeleteNamespaceAsync();
+            await Wait.UntilAsync($"the copied token of stopped job {victim} refused by proxy pod {pod.Metadata.Name}", limit - stopwatch.Elapsed, async () =>
+                await ProxyProbe.PostAsync(PodUrl(pod), victim, copied) == 401, TimeSpan.FromMilliseconds(250));
+            scenario.Report.AppendLine($"revocation: proxy pod {pod.Metadata.Name} refused the stopped job's copied token after {stopwatch.Elapsed.TotalSeconds:0.0} s (bound {limit.TotalSeconds:0} s = kubelet sync {cluster.KubeletSync.TotalSeconds:0} s + poll {RevokedPoll.TotalSeconds:0} s + 20 s)");
         }
-    }
+
+        // Once refused, refused for good (no pod falls back to an older list).
+        foreach (var pod in pods)
+        {
+            Assert.Equal(401, await ProxyProbe.PostAsync(PodUrl(pod), victim, copied));
+        }
+    }, reportName: "rotation");
+
+    private static Uri PodUrl(V1Pod pod) => new($"http://{pod.Status.PodIP}:8888");
 
     private async Task PatchKeysAsync(ChartRelease release, Dictionary<string, string> values)
     {

@@ -29,16 +29,13 @@ public sealed class TrainingWorkloadTests(ClusterFixture cluster, ITestOutputHel
     private static readonly TimeSpan RevokedPoll = TimeSpan.FromSeconds(5);
 
     [ClusterFact]
-    public async Task Workloads_RealCluster_GpuTemplateSharedTokenAndAdoptedJobsPostAndAreRevoked()
+    public Task Workloads_RealCluster_GpuTemplateSharedTokenAndAdoptedJobsPostAndAreRevoked() => ClusterScenario.RunAsync(cluster, output, "wl", async scenario =>
     {
-        cluster.EnsureUp();
-        var release = new ChartRelease(cluster, $"wl-{Guid.NewGuid().ToString("N")[..6]}");
-        await release.CreateNamespaceAsync();
+        var release = scenario.Release;
         var node = (await cluster.Client.CoreV1.ListNodeAsync()).Items.Single().Metadata.Name;
-        var report = new StringBuilder();
+        var report = scenario.Report;
         try
         {
-            await Workloads.DeployUpstreamAsync(cluster, release.Namespace);
             await release.InstallAsync("--set", "jobsManager.adopt.enabled=true", "--set", $"requestsProxy.revoked.pollSeconds={RevokedPoll.TotalSeconds}");
             using var api = await JobsManagerApi.ConnectAsync(release);
             await AdvertiseFakeGpuAsync(node);
@@ -47,21 +44,12 @@ public sealed class TrainingWorkloadTests(ClusterFixture cluster, ITestOutputHel
             await SharedTokenAsync(api, release, report);
             await AdoptedJobsAsync(api, release, report);
             await RefusedAdoptedJobAsync(release, report);
-            output.WriteLine(report.ToString());
-        }
-        catch
-        {
-            output.WriteLine(report.ToString());
-            await cluster.DumpAsync(release.Namespace, output);
-            await cluster.DumpAsync(release.JobsNamespace, output);
-            throw;
         }
         finally
         {
             await WithdrawFakeGpuAsync(node);
-            await release.DeleteNamespaceAsync();
         }
-    }
+    });
 
     /// <summary>A GPU job's template as a platform has it, started through the API with only the token added by the jobs-manager.</summary>
     private async Task GpuShapedTemplateAsync(JobsManagerApi api, ChartRelease release, string node, StringBuilder report)
