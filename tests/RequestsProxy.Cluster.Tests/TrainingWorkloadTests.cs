@@ -204,7 +204,9 @@ public sealed class TrainingWorkloadTests(ClusterFixture cluster, ITestOutputHel
     }
 
     /// <summary>
-    /// A labelled Job from <c>kubectl apply</c> whose trainer runs privileged: the jobs-manager gives it no
+    /// A labelled Job from <c>kubectl apply</c> whose trainer asks for a way out of its container
+    /// (<c>allowPrivilegeEscalation: true</c> and <c>SYS_ADMIN</c>; the test cluster's API server runs with
+    /// <c>--allow-privileged=false</c>, so <c>privileged: true</c> itself cannot even be created): the jobs-manager gives it no
     /// token (its pod waits for a Secret that never comes), and says why where each audience looks — a
     /// Warning Event on the Job (<c>kubectl describe job</c>) and <c>GET /v1/jobs</c> (state refused).
     /// </summary>
@@ -223,14 +225,15 @@ public sealed class TrainingWorkloadTests(ClusterFixture cluster, ITestOutputHel
             return warning is not null;
         });
         Assert.Equal("Warning", warning!.Type);
-        Assert.Contains("'spec.template.spec.containers[0].securityContext.privileged' must not be true", warning.Message, StringComparison.Ordinal);
+        Assert.Contains("'spec.template.spec.containers[0].securityContext.allowPrivilegeEscalation' must not be true", warning.Message, StringComparison.Ordinal);
+        Assert.Contains("'spec.template.spec.containers[0].securityContext.capabilities.add' SYS_ADMIN is not allowed", warning.Message, StringComparison.Ordinal);
         var describe = await cluster.KubectlCheckedAsync("-n", release.JobsNamespace, "describe", "job", "adopted-privileged");
         Assert.Contains("RequestsProxyTokenRefused", describe, StringComparison.Ordinal);
 
         JsonNode? view = null;
         await Wait.UntilAsync("GET /v1/jobs listing the privileged Job as refused", Limit, async () =>
             (view = await api.GetAsync("adopted-privileged")) is { } v && v["state"]!.GetValue<string>() == "refused");
-        Assert.Contains("securityContext.privileged", view!["problem"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Contains("securityContext.allowPrivilegeEscalation", view!["problem"]!.GetValue<string>(), StringComparison.Ordinal);
         Assert.True(view["token"] is null, view.ToJsonString());
 
         // The decision is made (Event and API say so): no token Secret, and the pod still waits for it.
@@ -267,7 +270,7 @@ public sealed class TrainingWorkloadTests(ClusterFixture cluster, ITestOutputHel
                 - {name: REQUESTS_PROXY_URL, value: "{{proxyUrl}}"}
                 - {name: REQUESTS_PROXY_TOKEN_FILE, value: /var/run/requests-proxy/token/token}
                 resources: {requests: {cpu: 20m, memory: 64Mi} }
-                securityContext: {{(privileged ? "{privileged: true}" : "{allowPrivilegeEscalation: false, capabilities: {drop: [ALL]} }")}}
+                securityContext: {{(privileged ? "{allowPrivilegeEscalation: true, capabilities: {add: [SYS_ADMIN]} }" : "{allowPrivilegeEscalation: false, capabilities: {drop: [ALL]} }")}}
                 volumeMounts:
                 - {name: requests-proxy-token, mountPath: /var/run/requests-proxy/token, readOnly: true}
               volumes:
