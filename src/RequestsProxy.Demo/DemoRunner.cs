@@ -153,6 +153,7 @@ internal sealed class DemoRunner(DemoOptions options, IDemoProgress progress)
         await using var front = ServiceFront.Start();
         var live = new List<ChildService>();
         var all = new List<ChildService>();
+        var statelessReplicas = new HashSet<ChildService>();
         var replicaNumber = 0;
         async Task<ChildService> StartReplicaAsync(bool stateless)
         {
@@ -179,6 +180,11 @@ internal sealed class DemoRunner(DemoOptions options, IDemoProgress progress)
             var n = replicaNumber++;
             var replica = new ChildService($"requests-proxy-{n} ({(stateless ? "stateless" : "legacy")})", ProxyAssembly, url, environment, Path.Combine(root, $"requests-proxy-{n}.log"), management);
             all.Add(replica);
+            if (stateless)
+            {
+                statelessReplicas.Add(replica);
+            }
+
             replica.Start();
             await replica.WaitReadyAsync(http, TimeSpan.FromSeconds(60), cancellationToken);
             return replica;
@@ -186,8 +192,9 @@ internal sealed class DemoRunner(DemoOptions options, IDemoProgress progress)
 
         void Publish()
         {
-            // The endpoints of the Service and of the headless one the legacy jobs-manager registers with.
-            AtomicFile.WriteText(podsFile, string.Join('\n', live.Select(r => r.Url.ToString())) + "\n");
+            // The endpoints of the Service and of the headless ones the legacy jobs-manager resolves: each replica's
+            // mode stands for the pod label the chart's -legacy-pods Service selects (the admin token goes to legacy ones only).
+            AtomicFile.WriteText(podsFile, string.Join('\n', live.Select(r => statelessReplicas.Contains(r) ? $"{r.Url} stateless" : r.Url.ToString())) + "\n");
             front.SetBackends(live.Select(r => r.Url));
         }
 

@@ -23,4 +23,5 @@ namespace RequestsProxy.JobsManager;
 [JsonSerializable(typeof(ErrorResponse))]
 [JsonSerializable(typeof(HealthResponse))]
 [JsonSerializable(typeof(LegacyRegistration))]
+[JsonSerializable(typeof(LegacySync))]
 internal sealed partial class JobsJsonContext : JsonSerializerContext;

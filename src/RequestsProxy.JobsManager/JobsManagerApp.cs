@@ -91,8 +91,9 @@ internal static partial class JobsManagerApp
         services.AddSingleton(sp => new LegacyJobCredentials(
             sp.GetRequiredService<IHttpClientFactory>().CreateClient(nameof(LegacyJobCredentials)),
             sp.GetRequiredService<AdminTokenProvider>(), sp.GetRequiredService<ILegacyProxyEndpoints>(), sp.GetRequiredService<IDocumentStore<LegacyTokenList>>(),
-            options, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<LegacyJobCredentials>>()));
+            options, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<LegacyJobCredentials>>(), sp.GetRequiredService<JobsManagerMetrics>()));
         services.AddSingleton<IJobCredentials, JobCredentials>();
+        services.AddHostedService<LegacySyncService>();
 
         if (options.Runtime == JobRuntimeKind.Kubernetes)
         {

@@ -45,6 +45,16 @@ internal sealed class JobsManagerOptions
     public string? ProxyPodsHost { get; set; }
 
     /// <summary>
+    /// With <see cref="ProxyPodsHost"/>: a DNS name resolving to the legacy-mode proxy pods only (the
+    /// chart's <c>-legacy-pods</c> Service). Only those get the admin token; any other pod counts as
+    /// stateless. Null: every pod of <see cref="ProxyPodsHost"/> is taken to be legacy.
+    /// </summary>
+    public string? ProxyLegacyPodsHost { get; set; }
+
+    /// <summary>Legacy mode: how often registrations still young enough to matter are pushed to every legacy replica, which is then told it is synced.</summary>
+    public TimeSpan LegacySyncInterval { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
     /// Local runtime with several proxy replicas (processes on ports, as <c>rpctl demo --cutover</c> runs
     /// them): a file naming each replica's base URL, one a line, re-read at every registration like
     /// the headless Service's DNS name. Wins over <see cref="ProxyPodsHost"/>.
@@ -167,6 +177,7 @@ internal sealed class JobsManagerOptions
         options.ProxyUrl = env.HttpUrl(EnvironmentVariables.ProxyUrl)
             ?? (options.ReleaseName is { } release && options.Namespace is { } ns ? new Uri($"http://{release}-requests-proxy.{ns}.svc:8888") : options.ProxyUrl);
         options.ProxyPodsHost = env.HostName(EnvironmentVariables.ProxyPodsDns);
+        options.ProxyLegacyPodsHost = env.HostName(EnvironmentVariables.ProxyLegacyPodsDns);
         options.ProxyPodsPort = env.Port(EnvironmentVariables.ProxyPodsPort);
         options.ProxyPodsFile = env.Text(EnvironmentVariables.ProxyPodsFile) is { } podsFile ? Path.GetFullPath(podsFile) : null;
         options.LocalKeepJobs = env.Flag(EnvironmentVariables.LocalKeepJobs, options.LocalKeepJobs);

@@ -66,6 +66,9 @@ internal static partial class Log
     [LoggerMessage(42, LogLevel.Warning, "Admin request refused: {Reason}")]
     public static partial void AdminRefused(ILogger logger, string reason);
 
+    [LoggerMessage(43, LogLevel.Information, "Legacy registrations synced by the jobs-manager ({Count} registered here): ready")]
+    public static partial void LegacySynced(ILogger logger, int count);
+
     [LoggerMessage(60, LogLevel.Information, "Admission webhook certificate loaded: {Subject}, expires {NotAfter:O}, thumbprint {Thumbprint}")]
     public static partial void AdmissionCertificateLoaded(ILogger logger, string subject, DateTime notAfter, string thumbprint);
 

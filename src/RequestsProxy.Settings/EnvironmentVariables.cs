@@ -29,6 +29,15 @@ public static class EnvironmentVariables
     public const string LegacyTokensPollSeconds = "REQUESTS_PROXY_LEGACY_TOKENS_POLL_SECONDS";
 
     /// <summary>
+    /// Legacy proxy: not ready until a legacy jobs-manager has synced its registrations here
+    /// (<c>POST /admin/v1/sync</c>), for at most this many seconds after start (0, the default: no wait).
+    /// </summary>
+    public const string LegacySyncWaitSeconds = "REQUESTS_PROXY_LEGACY_SYNC_WAIT_SECONDS";
+
+    /// <summary>Legacy jobs-manager: a DNS name resolving to the legacy-mode proxy pods only (the only pods that get the admin token).</summary>
+    public const string ProxyLegacyPodsDns = "REQUESTS_PROXY_LEGACY_PODS_DNS";
+
+    /// <summary>
     /// Set (the chart): the revocation list spans exactly this many files (revoked.json,
     /// revoked-1.json, …) and the proxy is not ready until each has been read once. Unset: whatever
     /// files exist, none yet being the empty list (a laptop, the local demo).

@@ -39,6 +39,27 @@ public sealed class LegacyTokensTests : IAsyncLifetime, IDisposable
     }
 
     [Theory]
+    [InlineData("true", "stateless")]
+    [InlineData("false", "legacy")]
+    public async Task Template_BothModes_ProxyPodsCarryTheirMode_TheLegacyPodsServiceSelectsLegacyOnly(string stateless, string mode)
+    {
+        var chart = await _helm.TemplateAsync([$"requestsProxy.statelessTokens={stateless}"]);
+
+        var deployment = chart.Get("Deployment", Proxy);
+        Assert.Equal(mode, deployment.Str("spec", "template", "metadata", "labels", "requests-proxy.io/tokens"));
+        // Not a selector: the Deployment's selector is immutable, and both modes are the same Deployment.
+        Assert.Null(deployment["spec"]!["selector"]!["matchLabels"]!["requests-proxy.io/tokens"]);
+        var legacyPods = chart.Get("Service", "rel-requests-proxy-legacy-pods");
+        Assert.Equal("None", legacyPods.Str("spec", "clusterIP"));
+        Assert.True(legacyPods["spec"]!["publishNotReadyAddresses"]!.GetValue<bool>());
+        Assert.Equal("legacy", legacyPods.Str("spec", "selector", "requests-proxy.io/tokens"));
+        Assert.Equal("proxy", legacyPods.Str("spec", "selector", "app.kubernetes.io/component"));
+        Assert.Null(chart.Get("Service", "rel-requests-proxy-pods")["spec"]!["selector"]!["requests-proxy.io/tokens"]);
+        Assert.Equal($"rel-requests-proxy-legacy-pods.{HelmChart.Namespace}.svc", chart.Env(JobsManager)["REQUESTS_PROXY_LEGACY_PODS_DNS"]);
+        Assert.Equal("60", chart.Env(Proxy)["REQUESTS_PROXY_LEGACY_SYNC_WAIT_SECONDS"]);
+    }
+
+    [Theory]
     [InlineData("true")]
     [InlineData("false")]
     public async Task Template_BothModes_EveryProxyMountsTheListReadOnly_TheJobsManagerNamesIt(string stateless)

@@ -31,7 +31,7 @@ public sealed class NameCollisionTests
             n => Assert.True(n.Name.Length <= 63 && System.Text.RegularExpressions.Regex.IsMatch(n.Name, "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"), $"{n.Kind}/{n.Name} is not a DNS label"));
         var duplicates = names.GroupBy(n => n).Where(g => g.Count() > 1).Select(g => $"{g.Key.Kind}/{g.Key.Name}").ToList();
         Assert.Empty(duplicates);
-        Assert.Equal(3, chart.OfKind("Service").Select(s => s.Str("metadata", "name")).Distinct().Count());
+        Assert.Equal(4, chart.OfKind("Service").Select(s => s.Str("metadata", "name")).Distinct().Count());
 
         // What the jobs-manager is told must name the objects that exist.
         var services = chart.OfKind("Service").Select(s => s.Str("metadata", "name")!).ToHashSet();
@@ -39,6 +39,7 @@ public sealed class NameCollisionTests
         var env = chart.Env(jobsManager);
         Assert.Contains(new Uri(env["REQUESTS_PROXY_URL"]!).Host.Split('.')[0], services);
         Assert.Contains(env["REQUESTS_PROXY_PODS_DNS"]!.Split('.')[0], services);
+        Assert.Contains(env["REQUESTS_PROXY_LEGACY_PODS_DNS"]!.Split('.')[0], services);
     }
 
     [Fact]
@@ -49,6 +50,7 @@ public sealed class NameCollisionTests
 
         Assert.NotNull(chart.Find("Service", "rel-requests-proxy"));
         Assert.NotNull(chart.Find("Service", "rel-requests-proxy-pods"));
+        Assert.NotNull(chart.Find("Service", "rel-requests-proxy-legacy-pods"));
         Assert.NotNull(chart.Find("Service", "rel-jobs-manager"));
         Assert.NotNull(chart.Find("NetworkPolicy", "rel-requests-proxy-training-jobs"));
     }

@@ -46,7 +46,7 @@ public sealed class CutoverProcessTests(ITestOutputHelper output)
             await Task.Delay(Settle);
 
             // 5. After the grace the old opaque tokens are refused by every replica, and the list drains.
-            await WaitAsync(() => scenario.LegacyTokens().Count == 0, "the legacy token list to drain", CutoverScenario.Grace + TimeSpan.FromSeconds(10));
+            await WaitAsync(() => scenario.LegacyTokens().Count == 0, "the legacy token list to drain", (2 * CutoverScenario.Grace) + TimeSpan.FromSeconds(10));
             await Task.Delay(TimeSpan.FromSeconds(2));
             foreach (var (job, token) in opaque)
             {

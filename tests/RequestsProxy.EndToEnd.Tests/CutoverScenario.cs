@@ -27,6 +27,8 @@ internal sealed class CutoverScenario : IAsyncDisposable
     private readonly int[] _managementPorts = [ProxyScenario.FreePort(), ProxyScenario.FreePort()];
     private readonly int _managerPort = ProxyScenario.FreePort();
     private readonly ServiceProcess?[] _proxies = new ServiceProcess?[2];
+    private readonly bool[] _stateless = new bool[2];
+    private readonly bool[] _published = new bool[2];
     private readonly List<ServiceProcess> _exited = [];
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(10) };
 
@@ -39,7 +41,7 @@ internal sealed class CutoverScenario : IAsyncDisposable
         File.WriteAllText(Path.Combine(LegacyTokensDirectory, LegacyTokenList.FileName), "[]");
         Directory.CreateDirectory(Folder.Combine("admin"));
         File.WriteAllText(Folder.Combine("admin", "token"), AdminToken + "\n");
-        File.WriteAllLines(Folder.Combine("replicas"), _ports.Select(p => $"http://127.0.0.1:{p}"));
+        PublishReplicas();
         _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminToken);
     }
 
@@ -59,12 +61,28 @@ internal sealed class CutoverScenario : IAsyncDisposable
 
     public Uri ManagerAddress => new($"http://127.0.0.1:{_managerPort}/");
 
+    /// <summary>The headless Services' view: each replica with its mode (the chart's pod label), so the admin token goes to legacy ones only.</summary>
+    private void PublishReplicas()
+    {
+        // Atomically, as DNS answers change: the jobs-manager may read it at any moment.
+        var next = Folder.Combine("replicas.next");
+        File.WriteAllLines(next, _ports.Select((p, i) => (Port: p, Index: i)).Where(r => _published[r.Index])
+            .Select(r => $"http://127.0.0.1:{r.Port}" + (_stateless[r.Index] ? " stateless" : "")));
+        File.Move(next, Folder.Combine("replicas"), overwrite: true);
+    }
+
     public static async Task<CutoverScenario> CreateAsync() => new(await TestUpstream.StartAsync());
 
     public Uri ProxyAddress(int replica) => new($"http://127.0.0.1:{_ports[replica]}/");
 
     /// <summary>Starts replica 0 or 1 in the given mode on its port and waits for /readyz.</summary>
-    public async Task StartProxyAsync(int replica, bool stateless)
+    public Task StartProxyAsync(int replica, bool stateless) => StartProxyAsync(replica, stateless, publish: true, legacyTokensDirectory: null, syncWaitSeconds: 0, waitReady: true);
+
+    /// <param name="publish">False: the headless Services' DNS does not list it yet (the jobs-manager cannot see it).</param>
+    /// <param name="legacyTokensDirectory">Its own copy of the list (a kubelet that has not synced the ConfigMap yet); null: the shared one.</param>
+    /// <param name="syncWaitSeconds">REQUESTS_PROXY_LEGACY_SYNC_WAIT_SECONDS (the chart's 60).</param>
+    /// <param name="waitReady">False: only wait until it listens.</param>
+    public async Task StartProxyAsync(int replica, bool stateless, bool publish, string? legacyTokensDirectory, int syncWaitSeconds, bool waitReady)
     {
         var environment = new Dictionary<string, string?>
         {
@@ -73,18 +91,40 @@ internal sealed class CutoverScenario : IAsyncDisposable
             [EnvironmentVariables.Stateless] = stateless ? "true" : "false",
             [EnvironmentVariables.KeysDirectory] = Keys.Path,
             [EnvironmentVariables.RevokedDirectory] = Revoked.Path,
-            [EnvironmentVariables.LegacyTokensDirectory] = LegacyTokensDirectory,
+            [EnvironmentVariables.LegacyTokensDirectory] = legacyTokensDirectory ?? LegacyTokensDirectory,
             [EnvironmentVariables.KeysPollSeconds] = "1",
             [EnvironmentVariables.RevokedPollSeconds] = "1",
             [EnvironmentVariables.LegacyTokensPollSeconds] = "1",
+            [EnvironmentVariables.LegacySyncWaitSeconds] = syncWaitSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
             [EnvironmentVariables.Upstream] = Upstream.Address.ToString(),
             // The chart mounts the admin token into legacy proxies only.
             [EnvironmentVariables.AdminTokenFile] = stateless ? null : Folder.Combine("admin", "token"),
         };
         var proxy = ServiceProcess.Start(ServiceProcess.FindAssembly("requests-proxy"), environment);
         _proxies[replica] = proxy;
+        _stateless[replica] = stateless;
+        _published[replica] = publish;
+        PublishReplicas();
         await proxy.WaitForListeningAsync(TimeSpan.FromSeconds(30));
-        await proxy.WaitForOkAsync(new Uri($"http://127.0.0.1:{_managementPorts[replica]}/readyz"), TimeSpan.FromSeconds(30));
+        if (waitReady)
+        {
+            await proxy.WaitForOkAsync(new Uri($"http://127.0.0.1:{_managementPorts[replica]}/readyz"), TimeSpan.FromSeconds(30));
+        }
+    }
+
+    /// <summary>The headless Services' DNS now lists the replica.</summary>
+    public void Publish(int replica)
+    {
+        _published[replica] = true;
+        PublishReplicas();
+    }
+
+    /// <summary>The replica's /readyz status code.</summary>
+    public async Task<int> ReadyStatusAsync(int replica)
+    {
+        using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        using var response = await client.GetAsync(new Uri($"http://127.0.0.1:{_managementPorts[replica]}/readyz"));
+        return (int)response.StatusCode;
     }
 
     /// <summary>A rolling update's step for one replica: SIGTERM (it drains), then the replacement in <paramref name="stateless"/> mode.</summary>
@@ -101,7 +141,15 @@ internal sealed class CutoverScenario : IAsyncDisposable
         await StartProxyAsync(replica, stateless);
     }
 
-    public async Task StartManagerAsync(bool stateless)
+    /// <summary>A container restart: SIGKILL, then the same replica (still published) with its own list copy; waits until it listens only.</summary>
+    public async Task KillAndRestartProxyAsync(int replica, bool stateless, string legacyTokensDirectory, int syncWaitSeconds)
+    {
+        Kill(_proxies[replica]);
+        await StartProxyAsync(replica, stateless, publish: _published[replica], legacyTokensDirectory, syncWaitSeconds, waitReady: false);
+    }
+
+    /// <param name="grace">JOBS_MANAGER_LEGACY_TOKEN_GRACE_SECONDS (also how long a registration is pushed to every legacy replica); null: <see cref="Grace"/>.</param>
+    public async Task StartManagerAsync(bool stateless, TimeSpan? grace = null)
     {
         var environment = new Dictionary<string, string?>
         {
@@ -117,7 +165,7 @@ internal sealed class CutoverScenario : IAsyncDisposable
             [EnvironmentVariables.ProxyPodsFile] = Folder.Combine("replicas"),
             [EnvironmentVariables.StateDirectory] = StateDirectory,
             [EnvironmentVariables.LocalKeepJobs] = "true",
-            [EnvironmentVariables.LegacyTokenGraceSeconds] = Grace.TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            [EnvironmentVariables.LegacyTokenGraceSeconds] = (grace ?? Grace).TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
             [EnvironmentVariables.TokenTtlSeconds] = "600",
             [EnvironmentVariables.RefreshCheckSeconds] = "1",
             [EnvironmentVariables.PruneIntervalSeconds] = "1",

@@ -48,6 +48,7 @@ internal static class ApiText
         JobError.Invalid => (StatusCodes.Status400BadRequest, "invalid_request"),
         JobError.Conflict => (StatusCodes.Status409Conflict, "conflict"),
         JobError.NotReady => (StatusCodes.Status503ServiceUnavailable, "not_ready"),
+        JobError.Full => (StatusCodes.Status507InsufficientStorage, "insufficient_storage"),
         _ => (StatusCodes.Status502BadGateway, "backend_error"),
     };
 }

@@ -16,4 +16,7 @@ internal enum JobError
 
     /// <summary>The runtime, the revocation store or the proxy failed (502); the operation can be retried.</summary>
     Backend,
+
+    /// <summary>A stored list is full (507): retrying does not help until jobs are stopped or entries end.</summary>
+    Full,
 }

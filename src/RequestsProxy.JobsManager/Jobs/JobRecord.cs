@@ -226,6 +226,24 @@ internal sealed class JobRecord
             }
         }
 
+        /// <summary>
+        /// Legacy tokens the job no longer holds: once a JWT was confirmed delivered <paramref name="after"/> ago
+        /// (its legacy entries have ended and been dropped by then), nothing needs to end or forget them again.
+        /// </summary>
+        public void ForgetReplacedLegacyTokens(DateTimeOffset now, TimeSpan after)
+        {
+            var job = Job;
+            if (job._deliveryUnconfirmed || job._current is not { Kid: not null } current || now < current.IssuedAt + after)
+            {
+                return;
+            }
+
+            lock (job._historyLock)
+            {
+                job._history.RemoveAll(t => t.Kid is null);
+            }
+        }
+
         /// <summary>The runtime accepted the job.</summary>
         public void Launched(LaunchedJob launched)
         {

@@ -42,11 +42,13 @@ internal sealed partial class JobStarter(
             case TokenDeliveryStage.Issue:
                 table.Remove(lease);
                 Log.IssueFailed(logger, spec.Name, result.Error!);
-                return JobResult<JobView>.Fail(JobError.Backend, $"could not issue a token for '{spec.Name}': {result.Error!.Message}");
+                return JobResult<JobView>.Fail(result.Error is DocumentTooLargeException ? JobError.Full : JobError.Backend,
+                    $"could not issue a token for '{spec.Name}': {result.Error!.Message}");
 
             case TokenDeliveryStage.Ledger:
                 table.Remove(lease);
-                return JobResult<JobView>.Fail(JobError.Backend, $"could not record '{spec.Name}' in the job ledger at {jobLedger.Location}: {result.Error!.Message}");
+                return JobResult<JobView>.Fail(result.Error is DocumentTooLargeException ? JobError.Full : JobError.Backend,
+                    $"could not record '{spec.Name}' in the job ledger at {jobLedger.Location}: {result.Error!.Message}");
 
             case TokenDeliveryStage.Delivery:
                 var conflict = result.Error is JobConflictException;

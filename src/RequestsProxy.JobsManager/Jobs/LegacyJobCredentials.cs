@@ -5,6 +5,7 @@ using System.Net.Http.Json;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
 using RequestsProxy.JobsManager.Api;
+using RequestsProxy.JobsManager.Metrics;
 using RequestsProxy.Tokens.Legacy;
 
 namespace RequestsProxy.JobsManager.Jobs;
@@ -12,14 +13,24 @@ namespace RequestsProxy.JobsManager.Jobs;
 /// <summary>
 /// Legacy opaque tokens: a random token per job, listed (its digest) in the legacy token list every
 /// proxy mounts — written first, so a restarted proxy or a stateless one accepts it — and then
-/// registered in the memory of every proxy replica (<see cref="ILegacyProxyEndpoints"/>) through its
-/// admin endpoint. A stop unlists it, then makes every replica forget it. It does not expire: a
-/// stateless jobs-manager replaces it with a JWT and ends its entry after a grace (DESIGN §12).
+/// registered in the memory of every legacy proxy replica (<see cref="ILegacyProxyEndpoints"/>)
+/// through its admin endpoint, and pushed again (<see cref="SyncAsync"/>) to every legacy replica for
+/// as long as the list may not have reached them all (a replica the DNS did not list yet, a restarted
+/// container). A stop ends its entries at once (kept a grace, so every replica sees the end), then
+/// makes every legacy replica forget it. It does not expire: a stateless jobs-manager replaces it with
+/// a JWT and ends its entry after a grace (DESIGN §12). The admin token only ever goes to replicas
+/// that run legacy (they mount it anyway): never in stateless mode, never to a stateless replica.
 /// </summary>
 internal sealed partial class LegacyJobCredentials(
     HttpClient http, AdminTokenProvider adminToken, ILegacyProxyEndpoints endpoints, IDocumentStore<LegacyTokenList> list,
-    JobsManagerOptions options, TimeProvider time, ILogger<LegacyJobCredentials> logger) : IJobCredentials
+    JobsManagerOptions options, TimeProvider time, ILogger<LegacyJobCredentials> logger, JobsManagerMetrics? metrics = null) : IJobCredentials
 {
+    // Held while registrations are pushed, and by a stop before it forgets: no push of a stopped job's token lands after its forget.
+    private readonly SemaphoreSlim _pendingGate = new(1, 1);
+    private readonly Dictionary<string, PendingRegistration> _pending = new(StringComparer.Ordinal);
+
+    private static readonly TimeSpan SyncTimeout = TimeSpan.FromSeconds(5);
+
     public bool Expires => false;
 
     public string? ActiveKid => null;
@@ -28,21 +39,60 @@ internal sealed partial class LegacyJobCredentials(
 
     public string ListLocation => list.Location;
 
+    /// <summary>Registrations still pushed to every legacy replica (tests and metrics).</summary>
+    public int PendingRegistrations
+    {
+        get
+        {
+            lock (_pending)
+            {
+                return _pending.Count;
+            }
+        }
+    }
+
     /// <summary>The non-secret id of a legacy token in the ledger and the API: a digest prefix, never the token.</summary>
     public static string IdOf(string token) =>
         "opaque-" + Convert.ToHexStringLower(SHA256.HashData(System.Text.Encoding.ASCII.GetBytes(token)).AsSpan(0, 8));
 
     public async Task<JobCredential> IssueAsync(string subject, string scope, CancellationToken cancellationToken)
     {
+        var replicas = await endpoints.ResolveAsync(cancellationToken).ConfigureAwait(false);
+        if (replicas.Legacy.Count == 0)
+        {
+            // The first legacy pods of a fresh install or a flip back are not in DNS yet: nothing could be registered.
+            throw new HttpRequestException($"no legacy proxy replica is listed yet ({replicas.Others.Count} other replica(s)); retry the start");
+        }
+
+        if (replicas.Others.Count > 0)
+        {
+            // A replica that is not legacy would refuse the token until the list reached it: the caller issues a JWT instead.
+            // Nothing was listed, and no request (no admin token) went anywhere.
+            throw new StatelessReplicaException(replicas.Others[0], subject);
+        }
+
         var token = Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
         var digest = LegacyTokenDigest.Compute(token);
 
-        // Listed before any proxy accepts it: no replica ever accepts a token a restart would forget.
-        await list.UpdateAsync(l => l.Add(new LegacyTokenEntry(digest, subject, scope)), cancellationToken).ConfigureAwait(false);
+        // Listed before any proxy accepts it: no replica ever accepts a token a restart would forget. A list that
+        // would outgrow its ConfigMap refuses the start (507, nothing written) instead of the API server's 422.
+        await UpdateListAsync(l =>
+        {
+            var next = l.Add(new LegacyTokenEntry(digest, subject, scope));
+            var size = next.Serialize().LongLength;
+            return size > DocumentLimits.ConfigMapBytes
+                ? throw new DocumentTooLargeException("legacy token list", size, DocumentLimits.ConfigMapBytes, list.Location)
+                : next;
+        }, cancellationToken).ConfigureAwait(false);
         var registration = new LegacyRegistration(token, subject, scope);
+        lock (_pending)
+        {
+            _pending[digest] = new PendingRegistration(registration, time.GetUtcNow() + options.LegacyTokenGrace);
+        }
+
         try
         {
-            await ForEachReplicaAsync(async proxy =>
+            await ForEachReplicaAsync(replicas.Legacy, async proxy =>
             {
                 using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(proxy, "admin/v1/tokens"))
                 {
@@ -59,11 +109,12 @@ internal sealed partial class LegacyJobCredentials(
                 {
                     throw new HttpRequestException($"the proxy at {proxy} refused the legacy token registration of '{subject}' with HTTP {(int)response.StatusCode}", null, response.StatusCode);
                 }
-            }, cancellationToken).ConfigureAwait(false);
+            }).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            // Never delivered: unlist it again (an entry left behind is ended by the next maintenance pass).
+            // Never delivered: no more pushes, and unlist it again (an entry left behind is ended by the next maintenance pass).
+            await WithoutPendingAsync(p => p.Registration.Token == token).ConfigureAwait(false);
             await QuietlyAsync(() => list.UpdateAsync(l => l.RemoveDigest(digest), CancellationToken.None), subject).ConfigureAwait(false);
             throw;
         }
@@ -71,53 +122,56 @@ internal sealed partial class LegacyJobCredentials(
         return new JobCredential(token, new IssuedToken(IdOf(token), null, time.GetUtcNow(), null));
     }
 
-    /// <summary>Unlists every legacy token of the job, then makes every replica forget it (whatever <paramref name="tokens"/> says).</summary>
+    /// <summary>Ends every legacy token of the job, then makes every legacy replica forget it (whatever <paramref name="tokens"/> says).</summary>
     public Task<int> RevokeAsync(string subject, IReadOnlyList<IssuedToken> tokens, CancellationToken cancellationToken) =>
         RevokeAsync(subject, tokens, replicasMustAnswer: true, cancellationToken);
 
     /// <param name="replicasMustAnswer">
-    /// False in stateless mode: the proxies are stateless (they answer 404) or about to be, so a
-    /// replica that cannot be reached only delays its own refusal until it is gone.
+    /// False in stateless mode: no replica is called at all (the admin token stays in this process);
+    /// a legacy replica still running refuses the token once the list's end reaches it, as a stateless one does.
     /// </param>
     public async Task<int> RevokeAsync(string subject, IReadOnlyList<IssuedToken> tokens, bool replicasMustAnswer, CancellationToken cancellationToken)
     {
         if (!replicasMustAnswer && !tokens.Any(t => t.Kid is null))
         {
-            // Stateless, and the job never held a legacy token: nothing lists it, no proxy's memory knows it
-            // (an entry left by a failure is ended by the maintenance pass).
+            // Stateless, and no legacy token in the job's history (never had one, or replaced long ago): an entry that
+            // is somehow still open is ended now, best effort (the maintenance pass ends what this misses).
+            await QuietlyAsync(() => list.UpdateAsync(l => l.EndSubject(subject, time.GetUtcNow().ToUnixTimeSeconds(), out _), cancellationToken), subject).ConfigureAwait(false);
             return 0;
         }
 
-        var removed = 0;
-        await list.UpdateAsync(l => l.RemoveSubject(subject, out removed), cancellationToken).ConfigureAwait(false);
+        // No push of this job's registrations after this line: the forget below is the last word at every replica.
+        await WithoutPendingAsync(p => string.Equals(p.Registration.Sub, subject, StringComparison.Ordinal)).ConfigureAwait(false);
 
-        var forget = ForEachReplicaAsync(async proxy =>
-        {
-            using var request = new HttpRequestMessage(HttpMethod.Delete, new Uri(proxy, "admin/v1/subjects/" + Uri.EscapeDataString(subject)));
-            Authorize(request);
-            using var response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        // Ended, not removed: the ended entry stays a grace, so a replica that registered the token but never saw
+        // its entry still learns that it ended (its forget may not arrive).
+        var ended = 0;
+        var now = time.GetUtcNow().ToUnixTimeSeconds();
+        await UpdateListAsync(l => l.EndSubject(subject, now, out ended), cancellationToken).ConfigureAwait(false);
 
-            // 404: this replica does not know the subject (it restarted, started after the job, or is stateless) — already forgotten.
-            if (!response.IsSuccessStatusCode && response.StatusCode != HttpStatusCode.NotFound)
-            {
-                throw new HttpRequestException($"the proxy at {proxy} refused to forget '{subject}' with HTTP {(int)response.StatusCode}", null, response.StatusCode);
-            }
-        }, cancellationToken);
         if (replicasMustAnswer)
         {
-            await forget.ConfigureAwait(false);
-        }
-        else
-        {
-            await QuietlyAsync(() => forget, subject).ConfigureAwait(false);
+            var replicas = await endpoints.ResolveAsync(cancellationToken).ConfigureAwait(false);
+            await ForEachReplicaAsync(replicas.Legacy, async proxy =>
+            {
+                using var request = new HttpRequestMessage(HttpMethod.Delete, new Uri(proxy, "admin/v1/subjects/" + Uri.EscapeDataString(subject)));
+                Authorize(request);
+                using var response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+
+                // 404: this replica does not know the subject (it restarted, or started after the job) — already forgotten.
+                if (!response.IsSuccessStatusCode && response.StatusCode != HttpStatusCode.NotFound)
+                {
+                    throw new HttpRequestException($"the proxy at {proxy} refused to forget '{subject}' with HTTP {(int)response.StatusCode}", null, response.StatusCode);
+                }
+            }).ConfigureAwait(false);
         }
 
-        if (removed > 0)
+        if (ended > 0)
         {
-            Log.Unlisted(logger, subject, removed, list.Location);
+            Log.Unlisted(logger, subject, ended, list.Location);
         }
 
-        return Math.Max(removed, tokens.Count(t => t.Kid is null));
+        return Math.Max(ended, tokens.Count(t => t.Kid is null));
     }
 
     /// <summary>The job now holds a signed token: its legacy entries end after the grace (the kubelet's delivery of the new file).</summary>
@@ -125,7 +179,7 @@ internal sealed partial class LegacyJobCredentials(
     {
         var until = (time.GetUtcNow() + options.LegacyTokenGrace).ToUnixTimeSeconds();
         var changed = 0;
-        await list.UpdateAsync(l => l.EndSubject(subject, until, out changed), cancellationToken).ConfigureAwait(false);
+        await UpdateListAsync(l => l.EndSubject(subject, until, out changed), cancellationToken).ConfigureAwait(false);
         if (changed > 0)
         {
             Log.Ended(logger, subject, changed, DateTimeOffset.FromUnixTimeSeconds(until));
@@ -134,14 +188,18 @@ internal sealed partial class LegacyJobCredentials(
         return changed;
     }
 
+    /// <summary>
+    /// Ends the entries no live job holds, and drops entries that ended more than a grace ago (so every
+    /// replica has seen their end before they go).
+    /// </summary>
     public async Task<int> ConvergeAsync(Func<string, bool> holdsLegacyToken, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         var until = (now + options.LegacyTokenGrace).ToUnixTimeSeconds();
         int ended = 0, pruned = 0;
-        await list.UpdateAsync(l =>
+        await UpdateListAsync(l =>
         {
-            var next = l.Prune(now.ToUnixTimeSeconds(), out pruned);
+            var next = l.Prune((now - options.LegacyTokenGrace).ToUnixTimeSeconds(), out pruned);
             ended = 0;
             foreach (var sub in next.Entries.Where(e => e.Until is null && !holdsLegacyToken(e.Sub)).Select(e => e.Sub).Distinct(StringComparer.Ordinal).ToList())
             {
@@ -159,10 +217,118 @@ internal sealed partial class LegacyJobCredentials(
         return ended + pruned;
     }
 
-    /// <summary>Runs the call against every replica at once; any replica's failure fails the whole operation.</summary>
-    private async Task ForEachReplicaAsync(Func<Uri, Task> call, CancellationToken cancellationToken)
+    /// <summary>
+    /// Legacy mode, every <see cref="JobsManagerOptions.LegacySyncInterval"/>: pushes every registration
+    /// younger than the grace to every legacy replica in one request, which also tells the replica it is
+    /// synced (it is not ready before, DESIGN §12). A replica the DNS listed late, or whose container
+    /// restarted, gets what it missed before it takes traffic. Returns how many replicas were synced.
+    /// </summary>
+    public async Task<int> SyncAsync(CancellationToken cancellationToken)
     {
-        var replicas = await endpoints.ResolveAsync(cancellationToken).ConfigureAwait(false);
+        if (!adminToken.IsConfigured)
+        {
+            return 0;
+        }
+
+        LegacyReplicas replicas;
+        try
+        {
+            replicas = await endpoints.ResolveAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (HttpRequestException e)
+        {
+            Log.SyncSkipped(logger, e.Message);
+            return 0;
+        }
+
+        await _pendingGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            LegacySync body;
+            var now = time.GetUtcNow();
+            lock (_pending)
+            {
+                foreach (var expired in _pending.Where(p => p.Value.Until <= now).Select(p => p.Key).ToList())
+                {
+                    _pending.Remove(expired);
+                }
+
+                body = new LegacySync([.. _pending.Values.Select(p => p.Registration)]);
+            }
+
+            var synced = 0;
+            await Task.WhenAll(replicas.Legacy.Select(async proxy =>
+            {
+                try
+                {
+                    // Bounded: a stop waits for this push before it forgets.
+                    using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                    timeout.CancelAfter(SyncTimeout);
+                    using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(proxy, "admin/v1/sync"))
+                    {
+                        Content = JsonContent.Create(body, JobsJsonContext.Default.LegacySync),
+                    };
+                    Authorize(request);
+                    using var response = await http.SendAsync(request, timeout.Token).ConfigureAwait(false);
+                    if (response.IsSuccessStatusCode)
+                    {
+                        Interlocked.Increment(ref synced);
+                    }
+                    else
+                    {
+                        Log.SyncRefused(logger, proxy, (int)response.StatusCode);
+                    }
+                }
+                catch (Exception e) when (e is HttpRequestException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+                {
+                    // Not up yet, gone, or slow: the next pass tries again.
+                    Log.SyncSkipped(logger, $"{proxy}: {e.Message}");
+                }
+            })).ConfigureAwait(false);
+            return synced;
+        }
+        finally
+        {
+            _pendingGate.Release();
+        }
+    }
+
+    /// <summary>Every change of the list: its size exported, and a warning from 80 % of the ConfigMap limit on.</summary>
+    private async Task UpdateListAsync(Func<LegacyTokenList, LegacyTokenList> change, CancellationToken cancellationToken)
+    {
+        var snapshot = await list.UpdateAsync(change, cancellationToken).ConfigureAwait(false);
+        metrics?.LegacyTokensSize(snapshot.SizeBytes, snapshot.Document.Count);
+        if (snapshot.SizeBytes >= DocumentLimits.WarningThresholdBytes)
+        {
+            Log.NearLimit(logger, snapshot.SizeBytes, DocumentLimits.ConfigMapBytes, snapshot.Document.Count, list.Location);
+        }
+    }
+
+    /// <summary>Stops pushing the matching registrations; waits for a push in flight so none lands after this returns.</summary>
+    private async Task WithoutPendingAsync(Func<PendingRegistration, bool> match)
+    {
+        await _pendingGate.WaitAsync(CancellationToken.None).ConfigureAwait(false);
+        try
+        {
+            lock (_pending)
+            {
+                foreach (var digest in _pending.Where(p => match(p.Value)).Select(p => p.Key).ToList())
+                {
+                    _pending.Remove(digest);
+                }
+            }
+        }
+        finally
+        {
+            _pendingGate.Release();
+        }
+    }
+
+    private sealed record PendingRegistration(LegacyRegistration Registration, DateTimeOffset Until);
+
+    /// <summary>Runs the call against every given replica at once; any replica's failure fails the whole operation.</summary>
+    private static async Task ForEachReplicaAsync(IReadOnlyList<Uri> replicas, Func<Uri, Task> call)
+    {
         var calls = replicas.Select(call).ToArray();
         try
         {
@@ -199,7 +365,7 @@ internal sealed partial class LegacyJobCredentials(
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 600, Level = LogLevel.Information, Message = "Legacy tokens of job {Job} unlisted ({Count}) from {Location}")]
+        [LoggerMessage(EventId = 600, Level = LogLevel.Information, Message = "Legacy tokens of job {Job} ended now ({Count}) in {Location}")]
         public static partial void Unlisted(ILogger logger, string job, int count, string location);
 
         [LoggerMessage(EventId = 601, Level = LogLevel.Information, Message = "Job {Job} holds a signed token: its {Count} legacy token entr(ies) end at {Until}")]
@@ -210,5 +376,15 @@ internal sealed partial class LegacyJobCredentials(
 
         [LoggerMessage(EventId = 603, Level = LogLevel.Warning, Message = "A legacy token step for job {Job} failed; the maintenance loop catches up")]
         public static partial void Deferred(ILogger logger, string job, Exception exception);
+
+        [LoggerMessage(EventId = 607, Level = LogLevel.Warning,
+            Message = "The legacy token list is {SizeBytes} bytes of the {LimitBytes}-byte ConfigMap limit ({Entries} entries) at {Location}; starts are refused past the limit: stop finished legacy jobs or flip to stateless")]
+        public static partial void NearLimit(ILogger logger, long sizeBytes, long limitBytes, int entries, string location);
+
+        [LoggerMessage(EventId = 604, Level = LogLevel.Debug, Message = "Legacy registration sync skipped a replica or a pass: {Reason}")]
+        public static partial void SyncSkipped(ILogger logger, string reason);
+
+        [LoggerMessage(EventId = 605, Level = LogLevel.Warning, Message = "The legacy proxy replica {Replica} refused the registration sync with HTTP {Status}; retried on the next pass")]
+        public static partial void SyncRefused(ILogger logger, Uri replica, int status);
     }
 }

@@ -29,6 +29,7 @@ internal sealed class TokenDelivery(IJobCredentials credentials, JobLedger jobLe
         }
 
         lease.ForgetExpired(time.GetUtcNow(), options.Leeway);
+        lease.ForgetReplacedLegacyTokens(time.GetUtcNow(), (2 * options.LegacyTokenGrace) + options.Leeway);
         lease.Record(credential.Facts);
         metrics.TokenIssued(reason);
         try

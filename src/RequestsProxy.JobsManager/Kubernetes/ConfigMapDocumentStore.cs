@@ -33,8 +33,7 @@ internal sealed class ConfigMapDocumentStore<T>(ConfigMapUpdater configMaps, str
             if (bytes.LongLength > DocumentLimits.ConfigMapBytes)
             {
                 // The API server would answer 422; say what is too big and by how much instead.
-                throw new InvalidOperationException(
-                    $"the {codec.Description} would be {bytes.LongLength} bytes, over the {DocumentLimits.ConfigMapBytes}-byte limit of ConfigMap '{configMapName}'; nothing was written");
+                throw new DocumentTooLargeException(codec.Description, bytes.LongLength, DocumentLimits.ConfigMapBytes, $"ConfigMap '{configMapName}'");
             }
 
             return new ConfigMapEdit<DocumentSnapshot<T>>(new DocumentSnapshot<T>(next, bytes.LongLength), Encoding.UTF8.GetString(bytes));

@@ -27,6 +27,8 @@ internal sealed class JobsManagerMetrics
     private long _revocationSizeBytes;
     private long _revocationEntries;
     private long _revocationLimitBytes = Jobs.DocumentLimits.ConfigMapBytes;
+    private long _legacyTokensSizeBytes;
+    private long _legacyTokensEntries;
     private Func<int> _liveJobs = () => 0;
     private Func<(int Reachable, int Unreachable)> _outOfScopeJobs = () => (0, 0);
     private Tokens.Keys.KeyRingSource? _keyRing;
@@ -52,6 +54,9 @@ internal sealed class JobsManagerMetrics
             "Labelled Jobs created by other tools, by result: adopted (token delivered), refused (the name is another job's), blocked (a Secret of the token's name exists), failed (retried).");
         _ledgerUpdates = meter.CreateCounter<long>("jobs_manager.ledger.updates", "{update}", "Job ledger writes, by result.");
         _ledgerConflicts = meter.CreateCounter<long>("jobs_manager.ledger.conflicts", "{conflict}", "Optimistic-concurrency conflicts (HTTP 409) retried while writing the job ledger.");
+        meter.CreateObservableGauge("jobs_manager.legacy_tokens.list.size", () => Interlocked.Read(ref _legacyTokensSizeBytes), "By",
+            "Serialized size of the legacy token list (its ConfigMap holds at most 1 MiB: a start that would pass it is refused).");
+        meter.CreateObservableGauge("jobs_manager.legacy_tokens.list.entries", () => Interlocked.Read(ref _legacyTokensEntries), "{entry}", "Entries in the legacy token list.");
         meter.CreateObservableGauge("jobs_manager.ledger.size", () => Interlocked.Read(ref _ledgerSizeBytes), "By", "Serialized size of the job ledger (a ConfigMap holds at most 1 MiB).");
         meter.CreateObservableGauge("jobs_manager.ledger.jobs", () => Interlocked.Read(ref _ledgerJobs), "{job}", "Jobs in the job ledger.");
         meter.CreateObservableGauge("jobs_manager.jobs.live", () => _liveJobs(), "{job}", "Jobs the jobs-manager currently manages.");
@@ -109,6 +114,14 @@ internal sealed class JobsManagerMetrics
     {
         Interlocked.Exchange(ref _ledgerSizeBytes, bytes);
         Interlocked.Exchange(ref _ledgerJobs, jobs);
+    }
+
+    public long LegacyTokensSizeBytes => Interlocked.Read(ref _legacyTokensSizeBytes);
+
+    public void LegacyTokensSize(long bytes, int entries)
+    {
+        Interlocked.Exchange(ref _legacyTokensSizeBytes, bytes);
+        Interlocked.Exchange(ref _legacyTokensEntries, entries);
     }
 
     public void RevocationSize(long bytes, int entries, long limitBytes)

@@ -55,17 +55,22 @@ internal sealed class RequestAuthenticator : IRequestAuthenticator
         Span<char> digest = stackalloc char[LegacyTokenDigest.Length];
         if (LegacyTokenDigest.TryCompute(token, digest))
         {
+            // The list first: when it holds the digest it decides (a removed or ended entry is never
+            // overruled by this pod's memory); the registry only speaks for tokens the list has not reached.
             var now = _time.GetUtcNow().ToUnixTimeSeconds();
-            if (_registry?.Find(digest, now) is { } registered)
+            var listedCallers = Listed();
+            if (listedCallers.Contains(digest))
+            {
+                if (listedCallers.Find(digest, now) is { } listed && _registry?.IsForgotten(digest) != true)
+                {
+                    _metrics.LegacyAccepted("list");
+                    return new AuthenticationResult(listed, AuthReasons.Ok);
+                }
+            }
+            else if (_registry?.Find(digest, now) is { } registered)
             {
                 _metrics.LegacyAccepted("registry");
                 return new AuthenticationResult(registered, AuthReasons.Ok);
-            }
-
-            if (Listed().Find(digest, now) is { } listed && _registry?.IsForgotten(digest) != true)
-            {
-                _metrics.LegacyAccepted("list");
-                return new AuthenticationResult(listed, AuthReasons.Ok);
             }
         }
 
@@ -130,5 +135,7 @@ internal sealed class RequestAuthenticator : IRequestAuthenticator
 
         public CallerIdentity? Find(ReadOnlySpan<char> digest, long nowSeconds) =>
             _byDigest.TryGetValue(digest, out var found) && found.Entry.IsLive(nowSeconds) ? found.Caller : null;
+
+        public bool Contains(ReadOnlySpan<char> digest) => _byDigest.TryGetValue(digest, out _);
     }
 }

@@ -1,4 +1,5 @@
 using RequestsProxy.Server.Hosting;
+using RequestsProxy.Server.Legacy;
 
 namespace RequestsProxy.Server.Health;
 
@@ -11,14 +12,13 @@ internal static class HealthEndpoints
     public static void Map(WebApplication app)
     {
         app.MapGet("/healthz", () => Results.Text("ok\n")).WithMetadata(ManagementEndpoint.Instance);
-        app.MapGet("/readyz", (TokenSources sources) =>
+        app.MapGet("/readyz", (TokenSources sources, LegacyTokenRegistry registry, ProxySettings settings) =>
         {
-            if (sources.IsReady)
-            {
-                return Results.Text("ready\n");
-            }
-
-            return Results.Text($"not ready: {sources.NotReadyReason}\n", statusCode: StatusCodes.Status503ServiceUnavailable);
+            // Legacy: a replica the jobs-manager has not synced yet may lack a just-registered token (DESIGN §12).
+            var problem = !sources.IsReady ? sources.NotReadyReason : settings.Stateless ? null : registry.SyncProblem(settings.LegacySyncWait);
+            return problem is null
+                ? Results.Text("ready\n")
+                : Results.Text($"not ready: {problem}\n", statusCode: StatusCodes.Status503ServiceUnavailable);
         }).WithMetadata(ManagementEndpoint.Instance);
     }
 }

@@ -29,6 +29,9 @@ internal sealed record ProxySettings
 
     public TimeSpan LegacyTokensPollInterval { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>Legacy mode: how long a started replica waits to be synced by the jobs-manager before it is ready anyway (zero: no wait).</summary>
+    public TimeSpan LegacySyncWait { get; init; } = TimeSpan.Zero;
+
     public TimeSpan KeysPollInterval { get; init; } = TimeSpan.FromSeconds(10);
 
     public TimeSpan RevokedPollInterval { get; init; } = TimeSpan.FromSeconds(10);
@@ -121,6 +124,7 @@ internal sealed record ProxySettings
             RevokedDirectory = env.Text(EnvironmentVariables.RevokedDirectory, defaults.RevokedDirectory),
             LegacyTokensDirectory = env.Text(EnvironmentVariables.LegacyTokensDirectory, defaults.LegacyTokensDirectory),
             LegacyTokensPollInterval = env.Seconds(EnvironmentVariables.LegacyTokensPollSeconds, defaults.LegacyTokensPollInterval),
+            LegacySyncWait = env.Seconds(EnvironmentVariables.LegacySyncWaitSeconds, defaults.LegacySyncWait, allowZero: true),
             KeysPollInterval = env.Seconds(EnvironmentVariables.KeysPollSeconds, defaults.KeysPollInterval),
             RevokedPollInterval = env.Seconds(EnvironmentVariables.RevokedPollSeconds, defaults.RevokedPollInterval),
             RevokedShards = RevokedShardCount(env),

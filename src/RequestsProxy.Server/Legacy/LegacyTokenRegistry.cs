@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using RequestsProxy.Server.Authentication;
+using RequestsProxy.Server.Hosting;
 using RequestsProxy.Tokens.Legacy;
 
 namespace RequestsProxy.Server.Legacy;
@@ -17,8 +18,11 @@ namespace RequestsProxy.Server.Legacy;
 /// A registered token whose list entry ends (<see cref="LegacyTokenEntry.Until"/>: the job now holds
 /// a signed token) ends here at the same time and stays ended after the jobs-manager drops the entry,
 /// so this pod never accepts it longer than a restarted pod would.
+/// Once the list in force has held a registered token's digest, the list decides for it: a token
+/// whose entry is gone (removed by a stop whose forget never reached this pod, or dropped after its
+/// end) is refused here too. The registry only bridges the time until the list reaches this pod.
 /// </remarks>
-internal sealed class LegacyTokenRegistry(TimeProvider time)
+internal sealed class LegacyTokenRegistry(TimeProvider time, TokenSources sources)
 {
     public static readonly TimeSpan TombstoneLifetime = TimeSpan.FromMinutes(15);
 
@@ -26,18 +30,41 @@ internal sealed class LegacyTokenRegistry(TimeProvider time)
     private readonly ConcurrentDictionary<string, long> _untilByDigest = new(StringComparer.Ordinal);
     private readonly Dictionary<string, HashSet<string>> _digestsBySubject = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, DateTimeOffset> _tombstones = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, byte> _listed = new(StringComparer.Ordinal);
     private readonly Lock _writeLock = new();
+    private readonly DateTimeOffset _startedAt = time.GetUtcNow();
+    private volatile bool _synced;
 
     public int Count => _byDigest.Count;
 
     public int TombstoneCount => _tombstones.Count;
 
-    public void Register(string token, string subject, string scope)
+    /// <summary>A legacy jobs-manager has pushed every registration it still holds to this process.</summary>
+    public bool Synced => _synced;
+
+    public void MarkSynced() => _synced = true;
+
+    /// <summary>
+    /// Why this replica must not take traffic yet (null: it may): started less than <paramref name="wait"/>
+    /// ago and not yet synced, so it may lack registrations made before the jobs-manager could see it.
+    /// </summary>
+    public string? SyncProblem(TimeSpan wait) =>
+        _synced || wait <= TimeSpan.Zero || time.GetUtcNow() - _startedAt >= wait
+            ? null
+            : $"legacy registrations not synced by the jobs-manager yet (ready anyway {wait.TotalSeconds:0} s after start)";
+
+    /// <summary>Registers a token; false when exactly this registration was already in force (the jobs-manager's sync repeats it).</summary>
+    public bool Register(string token, string subject, string scope)
     {
         var digest = LegacyTokenDigest.Compute(token);
         var caller = new CallerIdentity(subject, null, scope.Split(' ', StringSplitOptions.RemoveEmptyEntries));
         lock (_writeLock)
         {
+            if (_byDigest.TryGetValue(digest, out var same) && same.Subject == subject && same.Scopes.SequenceEqual(caller.Scopes))
+            {
+                return false;
+            }
+
             if (_byDigest.TryGetValue(digest, out var previous) && _digestsBySubject.TryGetValue(previous.Subject, out var old))
             {
                 old.Remove(digest);
@@ -46,12 +73,23 @@ internal sealed class LegacyTokenRegistry(TimeProvider time)
             _byDigest[digest] = caller;
             _untilByDigest.TryRemove(digest, out _);
             _tombstones.TryRemove(digest, out _);
+
+            // Read under the lock: a list swapped in after this line is seen by ApplyEnds, which takes it too.
+            if (sources.LegacyTokens.Current.Contains(digest))
+            {
+                _listed[digest] = 0;
+            }
+            else
+            {
+                _listed.TryRemove(digest, out _);
+            }
             if (!_digestsBySubject.TryGetValue(subject, out var digests))
             {
                 _digestsBySubject[subject] = digests = new HashSet<string>(StringComparer.Ordinal);
             }
 
             digests.Add(digest);
+            return true;
         }
     }
 
@@ -78,6 +116,7 @@ internal sealed class LegacyTokenRegistry(TimeProvider time)
             {
                 _byDigest.TryRemove(digest, out _);
                 _untilByDigest.TryRemove(digest, out _);
+                _listed.TryRemove(digest, out _);
                 _tombstones[digest] = now;
             }
 
@@ -85,10 +124,15 @@ internal sealed class LegacyTokenRegistry(TimeProvider time)
         }
     }
 
-    /// <summary>The caller of a registered token that has not ended at <paramref name="nowSeconds"/> (Unix seconds).</summary>
+    /// <summary>
+    /// The caller of a registered token that the list in force does not hold (the caller asks only
+    /// then): null once it has ended at <paramref name="nowSeconds"/> (Unix seconds), and null when a
+    /// list in force held it before — its entry was removed or dropped since, so it is refused.
+    /// </summary>
     public CallerIdentity? Find(ReadOnlySpan<char> digest, long nowSeconds)
     {
-        if (!_byDigest.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(digest, out var caller))
+        if (!_byDigest.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(digest, out var caller)
+            || (!_listed.IsEmpty && _listed.GetAlternateLookup<ReadOnlySpan<char>>().ContainsKey(digest)))
         {
             return null;
         }
@@ -106,11 +150,20 @@ internal sealed class LegacyTokenRegistry(TimeProvider time)
             return;
         }
 
-        foreach (var entry in list.Entries)
+        lock (_writeLock)
         {
-            if (entry.Until is { } until && _byDigest.ContainsKey(entry.Digest))
+            foreach (var entry in list.Entries)
             {
-                _untilByDigest.AddOrUpdate(entry.Digest, until, (_, current) => Math.Min(current, until));
+                if (!_byDigest.ContainsKey(entry.Digest))
+                {
+                    continue;
+                }
+
+                _listed[entry.Digest] = 0;
+                if (entry.Until is { } until)
+                {
+                    _untilByDigest.AddOrUpdate(entry.Digest, until, (_, current) => Math.Min(current, until));
+                }
             }
         }
     }

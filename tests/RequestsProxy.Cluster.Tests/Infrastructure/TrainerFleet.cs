@@ -52,13 +52,10 @@ public sealed class TrainerFleet(ClusterFixture cluster, ChartRelease release, I
         tallies.Values.Sum(t => t.ConnectionErrors),
         tallies.Values.Sum(t => t.Other));
 
-    /// <summary>
-    /// Fails with every 401 line the trainers printed when any trainer counted one (since
-    /// <paramref name="since"/>, when given: the lines printed are all of them, with their times).
-    /// </summary>
-    public async Task AssertNoUnauthorizedAsync(IReadOnlyDictionary<string, TrainerTally> tallies, IReadOnlyDictionary<string, TrainerTally>? since = null)
+    /// <summary>Fails with every 401 line the trainers printed when any trainer counted one.</summary>
+    public async Task AssertNoUnauthorizedAsync(IReadOnlyDictionary<string, TrainerTally> tallies)
     {
-        if (tallies.Values.All(t => t.Unauthorized - (since is not null && since.TryGetValue(t.Job, out var s) ? s.Unauthorized : 0) == 0))
+        if (tallies.Values.All(t => t.Unauthorized == 0))
         {
             return;
         }

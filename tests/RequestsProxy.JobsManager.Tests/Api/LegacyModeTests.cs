@@ -37,7 +37,7 @@ public sealed class LegacyModeTests
         Assert.Equal(JsonValueKind.Null, job.GetProperty("token").GetProperty("kid").ValueKind);
         Assert.Equal(JsonValueKind.Null, job.GetProperty("token").GetProperty("expiresAt").ValueKind);
 
-        var register = Assert.Single(calls);
+        var register = Assert.Single(calls, c => c.Path == "/admin/v1/tokens");
         Assert.Equal(("POST", "/admin/v1/tokens", "Bearer " + ApiHost.AdminToken), (register.Method, register.Path, register.Auth));
         var body = JsonDocument.Parse(register.Body).RootElement;
         Assert.Equal(token, body.GetProperty("token").GetString());
@@ -72,7 +72,7 @@ public sealed class LegacyModeTests
         // The same opaque token on both: whichever replica the Service picks knows the job.
         foreach (var replica in new[] { first, second })
         {
-            var register = Assert.Single(replica.Calls);
+            var register = Assert.Single(replica.Calls, c => c.Path == "/admin/v1/tokens");
             Assert.Equal(token, JsonDocument.Parse(register.Body).RootElement.GetProperty("token").GetString());
         }
 
@@ -107,9 +107,10 @@ public sealed class LegacyModeTests
 
         var endpoints = await new DnsLegacyProxyEndpoints(options).ResolveAsync(CancellationToken.None);
 
-        Assert.NotEmpty(endpoints);
-        Assert.All(endpoints, uri => Assert.Equal(8888, uri.Port));
-        Assert.All(endpoints, uri => Assert.True(IPAddress.IsLoopback(IPAddress.Parse(uri.Host.Trim('[', ']'))), uri.ToString()));
+        Assert.NotEmpty(endpoints.Legacy);
+        Assert.Empty(endpoints.Others);
+        Assert.All(endpoints.Legacy, uri => Assert.Equal(8888, uri.Port));
+        Assert.All(endpoints.Legacy, uri => Assert.True(IPAddress.IsLoopback(IPAddress.Parse(uri.Host.Trim('[', ']'))), uri.ToString()));
     }
 
     [Fact]
@@ -117,7 +118,7 @@ public sealed class LegacyModeTests
     {
         var options = new JobsManagerOptions { ProxyUrl = new Uri("http://127.0.0.1:8888") };
 
-        Assert.Equal([options.ProxyUrl], await new DnsLegacyProxyEndpoints(options).ResolveAsync(CancellationToken.None));
+        Assert.Equal([options.ProxyUrl], (await new DnsLegacyProxyEndpoints(options).ResolveAsync(CancellationToken.None)).Legacy);
     }
 
     [Fact]
@@ -164,7 +165,7 @@ public sealed class LegacyModeTests
 
     private sealed class StaticEndpoints(IReadOnlyList<Uri> urls) : ILegacyProxyEndpoints
     {
-        public Task<IReadOnlyList<Uri>> ResolveAsync(CancellationToken cancellationToken) => Task.FromResult(urls);
+        public Task<LegacyReplicas> ResolveAsync(CancellationToken cancellationToken) => Task.FromResult(new LegacyReplicas(urls, []));
     }
 
     /// <summary>A stand-in for one proxy replica's legacy admin endpoint on 127.0.0.1: records every call.</summary>

@@ -1,5 +1,7 @@
 using System.Net;
+using RequestsProxy.JobsManager.Jobs;
 using RequestsProxy.JobsManager.Tests.Support;
+using RequestsProxy.Tokens.Legacy;
 
 namespace RequestsProxy.JobsManager.Tests.Jobs;
 
@@ -69,9 +71,15 @@ public sealed class CutoverTests : IDisposable
         var stopped = await manager.StopAsync("job-2", CancellationToken.None);
 
         Assert.True(stopped.Succeeded, stopped.Message);
-        Assert.Single(_h.List.Entries);
-        Assert.Equal("job-1", _h.List.Entries[0].Sub);
+        var now = _h.Time.GetUtcNow().ToUnixTimeSeconds();
+        Assert.Equal(["job-1"], _h.List.Entries.Where(e => e.IsLive(now)).Select(e => e.Sub));
+        // Ended at once, not removed: a replica whose forget is lost still learns of the end.
+        Assert.Equal(now, _h.List.Entries.Single(e => e.Sub == "job-2").Until);
         Assert.Equal(2, _h.Proxies.Calls.Count(c => c.Method == HttpMethod.Delete && c.Path == "/admin/v1/subjects/job-2"));
+
+        _h.Time.Advance(_h.Grace);
+        await manager.ConvergeLegacyTokensAsync(CancellationToken.None);
+        Assert.Equal(["job-1"], _h.List.Entries.Select(e => e.Sub));
     }
 
     [Fact]
@@ -95,7 +103,11 @@ public sealed class CutoverTests : IDisposable
         Assert.NotNull(_h.EntryOf(legacyToken));
         Assert.Equal(jwt, _h.TokenOf("job-1"));
 
+        // Ended: refused everywhere from now on; kept one more grace so every legacy replica sees the end, then dropped.
         _h.Time.Advance(TimeSpan.FromSeconds(1));
+        await CutoverHarness.PassAsync(stateless);
+        Assert.False(_h.EntryOf(legacyToken)!.IsLive(_h.Time.GetUtcNow().ToUnixTimeSeconds()));
+        _h.Time.Advance(_h.Grace);
         await CutoverHarness.PassAsync(stateless);
         Assert.Equal(0, _h.List.Count);
         // The legacy token is never a revocation entry: it has no jti a proxy could look up.
@@ -113,7 +125,8 @@ public sealed class CutoverTests : IDisposable
         var stopped = await stateless.StopAsync("job-1", CancellationToken.None);
 
         Assert.True(stopped.Succeeded, stopped.Message);
-        Assert.Equal(0, _h.List.Count);
+        var now = _h.Time.GetUtcNow().ToUnixTimeSeconds();
+        Assert.DoesNotContain(_h.List.Entries, e => e.IsLive(now));
         Assert.True(_h.Revocations.List.Contains(jti));
         Assert.DoesNotContain(_h.Revocations.List.Entries, e => e.Jti.StartsWith("opaque-", StringComparison.Ordinal));
     }
@@ -237,6 +250,115 @@ public sealed class CutoverTests : IDisposable
         var stopped = await legacy.StopAsync("job-1", CancellationToken.None);
         Assert.True(stopped.Succeeded, stopped.Message);
         Assert.True(_h.Revocations.List.Contains(jti));
+    }
+
+    [Fact]
+    public async Task Stateless_StopOfACutoverEraJob_SendsTheAdminTokenToNoReplica()
+    {
+        await CutoverHarness.StartAsync(await _h.StartManagerAsync(stateless: false), "job-1");
+        var legacyToken = _h.TokenOf("job-1");
+        var stateless = await _h.StartManagerAsync(stateless: true);
+        await CutoverHarness.PassAsync(stateless);
+        _h.Proxies.Sent.Clear();
+
+        var stopped = await stateless.StopAsync("job-1", CancellationToken.None);
+
+        Assert.True(stopped.Succeeded, stopped.Message);
+        Assert.Empty(_h.Proxies.Sent);
+        // Every replica refuses it once the list's end reaches it, a legacy one too.
+        Assert.False(_h.EntryOf(legacyToken)!.IsLive(_h.Time.GetUtcNow().ToUnixTimeSeconds()));
+    }
+
+    [Fact]
+    public async Task Legacy_AStatelessReplicaExists_NewJobGetsAJwt_AndNoRequestReachesAnyReplica()
+    {
+        var legacy = await _h.StartManagerAsync(stateless: false);
+        _h.Proxies.Stateless = [new Uri("http://127.0.0.9:8888/")];
+
+        await CutoverHarness.StartAsync(legacy, "job-1");
+
+        Assert.True(IsJwt(_h.TokenOf("job-1")));
+        Assert.Equal(0, _h.List.Count);
+        Assert.Empty(_h.Proxies.Sent);
+    }
+
+    [Fact]
+    public async Task Legacy_StopWithAStatelessReplica_ForgetsAtLegacyReplicasOnly()
+    {
+        var legacy = await _h.StartManagerAsync(stateless: false);
+        await CutoverHarness.StartAsync(legacy, "job-1");
+        _h.Proxies.Stateless = [new Uri("http://127.0.0.9:8888/")];
+        await _h.Legacy.SyncAsync(CancellationToken.None);
+
+        var stopped = await legacy.StopAsync("job-1", CancellationToken.None);
+
+        Assert.True(stopped.Succeeded, stopped.Message);
+        Assert.Equal(2, _h.Proxies.Calls.Count(c => c.Method == HttpMethod.Delete));
+        Assert.DoesNotContain(_h.Proxies.Sent, s => s.Target.Host == "127.0.0.9");
+        Assert.All(_h.Proxies.Sent, s => Assert.Equal("Bearer admin-secret", s.Authorization));
+    }
+
+    [Fact]
+    public async Task LegacySync_PushesYoungRegistrationsToEveryLegacyReplica_UntilTheGraceOrAStop()
+    {
+        var legacy = await _h.StartManagerAsync(stateless: false);
+        await CutoverHarness.StartAsync(legacy, "job-1");
+        await CutoverHarness.StartAsync(legacy, "job-2");
+        _h.Proxies.Bodies.Clear();
+
+        Assert.Equal(2, await _h.Legacy.SyncAsync(CancellationToken.None));
+        Assert.Equal(2, _h.Proxies.Bodies.Count);
+        Assert.All(_h.Proxies.Bodies, b => Assert.Equal(2, b.GetProperty("registrations").GetArrayLength()));
+        Assert.Contains(_h.TokenOf("job-1"), _h.Proxies.Bodies.First().GetRawText(), StringComparison.Ordinal);
+
+        // A stop ends the pushes of its job before it forgets; the rest stop after the grace.
+        Assert.True((await legacy.StopAsync("job-1", CancellationToken.None)).Succeeded);
+        _h.Proxies.Bodies.Clear();
+        await _h.Legacy.SyncAsync(CancellationToken.None);
+        Assert.All(_h.Proxies.Bodies, b => Assert.DoesNotContain("job-1", b.GetRawText(), StringComparison.Ordinal));
+        Assert.All(_h.Proxies.Bodies, b => Assert.Equal(1, b.GetProperty("registrations").GetArrayLength()));
+
+        _h.Time.Advance(_h.Grace);
+        _h.Proxies.Bodies.Clear();
+        await _h.Legacy.SyncAsync(CancellationToken.None);
+        Assert.All(_h.Proxies.Bodies, b => Assert.Equal(0, b.GetProperty("registrations").GetArrayLength()));
+        Assert.Equal(0, _h.Legacy.PendingRegistrations);
+    }
+
+    [Fact]
+    public async Task Legacy_ListNearItsConfigMapLimit_Exported_ThenAStartPastItIsRefused507AndNothingIsSent()
+    {
+        var legacy = await _h.StartManagerAsync(stateless: false);
+        await _h.LegacyTokens.UpdateAsync(_ => Filled(0.85), CancellationToken.None);
+
+        await CutoverHarness.StartAsync(legacy, "job-1");
+        Assert.InRange(_h.Metrics.LegacyTokensSizeBytes, DocumentLimits.WarningThresholdBytes, DocumentLimits.ConfigMapBytes);
+
+        await _h.LegacyTokens.UpdateAsync(_ => Filled(1.0), CancellationToken.None);
+        var posts = _h.Proxies.Calls.Count(c => c.Method == HttpMethod.Post);
+        var refused = await legacy.StartAsync(CoreHarness.Spec("job-2"), CancellationToken.None);
+
+        Assert.Equal(JobError.Full, refused.Error);
+        Assert.Contains("over the 1048576-byte limit", refused.Message, StringComparison.Ordinal);
+        Assert.Equal(posts, _h.Proxies.Calls.Count(c => c.Method == HttpMethod.Post));
+        Assert.False(_h.Runtime.Tokens.ContainsKey("job-2"));
+        Assert.Null(legacy.Get("job-2"));
+    }
+
+    /// <summary>A list of typical entries (a 43-character digest, a job name, the default scope) filling this fraction of a ConfigMap.</summary>
+    private static LegacyTokenList Filled(double fraction)
+    {
+        var entries = new List<LegacyTokenEntry>();
+        var perEntry = new LegacyTokenList([Typical(0), Typical(1)]).Serialize().Length - new LegacyTokenList([Typical(0)]).Serialize().Length;
+        var count = (int)(DocumentLimits.ConfigMapBytes * fraction / perEntry);
+        for (var i = 0; i < count; i++)
+        {
+            entries.Add(Typical(i));
+        }
+
+        return new LegacyTokenList(entries);
+
+        static LegacyTokenEntry Typical(int i) => new(LegacyTokenDigest.Compute($"filler-{i}"), $"train-{i:D6}", "results:write flops:write");
     }
 
     [Fact]

@@ -109,7 +109,7 @@ public sealed class RevocationShardsTests
             huge = huge.With(new JobLedgerEntry($"job-{i}", DateTimeOffset.UnixEpoch, new string('i', 200), [], [], "results:write", 1, null, false, []));
         }
 
-        var e = await Assert.ThrowsAsync<InvalidOperationException>(() => store.UpdateAsync(_ => huge, CancellationToken.None));
+        var e = await Assert.ThrowsAsync<DocumentTooLargeException>(() => store.UpdateAsync(_ => huge, CancellationToken.None));
 
         Assert.Contains("over the 1048576-byte limit of ConfigMap", e.Message, StringComparison.Ordinal);
         Assert.DoesNotContain(k.Fake.Requests, r => r is { Verb: "update", Resource: "configmaps" });

@@ -72,6 +72,12 @@ internal sealed class CutoverHarness : IDisposable
 
     public LegacyTokenList List => LegacyTokens.Document;
 
+    /// <summary>The metrics of the jobs-manager started last.</summary>
+    public JobsManagerMetrics Metrics { get; private set; } = null!;
+
+    /// <summary>The legacy credentials of the jobs-manager started last (its registration sync).</summary>
+    public LegacyJobCredentials Legacy { get; private set; } = null!;
+
     /// <summary>A jobs-manager process of the given mode, restored from the shared state.</summary>
     public async Task<JobManager> StartManagerAsync(bool stateless)
     {
@@ -79,7 +85,9 @@ internal sealed class CutoverHarness : IDisposable
         var metrics = new JobsManagerMetrics(new TestMeterFactory());
         var revocations = new RevocationLedger(Revocations, options, Time, metrics, NullLogger<RevocationLedger>.Instance);
         var signed = new StatelessJobCredentials(new TokenIssuer(KeySource, Time), KeySource, revocations, options, Time);
-        var legacy = new LegacyJobCredentials(Http, new AdminTokenProvider(options), Proxies, LegacyTokens, options, Time, NullLogger<LegacyJobCredentials>.Instance);
+        Metrics = metrics;
+        var legacy = new LegacyJobCredentials(Http, new AdminTokenProvider(options), Proxies, LegacyTokens, options, Time, NullLogger<LegacyJobCredentials>.Instance, metrics);
+        Legacy = legacy;
         var credentials = new JobCredentials(signed, legacy, options, NullLogger<JobCredentials>.Instance);
         var manager = new JobManager(Runtime, credentials, revocations, new JobLedger(Ledger, options, Time, metrics, NullLogger<JobLedger>.Instance),
             options, Time, metrics, JobAudit.None, NullLogger<JobManager>.Instance);
@@ -126,19 +134,34 @@ internal sealed class CutoverHarness : IDisposable
         /// <summary>Called at each registration, before it is answered (the test looks at the list then).</summary>
         public Action? OnRegister { get; set; }
 
-        public Task<IReadOnlyList<Uri>> ResolveAsync(CancellationToken cancellationToken) =>
-            Task.FromResult<IReadOnlyList<Uri>>([new Uri("http://127.0.0.2:8888/"), new Uri("http://127.0.0.3:8888/")]);
+        /// <summary>Replicas that run stateless (they must never see the admin token).</summary>
+        public IReadOnlyList<Uri> Stateless { get; set; } = [];
 
-        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        /// <summary>Every request's Authorization header value and target (the test checks where the admin token went).</summary>
+        public ConcurrentQueue<(Uri Target, string? Authorization)> Sent { get; } = new();
+
+        /// <summary>The body of every registration sync (<c>POST /admin/v1/sync</c>).</summary>
+        public ConcurrentQueue<System.Text.Json.JsonElement> Bodies { get; } = new();
+
+        public Task<LegacyReplicas> ResolveAsync(CancellationToken cancellationToken) =>
+            Task.FromResult(new LegacyReplicas([new Uri("http://127.0.0.2:8888/"), new Uri("http://127.0.0.3:8888/")], Stateless));
+
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
+            if (request.RequestUri!.AbsolutePath == "/admin/v1/sync")
+            {
+                Bodies.Enqueue(System.Text.Json.JsonDocument.Parse(await request.Content!.ReadAsStringAsync(cancellationToken)).RootElement.Clone());
+            }
+
             Calls.Enqueue((request.Method, request.RequestUri!.AbsolutePath));
+            Sent.Enqueue((request.RequestUri!, request.Headers.Authorization?.ToString()));
             if (request.Method == HttpMethod.Post)
             {
                 OnRegister?.Invoke();
             }
 
             var status = Status ?? (request.Method == HttpMethod.Post ? HttpStatusCode.Created : HttpStatusCode.OK);
-            return Task.FromResult(new HttpResponseMessage(status));
+            return new HttpResponseMessage(status);
         }
     }
 }

@@ -274,6 +274,106 @@ public sealed class CutoverAuthenticationTests
     }
 
     [Fact]
+    public async Task LegacyProxy_RegisteredTokenWhoseEntryIsRemovedWithoutAForget_IsRefused()
+    {
+        await using var proxy = await ProxyHarness.StartAsync(Legacy);
+        List(proxy, Entry(), Entry("job-2-token-000000000000000000000000000000", "job-2"));
+        await RegisterAsync(proxy);
+        using (var before = await proxy.PostAsync("/v1/results", LegacyToken))
+        {
+            Assert.Equal(HttpStatusCode.OK, before.StatusCode);
+        }
+
+        // The job was stopped: its entry left the list, but the forget never reached this pod.
+        List(proxy, Entry("job-2-token-000000000000000000000000000000", "job-2"));
+        using var stopped = await proxy.PostAsync("/v1/results", LegacyToken);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, stopped.StatusCode);
+        Assert.Equal("Bearer error=\"invalid_token\", error_description=\"unknown_token\"", Challenge(stopped));
+    }
+
+    [Fact]
+    public async Task LegacyProxy_RegisteredBeforeTheListReachedIt_AcceptedUntilListed_ThenTheListDecides()
+    {
+        await using var proxy = await ProxyHarness.StartAsync(Legacy);
+        await RegisterAsync(proxy);
+
+        using var bridged = await proxy.PostAsync("/v1/results", LegacyToken);
+        List(proxy, Entry());
+        using var listed = await proxy.PostAsync("/v1/results", LegacyToken);
+        // Its end was dropped before this pod saw it (a slow poll): the list no longer holds it, so it is refused.
+        List(proxy);
+        using var dropped = await proxy.PostAsync("/v1/results", LegacyToken);
+
+        Assert.Equal(HttpStatusCode.OK, bridged.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, listed.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, dropped.StatusCode);
+    }
+
+    [Fact]
+    public async Task LegacyProxy_RegisteredWhileAlreadyListed_IsRefusedOnceTheListDropsIt()
+    {
+        await using var proxy = await ProxyHarness.StartAsync(Legacy);
+        List(proxy, Entry());
+        await RegisterAsync(proxy);
+
+        List(proxy);
+        using var dropped = await proxy.PostAsync("/v1/results", LegacyToken);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, dropped.StatusCode);
+    }
+
+    [Fact]
+    public async Task LegacyProxy_WithASyncWait_NotReadyUntilTheJobsManagersSync_WhichRegistersItsBatch()
+    {
+        await using var proxy = await ProxyHarness.StartAsync(s =>
+        {
+            Legacy(s);
+            s[EnvironmentVariables.LegacySyncWaitSeconds] = "600";
+        });
+
+        using var before = await proxy.Management.GetAsync("/readyz");
+        using var anonymous = await proxy.Client.PostAsJsonAsync("/admin/v1/sync", new { registrations = Array.Empty<object>() });
+        using var sync = new HttpRequestMessage(HttpMethod.Post, "/admin/v1/sync")
+        {
+            Content = JsonContent.Create(new { registrations = new[] { new { token = LegacyToken, sub = "job-1", scope = "results:write" } } }),
+        };
+        sync.Headers.TryAddWithoutValidation("Authorization", "Bearer admin-secret");
+        using var synced = await proxy.Client.SendAsync(sync);
+        using var after = await proxy.Management.GetAsync("/readyz");
+        using var accepted = await proxy.PostAsync("/v1/results", LegacyToken);
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, before.StatusCode);
+        Assert.Contains("not synced", await before.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, synced.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, after.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, accepted.StatusCode);
+        Assert.Equal("job-1", proxy.Upstream.Last!.Header("X-Requests-Proxy-Subject"));
+    }
+
+    [Fact]
+    public async Task LegacyProxy_SyncWithAnInvalidRegistration_RegistersNothing_AndStatelessAnswers404()
+    {
+        await using var legacy = await ProxyHarness.StartAsync(Legacy);
+        await using var stateless = await ProxyHarness.StartAsync();
+        HttpRequestMessage Sync() => new(HttpMethod.Post, "/admin/v1/sync")
+        {
+            Content = JsonContent.Create(new { registrations = new object[] { new { token = LegacyToken, sub = "job-1" }, new { token = "has space", sub = "job-2" } } }),
+            Headers = { { "Authorization", "Bearer admin-secret" } },
+        };
+
+        using var refused = await legacy.Client.SendAsync(Sync());
+        using var unknown = await legacy.PostAsync("/v1/results", LegacyToken);
+        using var disabled = await stateless.Client.SendAsync(Sync());
+
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        Assert.Contains("registrations[1]", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Unauthorized, unknown.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, disabled.StatusCode);
+    }
+
+    [Fact]
     public async Task LegacyProxy_RegisteredTokenInItsGrace_IsStillAccepted()
     {
         await using var proxy = await ProxyHarness.StartAsync(Legacy);

@@ -228,3 +228,11 @@ registry, so the jobs-manager registers every job's token with each pod it resol
 {{- define "requests-proxy.proxyPodsName" -}}
 {{- include "requests-proxy.dnsLabel" (printf "%s-requests-proxy-pods" .Release.Name) -}}
 {{- end -}}
+
+{{/*
+The headless Service naming the legacy-mode proxy pods only (pod label requests-proxy.io/tokens:
+legacy, set by the pod's own mode): the only pods the jobs-manager ever sends the admin token to.
+*/}}
+{{- define "requests-proxy.proxyLegacyPodsName" -}}
+{{- include "requests-proxy.dnsLabel" (printf "%s-requests-proxy-legacy-pods" .Release.Name) -}}
+{{- end -}}
