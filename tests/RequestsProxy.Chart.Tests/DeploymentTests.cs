@@ -24,6 +24,8 @@ public sealed class DeploymentTests : IDisposable
                 ["/etc/proxy/revoked/"] = ("projected", string.Join(",", ["rel-requests-proxy-revoked", .. Enumerable.Range(1, 15).Select(i => $"rel-requests-proxy-revoked-{i}")])),
                 ["/etc/proxy/legacy-tokens/"] = ("configMap", "rel-requests-proxy-legacy-tokens"),
                 ["/etc/proxy/admin/"] = ("secret", "rel-requests-proxy-admin"),
+                // helm template's default capabilities have no ValidatingAdmissionPolicy: the Secret admission webhook.
+                ["/etc/proxy/webhook-tls/"] = ("secret", "rel-requests-proxy-webhook-tls"),
                 ["/tmp"] = ("emptyDir", null),
             },
             chart.Mounts(Proxy));
@@ -50,6 +52,9 @@ public sealed class DeploymentTests : IDisposable
                 ["REQUESTS_PROXY_CONCURRENCY_LIMIT"] = "16",
                 ["REQUESTS_PROXY_ADMIN_TOKEN_FILE"] = "/etc/proxy/admin/token",
                 ["REQUESTS_PROXY_UPSTREAM"] = HelmChart.Upstream,
+                ["REQUESTS_PROXY_ADMISSION_URLS"] = "https://0.0.0.0:9443",
+                ["REQUESTS_PROXY_ADMISSION_TLS_DIR"] = "/etc/proxy/webhook-tls",
+                ["REQUESTS_PROXY_ADMISSION_JOBS_MANAGER_USER"] = "system:serviceaccount:jobs:rel-jobs-manager",
             },
             chart.Env(Proxy));
         Assert.True(chart.Container(Proxy)["volumeMounts"]!.AsArray().All(m => m!["readOnly"]?.GetValue<bool>() == true || m.Str("mountPath") == "/tmp"));

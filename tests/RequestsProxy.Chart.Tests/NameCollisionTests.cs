@@ -31,7 +31,8 @@ public sealed class NameCollisionTests
             n => Assert.True(n.Name.Length <= 63 && System.Text.RegularExpressions.Regex.IsMatch(n.Name, "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"), $"{n.Kind}/{n.Name} is not a DNS label"));
         var duplicates = names.GroupBy(n => n).Where(g => g.Count() > 1).Select(g => $"{g.Key.Kind}/{g.Key.Name}").ToList();
         Assert.Empty(duplicates);
-        Assert.Equal(4, chart.OfKind("Service").Select(s => s.Str("metadata", "name")).Distinct().Count());
+        // The proxy, its headless -pods and -legacy-pods Services, the jobs-manager and the Secret admission webhook.
+        Assert.Equal(5, chart.OfKind("Service").Select(s => s.Str("metadata", "name")).Distinct().Count());
 
         // What the jobs-manager is told must name the objects that exist.
         var services = chart.OfKind("Service").Select(s => s.Str("metadata", "name")!).ToHashSet();
@@ -40,6 +41,8 @@ public sealed class NameCollisionTests
         Assert.Contains(new Uri(env["REQUESTS_PROXY_URL"]!).Host.Split('.')[0], services);
         Assert.Contains(env["REQUESTS_PROXY_PODS_DNS"]!.Split('.')[0], services);
         Assert.Contains(env["REQUESTS_PROXY_LEGACY_PODS_DNS"]!.Split('.')[0], services);
+        var webhook = chart.OfKind("ValidatingWebhookConfiguration").Single()["webhooks"]![0]!;
+        Assert.Contains(webhook.Str("clientConfig", "service", "name")!, services);
     }
 
     [Fact]

@@ -176,7 +176,15 @@ internal sealed partial class KubernetesJobRuntime(IKubernetes client, JobsManag
 
     private async Task ProbeTokenSecretNameAsync(string job, string ns, CancellationToken cancellationToken)
     {
-        var probe = new V1Secret { ApiVersion = "v1", Kind = "Secret", Type = "Opaque", Metadata = new V1ObjectMeta { Name = KubernetesNames.TokenSecretName(job), NamespaceProperty = ns } };
+        // Labelled like the real Secret: the Secret admission webhook's objectSelector then lets it through
+        // without a call (an unlabelled create by the jobs-manager is denied), so the probe still answers 409 or 201.
+        var probe = new V1Secret
+        {
+            ApiVersion = "v1",
+            Kind = "Secret",
+            Type = "Opaque",
+            Metadata = new V1ObjectMeta { Name = KubernetesNames.TokenSecretName(job), NamespaceProperty = ns, Labels = KubernetesNames.Labels(job, options.ReleaseName) },
+        };
         try
         {
             await client.CoreV1.CreateNamespacedSecretAsync(probe, ns, dryRun: "All", cancellationToken: cancellationToken).ConfigureAwait(false);

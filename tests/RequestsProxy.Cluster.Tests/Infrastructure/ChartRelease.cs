@@ -58,9 +58,33 @@ public sealed class ChartRelease(ClusterFixture cluster, string @namespace, stri
         });
     }
 
-    /// <summary><c>helm install</c> and wait until every Deployment is available.</summary>
-    public Task<string> InstallAsync(params string[] values) =>
-        cluster.HelmCheckedAsync(["install", name, ClusterFixture.ChartPath, "-n", @namespace, "--wait", "--timeout", "5m", .. BaseValues, .. values]);
+    /// <summary><c>helm install</c>, wait until every Deployment is available and the Secret admission webhook answers.</summary>
+    public async Task<string> InstallAsync(params string[] values)
+    {
+        var output = await cluster.HelmCheckedAsync(["install", name, ClusterFixture.ChartPath, "-n", @namespace, "--wait", "--timeout", "5m", .. BaseValues, .. values]);
+        await WaitForSecretAdmissionAsync();
+        return output;
+    }
+
+    /// <summary>
+    /// Until the apiserver reaches the chart's Secret admission webhook: a Ready proxy pod is not yet an
+    /// endpoint kube-proxy routes the webhook Service's ClusterIP to, and until it is every create of an
+    /// unlabelled Secret in the job namespace fails (failurePolicy Fail). A dry run runs the webhook and
+    /// writes nothing; without a webhook (or a job namespace) it succeeds at once.
+    /// </summary>
+    public Task WaitForSecretAdmissionAsync() =>
+        Wait.UntilAsync($"the Secret admission webhook answering for {JobsNamespace}", TimeSpan.FromMinutes(2), async () =>
+        {
+            try
+            {
+                await cluster.Client.CoreV1.CreateNamespacedSecretAsync(new V1Secret { Metadata = new V1ObjectMeta { Name = "admission-probe" } }, JobsNamespace, dryRun: "All");
+            }
+            catch (k8s.Autorest.HttpOperationException e) when (e.Response.StatusCode is System.Net.HttpStatusCode.NotFound or System.Net.HttpStatusCode.Conflict)
+            {
+            }
+
+            return true;
+        });
 
     public Task<string> UpgradeAsync(params string[] arguments) =>
         cluster.HelmCheckedAsync(["upgrade", name, ClusterFixture.ChartPath, "-n", @namespace, "--wait", "--timeout", "5m", .. arguments]);
@@ -129,6 +153,16 @@ public sealed class ChartRelease(ClusterFixture cluster, string @namespace, stri
             await cluster.HelmAsync("uninstall", name, "-n", @namespace, "--wait", "--timeout", "2m");
         }
         catch (XunitException)
+        {
+        }
+
+        // Cluster-scoped, so not deleted with the namespace: a webhook configuration left by a failed uninstall
+        // would keep calling a Service that is gone (failurePolicy Fail) for this release's job namespace label.
+        try
+        {
+            await cluster.Client.AdmissionregistrationV1.DeleteValidatingWebhookConfigurationAsync($"{@namespace}-{name}-jobs-manager-secrets");
+        }
+        catch (k8s.Autorest.HttpOperationException e) when (e.Response.StatusCode == System.Net.HttpStatusCode.NotFound)
         {
         }
 

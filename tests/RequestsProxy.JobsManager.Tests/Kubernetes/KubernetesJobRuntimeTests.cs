@@ -62,6 +62,13 @@ public sealed class KubernetesJobRuntimeTests
         // A dry-run probe of the Secret's name, the Job (the Secret needs its uid), then the Secret.
         var writes = k.Fake.Requests.Where(r => r.Verb == "create").Select(r => (r.Resource, r.QueryString.Contains("dryRun=All", StringComparison.Ordinal))).ToList();
         Assert.Equal([("secrets", true), ("jobs", false), ("secrets", false)], writes);
+
+        // The probe carries the real Secret's labels: the Secret admission webhook's objectSelector skips it
+        // (an unlabelled create by the jobs-manager would be denied there, never a 409).
+        var probe = k.Fake.Requests.First(r => r is { Verb: "create", Resource: "secrets" } && r.QueryString.Contains("dryRun=All", StringComparison.Ordinal));
+        var probeLabels = System.Text.Json.Nodes.JsonNode.Parse(probe.Body)!["metadata"]!["labels"]!;
+        Assert.Equal(KubernetesNames.ManagedByValue, (string?)probeLabels[KubernetesNames.ManagedByLabel]);
+        Assert.Equal(secret.Metadata.Labels.OrderBy(l => l.Key), probeLabels.AsObject().Select(l => KeyValuePair.Create(l.Key, (string)l.Value!)).OrderBy(l => l.Key));
     }
 
     [Fact]

@@ -34,6 +34,8 @@ public sealed class AdmissionEndpointTests : IAsyncLifetime
             values[EnvironmentVariables.AdmissionUrls] = "https://127.0.0.1:0";
             values[EnvironmentVariables.AdmissionTlsDirectory] = _tls.Path;
             values[EnvironmentVariables.AdmissionJobsManagerUser] = SecretAdmissionPolicyTests.JobsManager;
+            // A relay limit below a review of two large Secrets: the webhook has its own.
+            values[EnvironmentVariables.MaxBodyBytes] = "1048576";
         });
     }
 
@@ -67,6 +69,8 @@ public sealed class AdmissionEndpointTests : IAsyncLifetime
         var metrics = await _proxy.MetricsAsync();
         Assert.Contains("requests_proxy_admission_reviews_total{", metrics, StringComparison.Ordinal);
         Assert.Contains("result=\"denied\",rule=\"replace-own-secrets-only\"}", metrics, StringComparison.Ordinal);
+        Assert.Contains("requests_proxy_admission_certificate_ready{", metrics, StringComparison.Ordinal);
+        Assert.Contains("requests_proxy_admission_certificate_expiry_seconds{", metrics, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -122,7 +126,7 @@ public sealed class AdmissionEndpointTests : IAsyncLifetime
     [Fact]
     public async Task Review_LargerThanTheRelaysBodyLimit_StillJudged()
     {
-        // Two Secrets near the 1 MiB object limit, base64 in JSON: ~2.8 MB, over a small relay limit.
+        // Two Secrets near the 1 MiB object limit, base64 in JSON: ~2.8 MB, over this proxy's 1 MiB relay limit.
         var big = Convert.ToBase64String(new byte[1_000_000]);
         var secret = JsonDocument.Parse($"{{\"type\":\"Opaque\",\"metadata\":{{\"name\":\"pull\"}},\"data\":{{\"x\":\"{big}\"}}}}").RootElement.Clone();
 

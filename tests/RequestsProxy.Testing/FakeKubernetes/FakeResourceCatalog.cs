@@ -26,6 +26,7 @@ internal static class FakeResourceCatalog
         new("rbac.authorization.k8s.io", "v1", "rolebindings", "rolebinding", "RoleBinding", Namespaced: true),
         new("rbac.authorization.k8s.io", "v1", "clusterroles", "clusterrole", "ClusterRole", Namespaced: false),
         new("rbac.authorization.k8s.io", "v1", "clusterrolebindings", "clusterrolebinding", "ClusterRoleBinding", Namespaced: false),
+        new("admissionregistration.k8s.io", "v1", "validatingwebhookconfigurations", "validatingwebhookconfiguration", "ValidatingWebhookConfiguration", Namespaced: false),
     ];
 
     public static FakeResourceType? ByPath(string group, string version, string plural) =>

@@ -236,3 +236,47 @@ legacy, set by the pod's own mode): the only pods the jobs-manager ever sends th
 {{- define "requests-proxy.proxyLegacyPodsName" -}}
 {{- include "requests-proxy.dnsLabel" (printf "%s-requests-proxy-legacy-pods" .Release.Name) -}}
 {{- end -}}
+
+{{/*
+How the jobs-manager's Secret writes in the job namespaces are confined beyond RBAC
+(docs/operations.md#job-namespaces): "policy" (ValidatingAdmissionPolicy, Kubernetes 1.30+),
+"webhook" (the proxy pods' admission webhook, any version), or "none". secretAdmission.mode auto
+picks the policy where the cluster serves admissionregistration.k8s.io/v1 ValidatingAdmissionPolicy,
+else the webhook. dig: a release upgraded with --reuse-values from a chart without the value has none.
+*/}}
+{{- define "requests-proxy.secretAdmission" -}}
+{{- $mode := dig "mode" "auto" (.Values.secretAdmission | default dict) -}}
+{{- if eq $mode "auto" -}}
+{{- ternary "policy" "webhook" (.Capabilities.APIVersions.Has "admissionregistration.k8s.io/v1/ValidatingAdmissionPolicy") -}}
+{{- else -}}
+{{- $mode -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+The label (value "true") the chart puts on the job namespaces it creates; the webhook's
+namespaceSelector matches it (kubernetes.io/metadata.name only exists from 1.21). One key per
+release, "<release namespace>.jobs.requests-proxy.io/<release>": a namespace shared by two releases
+carries both, and one release's webhook (and its outage) never reaches another's namespaces.
+*/}}
+{{- define "requests-proxy.jobNamespaceLabel" -}}
+{{- printf "%s.jobs.requests-proxy.io/%s" .Release.Namespace .Release.Name -}}
+{{- end -}}
+
+{{/* The Service the apiserver calls the webhook through; the serving certificate is issued for its DNS names. */}}
+{{- define "requests-proxy.webhookServiceName" -}}
+{{- include "requests-proxy.dnsLabel" (printf "%s-requests-proxy-webhook" .Release.Name) -}}
+{{- end -}}
+
+{{- define "requests-proxy.webhookTlsSecretName" -}}
+{{- dig "webhook" "tls" "existingSecret" "" (.Values.secretAdmission | default dict) | default (printf "%s-requests-proxy-webhook-tls" .Release.Name) -}}
+{{- end -}}
+
+{{- define "requests-proxy.webhookPort" -}}
+{{- dig "webhook" "port" 9443 (.Values.secretAdmission | default dict) | int64 -}}
+{{- end -}}
+
+{{/* The jobs-manager's user as the apiserver names it: the one the policy and the webhook judge. */}}
+{{- define "requests-proxy.jobsManagerUser" -}}
+{{- printf "system:serviceaccount:%s:%s" .Release.Namespace (include "requests-proxy.jobsManagerName" .) -}}
+{{- end -}}
