@@ -63,6 +63,9 @@ internal static partial class Log
     [LoggerMessage(41, LogLevel.Information, "Legacy tokens forgotten for sub {Sub}: {Count}")]
     public static partial void LegacyForgotten(ILogger logger, string sub, int count);
 
+    [LoggerMessage(44, LogLevel.Information, "Legacy token {Digest} forgotten (registered here: {Registered})")]
+    public static partial void LegacyDigestForgotten(ILogger logger, string digest, bool registered);
+
     [LoggerMessage(42, LogLevel.Warning, "Admin request refused: {Reason}")]
     public static partial void AdminRefused(ILogger logger, string reason);
 

@@ -96,6 +96,7 @@ public sealed class DeploymentTests : IDisposable
                 ["JOBS_MANAGER_ALLOW_RUN_AS_ROOT"] = "false",
                 ["JOBS_MANAGER_ALLOW_WRITABLE_ROOT_FILESYSTEM"] = "false",
                 ["JOBS_MANAGER_ALLOWED_CAPABILITIES"] = "",
+                ["JOBS_MANAGER_ALLOWED_SYSCTLS"] = "",
                 ["JOBS_MANAGER_ADOPT"] = "false",
                 ["JOBS_MANAGER_STATE_CONFIGMAP_NAME"] = "rel-jobs-manager-state",
                 ["LEGACY_TOKENS_CONFIGMAP_NAME"] = "rel-requests-proxy-legacy-tokens",
@@ -104,6 +105,14 @@ public sealed class DeploymentTests : IDisposable
             chart.Env(JobsManager));
         Assert.Equal("true", chart.PodSpec(JobsManager).Str("automountServiceAccountToken"));
         Assert.Equal(JobsManager, chart.PodSpec(JobsManager).Str("serviceAccountName"));
+    }
+
+    [Fact]
+    public async Task Template_PodPolicySysctls_ReachTheJobsManagerCommaSeparated()
+    {
+        var chart = await _helm.TemplateAsync(["jobsManager.podPolicy.allowedSysctls={kernel.msgmax,net.core.*}"]);
+
+        Assert.Equal("kernel.msgmax,net.core.*", chart.Env(JobsManager)["JOBS_MANAGER_ALLOWED_SYSCTLS"]);
     }
 
     [Theory]

@@ -33,6 +33,7 @@ public sealed class RbacTests : IDisposable
         "batch|jobs||list",
         "batch|jobs||watch",
         "batch|jobs||delete",
+        "|events||create",
     ];
 
     private static string[] RevokedShards => ["rel-requests-proxy-revoked", .. Enumerable.Range(1, 15).Select(i => $"rel-requests-proxy-revoked-{i}")];

@@ -23,99 +23,87 @@ public sealed class ChartDataTests(ClusterFixture cluster, ITestOutputHelper out
     private static readonly TimeSpan Bound = TimeSpan.FromMinutes(2);
 
     [ClusterFact]
-    public async Task UpgradeFromRenderedLists_ThenRollbacks_DataIntactAndRevokedTokensStayRefused()
-    {
-        cluster.EnsureUp();
-        var release = new ChartRelease(cluster, $"data-{Suffix()}");
-        var oldChart = await ExtractOldChartAsync();
-        await release.CreateNamespaceAsync();
-        try
+    public Task UpgradeFromRenderedLists_ThenRollbacks_DataIntactAndRevokedTokensStayRefused() =>
+        ClusterScenario.RunAsync(cluster, output, "data", async scenario =>
         {
-            await Workloads.DeployUpstreamAsync(cluster, release.Namespace);
-            // Revision 1: the old chart (today's images: they find the ConfigMaps the old chart rendered and create nothing).
-            await cluster.HelmCheckedAsync(["install", release.Name, oldChart, "-n", release.Namespace, "--wait", "--timeout", "5m", .. release.BaseValues]);
-            var a = await StartStopAsync(release, "job-a");
-            await AssertRefusedEverywhereAsync(release, a, "job-a's token after its stop (old chart)");
-            var before = await ListsAsync(release);
-
-            // Revision 2: this chart. The three ConfigMaps leave the manifest; keep means Helm leaves them alone.
-            await release.UpgradeAsync("--reset-then-reuse-values");
-            await release.WaitForDeploymentAsync(release.ProxyName, Bound);
-            await release.WaitForDeploymentAsync(release.JobsManagerName, Bound);
-            var manifest = await release.ManifestAsync();
-            Assert.DoesNotContain($"name: {release.RevokedConfigMapName}\n", manifest, StringComparison.Ordinal);
-            Assert.DoesNotContain($"name: {release.StateConfigMapName}\n", manifest, StringComparison.Ordinal);
-            Assert.DoesNotContain($"name: {release.LegacyTokensConfigMapName}\n", manifest, StringComparison.Ordinal);
-            AssertSame(before, await ListsAsync(release), "helm upgrade from the chart that rendered them");
-            await AssertRefusedEverywhereAsync(release, a, "job-a's token after the upgrade");
-
-            // Revision 3: a values change; job-b stopped in between is in no revision's manifest.
-            var b = await StartStopAsync(release, "job-b");
-            await release.UpgradeAsync("--reuse-values", "--set", "requestsProxy.keys.pollSeconds=5");
-            await release.WaitForDeploymentAsync(release.ProxyName, Bound);
-            var c = await StartStopAsync(release, "job-c");
-            var live = await ListsAsync(release);
-
-            // Rollback to revision 2 and forward again (to 3): nothing of the lists moves.
-            await cluster.HelmCheckedAsync("rollback", release.Name, "2", "-n", release.Namespace, "--wait", "--timeout", "5m");
-            await release.WaitForDeploymentAsync(release.ProxyName, Bound);
-            AssertSame(live, await ListsAsync(release), "helm rollback to revision 2");
-            await cluster.HelmCheckedAsync("rollback", release.Name, "3", "-n", release.Namespace, "--wait", "--timeout", "5m");
-            await release.WaitForDeploymentAsync(release.ProxyName, Bound);
-            AssertSame(live, await ListsAsync(release), "helm rollback to revision 3");
-            foreach (var (job, token) in new[] { ("job-a", a), ("job-b", b), ("job-c", c) })
+            var release = scenario.Release;
+            var oldChart = await ExtractOldChartAsync();
+            try
             {
-                await AssertRefusedEverywhereAsync(release, token, $"{job}'s token after the rollbacks");
-            }
+                // Revision 1: the old chart (today's images: they find the ConfigMaps the old chart rendered and create nothing).
+                await cluster.HelmCheckedAsync(["install", release.Name, oldChart, "-n", release.Namespace, "--wait", "--timeout", "5m", .. release.BaseValues]);
+                var a = await StartStopAsync(release, "job-a");
+                await AssertRefusedEverywhereAsync(release, a, "job-a's token after its stop (old chart)");
+                var before = await ListsAsync(release);
 
-            // Rollback to revision 1, the old chart, whose manifest holds the lists as they were then: record what it does.
-            var toOld = await cluster.HelmAsync("rollback", release.Name, "1", "-n", release.Namespace, "--wait", "--timeout", "5m");
-            var afterOld = await ListsAsync(release);
-            var reapplied = !Same(live, afterOld);
-            output.WriteLine($"helm rollback to the old chart's revision: exit {toOld.ExitCode}; lists {(reapplied ? "RE-APPLIED from revision 1" : "unchanged")}\n{toOld.StandardOutput}\n{toOld.StandardError}");
-            if (toOld.ExitCode != 0)
-            {
-                // Helm cannot patch an object its current revision does not own ("no ConfigMap with the name … found"): it fails before the lists change.
-                Assert.Contains("ConfigMap", toOld.StandardError, StringComparison.Ordinal);
-                Assert.False(reapplied, "a failed rollback changed the lists");
-            }
+                // Revision 2: this chart. The three ConfigMaps leave the manifest; keep means Helm leaves them alone.
+                await release.UpgradeAsync("--reset-then-reuse-values");
+                await release.WaitForDeploymentAsync(release.ProxyName, Bound);
+                await release.WaitForDeploymentAsync(release.JobsManagerName, Bound);
+                var manifest = await release.ManifestAsync();
+                Assert.False(RendersConfigMap(manifest, release.RevokedConfigMapName), $"the manifest renders ConfigMap {release.RevokedConfigMapName}");
+                Assert.False(RendersConfigMap(manifest, release.StateConfigMapName), $"the manifest renders ConfigMap {release.StateConfigMapName}");
+                Assert.False(RendersConfigMap(manifest, release.LegacyTokensConfigMapName), $"the manifest renders ConfigMap {release.LegacyTokensConfigMapName}");
+                AssertSame(before, await ListsAsync(release), "helm upgrade from the chart that rendered them");
+                await AssertRefusedEverywhereAsync(release, a, "job-a's token after the upgrade");
 
-            // And forward again with this chart: from here on, nothing of the lists is in a manifest.
-            await release.UpgradeAsync("--reset-then-reuse-values");
-            await release.WaitForDeploymentAsync(release.ProxyName, Bound);
-            await release.WaitForDeploymentAsync(release.JobsManagerName, Bound);
-            AssertSame(afterOld, await ListsAsync(release), "helm upgrade back to this chart");
-            await AssertRefusedEverywhereAsync(release, a, "job-a's token at the end");
-            if (!reapplied)
-            {
-                await AssertRefusedEverywhereAsync(release, b, "job-b's token at the end");
-                await AssertRefusedEverywhereAsync(release, c, "job-c's token at the end");
+                // Revision 3: a values change; job-b stopped in between is in no revision's manifest.
+                var b = await StartStopAsync(release, "job-b");
+                await release.UpgradeAsync("--reuse-values", "--set", "requestsProxy.keys.pollSeconds=5");
+                await release.WaitForDeploymentAsync(release.ProxyName, Bound);
+                var c = await StartStopAsync(release, "job-c");
+                var live = await ListsAsync(release);
+
+                // Rollback to revision 2 and forward again (to 3): nothing of the lists moves.
+                await cluster.HelmCheckedAsync("rollback", release.Name, "2", "-n", release.Namespace, "--wait", "--timeout", "5m");
+                await release.WaitForDeploymentAsync(release.ProxyName, Bound);
+                AssertSame(live, await ListsAsync(release), "helm rollback to revision 2");
+                await cluster.HelmCheckedAsync("rollback", release.Name, "3", "-n", release.Namespace, "--wait", "--timeout", "5m");
+                await release.WaitForDeploymentAsync(release.ProxyName, Bound);
+                AssertSame(live, await ListsAsync(release), "helm rollback to revision 3");
+                foreach (var (job, token) in new[] { ("job-a", a), ("job-b", b), ("job-c", c) })
+                {
+                    await AssertRefusedEverywhereAsync(release, token, $"{job}'s token after the rollbacks");
+                }
+
+                // Rollback to revision 1, the old chart, whose manifest holds the lists as they were then: record what it does.
+                var toOld = await cluster.HelmAsync("rollback", release.Name, "1", "-n", release.Namespace, "--wait", "--timeout", "5m");
+                var afterOld = await ListsAsync(release);
+                var reapplied = !Same(live, afterOld);
+                scenario.Report.AppendLine($"helm rollback to the old chart's revision: exit {toOld.ExitCode}; lists {(reapplied ? "RE-APPLIED from revision 1" : "unchanged")}\n{toOld.StandardOutput}\n{toOld.StandardError}");
+                if (toOld.ExitCode != 0)
+                {
+                    // Helm cannot patch an object its current revision does not own ("no ConfigMap with the name … found"): it fails before the lists change.
+                    Assert.Contains("ConfigMap", toOld.StandardError, StringComparison.Ordinal);
+                    Assert.False(reapplied, "a failed rollback changed the lists");
+                }
+
+                // And forward again with this chart: from here on, nothing of the lists is in a manifest.
+                await release.UpgradeAsync("--reset-then-reuse-values");
+                await release.WaitForDeploymentAsync(release.ProxyName, Bound);
+                await release.WaitForDeploymentAsync(release.JobsManagerName, Bound);
+                AssertSame(afterOld, await ListsAsync(release), "helm upgrade back to this chart");
+                await AssertRefusedEverywhereAsync(release, a, "job-a's token at the end");
+                if (!reapplied)
+                {
+                    await AssertRefusedEverywhereAsync(release, b, "job-b's token at the end");
+                    await AssertRefusedEverywhereAsync(release, c, "job-c's token at the end");
+                }
             }
-        }
-        catch
-        {
-            await cluster.DumpAsync(release.Namespace, output);
-            throw;
-        }
-        finally
-        {
-            await release.DeleteNamespaceAsync();
-            Directory.Delete(Path.GetDirectoryName(Path.GetDirectoryName(oldChart))!, recursive: true);
-        }
-    }
+            finally
+            {
+                Directory.Delete(Path.GetDirectoryName(Path.GetDirectoryName(Path.GetDirectoryName(Path.GetDirectoryName(oldChart))))!, recursive: true);
+            }
+        }, reportName: "chart-data-rollback");
 
     [ClusterFact]
-    public async Task FreshInstall_ProxiesWaitForTheListsTheJobsManagerCreates_ThenReady()
-    {
-        cluster.EnsureUp();
-        var release = new ChartRelease(cluster, $"fresh-{Suffix()}");
-        await release.CreateNamespaceAsync();
-        try
+    public Task FreshInstall_ProxiesWaitForTheListsTheJobsManagerCreates_ThenReady() =>
+        ClusterScenario.RunAsync(cluster, output, "fresh", async scenario =>
         {
-            await Workloads.DeployUpstreamAsync(cluster, release.Namespace);
+            var release = scenario.Release;
             var stopwatch = Stopwatch.StartNew();
             await release.InstallAsync();
-            output.WriteLine($"helm install --wait: {stopwatch.Elapsed.TotalSeconds:F1} s");
+            scenario.Report.AppendLine($"helm install --wait: {stopwatch.Elapsed.TotalSeconds:F1} s");
 
             var shards = await release.RevokedConfigMapsAsync();
             Assert.Equal(16, shards.Count);
@@ -129,23 +117,13 @@ public sealed class ChartDataTests(ClusterFixture cluster, ITestOutputHelper out
             {
                 var started = pod.Status.StartTime!.Value;
                 var ready = pod.Status.Conditions.Single(c => c.Type == "Ready" && c.Status == "True").LastTransitionTime!.Value;
-                output.WriteLine($"{pod.Metadata.Name}: started {started:O}, lists created {created:O}, Ready {ready:O}: {(ready - created).TotalSeconds:F0} s after the last list (kubelet syncFrequency {cluster.KubeletSync.TotalSeconds} s)");
+                scenario.Report.AppendLine($"{pod.Metadata.Name}: started {started:O}, lists created {created:O}, Ready {ready:O}: {(ready - created).TotalSeconds:F0} s after the last list (kubelet syncFrequency {cluster.KubeletSync.TotalSeconds} s)");
                 Assert.True(ready >= created, $"{pod.Metadata.Name} was Ready at {ready:O}, before the last list existed at {created:O}");
             }
 
             var stopped = await StartStopAsync(release, "job-fresh");
             await AssertRefusedEverywhereAsync(release, stopped, "a stopped job's token on a fresh install");
-        }
-        catch
-        {
-            await cluster.DumpAsync(release.Namespace, output);
-            throw;
-        }
-        finally
-        {
-            await release.DeleteNamespaceAsync();
-        }
-    }
+        }, reportName: "chart-data-fresh-install");
 
     /// <summary>Starts a trainer, copies its token, stops it (the revocation list and ledger get content); returns the token.</summary>
     private async Task<string> StartStopAsync(ChartRelease release, string job)
@@ -177,6 +155,10 @@ public sealed class ChartDataTests(ClusterFixture cluster, ITestOutputHelper out
         return maps.SelectMany(m => (m.Data ?? new Dictionary<string, string>()).Select(kv => ($"{m.Metadata.Name}/{kv.Key}", kv.Value)))
             .ToDictionary(kv => kv.Item1, kv => kv.Value);
     }
+
+    /// <summary>A ConfigMap document of that name (the Deployments' volumes name them too, deeper down).</summary>
+    private static bool RendersConfigMap(string manifest, string name) =>
+        manifest.Split("\n---").Any(d => d.Contains("\nkind: ConfigMap\n", StringComparison.Ordinal) && d.Contains($"\n  name: {name}\n", StringComparison.Ordinal));
 
     private static bool Same(Dictionary<string, string> a, Dictionary<string, string> b) =>
         a.Count == b.Count && a.All(kv => b.TryGetValue(kv.Key, out var v) && v == kv.Value);

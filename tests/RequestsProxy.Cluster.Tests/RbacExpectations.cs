@@ -41,6 +41,11 @@ internal static class RbacExpectations
             new("list", "batch", "jobs", null, RbacVerdict.Allowed, Jobs),
             new("watch", "batch", "jobs", null, RbacVerdict.Allowed, Jobs),
             new("delete", "batch", "jobs", "train-1", RbacVerdict.Allowed, Jobs),
+            // Adopt mode's Warning on a labelled Job it refuses a token (create answers with the Event sent).
+            new("create", "", "events", null, RbacVerdict.Allowed, Jobs),
+            new("create", "", "events", null, RbacVerdict.Denied),
+            new("list", "", "events", null, RbacVerdict.Denied, Jobs),
+            new("patch", "", "events", null, RbacVerdict.Denied, Jobs),
             // Kubernetes cannot name a Secret that does not exist yet, so update in a job namespace is
             // unscoped: it can replace (never read: the answer holds only what was sent) a Secret of
             // that namespace it did not create. Hence job namespaces hold nothing else; on Kubernetes

@@ -43,6 +43,7 @@ public sealed class TrainingWorkloadTests(ClusterFixture cluster, ITestOutputHel
             await GpuShapedTemplateAsync(api, release, node, report);
             await SharedTokenAsync(api, release, report);
             await AdoptedJobsAsync(api, release, report);
+            await RefusedAdoptedJobAsync(release, report);
         }
         finally
         {
@@ -202,7 +203,50 @@ public sealed class TrainingWorkloadTests(ClusterFixture cluster, ITestOutputHel
             $"restart kept jti {jti} (1 token); finished Job's token refused {refusedFinished.TotalSeconds:0.0} s after it was revoked, deleted Job's {refusedDeleted.TotalSeconds:0.0} s after kubectl delete");
     }
 
-    private static string Manifest(string name, int seconds, string proxyUrl, bool labelled) => $$"""
+    /// <summary>
+    /// A labelled Job from <c>kubectl apply</c> whose trainer asks for a way out of its container
+    /// (<c>allowPrivilegeEscalation: true</c> and <c>SYS_ADMIN</c>; the test cluster's API server runs with
+    /// <c>--allow-privileged=false</c>, so <c>privileged: true</c> itself cannot even be created): the jobs-manager gives it no
+    /// token (its pod waits for a Secret that never comes), and says why where each audience looks — a
+    /// Warning Event on the Job (<c>kubectl describe job</c>) and <c>GET /v1/jobs</c> (state refused).
+    /// </summary>
+    private async Task RefusedAdoptedJobAsync(ChartRelease release, StringBuilder report)
+    {
+        var proxyUrl = $"http://{release.ProxyName}.{release.Namespace}.svc:8888";
+        var appliedAt = DateTimeOffset.UtcNow;
+        await ApplyAsync(release, Manifest("adopted-privileged", seconds: 3600, proxyUrl, labelled: true, privileged: true));
+
+        using var api = await JobsManagerApi.ConnectAsync(release);
+        Corev1Event? warning = null;
+        var warned = await Wait.UntilAsync("a Warning Event on the privileged Job", Limit, async () =>
+        {
+            var events = await cluster.Client.CoreV1.ListNamespacedEventAsync(release.JobsNamespace, fieldSelector: "involvedObject.kind=Job,involvedObject.name=adopted-privileged");
+            warning = events.Items.FirstOrDefault(e => e.Reason == "RequestsProxyTokenRefused");
+            return warning is not null;
+        });
+        Assert.Equal("Warning", warning!.Type);
+        Assert.Contains("'spec.template.spec.containers[0].securityContext.allowPrivilegeEscalation' must not be true", warning.Message, StringComparison.Ordinal);
+        Assert.Contains("'spec.template.spec.containers[0].securityContext.capabilities.add' SYS_ADMIN is not allowed", warning.Message, StringComparison.Ordinal);
+        var describe = await cluster.KubectlCheckedAsync("-n", release.JobsNamespace, "describe", "job", "adopted-privileged");
+        Assert.Contains("RequestsProxyTokenRefused", describe, StringComparison.Ordinal);
+
+        JsonNode? view = null;
+        await Wait.UntilAsync("GET /v1/jobs listing the privileged Job as refused", Limit, async () =>
+            (view = await api.GetAsync("adopted-privileged")) is { } v && v["state"]!.GetValue<string>() == "refused");
+        Assert.Contains("securityContext.allowPrivilegeEscalation", view!["problem"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.True(view["token"] is null, view.ToJsonString());
+
+        // The decision is made (Event and API say so): no token Secret, and the pod still waits for it.
+        Assert.True(await Wait.IsGoneAsync(() => cluster.Client.CoreV1.ReadNamespacedSecretAsync("adopted-privileged-requests-proxy-token", release.JobsNamespace)),
+            "a token Secret was created for a privileged Job");
+        await Wait.UntilAsync("the privileged Job's pod waiting for its token Secret", Limit, async () =>
+            (await PodsAsync(release, "adopted-privileged")).SingleOrDefault() is { } p && IsWaitingForVolume(p));
+        report.AppendLine($"adopted privileged Job (kubectl apply): no token; Warning Event {warned.TotalSeconds:0.0} s after apply ({(DateTimeOffset.UtcNow - appliedAt).TotalSeconds:0.0} s to check all), " +
+            $"GET /v1/jobs state refused: {view["problem"]!.GetValue<string>()}");
+        await cluster.KubectlCheckedAsync("-n", release.JobsNamespace, "delete", "job", "adopted-privileged", "--wait=false");
+    }
+
+    private static string Manifest(string name, int seconds, string proxyUrl, bool labelled, bool privileged = false) => $$"""
         apiVersion: batch/v1
         kind: Job
         metadata:
@@ -226,7 +270,7 @@ public sealed class TrainingWorkloadTests(ClusterFixture cluster, ITestOutputHel
                 - {name: REQUESTS_PROXY_URL, value: "{{proxyUrl}}"}
                 - {name: REQUESTS_PROXY_TOKEN_FILE, value: /var/run/requests-proxy/token/token}
                 resources: {requests: {cpu: 20m, memory: 64Mi} }
-                securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]} }
+                securityContext: {{(privileged ? "{allowPrivilegeEscalation: true, capabilities: {add: [SYS_ADMIN]} }" : "{allowPrivilegeEscalation: false, capabilities: {drop: [ALL]} }")}}
                 volumeMounts:
                 - {name: requests-proxy-token, mountPath: /var/run/requests-proxy/token, readOnly: true}
               volumes:

@@ -182,7 +182,9 @@ internal static class JobsCommand
                 job.Scope ?? "-");
         }
 
-        return table.ToString();
+        // What the operator must act on (a labelled Job refused a token, a job out of reach), below the table: too long for a column.
+        var problems = string.Concat(jobs.Where(j => j.Problem is { Length: > 0 }).Select(j => $"{j.Name} ({j.State}): {j.Problem}\n"));
+        return problems.Length == 0 ? table.ToString() : $"{table}\n{problems}";
     }
 
     /// <summary>With <c>--output json</c>, prints the API's own body (indented) and returns true.</summary>

@@ -14,6 +14,8 @@ internal static class ApiText
         JobState.Failed => JobStates.Failed,
         JobState.Stopping => JobStates.Stopping,
         JobState.Missing => JobStates.Missing,
+        JobState.Unreachable => JobStates.Unreachable,
+        JobState.Refused => JobStates.Refused,
         _ => JobStates.Unknown,
     };
 
@@ -30,7 +32,8 @@ internal static class ApiText
         view.TokenFile,
         view.TokensRevoked,
         view.Namespace,
-        view.Adopted);
+        view.Adopted,
+        view.Problem);
 
     /// <summary>Live tokens per kid on the wire; a kid is safe to retire when it is not active and no live token uses it.</summary>
     /// <summary>The usage, with the lifetime and leeway a retirement must be judged by (rpctl asks instead of assuming 90 days).</summary>

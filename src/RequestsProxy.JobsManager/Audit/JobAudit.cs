@@ -35,6 +35,9 @@ internal sealed partial class JobAudit
     /// <summary>A stop for a job this jobs-manager does not know: nothing of ours to revoke, the runtime is told to delete it anyway.</summary>
     public void StoppedUnknown(string job) => Log.StoppedUnknown(_logger, job, AuditCaller.Current);
 
+    /// <summary>Adopt mode: a labelled Job gets no token because its manifest breaks the rules.</summary>
+    public void AdoptionRefused(string job, string ns, string why) => Log.AdoptionRefused(_logger, ns, job, why, AuditCaller.Current);
+
     /// <summary>An admin call refused for its bearer token (missing or wrong).</summary>
     public void Refused(string caller, string path, string error) => Log.Refused(_logger, path, error, caller);
 
@@ -55,5 +58,9 @@ internal sealed partial class JobAudit
         [LoggerMessage(EventId = 903, Level = LogLevel.Warning,
             Message = "audit refused: {Path} ({Error}) by {Caller}")]
         public static partial void Refused(ILogger logger, string path, string error, string caller);
+
+        [LoggerMessage(EventId = 904, Level = LogLevel.Warning,
+            Message = "audit refused adopt: Job {Namespace}/{Sub} gets no token: {Why}, by {Caller}")]
+        public static partial void AdoptionRefused(ILogger logger, string @namespace, string sub, string why, string caller);
     }
 }

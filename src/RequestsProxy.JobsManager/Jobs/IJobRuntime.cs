@@ -23,4 +23,19 @@ internal interface IJobRuntime
 
     /// <summary>The state of every job this runtime runs, by name.</summary>
     Task<IReadOnlyDictionary<string, JobState>> GetStatesAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Whether a job recorded in namespace <paramref name="ns"/> is among those <see cref="GetStatesAsync"/>
+    /// lists. A runtime without namespaces lists every job; on Kubernetes, a job of the release-namespace
+    /// layout (before job namespaces) or of a namespace dropped from the configuration is not.
+    /// </summary>
+    bool IsInScope(string? ns) => true;
+
+    /// <summary>
+    /// The state of a job outside <see cref="IsInScope"/>, read in its own namespace (and from then on
+    /// refreshed and deleted there): <see cref="JobState.Missing"/> when it is certainly gone,
+    /// <see cref="JobState.Unreachable"/> when the jobs-manager may not look. Never throws for a refusal.
+    /// </summary>
+    /// <param name="adoptedUid">An adopted Job's uid (it carries none of the jobs-manager's labels); null for the jobs-manager's own.</param>
+    Task<JobState> GetOutOfScopeStateAsync(string name, string ns, string? adoptedUid, CancellationToken cancellationToken) => Task.FromResult(JobState.Missing);
 }

@@ -46,10 +46,14 @@ internal sealed class JobManager
         _stopper = new JobStopper(_table, runtime, credentials, jobLedger, options, time, metrics, audit, logger);
         _starter = new JobStarter(_table, runtime, credentials, delivery, _stopper, jobLedger, time, metrics, logger);
         _refresher = new TokenRefresher(_table, runtime, credentials, delivery, time, metrics, logger);
-        _reconciler = new JobReconciler(_table, runtime, jobLedger, _stopper, time, logger);
+        // A ledger entry without a namespace was written before job namespaces existed: its job ran in the release namespace.
+        _reconciler = new JobReconciler(_table, runtime, jobLedger, _stopper, time, logger, options.Runtime == JobRuntimeKind.Kubernetes ? options.Namespace : null);
+        metrics.ObserveOutOfScopeJobs(() => (
+            _table.Jobs.Count(j => j is { OutOfScope: true, Removed: false } && j.State != JobState.Unreachable),
+            _table.Jobs.Count(j => j is { OutOfScope: true, Removed: false, State: JobState.Unreachable })));
         if (adoptionCache is not null && adoptionDelivery is not null)
         {
-            _adopter = new JobAdopter(_table, adoptionCache, adoptionDelivery, runtime, credentials, delivery, _stopper, jobLedger, options, time, metrics, logger);
+            _adopter = new JobAdopter(_table, adoptionCache, adoptionDelivery, runtime, credentials, delivery, _stopper, jobLedger, options, time, metrics, audit, logger);
         }
         metrics.ObserveLiveJobs(() => _table.Count);
     }
@@ -68,12 +72,24 @@ internal sealed class JobManager
     /// <summary>The job table (tests hold a job's gate through it).</summary>
     public JobTable Table => _table;
 
+    /// <summary>Every job of the table, and (adopt mode) every labelled Job refused a token, oldest first.</summary>
     public IReadOnlyList<JobView> List() =>
-        [.. _table.Jobs.Select(j => j.ToView()).OrderBy(j => j.CreatedAt).ThenBy(j => j.Name, StringComparer.Ordinal)];
+        [.. _table.Jobs.Select(View).Concat(_adopter?.Refusals ?? []).OrderBy(j => j.CreatedAt).ThenBy(j => j.Name, StringComparer.Ordinal)];
 
-    public JobView? Get(string name) => _table.TryGet(name, out var job) ? job.ToView() : null;
+    /// <summary>The job of that name, or else a labelled Job of that name refused a token.</summary>
+    public JobView? Get(string name) =>
+        _table.TryGet(name, out var job) ? View(job) : _adopter?.Refusals.FirstOrDefault(r => r.Name == name);
 
-    public Task<JobResult<JobView>> StartAsync(JobSpec spec, CancellationToken cancellationToken) => _starter.StartAsync(spec, cancellationToken);
+    /// <summary>An adopted job whose manifest changed to break a rule keeps its record (tokens revoked): the reason is its problem.</summary>
+    private JobView View(JobRecord job) =>
+        job.ToView() is var view && job.Spec.Adopted is { } adopted && _adopter?.RefusalOf(adopted) is { } why ? view with { Problem = why } : view;
+
+    /// <summary>
+    /// Starts a job. On Kubernetes its namespace is recorded explicitly (the default job namespace when the
+    /// spec names none), so the ledger never holds a namespace-less entry but those of the release-namespace layout.
+    /// </summary>
+    public Task<JobResult<JobView>> StartAsync(JobSpec spec, CancellationToken cancellationToken) =>
+        _starter.StartAsync(_options.Runtime == JobRuntimeKind.Kubernetes && spec.Namespace is null ? spec with { Namespace = _options.DefaultJobNamespace } : spec, cancellationToken);
 
     /// <inheritdoc cref="JobStopper.StopAsync"/>
     public Task<JobResult<StopOutcome>> StopAsync(string name, CancellationToken cancellationToken) => _stopper.StopAsync(name, cancellationToken);

@@ -7,9 +7,13 @@ namespace RequestsProxy.JobsManager.Jobs;
 /// Keeps the job table in step with the ledger and the runtime: rebuilds it from the ledger at
 /// start-up (jobs the runtime lost are revoked and forgotten through <see cref="JobStopper"/>), and
 /// records each pass's runtime states — under each job's lease, skipping a job whose gate is busy
-/// (its holder is starting or stopping it; the next pass reads it again).
+/// (its holder is starting or stopping it; the next pass reads it again). A job recorded in a namespace
+/// the runtime does not list (<see cref="IJobRuntime.IsInScope"/>: the release-namespace layout before an
+/// upgrade) is read where it is, and only a certain "gone" there revokes it — never being out of scope.
 /// </summary>
-internal sealed partial class JobReconciler(JobTable table, IJobRuntime runtime, JobLedger jobLedger, JobStopper stopper, TimeProvider time, ILogger logger)
+/// <param name="legacyNamespace">Where a ledger entry without a namespace ran (written before job namespaces: the release namespace); null without namespaces.</param>
+internal sealed partial class JobReconciler(JobTable table, IJobRuntime runtime, JobLedger jobLedger, JobStopper stopper, TimeProvider time, ILogger logger,
+    string? legacyNamespace = null)
 {
     private readonly SemaphoreSlim _restoreGate = new(1, 1);
 
@@ -48,8 +52,23 @@ internal sealed partial class JobReconciler(JobTable table, IJobRuntime runtime,
             var gone = new List<JobRecord>();
             foreach (var entry in snapshot.Document.Jobs)
             {
-                var present = states.TryGetValue(entry.Name, out var state);
-                var job = JobRecord.Restore(entry, present ? state : JobState.Missing, runtime.TokenFileOf(entry.Name));
+                var ns = entry.Namespace ?? entry.Adopted?.Namespace ?? legacyNamespace;
+                var inScope = runtime.IsInScope(ns);
+                JobState state;
+                bool present;
+                if (inScope)
+                {
+                    present = states.TryGetValue(entry.Name, out state);
+                }
+                else
+                {
+                    state = await OutOfScopeStateAsync(entry.Name, ns!, entry.Adopted?.Uid, JobState.Unreachable, cancellationToken).ConfigureAwait(false);
+                    present = state != JobState.Missing;
+                    Log.OutOfScope(logger, entry.Name, ns!, state == JobState.Unreachable ? "it may not read Jobs there: kept with its tokens, not refreshed; DELETE /v1/jobs/{name} revokes them" :
+                        present ? $"found there ({state}): kept, refreshed and stopped there" : "gone from there: its tokens are revoked");
+                }
+
+                var job = JobRecord.Restore(entry with { Namespace = ns }, present ? state : JobState.Missing, runtime.TokenFileOf(entry.Name), outOfScope: !inScope);
                 if (table.TryRestore(job) && !present)
                 {
                     gone.Add(job);
@@ -79,13 +98,26 @@ internal sealed partial class JobReconciler(JobTable table, IJobRuntime runtime,
         var states = await runtime.GetStatesAsync(cancellationToken).ConfigureAwait(false);
         foreach (var job in table.Jobs)
         {
+            // Read where it is, before its gate is taken (a GET per such job and pass: an upgrade's leftovers, a handful).
+            JobState? outOfScope = job.OutOfScope && !job.Removed
+                ? await OutOfScopeStateAsync(job.Name, job.Spec.Namespace!, job.Spec.Adopted?.Uid, job.State, cancellationToken).ConfigureAwait(false)
+                : null;
             using var lease = table.TryLock(job);
             if (lease is null || job.Removed)
             {
                 continue;
             }
 
-            if (states.TryGetValue(job.Name, out var state))
+            if (outOfScope is { } seen)
+            {
+                if (seen != job.State)
+                {
+                    Log.OutOfScopeState(logger, job.Name, job.Spec.Namespace!, job.State, seen);
+                }
+
+                lease.Observe(seen);
+            }
+            else if (states.TryGetValue(job.Name, out var state))
             {
                 lease.Observe(state);
             }
@@ -96,8 +128,31 @@ internal sealed partial class JobReconciler(JobTable table, IJobRuntime runtime,
         }
     }
 
+    /// <summary>The runtime's answer for a job outside the job namespaces; a failure to ask is no answer (<paramref name="unknown"/>), never "gone".</summary>
+    private async Task<JobState> OutOfScopeStateAsync(string name, string ns, string? adoptedUid, JobState unknown, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await runtime.GetOutOfScopeStateAsync(name, ns, adoptedUid, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            Log.OutOfScopeReadFailed(logger, name, ns, e);
+            return unknown;
+        }
+    }
+
     private static partial class Log
     {
+        [LoggerMessage(EventId = 106, Level = LogLevel.Warning, Message = "Job {Job} of the job ledger is in namespace {Namespace}, not a job namespace (an upgrade from the release-namespace layout?): {What}")]
+        public static partial void OutOfScope(ILogger logger, string job, string @namespace, string what);
+
+        [LoggerMessage(EventId = 107, Level = LogLevel.Warning, Message = "Job {Job} in namespace {Namespace} (not a job namespace) went from {Before} to {After}")]
+        public static partial void OutOfScopeState(ILogger logger, string job, string @namespace, JobState before, JobState after);
+
+        [LoggerMessage(EventId = 108, Level = LogLevel.Warning, Message = "Could not read job {Job} in namespace {Namespace} (not a job namespace); its state is kept, retried on the next pass")]
+        public static partial void OutOfScopeReadFailed(ILogger logger, string job, string @namespace, Exception exception);
+
         [LoggerMessage(EventId = 104, Level = LogLevel.Information, Message = "Restored {Live} jobs from the job ledger at {Location}; {Gone} no longer exist and are revoked and forgotten")]
         public static partial void Restored(ILogger logger, int live, int gone, string location);
 

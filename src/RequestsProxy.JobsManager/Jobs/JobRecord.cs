@@ -62,6 +62,13 @@ internal sealed class JobRecord
     public string? TokenFile => _tokenFile;
 
     /// <summary>
+    /// Restored from a ledger entry whose namespace is not a job namespace (an upgrade from the
+    /// release-namespace layout, a namespace dropped from the configuration): kept, read, refreshed and
+    /// deleted where it is while the jobs-manager may, never taken for gone because it is not listed.
+    /// </summary>
+    public bool OutOfScope { get; private init; }
+
+    /// <summary>
     /// Restored from a ledger that never recorded which token the job holds: the process stopped
     /// between the ledger write and the delivery (or its confirmation), so the job may hold none.
     /// The refresh delivers a new one at once.
@@ -73,7 +80,7 @@ internal sealed class JobRecord
 
     /// <summary>A job whose token is kept fresh: not stopping, not finished, not gone, tokens not revoked.</summary>
     public bool IsRefreshable =>
-        !Stopping && !Removed && !TokensRevoked && State is not (JobState.Succeeded or JobState.Failed or JobState.Missing or JobState.Stopping);
+        !Stopping && !Removed && !TokensRevoked && State is not (JobState.Succeeded or JobState.Failed or JobState.Missing or JobState.Stopping or JobState.Unreachable or JobState.Refused);
 
     /// <summary>Every token issued to the job that may not have expired yet (the ones a stop must revoke).</summary>
     public IReadOnlyList<IssuedToken> History
@@ -97,7 +104,23 @@ internal sealed class JobRecord
 
     public JobView ToView() =>
         new(Name, Stopping ? JobState.Stopping : State, Spec.Image, Spec.Command, Spec.Scope, CreatedAt, Current, TokensIssued, TokenFile, TokensRevoked, Spec.Namespace,
-            Spec.Adopted is not null);
+            Spec.Adopted is not null, OutOfScope ? OutOfScopeProblem() : null);
+
+    /// <summary>What an operator must know of a job outside the job namespaces (docs/operations.md, upgrading to job namespaces).</summary>
+    private string OutOfScopeProblem()
+    {
+        var where = $"namespace '{Spec.Namespace}' is not one of the jobs-manager's job namespaces";
+        if (TokensRevoked || Stopping)
+        {
+            return $"{where}; its tokens are revoked";
+        }
+
+        return State == JobState.Unreachable
+            ? $"{where} and it may not read Jobs there: the job's state is unknown, its token is kept but not refreshed " +
+              $"(the current one expires at {Current?.ExpiresAt?.ToString("u", System.Globalization.CultureInfo.InvariantCulture) ?? "never (legacy)"}); " +
+              $"DELETE /v1/jobs/{Name} revokes its tokens (then delete the Job: kubectl -n {Spec.Namespace} delete job {Name}), or grant the rights back (docs/operations.md#upgrade)"
+            : $"{where}: it is still read, refreshed and stopped there while the jobs-manager may (no new job starts there)";
+    }
 
     /// <summary>What the ledger keeps of this job: its spec without env, and every unexpired token it has held.</summary>
     public JobLedgerEntry ToLedgerEntry()
@@ -113,11 +136,12 @@ internal sealed class JobRecord
     /// Rebuilds a job from its ledger entry after a restart. The current token is the one the ledger
     /// names (recorded only once delivered); without it, the newest — a refresh then follows soon.
     /// </summary>
-    public static JobRecord Restore(JobLedgerEntry entry, JobState state, string tokenFile)
+    /// <param name="outOfScope">Its namespace is not a job namespace (see <see cref="OutOfScope"/>).</param>
+    public static JobRecord Restore(JobLedgerEntry entry, JobState state, string tokenFile, bool outOfScope = false)
     {
         var spec = new JobSpec(entry.Name, entry.Image, entry.Command, entry.Args, entry.Scope, new Dictionary<string, string>(StringComparer.Ordinal),
             Namespace: entry.Namespace ?? entry.Adopted?.Namespace, Adopted: entry.Adopted);
-        var job = new JobRecord(spec, entry.CreatedAt) { _state = state, _tokenFile = tokenFile, _tokensRevoked = entry.TokensRevoked };
+        var job = new JobRecord(spec, entry.CreatedAt) { _state = state, _tokenFile = tokenFile, _tokensRevoked = entry.TokensRevoked, OutOfScope = outOfScope };
         var history = entry.Tokens.Select(t => t.ToIssuedToken()).ToList();
         job._history.AddRange(history);
         job._tokensIssued = Math.Max(entry.TokensIssued, history.Count);

@@ -147,6 +147,33 @@ internal sealed partial class JobStopper(
     }
 
     /// <summary>
+    /// Revokes every unexpired token of a job that keeps running and stays listed (an adopted Job whose
+    /// manifest no longer passes the rules): no delete, no refresh from here on. True when its tokens are revoked.
+    /// </summary>
+    /// <param name="reason">The audit trail's word for why (refused).</param>
+    public async Task<bool> RevokeOnlyAsync(JobRecord job, string reason, CancellationToken cancellationToken)
+    {
+        using var lease = await table.LockAsync(job, cancellationToken).ConfigureAwait(false);
+        if (job.Removed || job.TokensRevoked)
+        {
+            return true;
+        }
+
+        try
+        {
+            await RevokeAsync(lease, reason, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            Log.StopFailed(logger, job.Name, e);
+            return false;
+        }
+
+        await jobLedger.SaveQuietlyAsync(job, cancellationToken).ConfigureAwait(false);
+        return true;
+    }
+
+    /// <summary>
     /// A launch failed after the token may have been written: revoke it rather than leave it valid,
     /// delete what the runtime may have created (unless the name belongs to someone else's job), forget.
     /// </summary>
@@ -171,7 +198,7 @@ internal sealed partial class JobStopper(
         await jobLedger.ForgetQuietlyAsync(job.Name, CancellationToken.None).ConfigureAwait(false);
     }
 
-    /// <param name="reason">The audit trail's word for why: stop, gone, finished or abandoned.</param>
+    /// <param name="reason">The audit trail's word for why: stop, gone, finished, abandoned or refused.</param>
     private async Task<int> RevokeAsync(JobRecord.Lease lease, string reason, CancellationToken cancellationToken)
     {
         lease.ForgetExpired(time.GetUtcNow(), options.Leeway);

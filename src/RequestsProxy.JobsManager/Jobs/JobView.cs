@@ -1,6 +1,6 @@
 namespace RequestsProxy.JobsManager.Jobs;
 
-/// <summary>An immutable picture of one job for the API (no secrets).</summary>
+/// <summary>An immutable picture of one job for the API (no secrets); <see cref="Problem"/>: what an operator must know (why no token, why not refreshed).</summary>
 internal sealed record JobView(
     string Name,
     JobState State,
@@ -13,4 +13,5 @@ internal sealed record JobView(
     string? TokenFile,
     bool TokensRevoked = false,
     string? Namespace = null,
-    bool Adopted = false);
+    bool Adopted = false,
+    string? Problem = null);

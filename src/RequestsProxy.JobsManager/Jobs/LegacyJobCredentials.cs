@@ -90,6 +90,7 @@ internal sealed partial class LegacyJobCredentials(
             _pending[digest] = new PendingRegistration(registration, time.GetUtcNow() + options.LegacyTokenGrace);
         }
 
+        var accepted = new System.Collections.Concurrent.ConcurrentBag<Uri>();
         try
         {
             await ForEachReplicaAsync(replicas.Legacy, async proxy =>
@@ -109,13 +110,32 @@ internal sealed partial class LegacyJobCredentials(
                 {
                     throw new HttpRequestException($"the proxy at {proxy} refused the legacy token registration of '{subject}' with HTTP {(int)response.StatusCode}", null, response.StatusCode);
                 }
+
+                accepted.Add(proxy);
             }).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            // Never delivered: no more pushes, and unlist it again (an entry left behind is ended by the next maintenance pass).
+            // Never delivered: no more pushes, and its entry ends now, kept a grace as a stop's are, so a replica that
+            // accepted the registration refuses the token once the list reaches it (an entry left open is ended by the
+            // next maintenance pass). Those replicas are also told to forget it at once, best effort.
             await WithoutPendingAsync(p => p.Registration.Token == token).ConfigureAwait(false);
-            await QuietlyAsync(() => list.UpdateAsync(l => l.RemoveDigest(digest), CancellationToken.None), subject).ConfigureAwait(false);
+            await QuietlyAsync(() => UpdateListAsync(l => l.EndDigest(digest, time.GetUtcNow().ToUnixTimeSeconds()), CancellationToken.None), subject).ConfigureAwait(false);
+            await Task.WhenAll(accepted.Select(proxy => QuietlyAsync(async () =>
+            {
+                using var timeout = new CancellationTokenSource(SyncTimeout);
+                using var request = new HttpRequestMessage(HttpMethod.Delete, new Uri(proxy, "admin/v1/tokens/" + digest));
+                Authorize(request);
+                try
+                {
+                    using var response = await http.SendAsync(request, timeout.Token).ConfigureAwait(false);
+                    response.EnsureSuccessStatusCode();
+                }
+                catch (OperationCanceledException e) when (timeout.IsCancellationRequested)
+                {
+                    throw new HttpRequestException($"the proxy at {proxy} did not answer the forget of a failed registration within {SyncTimeout.TotalSeconds:0} s", e);
+                }
+            }, subject))).ConfigureAwait(false);
             throw;
         }
 

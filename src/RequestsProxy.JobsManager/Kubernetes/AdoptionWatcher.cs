@@ -4,6 +4,7 @@ using k8s.Autorest;
 using k8s.Models;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using RequestsProxy.JobsManager.Api;
 using RequestsProxy.JobsManager.Jobs;
 using RequestsProxy.JobsManager.Jobs.Adoption;
 
@@ -16,8 +17,10 @@ namespace RequestsProxy.JobsManager.Kubernetes;
 /// old (410 Gone). Every change goes into the <see cref="AdoptionCache"/> first, then to the
 /// <see cref="JobManager"/>'s adopter — so a new Job gets its token as soon as the API server reports it,
 /// not at the next poll. Started before the maintenance loop, whose first restore waits for the lists.
+/// Each Job seen is judged by the start request's rules (<see cref="JobTemplateValidator.ValidateAdopted"/>):
+/// the manifest is all there is, and a Job's pod template cannot be changed.
 /// </summary>
-internal sealed partial class AdoptionWatcher(IKubernetes client, AdoptionCache cache, JobManager jobs, TimeProvider time, ILogger<AdoptionWatcher> logger)
+internal sealed partial class AdoptionWatcher(IKubernetes client, AdoptionCache cache, JobManager jobs, JobsManagerOptions options, TimeProvider time, ILogger<AdoptionWatcher> logger)
     : BackgroundService
 {
     private const int ListPageSize = 500;
@@ -178,8 +181,17 @@ internal sealed partial class AdoptionWatcher(IKubernetes client, AdoptionCache 
         return version ?? throw new InvalidOperationException($"the list of Jobs in namespace '{ns}' carried no resourceVersion");
     }
 
-    private static ObservedJob? Observe(string ns, V1Job job) =>
-        job.Metadata is { Name: { } name, Uid: { } uid } ? new ObservedJob(new AdoptedJob(job.Metadata.NamespaceProperty ?? ns, name, uid), KubernetesObjects.State(job)) : null;
+    private ObservedJob? Observe(string ns, V1Job job)
+    {
+        if (job.Metadata is not { Name: { } name, Uid: { } uid })
+        {
+            return null;
+        }
+
+        job.Metadata.NamespaceProperty ??= ns;
+        return new ObservedJob(new AdoptedJob(job.Metadata.NamespaceProperty, name, uid), KubernetesObjects.State(job),
+            JobTemplateValidator.ValidateAdopted(job, options.PodPolicy, options.Namespace));
+    }
 
     private static partial class Log
     {

@@ -15,7 +15,7 @@ namespace RequestsProxy.JobsManager.Kubernetes;
 /// secrets create and update, jobs delete — no get or patch, so no Secret is ever read, and an
 /// existing Secret of that name is never overwritten by a first delivery.
 /// </summary>
-internal sealed partial class KubernetesAdoptionDelivery(IKubernetes client, JobsManagerOptions options, ILogger<KubernetesAdoptionDelivery> logger) : IAdoptionDelivery
+internal sealed partial class KubernetesAdoptionDelivery(IKubernetes client, JobsManagerOptions options, TimeProvider time, ILogger<KubernetesAdoptionDelivery> logger) : IAdoptionDelivery
 {
     public async Task DeliverAsync(AdoptedJob job, JobCredential credential, bool first, CancellationToken cancellationToken)
     {
@@ -62,6 +62,45 @@ internal sealed partial class KubernetesAdoptionDelivery(IKubernetes client, Job
             // Gone, or the name now belongs to a newer Job (the precondition failed): nothing of ours to delete.
         }
     }
+
+    /// <summary>
+    /// A Warning Event on the Job (core v1, what <c>kubectl describe job</c> lists), created once: the Role
+    /// grants only <c>create</c> on events in the job namespaces, and a create answers with the Event sent.
+    /// </summary>
+    public async Task WarnAsync(AdoptedJob job, string reason, string message, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        var warning = new Corev1Event
+        {
+            ApiVersion = "v1",
+            Kind = "Event",
+            Metadata = new V1ObjectMeta { Name = $"{job.Name}.{Guid.NewGuid():N}"[..(job.Name.Length + 17)], NamespaceProperty = job.Namespace },
+            InvolvedObject = new V1ObjectReference { ApiVersion = "batch/v1", Kind = "Job", Name = job.Name, NamespaceProperty = job.Namespace, Uid = job.Uid },
+            Type = "Warning",
+            Reason = reason,
+            Message = message.Length <= MaxEventMessage ? message : message[..(MaxEventMessage - 1)] + "…",
+            Source = new V1EventSource { Component = EventSource },
+            ReportingComponent = EventSource,
+            ReportingInstance = options.ReleaseName ?? EventSource,
+            FirstTimestamp = now,
+            LastTimestamp = now,
+            Count = 1,
+        };
+        try
+        {
+            await client.CoreV1.CreateNamespacedEventAsync(warning, job.Namespace, cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Forbidden)
+        {
+            throw new InvalidOperationException($"the jobs-manager may not create Events in namespace '{job.Namespace}' (a chart older than its image: the job namespace Role grants create on events)", e);
+        }
+    }
+
+    /// <summary>The component the Events name (kubectl describe: From).</summary>
+    private const string EventSource = "requests-proxy-jobs-manager";
+
+    /// <summary>events.k8s.io limits an Event's note to 1 KiB; a core Event is kept as short (every rule broken is also in the log and the API).</summary>
+    private const int MaxEventMessage = 1024;
 
     private static partial class Log
     {

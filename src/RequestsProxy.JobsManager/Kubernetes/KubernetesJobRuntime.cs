@@ -135,6 +135,45 @@ internal sealed partial class KubernetesJobRuntime(IKubernetes client, JobsManag
         return states;
     }
 
+    public bool IsInScope(string? ns) => ns is null || Namespaces.Contains(ns, StringComparer.Ordinal);
+
+    /// <summary>
+    /// A GET of the Job in its own namespace (the chart grants none there after an upgrade from the
+    /// release-namespace layout: 403 is <see cref="JobState.Unreachable"/>, never gone). A Job of that
+    /// name that is not this one (other labels, another uid) means this one is gone.
+    /// </summary>
+    public async Task<JobState> GetOutOfScopeStateAsync(string name, string ns, string? adoptedUid, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var job = await client.BatchV1.ReadNamespacedJobAsync(name, ns, cancellationToken: cancellationToken).ConfigureAwait(false);
+            var ours = adoptedUid is not null
+                ? job.Metadata?.Uid == adoptedUid
+                : job.Metadata?.Labels is { } labels && Label(labels, KubernetesNames.JobNameLabel) == name
+                    && Label(labels, KubernetesNames.ManagedByLabel) == KubernetesNames.ManagedByValue
+                    && (options.ReleaseName is null || Label(labels, KubernetesNames.ReleaseLabel) == options.ReleaseName);
+            if (!ours)
+            {
+                return JobState.Missing;
+            }
+
+            _namespaces[name] = ns;
+            return KubernetesObjects.State(job);
+        }
+        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
+        {
+            return JobState.Missing;
+        }
+        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Forbidden)
+        {
+            // Its refreshes and its delete are still tried there (and refused): an operator may grant the rights back.
+            _namespaces[name] = ns;
+            return JobState.Unreachable;
+        }
+    }
+
+    private static string? Label(IDictionary<string, string> labels, string key) => labels.TryGetValue(key, out var value) ? value : null;
+
     private async Task ProbeTokenSecretNameAsync(string job, string ns, CancellationToken cancellationToken)
     {
         // Labelled like the real Secret: the Secret admission webhook's objectSelector then lets it through
@@ -170,6 +209,12 @@ internal sealed partial class KubernetesJobRuntime(IKubernetes client, JobsManag
         catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
         {
         }
+        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Forbidden && !IsInScope(ns))
+        {
+            // A job of the release-namespace layout the jobs-manager may no longer touch: its tokens are revoked
+            // by now (a stop revokes first); the Job itself is the operator's to delete.
+            Log.DeleteRefused(logger, name, ns);
+        }
     }
 
     private static string LeftoverSecret(string job, string ns) =>
@@ -184,5 +229,9 @@ internal sealed partial class KubernetesJobRuntime(IKubernetes client, JobsManag
 
         [LoggerMessage(EventId = 501, Level = LogLevel.Information, Message = "Deleted Job {Job} in namespace {Namespace}; its pods and token Secret are garbage-collected")]
         public static partial void Deleted(ILogger logger, string job, string @namespace);
+
+        [LoggerMessage(EventId = 502, Level = LogLevel.Warning, Message = "Job {Job} in namespace {Namespace} (not a job namespace) has its tokens revoked, but the jobs-manager may not delete it there: " +
+            "kubectl -n {Namespace} delete job {Job} --cascade=background")]
+        public static partial void DeleteRefused(ILogger logger, string job, string @namespace);
     }
 }

@@ -30,6 +30,7 @@ internal sealed class JobsManagerMetrics
     private long _legacyTokensSizeBytes;
     private long _legacyTokensEntries;
     private Func<int> _liveJobs = () => 0;
+    private Func<(int Reachable, int Unreachable)> _outOfScopeJobs = () => (0, 0);
     private Tokens.Keys.KeyRingSource? _keyRing;
 
     public JobsManagerMetrics(IMeterFactory meterFactory)
@@ -59,6 +60,15 @@ internal sealed class JobsManagerMetrics
         meter.CreateObservableGauge("jobs_manager.ledger.size", () => Interlocked.Read(ref _ledgerSizeBytes), "By", "Serialized size of the job ledger (a ConfigMap holds at most 1 MiB).");
         meter.CreateObservableGauge("jobs_manager.ledger.jobs", () => Interlocked.Read(ref _ledgerJobs), "{job}", "Jobs in the job ledger.");
         meter.CreateObservableGauge("jobs_manager.jobs.live", () => _liveJobs(), "{job}", "Jobs the jobs-manager currently manages.");
+        meter.CreateObservableGauge("jobs_manager.jobs.out_of_scope", () =>
+        {
+            var (reachable, unreachable) = _outOfScopeJobs();
+            return new[]
+            {
+                new Measurement<int>(reachable, new KeyValuePair<string, object?>("reachable", "true")),
+                new Measurement<int>(unreachable, new KeyValuePair<string, object?>("reachable", "false")),
+            };
+        }, "{job}", "Jobs recorded in a namespace that is not a job namespace (an upgrade from the release-namespace layout): reachable=false ones are not refreshed and wait for an operator.");
 
         // Stateless mode: a refused key ring update leaves the signer on its last good ring; alert on it.
         meter.CreateObservableGauge("jobs_manager.key_ring.ready", () => _keyRing is { IsReady: true } ? 1 : 0, "{ring}", "1 while a valid key ring is loaded (stateless mode).");
@@ -71,6 +81,8 @@ internal sealed class JobsManagerMetrics
     public long RevocationSizeBytes => Interlocked.Read(ref _revocationSizeBytes);
 
     public void ObserveLiveJobs(Func<int> liveJobs) => _liveJobs = liveJobs;
+
+    public void ObserveOutOfScopeJobs(Func<(int Reachable, int Unreachable)> outOfScopeJobs) => _outOfScopeJobs = outOfScopeJobs;
 
     public void JobStarted() => _jobsStarted.Add(1);
 

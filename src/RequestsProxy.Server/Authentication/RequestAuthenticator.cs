@@ -8,9 +8,10 @@ namespace RequestsProxy.Server.Authentication;
 
 /// <summary>
 /// One authenticator for both modes, so the flip between them costs no 401 (DESIGN §12,
-/// docs/operations.md): a token with two dots is a JWT, verified as DESIGN §4 says and never
-/// looked up by digest; any other token is accepted when the mounted legacy token list holds its
-/// digest (and the entry has not ended), or — legacy mode only — when this process registered it.
+/// docs/operations.md): a token with two dots is verified as a JWT (DESIGN §4); any token that is
+/// not a valid JWT is accepted when the mounted legacy token list holds its digest (and the entry
+/// has not ended), or — legacy mode only — when this process registered it (legacy registration
+/// takes dots too, so a listed token is found whatever its shape).
 /// Every refusal keeps its old answer: a stateless proxy calls an unknown opaque token what the
 /// JWT validator calls it (<c>malformed</c>), a legacy one <c>unknown_token</c>.
 /// </summary>
@@ -52,26 +53,9 @@ internal sealed class RequestAuthenticator : IRequestAuthenticator
             return AuthenticateJwt(token);
         }
 
-        Span<char> digest = stackalloc char[LegacyTokenDigest.Length];
-        if (LegacyTokenDigest.TryCompute(token, digest))
+        if (FindLegacy(token) is { } legacy)
         {
-            // The list first: when it holds the digest it decides (a removed or ended entry is never
-            // overruled by this pod's memory); the registry only speaks for tokens the list has not reached.
-            var now = _time.GetUtcNow().ToUnixTimeSeconds();
-            var listedCallers = Listed();
-            if (listedCallers.Contains(digest))
-            {
-                if (listedCallers.Find(digest, now) is { } listed && _registry?.IsForgotten(digest) != true)
-                {
-                    _metrics.LegacyAccepted("list");
-                    return new AuthenticationResult(listed, AuthReasons.Ok);
-                }
-            }
-            else if (_registry?.Find(digest, now) is { } registered)
-            {
-                _metrics.LegacyAccepted("registry");
-                return new AuthenticationResult(registered, AuthReasons.Ok);
-            }
+            return legacy;
         }
 
         return _registry is null
@@ -84,7 +68,7 @@ internal sealed class RequestAuthenticator : IRequestAuthenticator
         if (!_sources.JwtReady)
         {
             // Legacy mode before the ring loads (stateless mode is not ready at all then): the token may be valid.
-            return AuthenticationResult.Fail(AuthReasons.NotReady);
+            return FindLegacy(token) ?? AuthenticationResult.Fail(AuthReasons.NotReady);
         }
 
         var result = _validator.Validate(token);
@@ -94,14 +78,40 @@ internal sealed class RequestAuthenticator : IRequestAuthenticator
             return new AuthenticationResult(new CallerIdentity(claims.Subject, claims.Jti, claims.Scopes), AuthReasons.Ok);
         }
 
-        // Legacy registration takes any printable token, dots included: such a token keeps working here.
-        if (_registry is { Count: > 0 } registry && LegacyTokenDigest.Compute(token) is { } digest && registry.Find(digest, _time.GetUtcNow().ToUnixTimeSeconds()) is { } registered)
+        // Legacy registration takes any printable token, dots included: a listed (or, legacy mode, registered) one
+        // is found by the same rule as any other legacy token, in both modes.
+        return FindLegacy(token) ?? AuthenticationResult.Fail(result.Reason);
+    }
+
+    /// <summary>
+    /// A legacy token by digest. The list first: when it holds the digest it decides (a removed or ended
+    /// entry is never overruled by this pod's memory); the registry only speaks for tokens the list has not reached.
+    /// </summary>
+    private AuthenticationResult? FindLegacy(ReadOnlySpan<char> token)
+    {
+        Span<char> digest = stackalloc char[LegacyTokenDigest.Length];
+        if (!LegacyTokenDigest.TryCompute(token, digest))
+        {
+            return null;
+        }
+
+        var now = _time.GetUtcNow().ToUnixTimeSeconds();
+        var listedCallers = Listed();
+        if (listedCallers.Contains(digest))
+        {
+            if (listedCallers.Find(digest, now) is { } listed && _registry?.IsForgotten(digest) != true)
+            {
+                _metrics.LegacyAccepted("list");
+                return new AuthenticationResult(listed, AuthReasons.Ok);
+            }
+        }
+        else if (_registry?.Find(digest, now) is { } registered)
         {
             _metrics.LegacyAccepted("registry");
             return new AuthenticationResult(registered, AuthReasons.Ok);
         }
 
-        return AuthenticationResult.Fail(result.Reason);
+        return null;
     }
 
     /// <summary>The callers of the list in force, built once per list (not per request).</summary>

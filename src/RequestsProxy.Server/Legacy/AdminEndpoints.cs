@@ -2,11 +2,13 @@ using System.Text.Json;
 using RequestsProxy.Server.Authentication;
 using RequestsProxy.Server.Hosting;
 using RequestsProxy.Settings;
+using RequestsProxy.Tokens.Legacy;
 
 namespace RequestsProxy.Server.Legacy;
 
 /// <summary>
-/// <c>POST /admin/v1/tokens</c> and <c>DELETE /admin/v1/subjects/{sub}</c> (docs/architecture.md).
+/// <c>POST /admin/v1/tokens</c>, <c>POST /admin/v1/sync</c>, <c>DELETE /admin/v1/tokens/{digest}</c> and
+/// <c>DELETE /admin/v1/subjects/{sub}</c> (docs/architecture.md).
 /// Mapped in both modes so that, in stateless mode, they answer 404 here instead of being
 /// relayed upstream by a catch-all route.
 /// </summary>
@@ -25,6 +27,29 @@ internal static class AdminEndpoints
         // A legacy jobs-manager pushes every registration still young enough to matter; then this replica may become ready.
         app.MapPost("/admin/v1/sync", (HttpContext context, LegacyTokenRegistry registry, AdminToken admin, ILogger<LegacyTokenRegistry> logger) =>
             settings.Stateless ? Task.FromResult(Disabled()) : SyncAsync(context, registry, admin, logger));
+
+        // A registration the jobs-manager gave up on (another replica refused it): that one token, by its digest.
+        app.MapDelete("/admin/v1/tokens/{digest}", (HttpContext context, string digest, LegacyTokenRegistry registry, AdminToken admin, ILogger<LegacyTokenRegistry> logger) =>
+        {
+            if (settings.Stateless)
+            {
+                return Disabled();
+            }
+
+            if (Authorize(context, admin, logger) is { } refused)
+            {
+                return refused;
+            }
+
+            if (!LegacyTokenDigest.IsValid(digest))
+            {
+                return Problem(StatusCodes.Status400BadRequest, $"a digest is {LegacyTokenDigest.Length} base64url characters");
+            }
+
+            var removed = registry.ForgetDigest(digest);
+            Log.LegacyDigestForgotten(logger, digest, removed);
+            return Results.Ok(new { digest, removed = removed ? 1 : 0 });
+        });
 
         app.MapDelete("/admin/v1/subjects/{sub}", (HttpContext context, string sub, LegacyTokenRegistry registry, TokenSources sources, AdminToken admin, ILogger<LegacyTokenRegistry> logger) =>
         {

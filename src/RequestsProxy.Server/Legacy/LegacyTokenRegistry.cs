@@ -125,6 +125,31 @@ internal sealed class LegacyTokenRegistry(TimeProvider time, TokenSources source
     }
 
     /// <summary>
+    /// Forgets one token by its digest (a registration the jobs-manager gave up on: it never reached a
+    /// job) and refuses the digest from now on. True when it was registered here.
+    /// </summary>
+    public bool ForgetDigest(string digest)
+    {
+        lock (_writeLock)
+        {
+            _tombstones[digest] = time.GetUtcNow();
+            _untilByDigest.TryRemove(digest, out _);
+            _listed.TryRemove(digest, out _);
+            if (!_byDigest.TryRemove(digest, out var caller))
+            {
+                return false;
+            }
+
+            if (_digestsBySubject.TryGetValue(caller.Subject, out var digests) && digests.Remove(digest) && digests.Count == 0)
+            {
+                _digestsBySubject.Remove(caller.Subject);
+            }
+
+            return true;
+        }
+    }
+
+    /// <summary>
     /// The caller of a registered token that the list in force does not hold (the caller asks only
     /// then): null once it has ended at <paramref name="nowSeconds"/> (Unix seconds), and null when a
     /// list in force held it before — its entry was removed or dropped since, so it is refused.

@@ -55,9 +55,11 @@ public sealed class LegacyTokenList
         return removed == 0 ? this : new LegacyTokenList(kept);
     }
 
-    /// <summary>Drops the entry of one token (it was never delivered); the same list when it was not listed.</summary>
-    public LegacyTokenList RemoveDigest(string digest) =>
-        Contains(digest) ? new LegacyTokenList([.. Entries.Where(e => !string.Equals(e.Digest, digest, StringComparison.Ordinal))]) : this;
+    /// <summary>Ends the entry of one token at <paramref name="until"/> (unless it ends sooner); the same list when nothing changed.</summary>
+    public LegacyTokenList EndDigest(string digest, long until) =>
+        Entries.Any(e => string.Equals(e.Digest, digest, StringComparison.Ordinal) && (e.Until is not { } current || current > until))
+            ? new LegacyTokenList([.. Entries.Select(e => string.Equals(e.Digest, digest, StringComparison.Ordinal) && (e.Until is not { } current || current > until) ? e with { Until = until } : e)])
+            : this;
 
     /// <summary>
     /// Ends every entry of a job at <paramref name="until"/> (it now holds a signed token). An entry

@@ -29,7 +29,17 @@ public sealed class JobsStartNamespaceTests : IAsyncLifetime
         Assert.Equal(0, (await Rpctl.RunAsync("keys", "init", "--dir", keys)).ExitCode);
         _fake = await FakeKubernetesApiServer.StartAsync();
         _fake.SeedConfigMap(ReleaseNamespace, $"{Release}-requests-proxy-revoked", new Dictionary<string, string> { ["revoked.json"] = "[]" });
-        _fake.SeedConfigMap(ReleaseNamespace, $"{Release}-jobs-manager-state", new Dictionary<string, string> { ["jobs.json"] = """{"version":1,"jobs":[]}""" });
+        // One job of the release-namespace layout (no namespace), which the jobs-manager may no longer read: listed with its problem.
+        _fake.SeedConfigMap(ReleaseNamespace, $"{Release}-jobs-manager-state", new Dictionary<string, string> { ["jobs.json"] = """
+            {"version":1,"jobs":[{"name":"old-1","createdAt":"2026-01-01T00:00:00+00:00","image":"trainer:1","command":[],"args":[],"scope":"results:write",
+              "tokensIssued":1,"currentJti":"pEsJQHQT0e75NXcYfd07kw","tokensRevoked":false,
+              "tokens":[{"jti":"pEsJQHQT0e75NXcYfd07kw","kid":"v1","sub":"old-1","iat":4102444800,"exp":4102448400}]}]}
+            """ });
+        _fake.RbacRules =
+        [
+            new(["get", "update"], [""], ["configmaps"], null, ReleaseNamespace),
+            .. new[] { "a-jobs", "b-jobs" }.Select(ns => new FakeRbacRule(["*"], ["*"], ["*"], null, ns)),
+        ];
         _fake.SeedConfigMap(ReleaseNamespace, $"{Release}-requests-proxy-legacy-tokens", new Dictionary<string, string> { ["legacy-tokens.json"] = "[]" });
         _host = await JobsManagerHost.StartAsync(
             keys,
@@ -68,7 +78,18 @@ public sealed class JobsStartNamespaceTests : IAsyncLifetime
         Assert.Null(_fake.Find<V1Job>("a-jobs", "ns-job"));
         var list = await Rpctl.RunAsync(["jobs", "list", .. _host.Flags]);
         Assert.Contains("NAMESPACE", list.Stdout.Split('\n')[0], StringComparison.Ordinal);
-        Assert.Contains(" b-jobs ", list.Stdout.Split('\n')[1], StringComparison.Ordinal);
+        Assert.Contains(list.Stdout.Split('\n'), l => l.StartsWith("ns-job ", StringComparison.Ordinal) && l.Contains(" b-jobs ", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task List_JobOfTheReleaseNamespaceLayout_UnreachableWithItsProblemBelowTheTable()
+    {
+        var list = await Rpctl.RunAsync(["jobs", "list", .. _host.Flags]);
+
+        Assert.True(list.ExitCode == 0, list.ToString());
+        var lines = list.Stdout.Split('\n');
+        Assert.Contains(lines, l => l.StartsWith("old-1 ", StringComparison.Ordinal) && l.Contains(" unreachable ", StringComparison.Ordinal) && l.Contains($" {ReleaseNamespace} ", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("old-1 (unreachable): namespace 'rp' is not one of the jobs-manager's job namespaces and it may not read Jobs there", StringComparison.Ordinal));
     }
 
     [Theory]

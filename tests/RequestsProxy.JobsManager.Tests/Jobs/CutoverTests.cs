@@ -50,7 +50,7 @@ public sealed class CutoverTests : IDisposable
     }
 
     [Fact]
-    public async Task Legacy_ReplicaRefusesRegistration_StartFailsAndTheEntryIsUnlisted()
+    public async Task Legacy_ReplicaRefusesRegistration_StartFailsAndTheEntryEndsAtOnce()
     {
         var legacy = await _h.StartManagerAsync(stateless: false);
         _h.Proxies.Status = HttpStatusCode.ServiceUnavailable;
@@ -58,7 +58,26 @@ public sealed class CutoverTests : IDisposable
         var result = await legacy.StartAsync(CoreHarness.Spec("job-1"), CancellationToken.None);
 
         Assert.False(result.Succeeded);
-        Assert.Equal(0, _h.List.Count);
+        Assert.Equal(_h.Time.GetUtcNow().ToUnixTimeSeconds(), Assert.Single(_h.List.Entries).Until);
+        // No replica accepted it: no forget goes anywhere.
+        Assert.DoesNotContain(_h.Proxies.Calls, c => c.Method == HttpMethod.Delete);
+    }
+
+    [Fact]
+    public async Task Legacy_OneReplicaRefusesRegistration_EntryEndsNotRemoved_AndTheReplicaThatAcceptedForgetsTheToken()
+    {
+        var legacy = await _h.StartManagerAsync(stateless: false);
+        _h.Proxies.Refusing = new Uri("http://127.0.0.3:8888/");
+
+        var result = await legacy.StartAsync(CoreHarness.Spec("job-1"), CancellationToken.None);
+
+        Assert.False(result.Succeeded);
+        // Ended, kept a grace: the replica that registered the token refuses it once the list reaches it.
+        var entry = Assert.Single(_h.List.Entries);
+        Assert.Equal(("job-1", (long?)_h.Time.GetUtcNow().ToUnixTimeSeconds()), (entry.Sub, entry.Until));
+        Assert.Equal((HttpMethod.Delete, "/admin/v1/tokens/" + entry.Digest), Assert.Single(_h.Proxies.Calls, c => c.Method == HttpMethod.Delete));
+        Assert.Single(_h.Proxies.Sent, s => s.Target == new Uri("http://127.0.0.2:8888/admin/v1/tokens/" + entry.Digest));
+        Assert.Equal(0, _h.Legacy.PendingRegistrations);
     }
 
     [Fact]

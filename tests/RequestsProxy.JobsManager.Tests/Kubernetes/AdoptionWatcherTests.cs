@@ -34,7 +34,7 @@ public sealed class AdoptionWatcherTests : IAsyncLifetime
         var core = _k.Core;
         var metrics = new JobsManagerMetrics(core.MeterFactory);
         _manager = new JobManager(core.Runtime, core.Credentials, core.Ledger, core.JobLedger, core.Options, core.Time, metrics, JobAudit.None,
-            NullLogger<JobManager>.Instance, _cache, new KubernetesAdoptionDelivery(_k.Client, core.Options, NullLogger<KubernetesAdoptionDelivery>.Instance));
+            NullLogger<JobManager>.Instance, _cache, new KubernetesAdoptionDelivery(_k.Client, core.Options, TimeProvider.System, NullLogger<KubernetesAdoptionDelivery>.Instance));
     }
 
     public async Task DisposeAsync()
@@ -46,6 +46,39 @@ public sealed class AdoptionWatcherTests : IAsyncLifetime
         }
 
         await _k.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Watch_PrivilegedLabelledJob_NoTokenWarningEventOnTheJobAndListedRefused()
+    {
+        _cache.Replace(Ns, []);
+        Assert.True(await _manager.RestoreAsync(CancellationToken.None), _manager.RestoreProblem);
+        var evil = Seed("evil", pod => pod.Containers[0].SecurityContext = new V1SecurityContext { Privileged = true });
+        Seed("fine");
+        await StartWatcherAsync();
+
+        await Eventually.TrueAsync(() => _k.Fake.Find<V1Secret>(Ns, "fine-requests-proxy-token") is not null, "the valid Job adopted");
+        await Eventually.TrueAsync(() => _k.Fake.FindAll("v1", "Event", Ns).Count > 0, "a Warning Event on the refused Job");
+
+        Assert.Null(_k.Fake.Find<V1Secret>(Ns, "evil-requests-proxy-token"));
+        Assert.DoesNotContain(_k.Fake.Requests, r => r is { Verb: "create", Resource: "secrets" } && r.Body.Contains("evil-requests-proxy-token", StringComparison.Ordinal));
+        var warning = k8s.KubernetesJson.Deserialize<Corev1Event>(Assert.Single(_k.Fake.FindAll("v1", "Event", Ns)).ToJsonString());
+        Assert.Equal(("Warning", "RequestsProxyTokenRefused", "Job", "evil", evil.Metadata.Uid), (warning.Type, warning.Reason, warning.InvolvedObject.Kind, warning.InvolvedObject.Name, warning.InvolvedObject.Uid));
+        Assert.Contains("'spec.template.spec.containers[0].securityContext.privileged' must not be true", warning.Message, StringComparison.Ordinal);
+        var refused = _manager.Get("evil")!;
+        Assert.Equal((JobState.Refused, true, Ns, 0), (refused.State, refused.Adopted, refused.Namespace, refused.TokensIssued));
+        Assert.Null(refused.Token);
+        Assert.Contains("'spec.template.spec.containers[0].securityContext.privileged' must not be true", refused.Problem, StringComparison.Ordinal);
+        Assert.Contains(_manager.List(), j => j.Name == "evil" && j.State == JobState.Refused);
+        Assert.DoesNotContain(_k.Fake.Requests, r => r.StatusCode == 403);
+
+        // The Job goes: so does its refusal.
+        _k.Fake.RbacRules = null;
+        await _k.Client.BatchV1.DeleteNamespacedJobAsync("evil", Ns);
+        _k.Fake.RbacRules = KubernetesHarness.ChartRules();
+        _cache.Remove(new AdoptedJob(Ns, "evil", evil.Metadata.Uid));
+        await _manager.ReconcileAdoptedAsync(CancellationToken.None);
+        Assert.Null(_manager.Get("evil"));
     }
 
     [Fact]
@@ -97,8 +130,8 @@ public sealed class AdoptionWatcherTests : IAsyncLifetime
         var core = _k.Core;
         var manager = new JobManager(new KubernetesJobRuntime(_k.Client, core.Options, NullLogger<KubernetesJobRuntime>.Instance), core.Credentials, core.Ledger, core.JobLedger,
             core.Options, core.Time, new JobsManagerMetrics(core.MeterFactory), JobAudit.None, NullLogger<JobManager>.Instance, cache,
-            new KubernetesAdoptionDelivery(_k.Client, core.Options, NullLogger<KubernetesAdoptionDelivery>.Instance));
-        using var watcher = new AdoptionWatcher(_k.Client, cache, manager, TimeProvider.System, NullLogger<AdoptionWatcher>.Instance);
+            new KubernetesAdoptionDelivery(_k.Client, core.Options, TimeProvider.System, NullLogger<KubernetesAdoptionDelivery>.Instance));
+        using var watcher = new AdoptionWatcher(_k.Client, cache, manager, core.Options, TimeProvider.System, NullLogger<AdoptionWatcher>.Instance);
         await watcher.StartAsync(CancellationToken.None);
         try
         {
@@ -116,22 +149,32 @@ public sealed class AdoptionWatcherTests : IAsyncLifetime
         }
     }
 
-    private V1Job Seed(string name) => _k.Fake.Seed(new V1Job
+    /// <summary>A labelled Job as docs/jobs-manager.md shows it (no service-account token, its token Secret mounted); <paramref name="change"/> spoils it.</summary>
+    private V1Job Seed(string name, Action<V1PodSpec>? change = null)
     {
-        Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = Ns, Labels = new Dictionary<string, string> { [AdoptionNames.Label] = "true" } },
-        Spec = new V1JobSpec
+        var pod = new V1PodSpec
         {
-            Template = new V1PodTemplateSpec
+            RestartPolicy = "Never",
+            AutomountServiceAccountToken = false,
+            Containers = [new V1Container
             {
-                Spec = new V1PodSpec { RestartPolicy = "Never", Containers = [new V1Container { Name = "t", Image = "trainer:1" }] },
-            },
-        },
-        Status = new V1JobStatus { Active = 1 },
-    });
+                Name = "t", Image = "trainer:1",
+                VolumeMounts = [new V1VolumeMount { Name = "requests-proxy-token", MountPath = "/var/run/requests-proxy/token", ReadOnlyProperty = true }],
+            }],
+            Volumes = [new V1Volume { Name = "requests-proxy-token", Secret = new V1SecretVolumeSource { SecretName = $"{name}-requests-proxy-token" } }],
+        };
+        change?.Invoke(pod);
+        return _k.Fake.Seed(new V1Job
+        {
+            Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = Ns, Labels = new Dictionary<string, string> { [AdoptionNames.Label] = "true" } },
+            Spec = new V1JobSpec { Template = new V1PodTemplateSpec { Spec = pod } },
+            Status = new V1JobStatus { Active = 1 },
+        });
+    }
 
     private async Task StartWatcherAsync()
     {
-        _watcher = new AdoptionWatcher(_k.Client, _cache, _manager, TimeProvider.System, NullLogger<AdoptionWatcher>.Instance);
+        _watcher = new AdoptionWatcher(_k.Client, _cache, _manager, _k.Core.Options, TimeProvider.System, NullLogger<AdoptionWatcher>.Instance);
         await _watcher.StartAsync(CancellationToken.None);
     }
 }

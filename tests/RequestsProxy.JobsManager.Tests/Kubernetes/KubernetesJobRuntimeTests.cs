@@ -319,12 +319,7 @@ public sealed class KubernetesJobRuntimeTests
         Assert.NotNull(runtime.Validate(CoreHarness.Spec("job-1", image: null, "/bin/true")));
     }
 
-    private static RevocationList ReadList(KubernetesHarness k)
-    {
-        var configMap = k.Fake.Find<V1ConfigMap>(KubernetesHarness.Namespace, KubernetesHarness.RevokedConfigMap)!;
-        Assert.True(RevocationList.TryParse(Encoding.UTF8.GetBytes(configMap.Data["revoked.json"]), out var list, out var error), error);
-        return list;
-    }
+    private static RevocationList ReadList(KubernetesHarness k) => k.RevokedList();
 
     private static VerifiedClaims Validate(KubernetesHarness k, string token)
     {

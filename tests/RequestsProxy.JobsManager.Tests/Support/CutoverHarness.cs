@@ -134,6 +134,9 @@ internal sealed class CutoverHarness : IDisposable
         /// <summary>Called at each registration, before it is answered (the test looks at the list then).</summary>
         public Action? OnRegister { get; set; }
 
+        /// <summary>A replica that refuses registrations (503) while the others accept them.</summary>
+        public Uri? Refusing { get; set; }
+
         /// <summary>Replicas that run stateless (they must never see the admin token).</summary>
         public IReadOnlyList<Uri> Stateless { get; set; } = [];
 
@@ -160,7 +163,9 @@ internal sealed class CutoverHarness : IDisposable
                 OnRegister?.Invoke();
             }
 
-            var status = Status ?? (request.Method == HttpMethod.Post ? HttpStatusCode.Created : HttpStatusCode.OK);
+            var status = Status
+                ?? (request.Method == HttpMethod.Post && Refusing is { } refusing && refusing.IsBaseOf(request.RequestUri!) ? HttpStatusCode.ServiceUnavailable : (HttpStatusCode?)null)
+                ?? (request.Method == HttpMethod.Post ? HttpStatusCode.Created : HttpStatusCode.OK);
             return new HttpResponseMessage(status);
         }
     }

@@ -35,4 +35,13 @@ internal sealed class InMemoryAdoptionDelivery : IAdoptionDelivery
         Deleted.Enqueue(job);
         return Task.CompletedTask;
     }
+
+    /// <summary>Every Warning written on a Job: which one, the reason and the message.</summary>
+    public ConcurrentQueue<(AdoptedJob Job, string Reason, string Message)> Warnings { get; } = new();
+
+    public Task WarnAsync(AdoptedJob job, string reason, string message, CancellationToken cancellationToken)
+    {
+        Warnings.Enqueue((job, reason, message));
+        return Task.CompletedTask;
+    }
 }

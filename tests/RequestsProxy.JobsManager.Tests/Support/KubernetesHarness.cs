@@ -57,6 +57,7 @@ internal sealed class KubernetesHarness : IAsyncDisposable
         {
             new(["create", "update"], [""], ["secrets"], null, jobs),
             new(["create", "get", "list", "watch", "delete"], ["batch"], ["jobs"], null, jobs),
+            new(["create"], [""], ["events"], null, jobs),
         }),
     ];
 
@@ -94,8 +95,9 @@ internal sealed class KubernetesHarness : IAsyncDisposable
     }
 
     /// <param name="runtimeHandler">Sits between the runtime's client and the API server (to act at a precise moment of a start); null: the shared client.</param>
+    /// <param name="ledger">The job ledger the jobs-manager restores from; <paramref name="seed"/> adds objects before the restore, <paramref name="extraRules"/> rights beyond the chart's.</param>
     public static async Task<KubernetesHarness> StartAsync(bool rbac = true, string? configMap = null, string revoked = "[]", int shards = 1, IReadOnlyList<string>? jobNamespaces = null,
-        DelegatingHandler? runtimeHandler = null)
+        DelegatingHandler? runtimeHandler = null, string ledger = EmptyLedger, Action<FakeKubernetesApiServer>? seed = null, IReadOnlyList<FakeRbacRule>? extraRules = null)
     {
         var fake = await FakeKubernetesApiServer.StartAsync();
         fake.SeedConfigMap(Namespace, RevokedConfigMap, new Dictionary<string, string> { ["revoked.json"] = revoked });
@@ -104,11 +106,12 @@ internal sealed class KubernetesHarness : IAsyncDisposable
             fake.SeedConfigMap(Namespace, KubernetesStores.RevocationShardName(RevokedConfigMap, i), new Dictionary<string, string> { ["revoked.json"] = "[]" });
         }
 
-        fake.SeedConfigMap(Namespace, StateConfigMap, new Dictionary<string, string> { ["jobs.json"] = EmptyLedger });
+        fake.SeedConfigMap(Namespace, StateConfigMap, new Dictionary<string, string> { ["jobs.json"] = ledger });
+        seed?.Invoke(fake);
         fake.SeedConfigMap(Namespace, LegacyTokensConfigMap, new Dictionary<string, string> { ["legacy-tokens.json"] = "[]" });
         if (rbac)
         {
-            fake.RbacRules = ChartRules(shards: shards, jobNamespaces: jobNamespaces);
+            fake.RbacRules = [.. ChartRules(shards: shards, jobNamespaces: jobNamespaces), .. extraRules ?? []];
         }
 
         var client = fake.CreateClient(Namespace);
@@ -129,6 +132,14 @@ internal sealed class KubernetesHarness : IAsyncDisposable
         }
 
         return harness;
+    }
+
+    /// <summary>The revocation list as the fake API server holds it now (shard 0).</summary>
+    public RevocationList RevokedList()
+    {
+        var configMap = Fake.Find<k8s.Models.V1ConfigMap>(Namespace, RevokedConfigMap)!;
+        Assert.True(RevocationList.TryParse(System.Text.Encoding.UTF8.GetBytes(configMap.Data["revoked.json"]), out var list, out var error), error);
+        return list;
     }
 
     public static ConfigMapUpdater Updater(IKubernetes client, JobsManagerOptions options) =>

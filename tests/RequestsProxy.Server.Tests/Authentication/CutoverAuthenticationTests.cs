@@ -72,16 +72,34 @@ public sealed class CutoverAuthenticationTests
     }
 
     [Fact]
-    public async Task StatelessProxy_TokenWithTwoDots_IsNeverLookedUpByDigest()
+    public async Task StatelessProxy_ListedTokenWithTwoDots_IsFoundInTheList_AnUnlistedOneStaysMalformed()
     {
         await using var proxy = await ProxyHarness.StartAsync();
         const string dotted = "not.a.jwt";
         List(proxy, Entry(dotted));
 
-        using var response = await proxy.PostAsync("/v1/results", dotted);
+        using var listed = await proxy.PostAsync("/v1/results", dotted);
+        using var unlisted = await proxy.PostAsync("/v1/results", "also.not.ajwt");
 
-        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
-        Assert.Equal("Bearer error=\"invalid_token\", error_description=\"malformed\"", Challenge(response));
+        Assert.Equal(HttpStatusCode.OK, listed.StatusCode);
+        Assert.Equal("job-1", proxy.Upstream.Last!.Header("X-Requests-Proxy-Subject"));
+        Assert.Equal(HttpStatusCode.Unauthorized, unlisted.StatusCode);
+        Assert.Equal("Bearer error=\"invalid_token\", error_description=\"malformed\"", Challenge(unlisted));
+    }
+
+    [Fact]
+    public async Task LegacyProxy_ListedTokenWithTwoDots_IsFoundInTheList_AndRefusedOnceItsEntryEnds()
+    {
+        await using var proxy = await ProxyHarness.StartAsync(Legacy);
+        const string dotted = "not.a.jwt";
+        List(proxy, Entry(dotted));
+        using var listed = await proxy.PostAsync("/v1/results", dotted);
+
+        List(proxy, Entry(dotted, until: DateTimeOffset.UtcNow.ToUnixTimeSeconds() - 1));
+        using var ended = await proxy.PostAsync("/v1/results", dotted);
+
+        Assert.Equal(HttpStatusCode.OK, listed.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, ended.StatusCode);
     }
 
     [Fact]
@@ -236,6 +254,32 @@ public sealed class CutoverAuthenticationTests
         Assert.Equal(HttpStatusCode.OK, forgot.StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, stopped.StatusCode);
         Assert.Equal(HttpStatusCode.OK, other.StatusCode);
+    }
+
+    [Fact]
+    public async Task LegacyProxy_ForgetDigest_RefusesThatTokenAtOnce_EvenWhileListed_OtherTokensOfTheJobStay()
+    {
+        await using var proxy = await ProxyHarness.StartAsync(Legacy);
+        const string other = "job-1-second-token-0000000000000000000000";
+        List(proxy, Entry(), Entry(other));
+        await RegisterAsync(proxy);
+        HttpRequestMessage Forget(string digest, string admin = "admin-secret") => new(HttpMethod.Delete, "/admin/v1/tokens/" + digest)
+        {
+            Headers = { { "Authorization", "Bearer " + admin } },
+        };
+
+        using var anonymous = await proxy.Client.SendAsync(Forget(LegacyTokenDigest.Compute(LegacyToken), "wrong"));
+        using var bad = await proxy.Client.SendAsync(Forget("not-a-digest"));
+        using var forgot = await proxy.Client.SendAsync(Forget(LegacyTokenDigest.Compute(LegacyToken)));
+        using var refused = await proxy.PostAsync("/v1/results", LegacyToken);
+        using var kept = await proxy.PostAsync("/v1/results", other);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, forgot.StatusCode);
+        Assert.Contains("\"removed\":1", await forgot.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, kept.StatusCode);
     }
 
     [Fact]

@@ -17,6 +17,7 @@ internal static class FakeResourceCatalog
         new("", "v1", "serviceaccounts", "serviceaccount", "ServiceAccount", Namespaced: true),
         new("", "v1", "services", "service", "Service", Namespaced: true),
         new("", "v1", "pods", "pod", "Pod", Namespaced: true),
+        new("", "v1", "events", "event", "Event", Namespaced: true),
         new("batch", "v1", "jobs", "job", "Job", Namespaced: true),
         new("apps", "v1", "deployments", "deployment", "Deployment", Namespaced: true),
         new("policy", "v1", "poddisruptionbudgets", "poddisruptionbudget", "PodDisruptionBudget", Namespaced: true),

@@ -25,8 +25,9 @@ internal sealed class AdoptionAwareRuntime(IJobRuntime inner, JobTable table, Ad
             return inner.DeliverAsync(name, credential, cancellationToken);
         }
 
-        // Never to a newer Job of the same name (its own adoption gives it its own token).
-        return cache.Find(job) is { State: not JobState.Stopping }
+        // Never to a newer Job of the same name (its own adoption gives it its own token). A Job of a namespace
+        // no longer watched (dropped from the job namespaces) is not in the cache: tried there as it is.
+        return cache.Find(job) is { State: not JobState.Stopping } || !IsWatched(job)
             ? adoption.DeliverAsync(job, credential, first: false, cancellationToken)
             : throw new InvalidOperationException($"the adopted Job {job} is no longer there");
     }
@@ -39,8 +40,15 @@ internal sealed class AdoptionAwareRuntime(IJobRuntime inner, JobTable table, Ad
         }
 
         // A Job the watch saw go (or going) needs no delete: only DELETE /v1/jobs/{name} of a running one does.
-        return cache.Find(job) is { State: not JobState.Stopping } ? adoption.DeleteAsync(job, cancellationToken) : Task.CompletedTask;
+        return cache.Find(job) is { State: not JobState.Stopping } || !IsWatched(job) ? adoption.DeleteAsync(job, cancellationToken) : Task.CompletedTask;
     }
+
+    public bool IsInScope(string? ns) => inner.IsInScope(ns);
+
+    public Task<JobState> GetOutOfScopeStateAsync(string name, string ns, string? adoptedUid, CancellationToken cancellationToken) =>
+        inner.GetOutOfScopeStateAsync(name, ns, adoptedUid, cancellationToken);
+
+    private bool IsWatched(AdoptedJob job) => cache.Namespaces.Contains(job.Namespace, StringComparer.Ordinal);
 
     public async Task<IReadOnlyDictionary<string, JobState>> GetStatesAsync(CancellationToken cancellationToken)
     {

@@ -12,4 +12,7 @@ internal interface IAdoptionDelivery
 
     /// <summary>Deletes the Job (only that incarnation: a newer Job of the same name stays); a Job that is gone is not an error.</summary>
     Task DeleteAsync(AdoptedJob job, CancellationToken cancellationToken);
+
+    /// <summary>Tells whoever created the Job why it gets no token: a Warning Event on that incarnation (what <c>kubectl describe job</c> shows).</summary>
+    Task WarnAsync(AdoptedJob job, string reason, string message, CancellationToken cancellationToken);
 }

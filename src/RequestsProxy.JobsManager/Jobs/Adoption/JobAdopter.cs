@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
+using RequestsProxy.JobsManager.Audit;
 using RequestsProxy.JobsManager.Metrics;
 
 namespace RequestsProxy.JobsManager.Jobs.Adoption;
@@ -12,20 +13,36 @@ namespace RequestsProxy.JobsManager.Jobs.Adoption;
 /// <see cref="TokenRefresher"/>, its tokens revoked by <see cref="JobStopper"/> when it finishes, when it
 /// is deleted (or replaced by a new Job of the same name), or on <c>DELETE /v1/jobs/{name}</c>. Driven
 /// by the watch's events and, every maintenance pass, by the whole <see cref="AdoptionCache"/> (so a
-/// failed or postponed adoption is retried without another call to the cluster).
+/// failed or postponed adoption is retried without another call to the cluster). A Job whose manifest
+/// breaks the validator's rules (<see cref="ObservedJob.Problems"/>) gets no token: the reason is logged,
+/// audited, written as a Warning Event on the Job, and listed by <c>GET /v1/jobs</c> (<see cref="Refusals"/>).
 /// </summary>
 internal sealed partial class JobAdopter(
     JobTable table, AdoptionCache cache, IAdoptionDelivery adoption, IJobRuntime runtime, IJobCredentials credentials, TokenDelivery delivery,
-    JobStopper stopper, JobLedger jobLedger, JobsManagerOptions options, TimeProvider time, JobsManagerMetrics metrics, ILogger logger)
+    JobStopper stopper, JobLedger jobLedger, JobsManagerOptions options, TimeProvider time, JobsManagerMetrics metrics, JobAudit audit, ILogger logger)
 {
+    /// <summary>The reason of the Warning Event on a Job that gets no token (kubectl describe job shows it).</summary>
+    public const string RefusedEventReason = "RequestsProxyTokenRefused";
+
     private static readonly TimeSpan FirstRetry = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan LastRetry = TimeSpan.FromMinutes(5);
 
     /// <summary>Jobs whose token Secret name is taken: when to try again, and the wait after that.</summary>
     private readonly ConcurrentDictionary<AdoptedJob, (DateTimeOffset At, TimeSpan Backoff)> _blocked = new();
 
-    /// <summary>Jobs refused once (their name is another job's): logged once per incarnation, not every pass.</summary>
-    private readonly ConcurrentDictionary<AdoptedJob, bool> _refused = new();
+    /// <summary>
+    /// Labelled Jobs that get no token (their name is another job's, or their manifest breaks a rule), with
+    /// why and since when: reported once per incarnation (log, audit, Event), listed until the Job goes.
+    /// </summary>
+    private readonly ConcurrentDictionary<AdoptedJob, (string Why, DateTimeOffset Since)> _refused = new();
+
+    /// <summary>The labelled Jobs refused a token, as the API lists them (state refused, the reason as the problem).</summary>
+    public IReadOnlyList<JobView> Refusals =>
+        [.. _refused.Where(r => cache.Find(r.Key) is not null).Select(r => new JobView(r.Key.Name, JobState.Refused, null, [], options.DefaultScope, r.Value.Since, null, 0, null,
+            Namespace: r.Key.Namespace, Adopted: true, Problem: r.Value.Why))];
+
+    /// <summary>Why that very Job (same uid) gets no token, or null.</summary>
+    public string? RefusalOf(AdoptedJob job) => _refused.TryGetValue(job, out var refusal) ? refusal.Why : null;
 
     /// <summary>
     /// What the watch saw of one labelled Job (added or modified): adopt it if it is new and running,
@@ -85,10 +102,16 @@ internal sealed partial class JobAdopter(
 
         foreach (var job in table.Jobs)
         {
-            if (job.Spec.Adopted is { } adopted && cache.Find(adopted) is null)
+            // A Job of a namespace no longer watched is not gone for being unseen: the reconciler reads it where it is.
+            if (job.Spec.Adopted is { } adopted && cache.Namespaces.Contains(adopted.Namespace, StringComparer.Ordinal) && cache.Find(adopted) is null)
             {
                 await GoneAsync(adopted, cancellationToken).ConfigureAwait(false);
             }
+        }
+
+        foreach (var refused in _refused.Keys.Where(j => cache.Find(j) is null))
+        {
+            _refused.TryRemove(refused, out _);
         }
     }
 
@@ -99,6 +122,18 @@ internal sealed partial class JobAdopter(
         {
             if (record.Spec.Adopted == job)
             {
+                if (!observed.IsValid)
+                {
+                    // Changed since it got its token (a suspended Job's template labels and annotations, the Job's labels are mutable):
+                    // its tokens go, the Job stays (it is not ours to delete).
+                    if (await stopper.RevokeOnlyAsync(record, "refused", cancellationToken).ConfigureAwait(false))
+                    {
+                        await RefuseInvalidAsync(job, observed.Problems!, cancellationToken).ConfigureAwait(false);
+                    }
+
+                    return;
+                }
+
                 await ObserveKnownAsync(record, observed.State, cancellationToken).ConfigureAwait(false);
                 return;
             }
@@ -122,6 +157,12 @@ internal sealed partial class JobAdopter(
         // A finished Job, or one being deleted, has no use for a token.
         if (observed.State is not (JobState.Pending or JobState.Running) || IsPostponed(job))
         {
+            return;
+        }
+
+        if (!observed.IsValid)
+        {
+            await RefuseInvalidAsync(job, observed.Problems!, cancellationToken).ConfigureAwait(false);
             return;
         }
 
@@ -203,6 +244,7 @@ internal sealed partial class JobAdopter(
 
         lease.Launched(new LaunchedJob(observed.State, runtime.TokenFileOf(job.Name)));
         _blocked.TryRemove(job, out _);
+        _refused.TryRemove(job, out _);
         metrics.JobAdopted("adopted");
         var facts = result.Credential!.Facts;
         Log.Adopted(logger, job.ToString(), facts.Jti, facts.Kid, facts.ExpiresAt);
@@ -210,10 +252,37 @@ internal sealed partial class JobAdopter(
 
     private void Refuse(AdoptedJob job, string why)
     {
-        if (_refused.TryAdd(job, true))
+        if (_refused.TryAdd(job, ($"{why}: job names are unique across the jobs-manager's jobs and watched namespaces", time.GetUtcNow())))
         {
             metrics.JobAdopted("refused");
             Log.Refused(logger, job.ToString(), why);
+        }
+    }
+
+    /// <summary>
+    /// Its manifest breaks the rules a start request is held to: no token, and the reason where each
+    /// audience looks — the log and the audit trail (operators), a Warning Event on the Job (whoever ran
+    /// kubectl apply: <c>kubectl describe job</c>), <c>GET /v1/jobs</c> (state refused). Once per incarnation.
+    /// </summary>
+    private async Task RefuseInvalidAsync(AdoptedJob job, IReadOnlyList<string> problems, CancellationToken cancellationToken)
+    {
+        var why = $"its manifest breaks the jobs-manager's rules (docs/jobs-manager.md, what validation refuses): {string.Join("; ", problems)}";
+        if (!_refused.TryAdd(job, (why, time.GetUtcNow())))
+        {
+            return;
+        }
+
+        metrics.JobAdopted("invalid");
+        Log.Invalid(logger, job.ToString(), problems.Count, string.Join("; ", problems));
+        audit.AdoptionRefused(job.Name, job.Namespace, why);
+        try
+        {
+            await adoption.WarnAsync(job, RefusedEventReason, $"No requests-proxy token for this Job: {why}", cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // The reason is in the log, the audit trail and the API already; the Event is a courtesy.
+            Log.EventFailed(logger, job.ToString(), e);
         }
     }
 
@@ -247,5 +316,11 @@ internal sealed partial class JobAdopter(
 
         [LoggerMessage(EventId = 124, Level = LogLevel.Error, Message = "Could not revoke the tokens of the adopted Job {Job}, which is gone: {Problem}; retried on the next pass")]
         public static partial void GoneFailed(ILogger logger, string job, string problem);
+
+        [LoggerMessage(EventId = 125, Level = LogLevel.Warning, Message = "Not giving labelled Job {Job} a token: its manifest breaks {Count} of the jobs-manager's rules: {Problems}")]
+        public static partial void Invalid(ILogger logger, string job, int count, string problems);
+
+        [LoggerMessage(EventId = 126, Level = LogLevel.Warning, Message = "Could not write the Warning Event on Job {Job} (the reason stays in this log, the audit trail and GET /v1/jobs)")]
+        public static partial void EventFailed(ILogger logger, string job, Exception exception);
     }
 }

@@ -1,4 +1,7 @@
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Logging.Testing;
 using RequestsProxy.JobsManager.Audit;
 using RequestsProxy.JobsManager.Jobs;
 using RequestsProxy.JobsManager.Jobs.Adoption;
@@ -25,8 +28,14 @@ public sealed class JobAdopterTests : IDisposable
     private readonly InMemoryRevocationStore _revoked;
     private readonly InMemoryJobLedgerStore _ledger = new();
     private AdoptionCache _cache = new([Ns]);
+    private readonly FakeLogCollector _auditLog = new();
+    private readonly JobAudit _audit;
 
-    public JobAdopterTests() => _revoked = (InMemoryRevocationStore)_h.Store;
+    public JobAdopterTests()
+    {
+        _revoked = (InMemoryRevocationStore)_h.Store;
+        _audit = new JobAudit(new LoggerFactory([new FakeLoggerProvider(_auditLog)]));
+    }
 
     public void Dispose() => _h.Dispose();
 
@@ -49,6 +58,62 @@ public sealed class JobAdopterTests : IDisposable
         var claims = new TokenValidator(_h.KeySource, StaticRevocationSource.None, new TokenValidationOptions(), _h.Time).Validate(_secrets.Secrets[job].Token);
         Assert.True(claims.IsValid, claims.Reason);
         Assert.Equal("train-1", claims.Claims!.Subject);
+    }
+
+    [Fact]
+    public async Task Observe_ManifestBreaksARule_NoTokenReasonLoggedAuditedWarnedAndListedOnce()
+    {
+        using var meters = new TestMeterFactory();
+        using var adopted = new MetricCollector<long>(meters, JobsManagerMetrics.MeterName, "jobs_manager.jobs.adopted");
+        var manager = await StartManagerAsync(meters);
+        var job = Job("evil");
+        string[] problems = ["'spec.template.spec.containers[0].securityContext.privileged' must not be true"];
+
+        await SeeAsync(manager, job, JobState.Pending, problems);
+        await SeeAsync(manager, job, JobState.Running, problems);
+        await manager.ReconcileAdoptedAsync(CancellationToken.None);
+
+        Assert.Empty(_secrets.Deliveries);
+        Assert.Null(_ledger.Document.Find("evil"));
+        var view = manager.Get("evil")!;
+        Assert.Equal((JobState.Refused, true, Ns, null, 0), (view.State, view.Adopted, view.Namespace, view.Token, view.TokensIssued));
+        Assert.Contains(problems[0], view.Problem, StringComparison.Ordinal);
+        Assert.Equal(view, Assert.Single(manager.List()));
+        var warning = Assert.Single(_secrets.Warnings);
+        Assert.Equal((job, JobAdopter.RefusedEventReason), (warning.Job, warning.Reason));
+        Assert.Contains(problems[0], warning.Message, StringComparison.Ordinal);
+        var audit = Assert.Single(_auditLog.GetSnapshot());
+        Assert.Equal(904, audit.Id.Id);
+        Assert.Contains("Job train/evil gets no token", audit.Message, StringComparison.Ordinal);
+        Assert.Equal("invalid", Assert.Single(adopted.GetMeasurementSnapshot()).Tags["result"]);
+
+        // Gone from the cluster: gone from the list.
+        _cache.Remove(job);
+        await manager.ReconcileAdoptedAsync(CancellationToken.None);
+        Assert.Null(manager.Get("evil"));
+        Assert.Empty(manager.List());
+    }
+
+    [Fact]
+    public async Task Observe_AdoptedJobChangedToBreakARule_TokensRevokedJobNotDeletedReasonListed()
+    {
+        var manager = await StartManagerAsync();
+        var job = Job("train-1");
+        await SeeAsync(manager, job, JobState.Running);
+        var jti = manager.Get("train-1")!.Token!.Jti;
+
+        // A suspended Job's template labels and annotations may change (Kubernetes 1.27+): now it asks for an unconfined AppArmor profile.
+        await SeeAsync(manager, job, JobState.Running, ["'spec.template.metadata.annotations.container.apparmor.security.beta.kubernetes.io/t' must not be \"unconfined\""]);
+        _h.Time.Advance(TimeSpan.FromMinutes(31));
+        Assert.Equal(0, await manager.RefreshAsync(CancellationToken.None));
+
+        Assert.True(_revoked.List.Contains(jti));
+        Assert.Empty(_secrets.Deleted);
+        var view = manager.Get("train-1")!;
+        Assert.True(view.TokensRevoked);
+        Assert.Contains("unconfined", view.Problem, StringComparison.Ordinal);
+        Assert.True(_ledger.Document.Find("train-1")!.TokensRevoked);
+        Assert.Single(_secrets.Warnings);
     }
 
     [Fact]
@@ -278,29 +343,29 @@ public sealed class JobAdopterTests : IDisposable
 
     private static AdoptedJob Job(string name, string ns = Ns) => new(ns, name, $"uid-of-{name}");
 
-    private async Task SeeAsync(JobManager manager, AdoptedJob job, JobState state)
+    private async Task SeeAsync(JobManager manager, AdoptedJob job, JobState state, IReadOnlyList<string>? problems = null)
     {
-        var observed = new ObservedJob(job, state);
+        var observed = new ObservedJob(job, state, problems);
         _cache.Upsert(observed);
         await manager.ObserveAdoptedAsync(observed, CancellationToken.None);
     }
 
-    private async Task<JobManager> StartManagerAsync()
+    private async Task<JobManager> StartManagerAsync(TestMeterFactory? meters = null)
     {
         if (!_cache.IsSynced && _cache.Snapshot().Count == 0)
         {
             _cache.Replace(Ns, []);
         }
 
-        var manager = NewManager();
+        var manager = NewManager(meters);
         Assert.True(await manager.RestoreAsync(CancellationToken.None), manager.RestoreProblem);
         return manager;
     }
 
-    private JobManager NewManager()
+    private JobManager NewManager(TestMeterFactory? meters = null)
     {
-        var metrics = new JobsManagerMetrics(_h.MeterFactory);
+        var metrics = new JobsManagerMetrics(meters ?? _h.MeterFactory);
         var ledger = new JobLedger(_ledger, _h.Options, _h.Time, metrics, NullLogger<JobLedger>.Instance);
-        return new JobManager(_h.Runtime, _h.Credentials, _h.Ledger, ledger, _h.Options, _h.Time, metrics, JobAudit.None, NullLogger<JobManager>.Instance, _cache, _secrets);
+        return new JobManager(_h.Runtime, _h.Credentials, _h.Ledger, ledger, _h.Options, _h.Time, metrics, _audit, NullLogger<JobManager>.Instance, _cache, _secrets);
     }
 }
