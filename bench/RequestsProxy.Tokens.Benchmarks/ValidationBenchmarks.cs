@@ -25,6 +25,8 @@ public class ValidationBenchmarks
 
     private string _token = "";
     private string[] _unseenHeaders = [];
+    private string _forged = "";
+    private string _stuffed = "";
     private int _next;
     private byte[] _signingInput = [];
     private readonly byte[] _mac = new byte[32];
@@ -63,6 +65,18 @@ public class ValidationBenchmarks
             "{\"typ\":\"JWT\",\"kid\":\"v1\",\"alg\":\"HS256\"}", "{\"alg\":\"HS256\",\"kid\":\"v1\"}", "{\"kid\":\"v1\",\"alg\":\"HS256\"}",
         }.Select(h => Sign(System.Buffers.Text.Base64Url.EncodeToString(Encoding.UTF8.GetBytes(h)) + "." + payload)).ToArray();
 
+        // Finding A6: a forged token is refused before anyone is known; one stuffed with 340 three-byte
+        // member names (just under the 4096-character limit) must cost about what a plain forged one does.
+        var plain = "{\"sub\":\"job-1\",\"iss\":\"requests-proxy\",\"aud\":\"requests-proxy\",\"exp\":4000000000,\"iat\":1,\"jti\":\"j\"";
+        var stuffed = new StringBuilder(plain);
+        for (var i = 0; i < 340; i++)
+        {
+            stuffed.Append(",\"").Append(i.ToString("x3", System.Globalization.CultureInfo.InvariantCulture)).Append("\":0");
+        }
+
+        _forged = Forge(plain + "}");
+        _stuffed = Forge(stuffed.Append('}').ToString());
+
         _signingInput = Encoding.ASCII.GetBytes(_token[.._token.LastIndexOf('.')]);
         _verifier = new TokenVerifier(keys, revocations, new TokenValidationOptions(), TimeProvider.System);
         _warm = new TokenValidator(keys, revocations, new TokenValidationOptions(), TimeProvider.System);
@@ -83,6 +97,8 @@ public class ValidationBenchmarks
         if (_verifier.Verify(_token, new byte[TokenVerifier.WorkspaceSize], out _) != TokenFailure.None ||
             _unseenHeaders.Any(t => _verifier.Verify(t, new byte[TokenVerifier.WorkspaceSize], out _) != TokenFailure.None) ||
             !_warm.Validate(_token).IsValid ||
+            _verifier.Verify(_forged, new byte[TokenVerifier.WorkspaceSize], out _) != TokenFailure.BadSignature ||
+            _verifier.Verify(_stuffed, new byte[TokenVerifier.WorkspaceSize], out _) != TokenFailure.BadSignature ||
             !_handler.ValidateTokenAsync(_token, _parameters).GetAwaiter().GetResult().IsValid)
         {
             throw new InvalidOperationException("the benchmark token does not validate");
@@ -111,6 +127,22 @@ public class ValidationBenchmarks
         return _verifier.Verify(token, workspace, out _);
     }
 
+    [Benchmark(Description = "ours, forged (bad signature): TokenVerifier.Verify")]
+    [SkipLocalsInit]
+    public TokenFailure Forged()
+    {
+        Span<byte> workspace = stackalloc byte[TokenVerifier.WorkspaceSize];
+        return _verifier.Verify(_forged, workspace, out _);
+    }
+
+    [Benchmark(Description = "ours, forged with 340 member names: TokenVerifier.Verify")]
+    [SkipLocalsInit]
+    public TokenFailure ForgedStuffed()
+    {
+        Span<byte> workspace = stackalloc byte[TokenVerifier.WorkspaceSize];
+        return _verifier.Verify(_stuffed, workspace, out _);
+    }
+
     [Benchmark(Description = "ours, cold + claims object: TokenValidator without cache")]
     public bool ColdWithClaims() => _uncached.Validate(_token).IsValid;
 
@@ -122,6 +154,14 @@ public class ValidationBenchmarks
 
     private static string Sign(string signingInput) =>
         signingInput + "." + System.Buffers.Text.Base64Url.EncodeToString(HMACSHA256.HashData(Key, Encoding.ASCII.GetBytes(signingInput)));
+
+    /// <summary>A token of key v1 whose signature is wrong (another key's): refused as bad_signature after every earlier check.</summary>
+    private static string Forge(string payloadJson)
+    {
+        var input = System.Buffers.Text.Base64Url.EncodeToString(Encoding.UTF8.GetBytes("{\"alg\":\"HS256\",\"typ\":\"JWT\",\"kid\":\"v1\"}"))
+            + "." + System.Buffers.Text.Base64Url.EncodeToString(Encoding.UTF8.GetBytes(payloadJson));
+        return input + "." + System.Buffers.Text.Base64Url.EncodeToString(HMACSHA256.HashData(Encoding.ASCII.GetBytes("not-the-key"), Encoding.ASCII.GetBytes(input)));
+    }
 
     [Benchmark(Description = "ours: TokenIssuer.Mint")]
     public string Mint() => _issuer.Mint(new TokenRequest("training-job-42")).Token;

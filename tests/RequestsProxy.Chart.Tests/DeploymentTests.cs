@@ -34,8 +34,8 @@ public sealed class DeploymentTests : IDisposable
             {
                 ["ASPNETCORE_URLS"] = "http://0.0.0.0:8888",
                 ["REQUESTS_PROXY_MANAGEMENT_URLS"] = "http://0.0.0.0:9090",
-                ["REQUESTS_PROXY_MAX_CONNECTIONS"] = "10000",
-                ["REQUESTS_PROXY_MAX_CONNECTIONS_PER_CLIENT"] = "1000",
+                ["REQUESTS_PROXY_MAX_CONNECTIONS"] = "2000",
+                ["REQUESTS_PROXY_MAX_CONNECTIONS_PER_CLIENT"] = "100",
                 ["REQUESTS_PROXY_IDLE_TIMEOUT_SECONDS"] = "120",
                 ["REQUESTS_PROXY_STATELESS"] = "false",
                 ["REQUESTS_PROXY_LEGACY_SYNC_WAIT_SECONDS"] = "60",

@@ -23,6 +23,9 @@ internal static class AuthReasons
     /// <summary>The path is under a bound pattern whose methods do not include the request's (405).</summary>
     public const string MethodNotAllowed = "method_not_allowed";
 
+    /// <summary>TRACE or TRACK: their meaning is "reflect the request you received", which carries the upstream credential (405 on every route).</summary>
+    public const string MethodNeverRelayed = "method_never_relayed";
+
     /// <summary>An upgrade (WebSocket, h2c, …) on a route without <c>AllowUpgrade</c>, or one that would change the method (400).</summary>
     public const string UpgradeNotAllowed = "upgrade_not_allowed";
 

@@ -32,6 +32,13 @@ internal sealed class ProxyAuthenticationMiddleware(
             return RejectAsync(context, policy, StatusCodes.Status404NotFound, AuthReasons.ReservedPath, null);
         }
 
+        if (IsReflectingMethod(context.Request.Method))
+        {
+            // The upstream would echo the request the proxy built, Authorization: Bearer <platform credential> included.
+            context.Response.Headers.Allow = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS";
+            return RejectAsync(context, policy, StatusCodes.Status405MethodNotAllowed, AuthReasons.MethodNeverRelayed, null);
+        }
+
         if (!authenticator.IsReady)
         {
             // Not a 401: the token may well be valid; the caller should retry (readyz keeps the Service away meanwhile).
@@ -103,6 +110,10 @@ internal sealed class ProxyAuthenticationMiddleware(
         context.Features.Set(new AuthorizedRequest(caller, upstreamAuthorization, policy, limitingRoute));
         return next(context);
     }
+
+    /// <summary>TRACE (RFC 9110 §9.3.8) and Microsoft's TRACK, whatever their case: never relayed, whatever the route says.</summary>
+    internal static bool IsReflectingMethod(string method) =>
+        HttpMethods.IsTrace(method) || string.Equals(method, "TRACK", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>Within the refusal log budget (and the summary of what it left out written first).</summary>
     private bool MayLog()

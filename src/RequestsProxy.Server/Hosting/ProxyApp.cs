@@ -38,6 +38,12 @@ internal static class ProxyApp
         // Per-request YARP logs would sit on the hot path; ours log refusals only.
         builder.Logging.AddFilter("Yarp", LogLevel.Warning);
 
+        // The socket transport has buffers of its own under Kestrel's (1 MiB unread input by default): the same bound (A2).
+        builder.WebHost.UseSockets(sockets =>
+        {
+            sockets.MaxReadBufferSize = ProxySettings.ConnectionBufferBytes;
+            sockets.MaxWriteBufferSize = ProxySettings.ConnectionBufferBytes;
+        });
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
@@ -47,6 +53,13 @@ internal static class ProxyApp
             kestrel.Limits.MaxConcurrentConnections = settings.MaxConnections;
             kestrel.Limits.MaxConcurrentUpgradedConnections = settings.MaxConnections;
             kestrel.Limits.KeepAliveTimeout = settings.IdleTimeout;
+            // What one connection can make the pod hold (finding A2): Kestrel buffers up to MaxRequestBufferSize of
+            // unread input (default 1 MiB) and MaxResponseBufferSize of unsent output (64 KiB) per connection, so 300
+            // pipelining clients that never read ran a 256Mi pod out of memory. A token is at most 4 KiB: a request head
+            // fits in 16 KiB, and bodies stream (backpressure, not buffers).
+            kestrel.Limits.MaxRequestHeadersTotalSize = ProxySettings.ConnectionBufferBytes;
+            kestrel.Limits.MaxRequestBufferSize = ProxySettings.ConnectionBufferBytes;
+            kestrel.Limits.MaxResponseBufferSize = ProxySettings.ConnectionBufferBytes;
             var certificate = settings.AdmissionUrls is null ? null : kestrel.ApplicationServices.GetRequiredService<WebhookCertificate>();
             listeners.Configure(kestrel, settings.MaxConnectionsPerClient > 0 ? new ClientConnectionLimit(settings.MaxConnectionsPerClient) : null,
                 certificate is null ? null : () => certificate.Current);

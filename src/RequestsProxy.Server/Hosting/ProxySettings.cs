@@ -13,7 +13,10 @@ internal sealed record ProxySettings
     public const string DefaultRoutesFile = "/etc/proxy/routes/routes.json";
     public const long DefaultMaxBodyBytes = 10 * 1024 * 1024;
     public const string DefaultManagementUrls = "http://0.0.0.0:9090";
-    public const int DefaultMaxConnections = 10_000;
+    public const int DefaultMaxConnections = 2_000;
+
+    /// <summary>A request head's limit, and the unread input and unsent output Kestrel keeps per connection (each way).</summary>
+    public const int ConnectionBufferBytes = 16 * 1024;
 
     /// <summary>The jobs-manager's limit (JobsManagerOptions.MaxRevocationShards); more is refused at start.</summary>
     public const int MaxRevokedShards = 64;

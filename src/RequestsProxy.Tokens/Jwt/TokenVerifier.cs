@@ -95,11 +95,12 @@ public sealed class TokenVerifier
             }
         }
 
-        var maxMembers = Math.Max(headerJson.Length, payloadLength);
-        Span<byte> names = stackalloc byte[maxMembers];
-        Span<int> entries = stackalloc int[maxMembers + 2];
-        Span<int> frames = stackalloc int[(JwtClaimReader.MaxDepth + 2) * 2];
-        var tracker = new JsonMemberTracker(names, entries, frames);
+        var longest = Math.Max(headerJson.Length, payloadLength);
+        Span<byte> names = stackalloc byte[longest];
+        Span<int> entries = stackalloc int[JsonMemberTracker.EntriesFor(longest)];
+        Span<int> table = stackalloc int[JsonMemberTracker.TableFor(longest)];
+        Span<int> frames = stackalloc int[JwtClaimReader.MaxDepth + 2];
+        var tracker = new JsonMemberTracker(names, entries, table, frames);
 
         var valuesUsed = 0;
         if (header is null)

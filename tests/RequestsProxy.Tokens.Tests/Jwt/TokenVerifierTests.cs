@@ -129,6 +129,30 @@ public sealed class TokenVerifierTests
     public void Validate_SameNameInSiblingObjects_IsNotADuplicate() =>
         Assert.Equal(TokenFailure.None, _forge.Check(Sign(Header(), Payload(extra: ",\"x\":{\"a\":1},\"y\":{\"a\":1},\"z\":[{\"a\":1},{\"a\":2}]"))));
 
+    // Finding A6: hundreds of same-length names in one object (a forged token's cheapest CPU lever).
+    [Theory]
+    [InlineData(340, false, TokenFailure.None)]
+    [InlineData(340, true, TokenFailure.Malformed)]
+    public void Validate_HundredsOfMembers_AreCheckedForDuplicatesWhateverTheirNumber(int count, bool repeatFirst, TokenFailure expected)
+    {
+        var extra = new System.Text.StringBuilder();
+        for (var i = 0; i < count; i++)
+        {
+            extra.Append(",\"").Append(i.ToString("x3", System.Globalization.CultureInfo.InvariantCulture)).Append("\":0");
+        }
+
+        if (repeatFirst)
+        {
+            extra.Append(",\"000\":1");
+        }
+
+        Assert.Equal(expected, _forge.Check(Sign(Header(), Payload(extra: extra.ToString()))));
+    }
+
+    [Fact]
+    public void Validate_ADuplicateAfterAClosedObjectWithTheSameNames_IsStillFoundInItsOwnObject() =>
+        Assert.Equal(TokenFailure.Malformed, _forge.Check(Sign(Header(), Payload(extra: ",\"x\":{\"q\":1},\"q\":1,\"y\":{\"q\":1},\"q\":2"))));
+
     [Fact]
     public void Validate_CritHeader_IsMalformed() =>
         Assert.Equal(TokenFailure.Malformed, _forge.Check(Sign("{\"alg\":\"HS256\",\"kid\":\"v1\",\"crit\":[\"exp\"]}", Payload())));
