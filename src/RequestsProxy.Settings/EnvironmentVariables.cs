@@ -107,6 +107,12 @@ public static class EnvironmentVariables
     public const string AllowRunAsRoot = "JOBS_MANAGER_ALLOW_RUN_AS_ROOT";
     public const string AllowWritableRootFilesystem = "JOBS_MANAGER_ALLOW_WRITABLE_ROOT_FILESYSTEM";
 
+    /// <summary>Allow tolerations without a key (operator Exists: every taint tolerated). Default false.</summary>
+    public const string AllowTolerateAll = "JOBS_MANAGER_ALLOW_TOLERATE_ALL";
+
+    /// <summary>Allow tolerating the control-plane taints and selecting control-plane nodes by label. Default false.</summary>
+    public const string AllowControlPlaneNodes = "JOBS_MANAGER_ALLOW_CONTROL_PLANE_NODES";
+
     /// <summary>Comma-separated Linux capabilities a template may add (e.g. SYS_PTRACE,IPC_LOCK).</summary>
     public const string AllowedCapabilities = "JOBS_MANAGER_ALLOWED_CAPABILITIES";
 
