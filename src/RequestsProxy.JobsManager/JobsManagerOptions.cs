@@ -174,7 +174,9 @@ internal sealed class JobsManagerOptions
             env.Flag(EnvironmentVariables.AllowRunAsRoot, false),
             env.Flag(EnvironmentVariables.AllowWritableRootFilesystem, false),
             [.. (env.Text(EnvironmentVariables.AllowedCapabilities) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)],
-            [.. (env.Text(EnvironmentVariables.AllowedSysctls) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)]);
+            [.. (env.Text(EnvironmentVariables.AllowedSysctls) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)],
+            env.Flag(EnvironmentVariables.AllowTolerateAll, false),
+            env.Flag(EnvironmentVariables.AllowControlPlaneNodes, false));
         options.Adopt = env.Flag(EnvironmentVariables.Adopt, options.Adopt);
         options.RecreateMissingStores = env.Flag(EnvironmentVariables.RecreateMissingStores, options.RecreateMissingStores);
         options.StateConfigMapName = env.Text(EnvironmentVariables.StateConfigMapName)

@@ -34,6 +34,13 @@ public static class EnvironmentVariables
     /// </summary>
     public const string LegacySyncWaitSeconds = "REQUESTS_PROXY_LEGACY_SYNC_WAIT_SECONDS";
 
+    /// <summary>
+    /// Legacy proxy: also accept admin requests carrying the admin token itself (<c>Authorization: Bearer</c>), as a
+    /// jobs-manager older than signed admin requests sends them (default true: the upgrade from an older chart).
+    /// Nothing of this version sends one; set false once no older jobs-manager can run (docs/proxy.md).
+    /// </summary>
+    public const string AdminAcceptBearer = "REQUESTS_PROXY_ADMIN_ACCEPT_BEARER";
+
     /// <summary>Legacy jobs-manager: a DNS name resolving to the legacy-mode proxy pods only (the only pods that get the admin token).</summary>
     public const string ProxyLegacyPodsDns = "REQUESTS_PROXY_LEGACY_PODS_DNS";
 
@@ -99,6 +106,12 @@ public static class EnvironmentVariables
     // The operator's pod policy for job templates (chart values jobsManager.podPolicy).
     public const string AllowRunAsRoot = "JOBS_MANAGER_ALLOW_RUN_AS_ROOT";
     public const string AllowWritableRootFilesystem = "JOBS_MANAGER_ALLOW_WRITABLE_ROOT_FILESYSTEM";
+
+    /// <summary>Allow tolerations without a key (operator Exists: every taint tolerated). Default false.</summary>
+    public const string AllowTolerateAll = "JOBS_MANAGER_ALLOW_TOLERATE_ALL";
+
+    /// <summary>Allow tolerating the control-plane taints and selecting control-plane nodes by label. Default false.</summary>
+    public const string AllowControlPlaneNodes = "JOBS_MANAGER_ALLOW_CONTROL_PLANE_NODES";
 
     /// <summary>Comma-separated Linux capabilities a template may add (e.g. SYS_PTRACE,IPC_LOCK).</summary>
     public const string AllowedCapabilities = "JOBS_MANAGER_ALLOWED_CAPABILITIES";

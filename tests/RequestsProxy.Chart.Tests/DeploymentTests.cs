@@ -97,6 +97,8 @@ public sealed class DeploymentTests : IDisposable
                 ["JOBS_MANAGER_ALLOW_WRITABLE_ROOT_FILESYSTEM"] = "false",
                 ["JOBS_MANAGER_ALLOWED_CAPABILITIES"] = "",
                 ["JOBS_MANAGER_ALLOWED_SYSCTLS"] = "",
+                ["JOBS_MANAGER_ALLOW_TOLERATE_ALL"] = "false",
+                ["JOBS_MANAGER_ALLOW_CONTROL_PLANE_NODES"] = "false",
                 ["JOBS_MANAGER_ADOPT"] = "false",
                 ["JOBS_MANAGER_STATE_CONFIGMAP_NAME"] = "rel-jobs-manager-state",
                 ["LEGACY_TOKENS_CONFIGMAP_NAME"] = "rel-requests-proxy-legacy-tokens",
@@ -113,6 +115,17 @@ public sealed class DeploymentTests : IDisposable
         var chart = await _helm.TemplateAsync(["jobsManager.podPolicy.allowedSysctls={kernel.msgmax,net.core.*}"]);
 
         Assert.Equal("kernel.msgmax,net.core.*", chart.Env(JobsManager)["JOBS_MANAGER_ALLOWED_SYSCTLS"]);
+    }
+
+    [Theory]
+    [InlineData("allowTolerateAll", "JOBS_MANAGER_ALLOW_TOLERATE_ALL", "JOBS_MANAGER_ALLOW_CONTROL_PLANE_NODES")]
+    [InlineData("allowControlPlaneNodes", "JOBS_MANAGER_ALLOW_CONTROL_PLANE_NODES", "JOBS_MANAGER_ALLOW_TOLERATE_ALL")]
+    public async Task Template_SchedulingPolicyFlag_ReachesTheJobsManagerAlone(string value, string variable, string other)
+    {
+        var chart = await _helm.TemplateAsync([$"jobsManager.podPolicy.{value}=true"]);
+
+        Assert.Equal("true", chart.Env(JobsManager)[variable]);
+        Assert.Equal("false", chart.Env(JobsManager)[other]);
     }
 
     [Theory]

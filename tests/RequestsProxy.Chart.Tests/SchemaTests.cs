@@ -24,6 +24,8 @@ public sealed class SchemaTests : IDisposable
     [InlineData("--set jobsManager.replicas=2", "replicas")]
     [InlineData("--set jobsManager.state.existingConfigMap=Not_A_Name", "existingConfigMap")]
     [InlineData("--set jobsManager.state.bogus=1", "bogus")]
+    [InlineData("--set-string jobsManager.podPolicy.allowTolerateAll=true", "allowTolerateAll")]
+    [InlineData("--set jobsManager.podPolicy.allowControlPlaneNodes=1", "allowControlPlaneNodes")]
     public async Task Template_InvalidValue_Rejected(string set, string mentioned)
     {
         var result = await _helm.TemplateRawAsync([set]);

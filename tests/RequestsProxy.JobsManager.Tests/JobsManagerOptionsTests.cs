@@ -93,6 +93,18 @@ public sealed class JobsManagerOptionsTests
     }
 
     [Fact]
+    public void FromConfiguration_SchedulingPolicy_RefusedByDefault_EachFlagReadOnItsOwn()
+    {
+        Assert.Equal((false, false), (Read().PodPolicy.AllowTolerateAll, Read().PodPolicy.AllowControlPlaneNodes));
+        var tolerate = Read(("JOBS_MANAGER_ALLOW_TOLERATE_ALL", "true")).PodPolicy;
+        Assert.Equal((true, false), (tolerate.AllowTolerateAll, tolerate.AllowControlPlaneNodes));
+        var controlPlane = Read(("JOBS_MANAGER_ALLOW_CONTROL_PLANE_NODES", "true")).PodPolicy;
+        Assert.Equal((false, true), (controlPlane.AllowTolerateAll, controlPlane.AllowControlPlaneNodes));
+        var bad = Assert.ThrowsAny<Exception>(() => Read(("JOBS_MANAGER_ALLOW_TOLERATE_ALL", "yes please")));
+        Assert.Contains("JOBS_MANAGER_ALLOW_TOLERATE_ALL", bad.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void FromConfiguration_AllowedSysctls_NamesAndPrefixesRead_OthersRefused()
     {
         Assert.Empty(Read().PodPolicy.Sysctls);

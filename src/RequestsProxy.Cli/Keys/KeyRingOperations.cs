@@ -127,7 +127,11 @@ internal sealed class KeyRingOperations(IKeyRingStore store, TimeProvider time)
         if (usage?.GetValueOrDefault(kid) is { LiveTokens: > 0 } live)
         {
             var until = live.LatestExpiry is { } expiry ? $", the last valid until {Format(expiry.ToUnixTimeSeconds())}" : string.Empty;
-            problems.Add($"the jobs-manager reports {live.LiveTokens} live token(s) signed with it{until}");
+            // Unreachable jobs' tokens are live (not refreshed, not revoked): only the operator can end them.
+            var unreachable = live.UnreachableTokens > 0
+                ? $" ({live.UnreachableTokens} held by unreachable jobs outside the job namespaces: 'rpctl jobs stop NAME' revokes them)"
+                : string.Empty;
+            problems.Add($"the jobs-manager reports {live.LiveTokens} live token(s) signed with it{until}{unreachable}");
         }
 
         var (historySafe, historyReason) = HistorySafety(document, kid, timing);
@@ -141,7 +145,8 @@ internal sealed class KeyRingOperations(IKeyRingStore store, TimeProvider time)
             return (false, string.Join("; ", problems));
         }
 
-        return (true, usage is null ? historyReason : historyReason + ", and the jobs-manager reports no live token");
+        var revoked = usage?.GetValueOrDefault(kid) is { RevokedTokens: > 0 } r ? $" ({r.RevokedTokens} revoked, which need no key)" : string.Empty;
+        return (true, usage is null ? historyReason : historyReason + ", and the jobs-manager reports no live token" + revoked);
     }
 
     private (bool Safe, string Reason) HistorySafety(KeyRingDocument document, string kid, TokenTiming timing)

@@ -39,7 +39,7 @@ internal static class ApiText
     /// <summary>The usage, with the lifetime and leeway a retirement must be judged by (rpctl asks instead of assuming 90 days).</summary>
     public static KeyUsageResponse KeyUsage(KeyUsage usage, TimeSpan tokenLifetime, TimeSpan leeway) => new(usage.ActiveKid, [.. usage.Keys.Select(k => new KidUsageResponse(
         k.Kid, k.Active, k.InRing, k.LiveTokens, k.CurrentTokens, k.LatestExpiry,
-        SafeToRetire: !k.Active && k.LiveTokens == 0))],
+        SafeToRetire: !k.Active && k.LiveTokens == 0, k.RevokedTokens, k.UnreachableTokens))],
         (long)tokenLifetime.TotalSeconds,
         (long)leeway.TotalSeconds);
 

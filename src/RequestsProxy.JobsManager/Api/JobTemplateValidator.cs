@@ -11,11 +11,12 @@ namespace RequestsProxy.JobsManager.Api;
 /// way to a Kubernetes credential (<c>automountServiceAccountToken</c>, another service account,
 /// a projected service-account token), a way out of the container (host namespaces, privileged,
 /// privilege escalation, hostPath, host ports, added capabilities, unconfined seccomp, unmasked
-/// /proc), what collides with the injected token and environment (reserved volume names, the
-/// token's mount path, <c>REQUESTS_PROXY_*</c> variables, our labels), and what a Job needs to
+/// /proc), a way onto control-plane nodes (a keyless toleration, a control-plane toleration or node
+/// selection, <c>nodeName</c>), what collides with the injected token and environment (reserved volume
+/// names, the token's mount path, <c>REQUESTS_PROXY_*</c> variables, our labels), and what a Job needs to
 /// be the jobs-manager's (its own selector, a restart policy Jobs accept). Running as root, a
-/// writable root filesystem and added capabilities are relaxations the operator's
-/// <see cref="PodPolicy"/> may allow.
+/// writable root filesystem, added capabilities, unsafe sysctls, tolerating every taint and
+/// control-plane nodes are relaxations the operator's <see cref="PodPolicy"/> may allow.
 /// </summary>
 internal static class JobTemplateValidator
 {
@@ -294,8 +295,12 @@ internal static class JobTemplateValidator
 
         if (!string.IsNullOrEmpty(pod.NodeName))
         {
+            // Refused whatever the policy: the kubelet of that node runs the pod with no scheduler in between, so no
+            // taint, no resource fit and no scheduling policy (nor the rules below) applies.
             errors.Add($"'{path}.nodeName' must be left out: it bypasses the scheduler (and the taints that keep jobs off control-plane nodes); use nodeSelector or affinity");
         }
+
+        Scheduling(pod, path, policy, errors);
 
         if (pod.PriorityClassName is { } priority && priority.StartsWith("system-", StringComparison.Ordinal))
         {
@@ -447,6 +452,85 @@ internal static class JobTemplateValidator
             }
         }
     }
+
+    /// <summary>
+    /// Where the scheduler may put the pod: untrusted training code on a control-plane node sits next to
+    /// the API server's and etcd's keys. Taints keep it off (kubeadm's <c>node-role.kubernetes.io/control-plane</c>),
+    /// so a toleration without a key (it tolerates every taint) or of a control-plane taint is refused, and so is
+    /// asking for control-plane nodes by label (nodeSelector, node affinity required or preferred), which matters
+    /// where those nodes are not tainted. What avoids them (<c>NotIn</c>, <c>DoesNotExist</c>) is fine. Pod
+    /// affinity selects pods, not node labels; a node picked by name (matchFields, hostname) is still guarded by
+    /// its taints. The operator's policy may allow either (<see cref="PodPolicy.AllowTolerateAll"/>,
+    /// <see cref="PodPolicy.AllowControlPlaneNodes"/>).
+    /// </summary>
+    private static void Scheduling(V1PodSpec pod, string path, PodPolicy policy, List<string> errors)
+    {
+        var tolerations = pod.Tolerations ?? [];
+        for (var i = 0; i < tolerations.Count; i++)
+        {
+            var toleration = tolerations[i];
+            var at = $"{path}.tolerations[{i}]";
+            if (string.IsNullOrEmpty(toleration.Key))
+            {
+                if (!policy.AllowTolerateAll)
+                {
+                    var which = string.IsNullOrEmpty(toleration.Effect) ? "every taint" : $"every {toleration.Effect} taint";
+                    errors.Add($"'{at}' has no key (operator {toleration.OperatorProperty ?? "Equal"}): it tolerates {which}, the control-plane's included; " +
+                        "name the taint's key — not allowed by this installation's pod policy (jobsManager.podPolicy.allowTolerateAll)");
+                }
+            }
+            else if (!policy.AllowControlPlaneNodes && PodPolicy.ControlPlaneTaints.Contains(toleration.Key, StringComparer.Ordinal))
+            {
+                errors.Add($"'{at}.key' '{toleration.Key}' tolerates a taint that keeps workloads off control-plane (system) nodes — " +
+                    "not allowed by this installation's pod policy (jobsManager.podPolicy.allowControlPlaneNodes)");
+            }
+        }
+
+        if (policy.AllowControlPlaneNodes)
+        {
+            return;
+        }
+
+        foreach (var key in (pod.NodeSelector ?? new Dictionary<string, string>()).Keys.Where(IsControlPlaneLabel))
+        {
+            errors.Add($"'{path}.nodeSelector.{key}' selects control-plane nodes — not allowed by this installation's pod policy (jobsManager.podPolicy.allowControlPlaneNodes)");
+        }
+
+        if (pod.Affinity?.NodeAffinity is not { } affinity)
+        {
+            return;
+        }
+
+        var required = $"{path}.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms";
+        var terms = affinity.RequiredDuringSchedulingIgnoredDuringExecution?.NodeSelectorTerms ?? [];
+        for (var t = 0; t < terms.Count; t++)
+        {
+            SelectsControlPlane(terms[t]?.MatchExpressions, $"{required}[{t}].matchExpressions", errors);
+        }
+
+        var preferred = affinity.PreferredDuringSchedulingIgnoredDuringExecution ?? [];
+        for (var t = 0; t < preferred.Count; t++)
+        {
+            SelectsControlPlane(preferred[t]?.Preference?.MatchExpressions,
+                $"{path}.affinity.nodeAffinity.preferredDuringSchedulingIgnoredDuringExecution[{t}].preference.matchExpressions", errors);
+        }
+    }
+
+    /// <summary>A node selector requirement on a control-plane label that can match a control-plane node (anything but NotIn and DoesNotExist).</summary>
+    private static void SelectsControlPlane(IList<V1NodeSelectorRequirement>? expressions, string path, List<string> errors)
+    {
+        for (var e = 0; e < (expressions?.Count ?? 0); e++)
+        {
+            var expression = expressions![e];
+            if (IsControlPlaneLabel(expression.Key) && expression.OperatorProperty is not ("NotIn" or "DoesNotExist"))
+            {
+                errors.Add($"'{path}[{e}].key' '{expression.Key}' (operator {expression.OperatorProperty}) selects control-plane nodes — " +
+                    "not allowed by this installation's pod policy (jobsManager.podPolicy.allowControlPlaneNodes); NotIn or DoesNotExist keep a job off them");
+            }
+        }
+    }
+
+    private static bool IsControlPlaneLabel(string? key) => key is not null && PodPolicy.ControlPlaneLabels.Contains(key, StringComparer.Ordinal);
 
     private static void RootAndSeccomp(bool? runAsNonRoot, long? runAsUser, V1SeccompProfile? seccomp, string path, PodPolicy policy, List<string> errors)
     {

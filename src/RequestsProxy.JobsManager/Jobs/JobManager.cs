@@ -56,6 +56,8 @@ internal sealed class JobManager
             _adopter = new JobAdopter(_table, adoptionCache, adoptionDelivery, runtime, credentials, delivery, _stopper, jobLedger, options, time, metrics, audit, logger);
         }
         metrics.ObserveLiveJobs(() => _table.Count);
+        // Without the ring's kids: the gauge shows the kids tokens carry (the API adds the ring's unused ones).
+        metrics.ObserveKeyUsage(() => KeyUsage([]));
     }
 
     /// <summary>Tokens can be issued and the job table has been rebuilt from the ledger.</summary>
@@ -132,15 +134,23 @@ internal sealed class JobManager
     private static bool MayHoldLegacyToken(JobRecord job) =>
         job.Current is null or { Kid: null, ExpiresAt: null } || (job.DeliveryUnconfirmed && job.History.Any(t => t.Kid is null));
 
-    /// <summary>Prunes the revocation list and the job ledger (both by exp + leeway); returns the revocation entries dropped.</summary>
+    /// <summary>
+    /// Prunes the revocation list and the job ledger (both by exp + leeway), and drops unreachable jobs whose
+    /// every token has expired (<see cref="JobStopper.ForgetSpentUnreachableAsync"/>); returns the revocation entries dropped.
+    /// </summary>
     public async Task<int> PruneAsync(CancellationToken cancellationToken)
     {
         var removed = await _ledger.PruneAsync(cancellationToken).ConfigureAwait(false);
+        if (_table.IsRestored)
+        {
+            await _stopper.ForgetSpentUnreachableAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         await _jobLedger.PruneAsync(cancellationToken).ConfigureAwait(false);
         return removed;
     }
 
     /// <summary>Live tokens per kid, including every kid of the ring (zero when unused).</summary>
     public KeyUsage KeyUsage(IEnumerable<string> ringKids) =>
-        KeyUsageReport.Build(_table.Jobs, ringKids, _credentials.ActiveKid, _time.GetUtcNow(), _options.Leeway);
+        KeyUsageReport.Build(_table.Jobs, ringKids, _credentials.ActiveKid, _time.GetUtcNow(), _options.Leeway, _ledger.Latest);
 }

@@ -174,6 +174,44 @@ internal sealed partial class JobStopper(
     }
 
     /// <summary>
+    /// Forgets the jobs it can neither read nor act on (outside the job namespaces, <see cref="JobState.Unreachable"/>)
+    /// once every token they held is past exp + leeway: from then on a revocation of them no longer matters (the
+    /// proxy refuses them as expired, and the revocation list prunes their entries at that same moment) and nothing
+    /// can be refreshed there, so such an entry would otherwise stay in the ledger for good. Revoked or not, the
+    /// rule is the same; a legacy token never expires, so a job holding one stays until a DELETE. Returns how many.
+    /// </summary>
+    public async Task<int> ForgetSpentUnreachableAsync(CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var dropped = 0;
+        foreach (var job in table.Jobs)
+        {
+            if (!IsSpentUnreachable(job, now))
+            {
+                continue;
+            }
+
+            using var lease = await table.LockAsync(job, cancellationToken).ConfigureAwait(false);
+            if (!IsSpentUnreachable(job, now))
+            {
+                continue;
+            }
+
+            var expiredAt = job.History.Select(t => t.ExpiresAt).Max();
+            table.Remove(lease);
+            await jobLedger.ForgetQuietlyAsync(job.Name, cancellationToken).ConfigureAwait(false);
+            metrics.LedgerEntryDropped();
+            dropped++;
+            Log.ForgotSpentUnreachable(logger, job.Name, job.Spec.Namespace ?? "", job.TokensRevoked ? "revoked" : "not revoked by the jobs-manager", expiredAt);
+        }
+
+        return dropped;
+    }
+
+    private bool IsSpentUnreachable(JobRecord job, DateTimeOffset now) =>
+        job is { OutOfScope: true, Removed: false, State: JobState.Unreachable } && job.History.All(t => !t.IsUnexpired(now, options.Leeway));
+
+    /// <summary>
     /// A launch failed after the token may have been written: revoke it rather than leave it valid,
     /// delete what the runtime may have created (unless the name belongs to someone else's job), forget.
     /// </summary>
@@ -219,6 +257,10 @@ internal sealed partial class JobStopper(
 
         [LoggerMessage(EventId = 105, Level = LogLevel.Information, Message = "Job {Job} from the job ledger no longer exists: {Revoked} unexpired tokens revoked, forgotten")]
         public static partial void ForgotGone(ILogger logger, string job, int revoked);
+
+        [LoggerMessage(EventId = 109, Level = LogLevel.Information,
+            Message = "Dropped job {Job} (namespace {Namespace}, not a job namespace, unreachable) from the job ledger: every token it held ({Revoked}) expired by {ExpiredAt}, so its revocation no longer matters; its Job, if still there, is the operator's to delete")]
+        public static partial void ForgotSpentUnreachable(ILogger logger, string job, string @namespace, string revoked, DateTimeOffset? expiredAt);
 
         [LoggerMessage(EventId = 112, Level = LogLevel.Error, Message = "Could not stop job {Job}")]
         public static partial void StopFailed(ILogger logger, string job, Exception exception);

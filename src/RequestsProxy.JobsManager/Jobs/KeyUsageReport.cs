@@ -1,23 +1,29 @@
+using RequestsProxy.Tokens.Revocation;
+
 namespace RequestsProxy.JobsManager.Jobs;
 
 /// <summary>Live tokens per kid over the job table: what decides whether a key may be retired.</summary>
 internal static class KeyUsageReport
 {
-    /// <summary>Every kid of the ring (zero when unused) and every kid a live token still carries.</summary>
-    public static KeyUsage Build(IEnumerable<JobRecord> jobs, IEnumerable<string> ringKids, string? activeKid, DateTimeOffset now, TimeSpan leeway)
+    /// <summary>
+    /// Every kid of the ring (zero when unused) and every kid a live token still carries. A revoked token
+    /// (its job's tokens revoked, or its jti in <paramref name="revoked"/>: a revocation by hand, or one whose
+    /// ledger write was lost) is counted apart and does not hold its kid back: the proxy refuses it anyway.
+    /// </summary>
+    /// <param name="revoked">The revocation list as last read (null: only the jobs' own revoked flags count).</param>
+    public static KeyUsage Build(IEnumerable<JobRecord> jobs, IEnumerable<string> ringKids, string? activeKid, DateTimeOffset now, TimeSpan leeway, RevocationList? revoked = null)
     {
         var ring = ringKids.ToHashSet(StringComparer.Ordinal);
-        var byKid = new Dictionary<string, (int Live, int Current, DateTimeOffset? Latest)>(StringComparer.Ordinal);
+        var byKid = new Dictionary<string, Count>(StringComparer.Ordinal);
         foreach (var kid in ring)
         {
-            byKid[kid] = (0, 0, null);
+            byKid[kid] = new Count();
         }
 
         foreach (var job in jobs)
         {
-            if (job.TokensRevoked)
+            if (job.Removed)
             {
-                // Revoked tokens no longer verify, so they do not hold a key back from retirement.
                 continue;
             }
 
@@ -29,16 +35,26 @@ internal static class KeyUsageReport
                     continue;
                 }
 
-                var usage = byKid.GetValueOrDefault(kid);
-                var latest = usage.Latest is { } l && l > token.ExpiresAt ? l : token.ExpiresAt;
-                byKid[kid] = (usage.Live + 1, usage.Current + (ReferenceEquals(token, current) ? 1 : 0), latest);
+                var usage = byKid.GetValueOrDefault(kid) ?? new Count();
+                byKid[kid] = job.TokensRevoked || revoked?.Contains(token.Jti) == true
+                    ? usage with { Revoked = usage.Revoked + 1 }
+                    : usage with
+                    {
+                        Live = usage.Live + 1,
+                        Current = usage.Current + (ReferenceEquals(token, current) ? 1 : 0),
+                        Unreachable = usage.Unreachable + (job.State == JobState.Unreachable ? 1 : 0),
+                        Latest = usage.Latest is { } l && l > token.ExpiresAt ? l : token.ExpiresAt,
+                    };
             }
         }
 
         var keys = byKid
+            .Where(k => ring.Contains(k.Key) || k.Value.Live > 0 || k.Value.Revoked > 0)
             .OrderBy(k => Tokens.Keys.KeyRingRules.KidNumber(k.Key))
-            .Select(k => new KidUsage(k.Key, k.Key == activeKid, ring.Contains(k.Key), k.Value.Live, k.Value.Current, k.Value.Latest))
+            .Select(k => new KidUsage(k.Key, k.Key == activeKid, ring.Contains(k.Key), k.Value.Live, k.Value.Current, k.Value.Latest, k.Value.Revoked, k.Value.Unreachable))
             .ToList();
         return new KeyUsage(activeKid, keys);
     }
+
+    private sealed record Count(int Live = 0, int Current = 0, DateTimeOffset? Latest = null, int Revoked = 0, int Unreachable = 0);
 }

@@ -8,13 +8,32 @@ namespace RequestsProxy.JobsManager.Jobs;
 /// Sysctls beyond Kubernetes' safe set a template may set: names, or prefixes ending in <c>*</c>
 /// (<c>kernel.msg*</c>), as the kubelet's <c>--allowed-unsafe-sysctls</c> takes them.
 /// </param>
+/// <param name="AllowTolerateAll">
+/// A toleration without a key (<c>operator: Exists</c>): it tolerates every taint (of its effect, or of
+/// all), the control-plane's and every dedicated pool's included.
+/// </param>
+/// <param name="AllowControlPlaneNodes">
+/// Tolerations of the control-plane taints (<see cref="ControlPlaneTaints"/>) and node selection
+/// (<c>nodeSelector</c>, node affinity, required or preferred) of the control-plane labels.
+/// </param>
 internal sealed record PodPolicy(
     bool AllowRunAsRoot = false,
     bool AllowWritableRootFilesystem = false,
     IReadOnlyList<string>? AllowedCapabilities = null,
-    IReadOnlyList<string>? AllowedSysctls = null)
+    IReadOnlyList<string>? AllowedSysctls = null,
+    bool AllowTolerateAll = false,
+    bool AllowControlPlaneNodes = false)
 {
     public static readonly PodPolicy Strict = new();
+
+    /// <summary>The labels kubeadm (and most distributions) put on control-plane nodes; <c>master</c> before Kubernetes 1.20, still set by some.</summary>
+    public static readonly IReadOnlyList<string> ControlPlaneLabels = ["node-role.kubernetes.io/control-plane", "node-role.kubernetes.io/master"];
+
+    /// <summary>
+    /// The taints that keep workloads off control-plane and system nodes: kubeadm's two (the same keys as the
+    /// labels), and <c>CriticalAddonsOnly</c> (system node pools of AKS, k3s servers, and Cluster Autoscaler's docs).
+    /// </summary>
+    public static readonly IReadOnlyList<string> ControlPlaneTaints = [.. ControlPlaneLabels, "CriticalAddonsOnly"];
 
     public IReadOnlyList<string> Capabilities => AllowedCapabilities ?? [];
 

@@ -14,6 +14,11 @@ internal sealed partial class RevocationLedger(IDocumentStore<RevocationList> st
 {
     public string Location => store.Location;
 
+    private volatile RevocationList? _latest;
+
+    /// <summary>The list as last read or written (null before the first read): what key usage asks whether a token is revoked.</summary>
+    public RevocationList? Latest => _latest;
+
     /// <summary>What the list may take in all: every shard full (one ConfigMap without shards, and locally).</summary>
     public long CapacityBytes { get; } = store is ShardedRevocationStore sharded ? sharded.CapacityBytes : DocumentLimits.ConfigMapBytes;
 
@@ -83,6 +88,7 @@ internal sealed partial class RevocationLedger(IDocumentStore<RevocationList> st
 
     private void Observe(DocumentSnapshot<RevocationList> snapshot)
     {
+        _latest = snapshot.Document;
         metrics.RevocationSize(snapshot.SizeBytes, snapshot.Document.Count, CapacityBytes);
         if (snapshot.SizeBytes >= (long)(CapacityBytes * DocumentLimits.WarningFraction))
         {

@@ -32,6 +32,8 @@ internal sealed class JobsManagerMetrics
     private Func<int> _liveJobs = () => 0;
     private Func<(int Reachable, int Unreachable)> _outOfScopeJobs = () => (0, 0);
     private Tokens.Keys.KeyRingSource? _keyRing;
+    private Func<Jobs.KeyUsage>? _keyUsage;
+    private long _ledgerEntriesDropped;
 
     public JobsManagerMetrics(IMeterFactory meterFactory)
     {
@@ -70,6 +72,16 @@ internal sealed class JobsManagerMetrics
             };
         }, "{job}", "Jobs recorded in a namespace that is not a job namespace (an upgrade from the release-namespace layout): reachable=false ones are not refreshed and wait for an operator.");
 
+        meter.CreateObservableGauge("jobs_manager.key_usage.tokens", () => _keyUsage?.Invoke().Keys.SelectMany(k => new[]
+        {
+            new Measurement<int>(k.LiveTokens, new KeyValuePair<string, object?>("kid", k.Kid), new KeyValuePair<string, object?>("state", "live")),
+            new Measurement<int>(k.UnreachableTokens, new KeyValuePair<string, object?>("kid", k.Kid), new KeyValuePair<string, object?>("state", "unreachable")),
+            new Measurement<int>(k.RevokedTokens, new KeyValuePair<string, object?>("kid", k.Kid), new KeyValuePair<string, object?>("state", "revoked")),
+        }) ?? [], "{token}",
+            "Unexpired tokens per kid (GET /v1/keys/usage): live ones hold the kid back from retirement (unreachable: those of jobs it may not read, included in live); revoked ones do not.");
+        meter.CreateObservableCounter("jobs_manager.ledger.entries_dropped", () => Interlocked.Read(ref _ledgerEntriesDropped), "{job}",
+            "Unreachable jobs (outside the job namespaces, not readable) dropped from the job ledger once every token they held had expired.");
+
         // Stateless mode: a refused key ring update leaves the signer on its last good ring; alert on it.
         meter.CreateObservableGauge("jobs_manager.key_ring.ready", () => _keyRing is { IsReady: true } ? 1 : 0, "{ring}", "1 while a valid key ring is loaded (stateless mode).");
         meter.CreateObservableCounter("jobs_manager.key_ring.reloads", () => _keyRing?.ReloadCount ?? 0, "{reload}", "Loads that changed the key ring.");
@@ -77,6 +89,10 @@ internal sealed class JobsManagerMetrics
     }
 
     public void ObserveKeyRing(Tokens.Keys.KeyRingSource keyRing) => _keyRing = keyRing;
+
+    public void ObserveKeyUsage(Func<Jobs.KeyUsage> keyUsage) => _keyUsage = keyUsage;
+
+    public void LedgerEntryDropped() => Interlocked.Increment(ref _ledgerEntriesDropped);
 
     public long RevocationSizeBytes => Interlocked.Read(ref _revocationSizeBytes);
 

@@ -105,6 +105,33 @@ public sealed class KeysCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task RetireSafety_UsageWithUnreachableAndRevokedTokens_SaysWhy()
+    {
+        var dir = _temp.Combine("keys");
+        var operations = new RequestsProxy.Cli.Keys.KeyRingOperations(new RequestsProxy.Cli.Keys.FolderKeyRingStore(dir), TimeProvider.System);
+        await operations.InitAsync(CancellationToken.None);
+        var v2 = await operations.AddAsync(CancellationToken.None);
+        var document = await operations.ReadRequiredAsync(CancellationToken.None);
+        var timing = RequestsProxy.Cli.Keys.TokenTiming.Default;
+
+        // Live tokens of jobs the jobs-manager cannot reach pin the kid; the reason says who holds them and what frees them.
+        var pinned = operations.RetireSafety(document, v2, timing, new Dictionary<string, RequestsProxy.JobsApi.KidUsageResponse>
+        {
+            [v2] = new(v2, false, true, LiveTokens: 2, CurrentTokens: 0, LatestExpiry: null, SafeToRetire: false, RevokedTokens: 3, UnreachableTokens: 1),
+        });
+        Assert.False(pinned.Safe);
+        Assert.Contains("the jobs-manager reports 2 live token(s) signed with it (1 held by unreachable jobs outside the job namespaces: 'rpctl jobs stop NAME' revokes them)", pinned.Reason, StringComparison.Ordinal);
+
+        // Revoked tokens alone do not.
+        var free = operations.RetireSafety(document, v2, timing, new Dictionary<string, RequestsProxy.JobsApi.KidUsageResponse>
+        {
+            [v2] = new(v2, false, true, LiveTokens: 0, CurrentTokens: 0, LatestExpiry: null, SafeToRetire: true, RevokedTokens: 3),
+        });
+        Assert.True(free.Safe, free.Reason);
+        Assert.EndsWith("the jobs-manager reports no live token (3 revoked, which need no key)", free.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Retire_WithoutHistory_NeedsForce()
     {
         var dir = _temp.Combine("keys");

@@ -64,6 +64,11 @@ public sealed class AdoptedJobValidationTests
     [InlineData("spec.template.spec.automountServiceAccountToken", "null", "'spec.template.spec.automountServiceAccountToken' must be false (left out, the pods get the service account's token)")]
     [InlineData("spec.template.spec.serviceAccountName", "builder", "'spec.template.spec.serviceAccountName' must be left out")]
     [InlineData("spec.template.spec.nodeName", "control-plane", "'spec.template.spec.nodeName' must be left out")]
+    [InlineData("spec.template.spec.tolerations", "[{operator: Exists}]", "'spec.template.spec.tolerations[0]' has no key (operator Exists): it tolerates every taint")]
+    [InlineData("spec.template.spec.tolerations", "[{key: node-role.kubernetes.io/control-plane, operator: Exists, effect: NoSchedule}]", "'spec.template.spec.tolerations[0].key' 'node-role.kubernetes.io/control-plane' tolerates")]
+    [InlineData("spec.template.spec.nodeSelector", "{node-role.kubernetes.io/master: ''}", "'spec.template.spec.nodeSelector.node-role.kubernetes.io/master' selects control-plane nodes")]
+    [InlineData("spec.template.spec.affinity", "{nodeAffinity: {preferredDuringSchedulingIgnoredDuringExecution: [{weight: 1, preference: {matchExpressions: [{key: node-role.kubernetes.io/control-plane, operator: Exists}]}}]}}",
+        "'spec.template.spec.affinity.nodeAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].preference.matchExpressions[0].key' 'node-role.kubernetes.io/control-plane' (operator Exists) selects")]
     [InlineData("spec.template.spec.securityContext", "{sysctls: [{name: kernel.msgmax, value: '1'}]}", "'spec.template.spec.securityContext.sysctls[0].name' 'kernel.msgmax' is not one of Kubernetes' safe sysctls")]
     [InlineData("spec.template.spec.securityContext", "{runAsUser: 0}", "'spec.template.spec.securityContext.runAsUser' 0 (root) is not allowed")]
     [InlineData("spec.template.spec.volumes[1]", "{name: node, hostPath: {path: /}}", "'spec.template.spec.volumes[1].hostPath' is not allowed")]
@@ -117,6 +122,18 @@ public sealed class AdoptedJobValidationTests
         var job = Parse(Set(Documented, "spec.template.spec.securityContext", "{runAsUser: 0, sysctls: [{name: kernel.msgmax, value: '1'}]}"));
 
         Assert.Empty(JobTemplateValidator.ValidateAdopted(job, new PodPolicy(AllowRunAsRoot: true, AllowedSysctls: ["kernel.msg*"]), "ml"));
+    }
+
+    [Fact]
+    public void ValidateAdopted_SchedulingPolicy_AppliedAsToStartRequests()
+    {
+        var job = Parse(Set(Set(Documented, "spec.template.spec.tolerations", "[{operator: Exists}, {key: node-role.kubernetes.io/control-plane, operator: Exists}]"),
+            "spec.template.spec.nodeSelector", "{node-role.kubernetes.io/control-plane: ''}"));
+
+        Assert.Equal(3, JobTemplateValidator.ValidateAdopted(job, PodPolicy.Strict, "ml").Count);
+        Assert.Equal(2, JobTemplateValidator.ValidateAdopted(job, new PodPolicy(AllowTolerateAll: true), "ml").Count);
+        Assert.Single(JobTemplateValidator.ValidateAdopted(job, new PodPolicy(AllowControlPlaneNodes: true), "ml"));
+        Assert.Empty(JobTemplateValidator.ValidateAdopted(job, new PodPolicy(AllowTolerateAll: true, AllowControlPlaneNodes: true), "ml"));
     }
 
     private static IReadOnlyList<string> Validate(string yaml) => JobTemplateValidator.ValidateAdopted(Parse(yaml), PodPolicy.Strict, "ml");

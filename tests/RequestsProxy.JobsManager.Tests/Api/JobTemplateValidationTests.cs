@@ -6,7 +6,7 @@ using RequestsProxy.JobsManager.Jobs;
 
 namespace RequestsProxy.JobsManager.Tests.Api;
 
-/// <summary>Every field a job template may not set is refused with a 400 naming it; the operator's policy relaxes exactly its three switches.</summary>
+/// <summary>Every field a job template may not set is refused with a 400 naming it; the operator's policy relaxes exactly its switches (the scheduling ones: JobSchedulingValidationTests).</summary>
 public sealed class JobTemplateValidationTests
 {
     private const string Ns = "training";

@@ -178,7 +178,13 @@ public sealed class JobsApiTests
         Assert.False(keys["v1"].GetProperty("safeToRetire").GetBoolean());
         Assert.Equal(0, keys[v2].GetProperty("liveTokens").GetInt32());
         Assert.True(keys[v2].GetProperty("safeToRetire").GetBoolean());
+        Assert.Equal((0, 0), (keys["v1"].GetProperty("revokedTokens").GetInt32(), keys["v1"].GetProperty("unreachableTokens").GetInt32()));
+
+        // Stopped: revoked and forgotten, so v1 is free.
         await host.Client.DeleteAsync("/v1/jobs/job-1");
+        usage = await host.Client.GetFromJsonAsync<JsonElement>("/v1/keys/usage");
+        keys = usage.GetProperty("keys").EnumerateArray().ToDictionary(k => k.GetProperty("kid").GetString()!);
+        Assert.Equal(0, keys["v1"].GetProperty("liveTokens").GetInt32());
     }
 
     [Fact]

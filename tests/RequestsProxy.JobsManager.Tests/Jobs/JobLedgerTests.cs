@@ -169,7 +169,8 @@ public sealed class JobLedgerTests
         var view = h.Manager.Get("done")!;
         Assert.Equal((JobState.Succeeded, true), (view.State, view.TokensRevoked));
         Assert.True(((InMemoryJobLedgerStore)h.LedgerStore).Document.Find("done")!.TokensRevoked);
-        Assert.Equal(1, h.Manager.KeyUsage(h.KeySource.Current!.Kids).Keys.Single().LiveTokens);
+        var v1 = h.Manager.KeyUsage(h.KeySource.Current!.Kids).Keys.Single();
+        Assert.Equal((1, 1), (v1.LiveTokens, v1.RevokedTokens));
 
         // No refresh for it, even past half its lifetime; the running job is refreshed.
         h.Time.Advance(TimeSpan.FromMinutes(31));

@@ -119,6 +119,92 @@ public sealed class ReleaseNamespaceUpgradeTests
         Assert.Single(ReadList(k).Entries);
     }
 
+    [Fact]
+    public async Task KeyUsage_UnreachableRevokedEntry_DoesNotPinItsKid_DroppedFromTheLedgerOnceItsTokensExpired()
+    {
+        // Unreachable and revoked (a DELETE's revocation went through, or the Job finished while rights were still there).
+        await using var k = await KubernetesHarness.StartAsync(ledger: OldLedger.Replace("\"tokensRevoked\":false", "\"tokensRevoked\":true", StringComparison.Ordinal), seed: SeedOldJob);
+        Assert.Equal((JobState.Unreachable, true), (k.Core.Manager.Get("old-1")!.State, k.Core.Manager.Get("old-1")!.TokensRevoked));
+        var v2 = PromoteNewKey(k);
+        using var gauge = new MetricCollector<int>(k.Core.MeterFactory, JobsManagerMetrics.MeterName, "jobs_manager.key_usage.tokens");
+
+        var v1 = Usage(k, v2).Keys.Single(u => u.Kid == "v1");
+        Assert.Equal((0, 1, 0, true), (v1.LiveTokens, v1.RevokedTokens, v1.UnreachableTokens, v1.SafeToRetire));
+        gauge.RecordObservableInstruments();
+        Assert.Contains(gauge.GetMeasurementSnapshot(), m => m.Value == 1 && (string?)m.Tags["kid"] == "v1" && (string?)m.Tags["state"] == "revoked");
+        Assert.Contains(gauge.GetMeasurementSnapshot(), m => m.Value == 0 && (string?)m.Tags["kid"] == "v1" && (string?)m.Tags["state"] == "live");
+
+        // Kept (listed, its jti revoked) while its token could still be presented; dropped with the revocation list's entry.
+        k.Core.Time.Advance(TimeSpan.FromMinutes(59));
+        await k.Core.Manager.PruneAsync(CancellationToken.None);
+        Assert.NotNull(k.Core.Manager.Get("old-1"));
+
+        using var dropped = new MetricCollector<long>(k.Core.MeterFactory, JobsManagerMetrics.MeterName, "jobs_manager.ledger.entries_dropped");
+        k.Core.Time.Advance(TimeSpan.FromMinutes(1) + k.Core.Options.Leeway);
+        await k.Core.Manager.PruneAsync(CancellationToken.None);
+
+        Assert.Null(k.Core.Manager.Get("old-1"));
+        Assert.DoesNotContain("old-1", k.Fake.Find<V1ConfigMap>(Release, KubernetesHarness.StateConfigMap)!.Data["jobs.json"], StringComparison.Ordinal);
+        var log = Assert.Single(k.Core.Log.GetSnapshot(), l => l.Id.Id == 109);
+        Assert.Contains("Dropped job old-1 (namespace training, not a job namespace, unreachable) from the job ledger: every token it held (revoked) expired", log.Message, StringComparison.Ordinal);
+        dropped.RecordObservableInstruments();
+        Assert.Equal(1, dropped.LastMeasurement!.Value);
+        Assert.DoesNotContain(Usage(k, v2).Keys, u => u.Kid == "v1" && (u.LiveTokens > 0 || u.RevokedTokens > 0));
+        Assert.NotNull(k.Fake.Find<V1Job>(Release, "old-1"));
+    }
+
+    [Fact]
+    public async Task KeyUsage_UnreachableLiveEntry_PinsItsKidCountedAsUnreachable_UntilItsJtiIsRevoked()
+    {
+        await using var k = await KubernetesHarness.StartAsync(ledger: OldLedger, seed: SeedOldJob);
+        var v2 = PromoteNewKey(k);
+
+        // Its token still verifies (nothing may refresh or revoke it there): retiring v1 would make it a 401.
+        var v1 = Usage(k, v2).Keys.Single(u => u.Kid == "v1");
+        Assert.Equal((1, 0, 1, false), (v1.LiveTokens, v1.RevokedTokens, v1.UnreachableTokens, v1.SafeToRetire));
+
+        // Revoked by hand (rpctl revoke): a revoked token needs no key, whatever the job's record says.
+        await k.Core.Ledger.AddAsync([new RevocationEntry(Jti, 1767229200, "old-1")], CancellationToken.None);
+        v1 = Usage(k, v2).Keys.Single(u => u.Kid == "v1");
+        Assert.Equal((0, 1, 0, true), (v1.LiveTokens, v1.RevokedTokens, v1.UnreachableTokens, v1.SafeToRetire));
+        Assert.False(k.Core.Manager.Get("old-1")!.TokensRevoked);
+
+        // Unrevoked or not, an unreachable entry whose every token expired has nothing left to refresh or revoke.
+        k.Core.Time.Advance(TimeSpan.FromHours(1) + k.Core.Options.Leeway);
+        await k.Core.Manager.PruneAsync(CancellationToken.None);
+        Assert.Null(k.Core.Manager.Get("old-1"));
+        Assert.Contains(k.Core.Log.GetSnapshot(), l => l.Id.Id == 109 && l.Message.Contains("(not revoked by the jobs-manager)", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Prune_ReachableOutOfScopeFinishedJob_KeptUntilDelete()
+    {
+        // Only unreachable entries are dropped: a finished Job the jobs-manager can still read stays listed (its logs) until DELETE.
+        FakeRbacRule[] rights = [new(["get", "delete"], ["batch"], ["jobs"], ["old-1"], Release)];
+        await using var k = await KubernetesHarness.StartAsync(ledger: OldLedger.Replace("\"tokensRevoked\":false", "\"tokensRevoked\":true", StringComparison.Ordinal),
+            seed: SeedOldJob, extraRules: rights);
+
+        k.Core.Time.Advance(TimeSpan.FromHours(2));
+        await k.Core.Manager.PruneAsync(CancellationToken.None);
+
+        Assert.NotNull(k.Core.Manager.Get("old-1"));
+        Assert.DoesNotContain(k.Core.Log.GetSnapshot(), l => l.Id.Id == 109);
+    }
+
+    private static string PromoteNewKey(KubernetesHarness k)
+    {
+        var kid = k.Core.Keys.AddKey();
+        k.Core.Keys.Promote(kid);
+        k.Core.KeySource.Reload();
+        return kid;
+    }
+
+    /// <summary>GET /v1/keys/usage as the API answers it (safeToRetire included).</summary>
+    private static RequestsProxy.JobsApi.KeyUsageResponse Usage(KubernetesHarness k, string active) =>
+        RequestsProxy.JobsManager.Api.ApiText.KeyUsage(k.Core.Manager.KeyUsage(k.Core.KeySource.Current!.Kids), k.Core.Options.TokenLifetime, k.Core.Options.Leeway) is var usage && usage.ActiveKid == active
+            ? usage
+            : throw new InvalidOperationException($"the active kid is {usage.ActiveKid}, not {active}");
+
     /// <summary>The old layout's Job and token Secret, in the release namespace, as the previous chart left them.</summary>
     private static void SeedOldJob(FakeKubernetesApiServer fake)
     {

@@ -47,7 +47,9 @@ internal sealed class CoreHarness : IDisposable
         Credentials = new StatelessJobCredentials(new TokenIssuer(KeySource, clock), KeySource, Ledger, Options, clock);
         AuditLog = new FakeLogCollector();
         _auditLoggers = new LoggerFactory([new FakeLoggerProvider(AuditLog)]);
-        Manager = new JobManager(Runtime, Credentials, Ledger, JobLedger, Options, clock, Metrics, new JobAudit(_auditLoggers), NullLogger<JobManager>.Instance);
+        Log = new FakeLogCollector();
+        _managerLoggers = new LoggerFactory([new FakeLoggerProvider(Log)]);
+        Manager = new JobManager(Runtime, Credentials, Ledger, JobLedger, Options, clock, Metrics, new JobAudit(_auditLoggers), _managerLoggers.CreateLogger<JobManager>());
         if (restore)
         {
             // In-memory and local stores complete synchronously; HTTP-backed harnesses pass restore: false and await it.
@@ -56,6 +58,10 @@ internal sealed class CoreHarness : IDisposable
     }
 
     private readonly LoggerFactory _auditLoggers;
+    private readonly LoggerFactory _managerLoggers;
+
+    /// <summary>What the manager (and its collaborators) logged.</summary>
+    public FakeLogCollector Log { get; }
 
     public TempFolder Folder { get; }
 
@@ -114,6 +120,7 @@ internal sealed class CoreHarness : IDisposable
     public void Dispose()
     {
         _auditLoggers.Dispose();
+        _managerLoggers.Dispose();
         KeySource.Dispose();
         MeterFactory.Dispose();
         Folder.Dispose();
