@@ -188,6 +188,12 @@ internal sealed partial class ConfigMapProvisioner(IKubernetes client, JobsManag
             },
             Data = new Dictionary<string, string>(StringComparer.Ordinal) { [key] = Encoding.UTF8.GetString(content) },
         };
+        if (key == KubernetesStores.LegacyTokensKey)
+        {
+            // Born with this mode's issuing marker: a fresh stateless install's proxies see 'closed' in the kubelet's first copy.
+            configMap.Data[KubernetesStores.LegacyIssuerKey] = Encoding.UTF8.GetString(LegacyIssuerCodec.Instance.Serialize(LegacyIssuer.Of(options.Stateless)));
+        }
+
         try
         {
             await client.CoreV1.CreateNamespacedConfigMapAsync(configMap, options.Namespace!, cancellationToken: cancellationToken).ConfigureAwait(false);

@@ -46,6 +46,8 @@ public sealed class ConfigMapProvisionerTests
         Assert.Empty(document.Jobs);
         var legacy = fake.Find<V1ConfigMap>(KubernetesHarness.Namespace, KubernetesHarness.LegacyTokensConfigMap)!;
         Assert.Equal("[]", legacy.Data["legacy-tokens.json"].Trim());
+        // Born with its issuing marker (issue 15 C3): the options are stateless, so the proxies' first copy says closed.
+        Assert.Equal("closed", legacy.Data["issuing"].Trim());
         foreach (var created in new[] { ledger, legacy })
         {
             Assert.Equal("jobs-manager", created.Metadata.Labels["app.kubernetes.io/managed-by"]);
