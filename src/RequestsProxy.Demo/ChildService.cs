@@ -112,6 +112,10 @@ internal sealed class ChildService : IAsyncDisposable
             catch (HttpRequestException)
             {
             }
+            catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                // The probe's own timeout: a process still starting on a busy machine is not ready yet, not cancelled.
+            }
 
             await Task.Delay(50, cancellationToken);
         }

@@ -69,6 +69,9 @@ internal static partial class Log
     [LoggerMessage(42, LogLevel.Warning, "Admin request refused: {Reason}")]
     public static partial void AdminRefused(ILogger logger, string reason);
 
+    [LoggerMessage(45, LogLevel.Warning, "Admin request {Method} {Path} from {Remote} carried the admin token itself (a jobs-manager older than signed admin requests): accepted on the compatibility path (REQUESTS_PROXY_ADMIN_ACCEPT_BEARER)")]
+    public static partial void AdminBearerAccepted(ILogger logger, string method, string path, string remote);
+
     [LoggerMessage(43, LogLevel.Information, "Legacy registrations synced by the jobs-manager ({Count} registered here): ready")]
     public static partial void LegacySynced(ILogger logger, int count);
 

@@ -34,6 +34,13 @@ public static class EnvironmentVariables
     /// </summary>
     public const string LegacySyncWaitSeconds = "REQUESTS_PROXY_LEGACY_SYNC_WAIT_SECONDS";
 
+    /// <summary>
+    /// Legacy proxy: also accept admin requests carrying the admin token itself (<c>Authorization: Bearer</c>), as a
+    /// jobs-manager older than signed admin requests sends them (default true: the upgrade from an older chart).
+    /// Nothing of this version sends one; set false once no older jobs-manager can run (docs/proxy.md).
+    /// </summary>
+    public const string AdminAcceptBearer = "REQUESTS_PROXY_ADMIN_ACCEPT_BEARER";
+
     /// <summary>Legacy jobs-manager: a DNS name resolving to the legacy-mode proxy pods only (the only pods that get the admin token).</summary>
     public const string ProxyLegacyPodsDns = "REQUESTS_PROXY_LEGACY_PODS_DNS";
 

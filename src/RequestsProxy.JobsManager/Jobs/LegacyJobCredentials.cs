@@ -1,11 +1,12 @@
 using System.Buffers.Text;
 using System.Net;
 using System.Net.Http.Headers;
-using System.Net.Http.Json;
 using System.Security.Cryptography;
+using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using RequestsProxy.JobsManager.Api;
 using RequestsProxy.JobsManager.Metrics;
+using RequestsProxy.Tokens.Admin;
 using RequestsProxy.Tokens.Legacy;
 
 namespace RequestsProxy.JobsManager.Jobs;
@@ -18,8 +19,11 @@ namespace RequestsProxy.JobsManager.Jobs;
 /// as long as the list may not have reached them all (a replica the DNS did not list yet, a restarted
 /// container). A stop ends its entries at once (kept a grace, so every replica sees the end), then
 /// makes every legacy replica forget it. It does not expire: a stateless jobs-manager replaces it with
-/// a JWT and ends its entry after a grace (DESIGN §12). The admin token only ever goes to replicas
-/// that run legacy (they mount it anyway): never in stateless mode, never to a stateless replica.
+/// a JWT and ends its entry after a grace (DESIGN §12). Admin requests go only to replicas that run
+/// legacy, never in stateless mode, and carry neither the admin token nor a job's token: each is
+/// signed with the admin token as HMAC key for the address it is sent to (<see cref="AdminSignature"/>),
+/// and registrations and syncs name tokens by digest — so a pod that took over a listed address
+/// receives nothing it could use (docs/operations.md, "What a -legacy-pods address receives").
 /// </summary>
 internal sealed partial class LegacyJobCredentials(
     HttpClient http, AdminTokenProvider adminToken, ILegacyProxyEndpoints endpoints, IDocumentStore<LegacyTokenList> list,
@@ -84,7 +88,7 @@ internal sealed partial class LegacyJobCredentials(
                 ? throw new DocumentTooLargeException("legacy token list", size, DocumentLimits.ConfigMapBytes, list.Location)
                 : next;
         }, cancellationToken).ConfigureAwait(false);
-        var registration = new LegacyRegistration(token, subject, scope);
+        var registration = new LegacyRegistration(digest, subject, scope);
         lock (_pending)
         {
             _pending[digest] = new PendingRegistration(registration, time.GetUtcNow() + options.LegacyTokenGrace);
@@ -95,11 +99,8 @@ internal sealed partial class LegacyJobCredentials(
         {
             await ForEachReplicaAsync(replicas.Legacy, async proxy =>
             {
-                using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(proxy, "admin/v1/tokens"))
-                {
-                    Content = JsonContent.Create(registration, JobsJsonContext.Default.LegacyRegistration),
-                };
-                Authorize(request);
+                using var request = AdminRequest(HttpMethod.Post, new Uri(proxy, "admin/v1/tokens"),
+                    JsonSerializer.SerializeToUtf8Bytes(registration, JobsJsonContext.Default.LegacyRegistration));
                 using var response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
                 if (response.StatusCode == HttpStatusCode.NotFound)
                 {
@@ -119,13 +120,12 @@ internal sealed partial class LegacyJobCredentials(
             // Never delivered: no more pushes, and its entry ends now, kept a grace as a stop's are, so a replica that
             // accepted the registration refuses the token once the list reaches it (an entry left open is ended by the
             // next maintenance pass). Those replicas are also told to forget it at once, best effort.
-            await WithoutPendingAsync(p => p.Registration.Token == token).ConfigureAwait(false);
+            await WithoutPendingAsync(p => p.Registration.Digest == digest).ConfigureAwait(false);
             await QuietlyAsync(() => UpdateListAsync(l => l.EndDigest(digest, time.GetUtcNow().ToUnixTimeSeconds()), CancellationToken.None), subject).ConfigureAwait(false);
             await Task.WhenAll(accepted.Select(proxy => QuietlyAsync(async () =>
             {
                 using var timeout = new CancellationTokenSource(SyncTimeout);
-                using var request = new HttpRequestMessage(HttpMethod.Delete, new Uri(proxy, "admin/v1/tokens/" + digest));
-                Authorize(request);
+                using var request = AdminRequest(HttpMethod.Delete, new Uri(proxy, "admin/v1/tokens/" + digest), null);
                 try
                 {
                     using var response = await http.SendAsync(request, timeout.Token).ConfigureAwait(false);
@@ -174,8 +174,7 @@ internal sealed partial class LegacyJobCredentials(
             var replicas = await endpoints.ResolveAsync(cancellationToken).ConfigureAwait(false);
             await ForEachReplicaAsync(replicas.Legacy, async proxy =>
             {
-                using var request = new HttpRequestMessage(HttpMethod.Delete, new Uri(proxy, "admin/v1/subjects/" + Uri.EscapeDataString(subject)));
-                Authorize(request);
+                using var request = AdminRequest(HttpMethod.Delete, new Uri(proxy, "admin/v1/subjects/" + Uri.EscapeDataString(subject)), null);
                 using var response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
 
                 // 404: this replica does not know the subject (it restarted, or started after the job) — already forgotten.
@@ -276,6 +275,8 @@ internal sealed partial class LegacyJobCredentials(
                 body = new LegacySync([.. _pending.Values.Select(p => p.Registration)]);
             }
 
+            var content = JsonSerializer.SerializeToUtf8Bytes(body, JobsJsonContext.Default.LegacySync);
+
             var synced = 0;
             await Task.WhenAll(replicas.Legacy.Select(async proxy =>
             {
@@ -284,11 +285,7 @@ internal sealed partial class LegacyJobCredentials(
                     // Bounded: a stop waits for this push before it forgets.
                     using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
                     timeout.CancelAfter(SyncTimeout);
-                    using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(proxy, "admin/v1/sync"))
-                    {
-                        Content = JsonContent.Create(body, JobsJsonContext.Default.LegacySync),
-                    };
-                    Authorize(request);
+                    using var request = AdminRequest(HttpMethod.Post, new Uri(proxy, "admin/v1/sync"), content);
                     using var response = await http.SendAsync(request, timeout.Token).ConfigureAwait(false);
                     if (response.IsSuccessStatusCode)
                     {
@@ -377,10 +374,26 @@ internal sealed partial class LegacyJobCredentials(
         }
     }
 
-    private void Authorize(HttpRequestMessage request)
+    /// <summary>
+    /// An admin request signed for <paramref name="url"/>'s address (<see cref="AdminSignature"/>): the
+    /// admin token is the HMAC key and is never sent; the body (JSON) is exactly the bytes signed.
+    /// </summary>
+    private HttpRequestMessage AdminRequest(HttpMethod method, Uri url, byte[]? body)
     {
         var admin = adminToken.Current ?? throw new InvalidOperationException($"the admin token file '{adminToken.Path}' is missing or empty");
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", admin);
+        var request = new HttpRequestMessage(method, url);
+        if (body is not null)
+        {
+            request.Content = new ByteArrayContent(body);
+            request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        }
+
+        foreach (var (name, value) in AdminSignature.Sign(admin, method.Method, url, body ?? [], time.GetUtcNow()).All)
+        {
+            request.Headers.TryAddWithoutValidation(name, value);
+        }
+
+        return request;
     }
 
     private static partial class Log

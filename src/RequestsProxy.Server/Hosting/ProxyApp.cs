@@ -63,6 +63,7 @@ internal static class ProxyApp
         services.AddHostedService(sp => sp.GetRequiredService<TokenSources>());
         services.AddSingleton<LegacyTokenRegistry>();
         services.AddSingleton<AdminToken>();
+        services.AddSingleton<AdminGate>();
         // Both modes accept JWTs and listed legacy tokens: the flip between them costs no 401 (DESIGN §12).
         services.AddSingleton<IRequestAuthenticator, RequestAuthenticator>();
 

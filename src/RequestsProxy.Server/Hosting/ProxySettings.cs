@@ -52,6 +52,9 @@ internal sealed record ProxySettings
 
     public string AdminTokenFile { get; init; } = "/etc/proxy/admin/token";
 
+    /// <summary>Legacy: admin requests may carry the admin token as a bearer token (an older jobs-manager) besides a signature.</summary>
+    public bool AdminAcceptBearer { get; init; } = true;
+
     public TokenValidationOptions Validation { get; init; } = new();
 
     public long MaxRequestBodyBytes { get; init; } = DefaultMaxBodyBytes;
@@ -133,6 +136,7 @@ internal sealed record ProxySettings
             UpstreamCredentialFile = env.Text(EnvironmentVariables.UpstreamCredentialFile),
             RoutesFile = routesFile,
             AdminTokenFile = env.Text(EnvironmentVariables.AdminTokenFile, defaults.AdminTokenFile),
+            AdminAcceptBearer = env.Flag(EnvironmentVariables.AdminAcceptBearer, defaults.AdminAcceptBearer),
             Validation = new TokenValidationOptions
             {
                 Audience = env.Text(EnvironmentVariables.Audience, TokenDefaults.Audience),

@@ -6,23 +6,28 @@ namespace RequestsProxy.Server.Legacy;
 
 /// <summary>
 /// The admin token guarding registration, read from its mounted file on each admin call (rare),
-/// so a rotated Secret takes effect without a restart.
+/// so a rotated Secret takes effect without a restart. It is the key of signed admin requests,
+/// and (<see cref="ProxySettings.AdminAcceptBearer"/>) what an older jobs-manager presents as a bearer token.
 /// </summary>
 internal sealed class AdminToken(ProxySettings settings)
 {
-    public AdminCheck Check(string presented)
+    /// <summary>The token, or null when its file is missing, unreadable or empty.</summary>
+    public string? Read()
     {
-        string expected;
         try
         {
-            expected = File.ReadAllText(settings.AdminTokenFile).Trim();
+            var token = File.ReadAllText(settings.AdminTokenFile).Trim();
+            return token.Length == 0 ? null : token;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            return AdminCheck.NotConfigured;
+            return null;
         }
+    }
 
-        if (expected.Length == 0)
+    public AdminCheck Check(string presented)
+    {
+        if (Read() is not { } expected)
         {
             return AdminCheck.NotConfigured;
         }

@@ -54,9 +54,11 @@ internal sealed class LegacyTokenRegistry(TimeProvider time, TokenSources source
             : $"legacy registrations not synced by the jobs-manager yet (ready anyway {wait.TotalSeconds:0} s after start)";
 
     /// <summary>Registers a token; false when exactly this registration was already in force (the jobs-manager's sync repeats it).</summary>
-    public bool Register(string token, string subject, string scope)
+    public bool Register(string token, string subject, string scope) => RegisterDigest(LegacyTokenDigest.Compute(token), subject, scope);
+
+    /// <summary>Registers a token by its digest (all this replica ever keeps; the jobs-manager sends nothing else).</summary>
+    public bool RegisterDigest(string digest, string subject, string scope)
     {
-        var digest = LegacyTokenDigest.Compute(token);
         var caller = new CallerIdentity(subject, null, scope.Split(' ', StringSplitOptions.RemoveEmptyEntries));
         lock (_writeLock)
         {

@@ -12,12 +12,60 @@ using RequestsProxy.JobsManager.Jobs;
 using RequestsProxy.JobsManager.Tests.Support;
 using RequestsProxy.Settings;
 using RequestsProxy.Testing.Hosting;
+using RequestsProxy.Tokens.Admin;
+using RequestsProxy.Tokens.Legacy;
 
 namespace RequestsProxy.JobsManager.Tests.Api;
 
 /// <summary>REQUESTS_PROXY_STATELESS=false: opaque tokens registered with a stand-in for the proxy's legacy admin endpoint.</summary>
 public sealed class LegacyModeTests
 {
+    [Fact]
+    public async Task StartStop_Legacy_SendsDigestsAndSignaturesNeverTheAdminTokenOrTheToken()
+    {
+        await using var proxy = await StandInProxy.StartAsync();
+        await using var host = await ApiHost.StartAsync(configure: o =>
+        {
+            o.Stateless = false;
+            o.ProxyUrl = proxy.Url;
+            o.LegacySyncInterval = TimeSpan.FromMilliseconds(200);
+        });
+
+        using var created = await host.Client.PostAsJsonAsync("/v1/jobs", new { name = "job-1", command = new[] { "/bin/sh", "-c", "sleep 30" }, scope = "results:write" });
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var token = File.ReadAllText((await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("tokenFile").GetString()!).Trim();
+        await Eventually.TrueAsync(() => proxy.Calls.Any(c => c.Path == "/admin/v1/sync" && c.Body.Contains(LegacyTokenDigest.Compute(token), StringComparison.Ordinal)), "a sync carrying the young registration");
+        using (var stopped = await host.Client.DeleteAsync("/v1/jobs/job-1"))
+        {
+            Assert.Equal(HttpStatusCode.OK, stopped.StatusCode);
+        }
+
+        var calls = proxy.Calls.ToList();
+        Assert.Contains(calls, c => c.Path == "/admin/v1/tokens");
+        Assert.Contains(calls, c => c.Path == "/admin/v1/sync");
+        Assert.Contains(calls, c => c.Path == "/admin/v1/subjects/job-1");
+
+        // What a pod on this address receives: neither the admin token nor the job's token, anywhere in any request.
+        var verifier = new AdminSignatureVerifier(TimeProvider.System);
+        var target = AdminSignature.TargetOf(proxy.Url);
+        foreach (var call in calls)
+        {
+            Assert.DoesNotContain(ApiHost.AdminToken, call.Raw, StringComparison.Ordinal);
+            Assert.DoesNotContain(token, call.Raw, StringComparison.Ordinal);
+            Assert.Equal("", call.Auth);
+            Assert.Equal(target, call.Header(AdminSignature.TargetHeader));
+            var signed = new AdminSignedRequest(call.Method, call.RawTarget, System.Text.Encoding.UTF8.GetBytes(call.Body),
+                call.Header(AdminSignature.TimestampHeader), call.Header(AdminSignature.NonceHeader), call.Header(AdminSignature.TargetHeader), call.Header(AdminSignature.SignatureHeader));
+            Assert.Equal(AdminSignatureFailure.None, verifier.Verify(ApiHost.AdminToken, signed, [target]));
+        }
+
+        var registration = JsonDocument.Parse(Assert.Single(calls, c => c.Path == "/admin/v1/tokens").Body).RootElement;
+        Assert.Equal(LegacyTokenDigest.Compute(token), registration.GetProperty("digest").GetString());
+        Assert.False(registration.TryGetProperty("token", out _));
+        var sync = JsonDocument.Parse(calls.First(c => c.Path == "/admin/v1/sync" && c.Body.Contains("job-1", StringComparison.Ordinal)).Body).RootElement;
+        Assert.All(sync.GetProperty("registrations").EnumerateArray(), r => Assert.False(r.TryGetProperty("token", out _)));
+    }
+
     [Fact]
     public async Task StartStop_Legacy_RegistersOpaqueTokenAndForgetsSubject()
     {
@@ -38,9 +86,9 @@ public sealed class LegacyModeTests
         Assert.Equal(JsonValueKind.Null, job.GetProperty("token").GetProperty("expiresAt").ValueKind);
 
         var register = Assert.Single(calls, c => c.Path == "/admin/v1/tokens");
-        Assert.Equal(("POST", "/admin/v1/tokens", "Bearer " + ApiHost.AdminToken), (register.Method, register.Path, register.Auth));
+        Assert.Equal(("POST", "/admin/v1/tokens", ""), (register.Method, register.Path, register.Auth));
         var body = JsonDocument.Parse(register.Body).RootElement;
-        Assert.Equal(token, body.GetProperty("token").GetString());
+        Assert.Equal(LegacyTokenDigest.Compute(token), body.GetProperty("digest").GetString());
         Assert.Equal("job-1", body.GetProperty("sub").GetString());
         Assert.Equal("results:write", body.GetProperty("scope").GetString());
         Assert.DoesNotContain(".", token, StringComparison.Ordinal);
@@ -73,7 +121,7 @@ public sealed class LegacyModeTests
         foreach (var replica in new[] { first, second })
         {
             var register = Assert.Single(replica.Calls, c => c.Path == "/admin/v1/tokens");
-            Assert.Equal(token, JsonDocument.Parse(register.Body).RootElement.GetProperty("token").GetString());
+            Assert.Equal(LegacyTokenDigest.Compute(token), JsonDocument.Parse(register.Body).RootElement.GetProperty("digest").GetString());
         }
 
         using var stopped = await host.Client.DeleteAsync("/v1/jobs/job-1");
@@ -168,12 +216,21 @@ public sealed class LegacyModeTests
         public Task<LegacyReplicas> ResolveAsync(CancellationToken cancellationToken) => Task.FromResult(new LegacyReplicas(urls, []));
     }
 
-    /// <summary>A stand-in for one proxy replica's legacy admin endpoint on 127.0.0.1: records every call.</summary>
+    /// <summary>One request as the stand-in received it: every header, the raw request target and the body.</summary>
+    private sealed record ReceivedCall(string Method, string Path, string RawTarget, string Auth, IReadOnlyDictionary<string, string> Headers, string Body)
+    {
+        public string? Header(string name) => Headers.TryGetValue(name, out var value) ? value : null;
+
+        /// <summary>Everything that went over the wire, to search for a secret.</summary>
+        public string Raw => $"{Method} {RawTarget}\n{string.Join("\n", Headers.Select(h => h.Key + ": " + h.Value))}\n\n{Body}";
+    }
+
+    /// <summary>A stand-in for one proxy replica's legacy admin endpoint on 127.0.0.1 (real Kestrel): records every call.</summary>
     private sealed class StandInProxy : IAsyncDisposable
     {
         private LoopbackApp _app = null!;
 
-        public ConcurrentQueue<(string Method, string Path, string Auth, string Body)> Calls { get; } = new();
+        public ConcurrentQueue<ReceivedCall> Calls { get; } = new();
 
         public Uri Url => _app.Url;
 
@@ -183,7 +240,9 @@ public sealed class LegacyModeTests
             self._app = await LoopbackApp.StartAsync(async context =>
             {
                 using var reader = new StreamReader(context.Request.Body);
-                self.Calls.Enqueue((context.Request.Method, context.Request.Path, context.Request.Headers.Authorization.ToString(), await reader.ReadToEndAsync()));
+                var headers = context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase);
+                var rawTarget = context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestFeature>()!.RawTarget;
+                self.Calls.Enqueue(new ReceivedCall(context.Request.Method, context.Request.Path, rawTarget, context.Request.Headers.Authorization.ToString(), headers, await reader.ReadToEndAsync()));
                 context.Response.StatusCode = status ?? (context.Request.Method == "POST" ? StatusCodes.Status201Created : StatusCodes.Status204NoContent);
             });
             return self;

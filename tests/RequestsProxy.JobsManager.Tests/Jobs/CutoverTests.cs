@@ -314,7 +314,8 @@ public sealed class CutoverTests : IDisposable
         Assert.True(stopped.Succeeded, stopped.Message);
         Assert.Equal(2, _h.Proxies.Calls.Count(c => c.Method == HttpMethod.Delete));
         Assert.DoesNotContain(_h.Proxies.Sent, s => s.Target.Host == "127.0.0.9");
-        Assert.All(_h.Proxies.Sent, s => Assert.Equal("Bearer admin-secret", s.Authorization));
+        Assert.All(_h.Proxies.Sent, s => Assert.Null(s.Authorization));
+        Assert.All(_h.Proxies.Sent, s => Assert.NotNull(s.Signature));
     }
 
     [Fact]
@@ -328,7 +329,8 @@ public sealed class CutoverTests : IDisposable
         Assert.Equal(2, await _h.Legacy.SyncAsync(CancellationToken.None));
         Assert.Equal(2, _h.Proxies.Bodies.Count);
         Assert.All(_h.Proxies.Bodies, b => Assert.Equal(2, b.GetProperty("registrations").GetArrayLength()));
-        Assert.Contains(_h.TokenOf("job-1"), _h.Proxies.Bodies.First().GetRawText(), StringComparison.Ordinal);
+        Assert.Contains(LegacyTokenDigest.Compute(_h.TokenOf("job-1")), _h.Proxies.Bodies.First().GetRawText(), StringComparison.Ordinal);
+        Assert.All(_h.Proxies.Bodies, b => Assert.DoesNotContain(_h.TokenOf("job-1"), b.GetRawText(), StringComparison.Ordinal));
 
         // A stop ends the pushes of its job before it forgets; the rest stop after the grace.
         Assert.True((await legacy.StopAsync("job-1", CancellationToken.None)).Succeeded);

@@ -140,8 +140,8 @@ internal sealed class CutoverHarness : IDisposable
         /// <summary>Replicas that run stateless (they must never see the admin token).</summary>
         public IReadOnlyList<Uri> Stateless { get; set; } = [];
 
-        /// <summary>Every request's Authorization header value and target (the test checks where the admin token went).</summary>
-        public ConcurrentQueue<(Uri Target, string? Authorization)> Sent { get; } = new();
+        /// <summary>Every request's target, Authorization header value and signature header (the tests check that no admin token went anywhere).</summary>
+        public ConcurrentQueue<(Uri Target, string? Authorization, string? Signature)> Sent { get; } = new();
 
         /// <summary>The body of every registration sync (<c>POST /admin/v1/sync</c>).</summary>
         public ConcurrentQueue<System.Text.Json.JsonElement> Bodies { get; } = new();
@@ -157,7 +157,8 @@ internal sealed class CutoverHarness : IDisposable
             }
 
             Calls.Enqueue((request.Method, request.RequestUri!.AbsolutePath));
-            Sent.Enqueue((request.RequestUri!, request.Headers.Authorization?.ToString()));
+            Sent.Enqueue((request.RequestUri!, request.Headers.Authorization?.ToString(),
+                request.Headers.TryGetValues(RequestsProxy.Tokens.Admin.AdminSignature.SignatureHeader, out var signature) ? signature.Single() : null));
             if (request.Method == HttpMethod.Post)
             {
                 OnRegister?.Invoke();

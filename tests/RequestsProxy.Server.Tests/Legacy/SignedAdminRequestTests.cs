@@ -1,0 +1,232 @@
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using RequestsProxy.Settings;
+using RequestsProxy.Tokens.Admin;
+using RequestsProxy.Tokens.Legacy;
+
+namespace RequestsProxy.Server.Tests.Legacy;
+
+/// <summary>
+/// Issue 15 C1 at a real legacy proxy on 127.0.0.1: admin requests signed with the admin token as
+/// HMAC key are accepted, registrations name tokens by digest, every tampering is refused with a
+/// body that says why, and the bearer admin token of an older jobs-manager is accepted only on the
+/// compatibility path.
+/// </summary>
+public sealed class SignedAdminRequestTests
+{
+    private const string Admin = "admin-secret";
+    private const string Token = "b3BhcXVlLWxlZ2FjeS10b2tlbi0wMTIzNDU2Nzg5YWJj";
+
+    private static void Legacy(Dictionary<string, string?> settings) => settings[EnvironmentVariables.Stateless] = "false";
+
+    private static byte[] Registration(string sub = "job-1") =>
+        JsonSerializer.SerializeToUtf8Bytes(new { digest = LegacyTokenDigest.Compute(Token), sub, scope = "results:write" });
+
+    /// <summary>A request signed the way the jobs-manager signs it; <paramref name="sign"/> changes what is signed, not what is sent.</summary>
+    private static HttpRequestMessage Signed(ProxyHarness proxy, HttpMethod method, string path, byte[]? body,
+        string key = Admin, long? timestamp = null, string? target = null, string? signedPath = null, byte[]? signedBody = null, string? signedMethod = null, string? nonce = null)
+    {
+        var url = new Uri(proxy.Address, path);
+        var headers = AdminSignature.Sign(key, signedMethod ?? method.Method, signedPath ?? url.PathAndQuery, target ?? AdminSignature.TargetOf(url),
+            signedBody ?? body ?? [], timestamp ?? DateTimeOffset.UtcNow.ToUnixTimeSeconds(), nonce ?? AdminSignature.NewNonce());
+        var request = new HttpRequestMessage(method, url);
+        if (body is not null)
+        {
+            request.Content = new ByteArrayContent(body);
+            request.Content.Headers.ContentType = new("application/json");
+        }
+
+        foreach (var (name, value) in headers.All)
+        {
+            request.Headers.TryAddWithoutValidation(name, value);
+        }
+
+        return request;
+    }
+
+    private static async Task<(HttpStatusCode Status, string Reason, string Body)> SendAsync(ProxyHarness proxy, HttpRequestMessage request)
+    {
+        using (request)
+        using (var response = await proxy.Client.SendAsync(request))
+        {
+            var body = await response.Content.ReadAsStringAsync();
+            var reason = body.StartsWith('{') && JsonDocument.Parse(body).RootElement.TryGetProperty("error_description", out var r) ? r.GetString()! : "";
+            return (response.StatusCode, reason, body);
+        }
+    }
+
+    [Fact]
+    public async Task SignedRegistrationByDigest_Accepted_AndTheTokenThenAuthenticates()
+    {
+        await using var proxy = await ProxyHarness.StartAsync(Legacy);
+
+        var registered = await SendAsync(proxy, Signed(proxy, HttpMethod.Post, "/admin/v1/tokens", Registration()));
+        using var response = await proxy.PostAsync("/v1/results", Token);
+
+        Assert.Equal(HttpStatusCode.Created, registered.Status);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("job-1", proxy.Upstream.Last!.Header("X-Requests-Proxy-Subject"));
+    }
+
+    [Fact]
+    public async Task SignedSyncAndForgets_Accepted()
+    {
+        await using var proxy = await ProxyHarness.StartAsync(Legacy);
+        var sync = Encoding.UTF8.GetBytes($$"""{"registrations":[{"digest":"{{LegacyTokenDigest.Compute(Token)}}","sub":"job-1","scope":""}]}""");
+
+        var synced = await SendAsync(proxy, Signed(proxy, HttpMethod.Post, "/admin/v1/sync", sync));
+        using (var accepted = await proxy.PostAsync("/v1/results", Token))
+        {
+            Assert.Equal(HttpStatusCode.OK, accepted.StatusCode);
+        }
+
+        var byDigest = await SendAsync(proxy, Signed(proxy, HttpMethod.Delete, "/admin/v1/tokens/" + LegacyTokenDigest.Compute(Token), null));
+        var bySubject = await SendAsync(proxy, Signed(proxy, HttpMethod.Delete, "/admin/v1/subjects/job-1", null));
+        using var refused = await proxy.PostAsync("/v1/results", Token);
+
+        Assert.Equal((HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.OK), (synced.Status, byDigest.Status, bySubject.Status));
+        Assert.Contains("\"removed\":1", byDigest.Body, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+    }
+
+    [Fact]
+    public async Task SignedRegistrationCarryingTheToken_Is400()
+    {
+        await using var proxy = await ProxyHarness.StartAsync(Legacy);
+        var body = JsonSerializer.SerializeToUtf8Bytes(new { token = Token, sub = "job-1", scope = "" });
+
+        var registered = await SendAsync(proxy, Signed(proxy, HttpMethod.Post, "/admin/v1/tokens", body));
+        using var response = await proxy.PostAsync("/v1/results", Token);
+
+        Assert.Equal(HttpStatusCode.BadRequest, registered.Status);
+        Assert.Contains("never by", registered.Body, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+    }
+
+    public static TheoryData<string, HttpStatusCode, string> Tamperings => new()
+    {
+        { "wrong key", HttpStatusCode.Unauthorized, AdminSignatureReasons.BadSignature },
+        { "body changed", HttpStatusCode.Unauthorized, AdminSignatureReasons.BadSignature },
+        { "path changed", HttpStatusCode.Unauthorized, AdminSignatureReasons.BadSignature },
+        { "method changed", HttpStatusCode.Unauthorized, AdminSignatureReasons.BadSignature },
+        { "timestamp 90 s old", HttpStatusCode.Unauthorized, AdminSignatureReasons.StaleTimestamp },
+        { "timestamp 90 s ahead", HttpStatusCode.Unauthorized, AdminSignatureReasons.StaleTimestamp },
+        { "signed for another address", HttpStatusCode.Forbidden, AdminSignatureReasons.WrongTarget },
+        { "signed for another address, Host rewritten to it", HttpStatusCode.Forbidden, AdminSignatureReasons.WrongTarget },
+        { "signature header missing", HttpStatusCode.Unauthorized, AdminSignatureReasons.Missing },
+        { "signature header garbled", HttpStatusCode.Unauthorized, AdminSignatureReasons.Malformed },
+        { "signature and the bearer admin token", HttpStatusCode.Unauthorized, AdminSignatureReasons.BadSignature },
+    };
+
+    [Theory]
+    [MemberData(nameof(Tamperings))]
+    public async Task SignedRegistration_Tampered_RefusedWithItsReason_AndRegistersNothing(string tampering, HttpStatusCode status, string reason)
+    {
+        await using var proxy = await ProxyHarness.StartAsync(Legacy);
+        var body = Registration();
+        var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        var elsewhere = $"10.244.0.99:{proxy.Address.Port}";
+        var request = tampering switch
+        {
+            "wrong key" => Signed(proxy, HttpMethod.Post, "/admin/v1/tokens", body, key: "not-the-admin-token"),
+            "body changed" => Signed(proxy, HttpMethod.Post, "/admin/v1/tokens", body, signedBody: Registration("job-2")),
+            "path changed" => Signed(proxy, HttpMethod.Post, "/admin/v1/tokens", body, signedPath: "/admin/v1/sync"),
+            "method changed" => Signed(proxy, HttpMethod.Post, "/admin/v1/tokens", body, signedMethod: "DELETE"),
+            "timestamp 90 s old" => Signed(proxy, HttpMethod.Post, "/admin/v1/tokens", body, timestamp: now - 90),
+            "timestamp 90 s ahead" => Signed(proxy, HttpMethod.Post, "/admin/v1/tokens", body, timestamp: now + 90),
+            "signed for another address" => Signed(proxy, HttpMethod.Post, "/admin/v1/tokens", body, target: elsewhere),
+            _ => Signed(proxy, HttpMethod.Post, "/admin/v1/tokens", body, key: tampering == "signature and the bearer admin token" ? "not-the-admin-token" : Admin,
+                target: tampering.StartsWith("signed for another address", StringComparison.Ordinal) ? elsewhere : null),
+        };
+        switch (tampering)
+        {
+            case "signed for another address, Host rewritten to it":
+                request.Headers.Host = elsewhere;
+                break;
+            case "signature header missing":
+                request.Headers.Remove(AdminSignature.SignatureHeader);
+                break;
+            case "signature header garbled":
+                request.Headers.Remove(AdminSignature.SignatureHeader);
+                request.Headers.TryAddWithoutValidation(AdminSignature.SignatureHeader, "not base64url!");
+                break;
+            case "signature and the bearer admin token":
+                // A request that claims a signature is judged by it alone: the bearer token counts for nothing.
+                request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + Admin);
+                break;
+        }
+
+        var refused = await SendAsync(proxy, request);
+        using var response = await proxy.PostAsync("/v1/results", Token);
+
+        Assert.Equal((status, reason), (refused.Status, refused.Reason));
+        Assert.Contains("\"detail\":", refused.Body, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task SignedRequest_ReplayedAsIs_Is403ReplayedNonce()
+    {
+        await using var proxy = await ProxyHarness.StartAsync(Legacy);
+        var nonce = AdminSignature.NewNonce();
+        var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+
+        var first = await SendAsync(proxy, Signed(proxy, HttpMethod.Delete, "/admin/v1/subjects/job-1", null, timestamp: now, nonce: nonce));
+        var replay = await SendAsync(proxy, Signed(proxy, HttpMethod.Delete, "/admin/v1/subjects/job-1", null, timestamp: now, nonce: nonce));
+
+        Assert.Equal(HttpStatusCode.OK, first.Status);
+        Assert.Equal((HttpStatusCode.Forbidden, AdminSignatureReasons.Replayed), (replay.Status, replay.Reason));
+    }
+
+    [Fact]
+    public async Task Bearer_OlderJobsManagerWithRawToken_AcceptedOnTheCompatibilityPath()
+    {
+        await using var proxy = await ProxyHarness.StartAsync(Legacy);
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/admin/v1/tokens")
+        {
+            Content = new StringContent(JsonSerializer.Serialize(new { token = Token, sub = "job-1", scope = "results:write" }), Encoding.UTF8, "application/json"),
+        };
+        request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + Admin);
+
+        var registered = await SendAsync(proxy, request);
+        using var response = await proxy.PostAsync("/v1/results", Token);
+
+        Assert.Equal(HttpStatusCode.Created, registered.Status);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task Bearer_CompatibilityPathOff_Is401BearerNotAccepted_WhileSignedStillWorks()
+    {
+        await using var proxy = await ProxyHarness.StartAsync(s =>
+        {
+            Legacy(s);
+            s[EnvironmentVariables.AdminAcceptBearer] = "false";
+        });
+        using var bearer = new HttpRequestMessage(HttpMethod.Post, "/admin/v1/tokens")
+        {
+            Content = new StringContent(JsonSerializer.Serialize(new { token = Token, sub = "job-1", scope = "" }), Encoding.UTF8, "application/json"),
+        };
+        bearer.Headers.TryAddWithoutValidation("Authorization", "Bearer " + Admin);
+
+        var refused = await SendAsync(proxy, bearer);
+        var signed = await SendAsync(proxy, Signed(proxy, HttpMethod.Post, "/admin/v1/tokens", Registration()));
+
+        Assert.Equal((HttpStatusCode.Unauthorized, "bearer_not_accepted"), (refused.Status, refused.Reason));
+        Assert.Contains("REQUESTS_PROXY_ADMIN_ACCEPT_BEARER=false", refused.Body, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Created, signed.Status);
+    }
+
+    [Fact]
+    public async Task NoCredentials_Is401NamingTheSignatureHeaders()
+    {
+        await using var proxy = await ProxyHarness.StartAsync(Legacy);
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/admin/v1/sync") { Content = new StringContent("{\"registrations\":[]}") };
+
+        var refused = await SendAsync(proxy, request);
+
+        Assert.Equal((HttpStatusCode.Unauthorized, AdminSignatureReasons.Missing), (refused.Status, refused.Reason));
+        Assert.Contains(AdminSignature.SignatureHeader, refused.Body, StringComparison.Ordinal);
+    }
+}
