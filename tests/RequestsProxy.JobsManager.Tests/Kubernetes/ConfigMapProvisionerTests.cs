@@ -126,6 +126,24 @@ public sealed class ConfigMapProvisionerTests
         Assert.NotNull(fake.Find<V1ConfigMap>(KubernetesHarness.Namespace, KubernetesHarness.StateConfigMap));
     }
 
+    [Fact]
+    public async Task EnsureAsync_ReadForbidden_LoggedAsAReadFailureNotACreateOne()
+    {
+        await using var fake = await FakeKubernetesApiServer.StartAsync();
+        fake.RbacRules = KubernetesHarness.ChartRules(shards: 1).Where(r => r.ResourceNames?.Contains(KubernetesHarness.StateConfigMap) != true).ToList();
+        var logs = new Microsoft.Extensions.Logging.Testing.FakeLogCollector();
+        var provisioner = new ConfigMapProvisioner(fake.CreateClient(KubernetesHarness.Namespace), KubernetesHarness.Options(shards: 1),
+            new Microsoft.Extensions.Logging.Testing.FakeLogger<ConfigMapProvisioner>(logs));
+
+        Assert.False(await provisioner.EnsureAsync(CancellationToken.None));
+
+        Assert.Contains($"ConfigMap '{KubernetesHarness.StateConfigMap}' could not be read: 403", provisioner.Problem, StringComparison.Ordinal);
+        var read = Assert.Single(logs.GetSnapshot(), l => l.Id.Id == 544);
+        Assert.DoesNotContain(logs.GetSnapshot(), l => l.Id.Id == 542);
+        Assert.Equal($"ConfigMap {KubernetesHarness.StateConfigMap} in namespace {KubernetesHarness.Namespace} could not be read (status 403; 0: no answer), so whether it exists is unknown; the jobs-manager stays unready, retried on the next pass", read.Message);
+        Assert.DoesNotContain(fake.Requests, r => r is { Verb: "create", Name: KubernetesHarness.StateConfigMap });
+    }
+
     [Theory]
     [InlineData(1, "every revocation it held")]
     [InlineData(3, "every job it held")]
