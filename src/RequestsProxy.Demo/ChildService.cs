@@ -90,6 +90,20 @@ internal sealed class ChildService : IAsyncDisposable
     }
 
     /// <summary>Polls <c>/readyz</c> until it answers 200, the process dies, or the timeout passes.</summary>
+    /// <summary>One /readyz probe: true on 200; false on anything else, a refused connection or a probe timeout.</summary>
+    public async Task<bool> IsReadyAsync(HttpClient http, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var response = await http.GetAsync(new Uri(ManagementUrl, "/readyz"), cancellationToken);
+            return response.IsSuccessStatusCode;
+        }
+        catch (Exception e) when (e is HttpRequestException || (e is TaskCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+            return false;
+        }
+    }
+
     public async Task WaitReadyAsync(HttpClient http, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var stopwatch = Stopwatch.StartNew();

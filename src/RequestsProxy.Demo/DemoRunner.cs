@@ -155,7 +155,8 @@ internal sealed class DemoRunner(DemoOptions options, IDemoProgress progress)
         var all = new List<ChildService>();
         var statelessReplicas = new HashSet<ChildService>();
         var replicaNumber = 0;
-        async Task<ChildService> StartReplicaAsync(bool stateless)
+        var starting = new List<ChildService>();
+        async Task<ChildService> StartReplicaAsync(bool stateless, bool waitReady = true)
         {
             var url = new Uri($"http://127.0.0.1:{FreePort()}");
             var management = new Uri($"http://127.0.0.1:{FreePort()}");
@@ -186,7 +187,11 @@ internal sealed class DemoRunner(DemoOptions options, IDemoProgress progress)
             }
 
             replica.Start();
-            await replica.WaitReadyAsync(http, TimeSpan.FromSeconds(60), cancellationToken);
+            if (waitReady)
+            {
+                await replica.WaitReadyAsync(http, TimeSpan.FromSeconds(60), cancellationToken);
+            }
+
             return replica;
         }
 
@@ -194,7 +199,8 @@ internal sealed class DemoRunner(DemoOptions options, IDemoProgress progress)
         {
             // The endpoints of the Service and of the headless ones the legacy jobs-manager resolves: each replica's
             // mode stands for the pod label the chart's -legacy-pods Service selects (the admin token goes to legacy ones only).
-            AtomicFile.WriteText(podsFile, string.Join('\n', live.Select(r => statelessReplicas.Contains(r) ? $"{r.Url} stateless" : r.Url.ToString())) + "\n");
+            // The headless Services publish not-ready pods too; the Service sends traffic to ready ones only.
+            AtomicFile.WriteText(podsFile, string.Join('\n', live.Concat(starting).Select(r => statelessReplicas.Contains(r) ? $"{r.Url} stateless" : r.Url.ToString())) + "\n");
             front.SetBackends(live.Select(r => r.Url));
         }
 
@@ -242,14 +248,25 @@ internal sealed class DemoRunner(DemoOptions options, IDemoProgress progress)
             await UntilAsync(0.2, cancellationToken);
 
             var flipStarted = _clock.Elapsed;
-            progress.Phase("flip 1/3: a stateless proxy replica joins the Service, then a legacy one terminates");
-            await RollOneAsync();
-            progress.Phase("flip 2/3: the jobs-manager is recreated stateless (it re-mints every legacy job)");
+            progress.Phase("flip 1/3: a stateless proxy replica starts; not ready while the legacy list says issuing: opaque");
+            var first = await StartReplicaAsync(stateless: true, waitReady: false);
+            starting.Add(first);
+            Publish();
+            await Task.Delay(options.LegacyTokensPoll * 2, cancellationToken);
+            if (await first.IsReadyAsync(http, cancellationToken))
+            {
+                throw new DemoException($"{first.Name} became ready while a legacy jobs-manager could still list tokens its copy lacks (issue 15 C3)");
+            }
+
+            progress.Phase("flip 2/3: the jobs-manager is recreated stateless (issuing: closed; it re-mints every legacy job); the stateless replica becomes ready, a legacy one terminates");
             await manager.StopAsync(TimeSpan.FromSeconds(10));
             manager = Manager(stateless: true);
             manager.Start();
             await manager.WaitReadyAsync(http, TimeSpan.FromSeconds(60), cancellationToken);
             var statelessAt = _clock.Elapsed;
+            await first.WaitReadyAsync(http, TimeSpan.FromSeconds(60), cancellationToken);
+            starting.Remove(first);
+            await ReplaceOldestAsync(first);
             result.ConvertedWithin = await WaitForSignedTokensAsync(jobs, cancellationToken) is null ? null : _clock.Elapsed - statelessAt;
             var convertedAt = DateTimeOffset.UtcNow;
             progress.Phase("flip 3/3: the second legacy replica is replaced");
@@ -292,9 +309,11 @@ internal sealed class DemoRunner(DemoOptions options, IDemoProgress progress)
             }
         }
 
-        async Task RollOneAsync()
+        async Task RollOneAsync() => await ReplaceOldestAsync(await StartReplicaAsync(stateless: true));
+
+        // maxSurge 1 / maxUnavailable 0: the ready replacement joins the Service, then the oldest replica terminates.
+        async Task ReplaceOldestAsync(ChildService fresh)
         {
-            var fresh = await StartReplicaAsync(stateless: true);
             var old = live[0];
             live.Add(fresh);
             live.Remove(old);

@@ -91,7 +91,8 @@ internal static partial class JobsManagerApp
         services.AddSingleton(sp => new LegacyJobCredentials(
             sp.GetRequiredService<IHttpClientFactory>().CreateClient(nameof(LegacyJobCredentials)),
             sp.GetRequiredService<AdminTokenProvider>(), sp.GetRequiredService<ILegacyProxyEndpoints>(), sp.GetRequiredService<IDocumentStore<LegacyTokenList>>(),
-            options, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<LegacyJobCredentials>>(), sp.GetRequiredService<JobsManagerMetrics>()));
+            options, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<LegacyJobCredentials>>(), sp.GetRequiredService<JobsManagerMetrics>(),
+            sp.GetRequiredService<IDocumentStore<LegacyIssuer>>()));
         services.AddSingleton<IJobCredentials, JobCredentials>();
         services.AddHostedService<LegacySyncService>();
 
@@ -105,6 +106,7 @@ internal static partial class JobsManagerApp
             services.AddSingleton<IDocumentStore<RevocationList>>(sp => KubernetesStores.Revocation(sp.GetRequiredService<ConfigMapUpdater>(), options, sp.GetRequiredService<JobsManagerMetrics>()));
             services.AddSingleton<IDocumentStore<JobLedgerDocument>>(sp => KubernetesStores.JobLedger(sp.GetRequiredService<ConfigMapUpdater>(), options, sp.GetRequiredService<JobsManagerMetrics>()));
             services.AddSingleton<IDocumentStore<LegacyTokenList>>(sp => KubernetesStores.LegacyTokens(sp.GetRequiredService<ConfigMapUpdater>(), options));
+            services.AddSingleton<IDocumentStore<LegacyIssuer>>(sp => KubernetesStores.LegacyIssuer(sp.GetRequiredService<ConfigMapUpdater>(), options));
         }
         else
         {
@@ -113,6 +115,7 @@ internal static partial class JobsManagerApp
             services.AddSingleton<IDocumentStore<RevocationList>>(LocalStores.Revocation(options));
             services.AddSingleton<IDocumentStore<JobLedgerDocument>>(LocalStores.JobLedger(options));
             services.AddSingleton<IDocumentStore<LegacyTokenList>>(LocalStores.LegacyTokens(options));
+            services.AddSingleton<IDocumentStore<LegacyIssuer>>(LocalStores.LegacyIssuer(options));
         }
     }
 
@@ -144,6 +147,11 @@ internal static partial class JobsManagerApp
             if (jobs.RestoreProblem is { } restore)
             {
                 problems.Add(restore);
+            }
+
+            if (services.GetRequiredService<LegacyJobCredentials>().IssuerProblem is { } issuer)
+            {
+                problems.Add(issuer);
             }
 
             if (!jobs.IsReady && problems.Count == 0)

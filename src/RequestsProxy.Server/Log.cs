@@ -27,6 +27,12 @@ internal static partial class Log
     [LoggerMessage(14, LogLevel.Information, "Legacy token list loaded: {Count} live legacy token(s)")]
     public static partial void LegacyTokenListLoaded(ILogger logger, int count);
 
+    [LoggerMessage(16, LogLevel.Information, "Legacy token list {Marker} says issuing: closed ({Count} entries in force): no legacy jobs-manager can add a token this pod lacks; ready")]
+    public static partial void LegacyIssuingClosed(ILogger logger, string marker, int count);
+
+    [LoggerMessage(17, LogLevel.Warning, "Stateless proxy not ready: {Problem}")]
+    public static partial void LegacyIssuingWaiting(ILogger logger, string problem);
+
     [LoggerMessage(15, LogLevel.Error, "Legacy token list update refused, the last good list stays in force: {Error}")]
     public static partial void LegacyTokenListRefused(ILogger logger, string error);
 

@@ -50,7 +50,9 @@ public sealed class CutoverTests(ClusterFixture cluster, ITestOutputHelper outpu
         var listed = await LegacyEntriesAsync(release);
         Assert.Equal(fleet.Jobs.Order(), listed.Select(e => (string)e!["sub"]!).Order());
         Assert.All(listed, e => Assert.Null(e!["until"]));
-        report.AppendLine($"legacy baseline: {TrainerFleet.Sum(latest)}; {listed.Count} live legacy tokens listed");
+        // Issue 15 C3: the legacy jobs-manager wrote issuing: opaque beside the list before its first opaque token.
+        Assert.Equal("opaque", await IssuingAsync(release));
+        report.AppendLine($"legacy baseline: {TrainerFleet.Sum(latest)}; {listed.Count} live legacy tokens listed; issuing: opaque");
 
         // The whole run, the legacy start included: a proxy pod the headless Service's DNS did not list yet when
         // a token was registered is not ready until the jobs-manager's registration sync has reached it.
@@ -74,6 +76,7 @@ public sealed class CutoverTests(ClusterFixture cluster, ITestOutputHelper outpu
 
         var ended = await LegacyEntriesAsync(release);
         Assert.All(ended, e => Assert.NotNull(e!["until"]));
+        Assert.Equal("closed", await IssuingAsync(release));
         var afterFlip = TrainerFleet.Sum(latest);
         report.AppendLine($"flip to stateless: helm upgrade --wait {upgraded.TotalSeconds:0.0} s; every trainer on its signed token after {converted.TotalSeconds:0.0} s; " +
             $"{ended.Count} legacy entries ending; since the start {afterFlip}");
@@ -97,6 +100,7 @@ public sealed class CutoverTests(ClusterFixture cluster, ITestOutputHelper outpu
         var back = flip.Elapsed;
         await release.WaitForDeploymentAsync(release.ProxyName, StepLimit);
         latest = await everyone.WaitForProgressAsync(latest, 10, StepLimit);
+        Assert.Equal("opaque", await IssuingAsync(release));
         report.AppendLine($"flip back to legacy: helm upgrade --wait {back.TotalSeconds:0.0} s; since the start {TrainerFleet.Sum(latest)}");
         foreach (var job in everyone.Jobs)
         {
@@ -135,6 +139,12 @@ public sealed class CutoverTests(ClusterFixture cluster, ITestOutputHelper outpu
     {
         var secret = await cluster.Client.CoreV1.ReadNamespacedSecretAsync($"{job}-requests-proxy-token", release.JobsNamespace);
         return Encoding.ASCII.GetString(secret.Data["token"]).Trim();
+    }
+
+    private async Task<string> IssuingAsync(ChartRelease release)
+    {
+        var map = await cluster.Client.CoreV1.ReadNamespacedConfigMapAsync(release.LegacyTokensConfigMapName, release.Namespace);
+        return map.Data.TryGetValue("issuing", out var issuing) ? issuing.Trim() : "(none)";
     }
 
     private async Task<JsonArray> LegacyEntriesAsync(ChartRelease release)

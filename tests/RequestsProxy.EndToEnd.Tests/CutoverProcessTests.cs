@@ -24,16 +24,22 @@ public sealed class CutoverProcessTests(ITestOutputHelper output)
         {
             var opaque = await StartLegacyAsync(scenario, clients, running, stop.Token);
 
-            // 1. The proxy Deployment starts rolling: replica 0 is stateless, replica 1 still legacy.
-            await scenario.RollProxyAsync(0, stateless: true);
+            // 1. The proxy Deployment starts rolling: replica 0 is stateless, replica 1 still legacy. While the legacy
+            //    jobs-manager runs, the list says issuing: opaque, and the stateless replica is not ready (issue 15 C3).
+            await scenario.RollProxyAsync(0, stateless: true, waitReady: false);
             await Task.Delay(Settle);
+            Assert.Equal("opaque", scenario.Issuing());
+            Assert.Equal(503, await scenario.ReadyStatusAsync(0));
 
             // 2. The legacy replica dies mid-transition: it restarts with an empty registry and knows the tokens from the list alone.
             await scenario.KillAndRestartProxyAsync(1, stateless: false);
             await Task.Delay(Settle);
 
-            // 3. The jobs-manager is recreated stateless: it converts every legacy job to a JWT and ends the entries a grace later.
+            // 3. The jobs-manager is recreated stateless: it writes closed (the stateless replica becomes ready), converts
+            //    every legacy job to a JWT and ends the entries a grace later.
             await scenario.RecreateManagerAsync(stateless: true);
+            Assert.Equal("closed", scenario.Issuing());
+            await scenario.WaitReadyAsync(0, TimeSpan.FromSeconds(10));
             var converted = Stopwatch.StartNew();
             await WaitAsync(() => clients.All(c => c.AcceptedJwt > 3), "every client posting with its JWT", TimeSpan.FromSeconds(20));
             output.WriteLine($"every job on its JWT {converted.Elapsed.TotalSeconds:0.0} s after the stateless jobs-manager was ready");
@@ -80,19 +86,23 @@ public sealed class CutoverProcessTests(ITestOutputHelper output)
         try
         {
             await StartLegacyAsync(scenario, clients, running, stop.Token);
-            await scenario.RollProxyAsync(0, stateless: true);
+            await scenario.RollProxyAsync(0, stateless: true, waitReady: false);
 
             // The stateless jobs-manager is SIGKILLed right after it became ready (mid-conversion), then starts again.
             await scenario.RecreateManagerAsync(stateless: true);
             scenario.KillManager();
             await Task.Delay(TimeSpan.FromMilliseconds(300));
             await scenario.StartManagerAsync(stateless: true);
+            await scenario.WaitReadyAsync(0, TimeSpan.FromSeconds(10));
             await WaitAsync(() => clients.All(c => c.AcceptedJwt > 3), "every client posting with its JWT", TimeSpan.FromSeconds(20));
             await scenario.RollProxyAsync(1, stateless: true);
             await Task.Delay(Settle);
 
-            // Back to legacy, in the chart's order: jobs-manager recreated, then the proxies roll.
+            // Back to legacy, in the chart's order: jobs-manager recreated (it writes opaque; the stateless replicas stay ready),
+            // then the proxies roll.
             await scenario.RecreateManagerAsync(stateless: false);
+            Assert.Equal("opaque", scenario.Issuing());
+            Assert.Equal(200, await scenario.ReadyStatusAsync(1));
             await scenario.RollProxyAsync(0, stateless: false);
             await Task.Delay(Settle);
 

@@ -128,11 +128,20 @@ internal sealed class CutoverScenario : IAsyncDisposable
     }
 
     /// <summary>A rolling update's step for one replica: SIGTERM (it drains), then the replacement in <paramref name="stateless"/> mode.</summary>
-    public async Task RollProxyAsync(int replica, bool stateless)
+    /// <param name="waitReady">False: only until it listens (a stateless replica waits for the list's issuing: closed).</param>
+    public async Task RollProxyAsync(int replica, bool stateless, bool waitReady = true)
     {
         await TerminateAsync(_proxies[replica]);
-        await StartProxyAsync(replica, stateless);
+        await StartProxyAsync(replica, stateless, publish: true, legacyTokensDirectory: null, syncWaitSeconds: 0, waitReady);
     }
+
+    /// <summary>Waits until the replica's /readyz answers 200.</summary>
+    public Task WaitReadyAsync(int replica, TimeSpan limit) =>
+        _proxies[replica]!.WaitForOkAsync(new Uri($"http://127.0.0.1:{_managementPorts[replica]}/readyz"), limit);
+
+    /// <summary>The list's issuing marker as the jobs-manager left it (opaque, closed, or empty).</summary>
+    public string Issuing() =>
+        File.Exists(Path.Combine(LegacyTokensDirectory, LegacyIssuer.FileName)) ? File.ReadAllText(Path.Combine(LegacyTokensDirectory, LegacyIssuer.FileName)).Trim() : "";
 
     /// <summary>SIGKILL a replica (a node failure, an OOM kill) and start it again in the same mode.</summary>
     public async Task KillAndRestartProxyAsync(int replica, bool stateless)

@@ -40,7 +40,7 @@ internal sealed class ProxyHarness : IAsyncDisposable
 
     public ProjectedVolume Revoked { get; }
 
-    /// <summary>The mounted legacy token list (<c>legacy-tokens.json</c>), first <c>[]</c>.</summary>
+    /// <summary>The mounted legacy token list (<c>legacy-tokens.json</c>), first <c>[]</c>, with <c>issuing: closed</c>.</summary>
     public ProjectedVolume LegacyTokens { get; }
 
     public TestUpstream Upstream { get; }
@@ -80,7 +80,8 @@ internal sealed class ProxyHarness : IAsyncDisposable
         }
 
         var revoked = new ProjectedVolume(folder.Combine("revoked"), revokedJson is null ? [] : new Dictionary<string, string> { ["revoked.json"] = revokedJson });
-        var legacyTokens = new ProjectedVolume(folder.Combine("legacy-tokens"), new Dictionary<string, string> { ["legacy-tokens.json"] = "[]" });
+        // As a stateless jobs-manager leaves the ConfigMap: no legacy jobs-manager can add to it (issue 15 C3).
+        var legacyTokens = new ProjectedVolume(folder.Combine("legacy-tokens"), new Dictionary<string, string> { ["legacy-tokens.json"] = "[]", ["issuing"] = "closed\n" });
         var upstream = await TestUpstream.StartAsync();
         var harness = new ProxyHarness(folder, keys, revoked, legacyTokens, upstream);
         Directory.CreateDirectory(folder.Combine("upstream"));

@@ -15,14 +15,23 @@ internal interface IJobRuntime
     /// <summary>Delivers the first token and launches the job. Throws <see cref="JobConflictException"/> when the name is taken.</summary>
     Task<LaunchedJob> LaunchAsync(JobSpec spec, JobCredential credential, CancellationToken cancellationToken);
 
-    /// <summary>Replaces the job's token in place (the job reads it on each request).</summary>
-    Task DeliverAsync(string name, JobCredential credential, CancellationToken cancellationToken);
+    /// <summary>
+    /// Replaces the job's token in place (the job reads it on each request). With <see cref="JobRef.Uid"/>, only
+    /// to that very Job: another Job under the name is refused (an exception), never given the token.
+    /// </summary>
+    Task DeliverAsync(JobRef job, JobCredential credential, CancellationToken cancellationToken);
 
-    /// <summary>Deletes the job and its token; a job that does not exist is not an error.</summary>
-    Task DeleteAsync(string name, CancellationToken cancellationToken);
+    /// <summary>
+    /// Deletes the job and its token; a job that does not exist is not an error. With <see cref="JobRef.Uid"/>,
+    /// only that very Job: another Job under the name is left alone (logged), as a job already gone.
+    /// </summary>
+    Task DeleteAsync(JobRef job, CancellationToken cancellationToken);
 
-    /// <summary>The state of every job this runtime runs, by name.</summary>
-    Task<IReadOnlyDictionary<string, JobState>> GetStatesAsync(CancellationToken cancellationToken);
+    /// <summary>
+    /// Every job this runtime runs, with its state (and, on Kubernetes, its namespace and uid): candidates,
+    /// matched to the jobs-manager's records by <see cref="RuntimeJob.Find"/>, never by name alone.
+    /// </summary>
+    Task<IReadOnlyList<RuntimeJob>> ListAsync(CancellationToken cancellationToken);
 
     /// <summary>
     /// Whether a job recorded in namespace <paramref name="ns"/> is among those <see cref="GetStatesAsync"/>
@@ -36,6 +45,7 @@ internal interface IJobRuntime
     /// refreshed and deleted there): <see cref="JobState.Missing"/> when it is certainly gone,
     /// <see cref="JobState.Unreachable"/> when the jobs-manager may not look. Never throws for a refusal.
     /// </summary>
-    /// <param name="adoptedUid">An adopted Job's uid (it carries none of the jobs-manager's labels); null for the jobs-manager's own.</param>
-    Task<JobState> GetOutOfScopeStateAsync(string name, string ns, string? adoptedUid, CancellationToken cancellationToken) => Task.FromResult(JobState.Missing);
+    /// <param name="job">Its name, namespace, and the uid of the Job it is (an adopted Job's, or the jobs-manager's own once recorded); without a uid, the jobs-manager's labels decide.</param>
+    /// <returns>The Job as read (its uid, so an entry from before uids gets it), or state <see cref="JobState.Missing"/> / <see cref="JobState.Unreachable"/>.</returns>
+    Task<RuntimeJob> GetOutOfScopeStateAsync(JobRef job, CancellationToken cancellationToken) => Task.FromResult(new RuntimeJob(job.Name, JobState.Missing, job.Namespace));
 }

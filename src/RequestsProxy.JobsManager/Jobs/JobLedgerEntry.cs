@@ -6,6 +6,9 @@ namespace RequestsProxy.JobsManager.Jobs;
 /// has no reason to keep); nothing after the launch needs it. <c>namespace</c> is the job namespace
 /// (Kubernetes); an entry written before job namespaces existed has none: the jobs-manager's own.
 /// <see cref="Adopted"/>: the Job's namespace and uid when it was adopted by label (absent for the jobs-manager's own jobs).
+/// <see cref="Uid"/>: the uid of the Job the jobs-manager created (Kubernetes), so a Job of the same name with
+/// another uid is never taken for it; absent in entries written before uids were recorded (filled in at the first
+/// match by name) and for adopted jobs (their uid is in <see cref="Adopted"/>).
 /// </summary>
 internal sealed record JobLedgerEntry(
     string Name,
@@ -19,4 +22,5 @@ internal sealed record JobLedgerEntry(
     bool TokensRevoked,
     IReadOnlyList<JobLedgerToken> Tokens,
     string? Namespace = null,
-    Adoption.AdoptedJob? Adopted = null);
+    Adoption.AdoptedJob? Adopted = null,
+    string? Uid = null);

@@ -18,7 +18,8 @@ internal sealed partial class JobMaintenanceService(
     TimeProvider time,
     ILogger<JobMaintenanceService> logger,
     KeyRingSource? keys = null,
-    IStoreProvisioner? stores = null) : BackgroundService
+    IStoreProvisioner? stores = null,
+    LegacyJobCredentials? legacy = null) : BackgroundService
 {
     private bool _storesExist = stores is null;
     private readonly SemaphoreSlim _wake = new(0, 1);
@@ -48,6 +49,13 @@ internal sealed partial class JobMaintenanceService(
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
         await EnsureStoresAsync(cancellationToken).ConfigureAwait(false);
+
+        // Before the API listens: the legacy list says who may add to it (opaque / closed), issue 15 C3.
+        if (legacy is not null && _storesExist)
+        {
+            await legacy.DeclareIssuerAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         await jobs.RestoreAsync(cancellationToken).ConfigureAwait(false);
         await base.StartAsync(cancellationToken).ConfigureAwait(false);
     }
@@ -130,6 +138,11 @@ internal sealed partial class JobMaintenanceService(
     private async Task PassAsync(CancellationToken stoppingToken)
     {
         await EnsureStoresAsync(stoppingToken).ConfigureAwait(false);
+        if (legacy is not null && _storesExist)
+        {
+            await legacy.DeclareIssuerAsync(stoppingToken).ConfigureAwait(false);
+        }
+
         if (!jobs.IsRestored && !await jobs.RestoreAsync(stoppingToken).ConfigureAwait(false))
         {
             return;

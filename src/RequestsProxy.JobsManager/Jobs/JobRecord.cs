@@ -19,6 +19,7 @@ internal sealed class JobRecord
     private volatile bool _tokensRevoked;
     private volatile bool _deliveryUnconfirmed;
     private volatile string? _tokenFile;
+    private volatile string? _uid;
     private int _tokensIssued;
 
     public JobRecord(JobSpec spec, DateTimeOffset createdAt)
@@ -60,6 +61,16 @@ internal sealed class JobRecord
     }
 
     public string? TokenFile => _tokenFile;
+
+    /// <summary>
+    /// The uid of the very Job this job is (Kubernetes): the one the jobs-manager created (from its launch, or
+    /// recorded in the ledger), or the adopted one. Null before the launch, on the Local runtime, and for an
+    /// entry from before uids were recorded until its first match by name.
+    /// </summary>
+    public string? Uid => Spec.Adopted?.Uid ?? _uid;
+
+    /// <summary>This job as the runtime is asked about it: name, namespace, uid.</summary>
+    public JobRef Ref => new(Name, Spec.Namespace, Uid);
 
     /// <summary>
     /// Restored from a ledger entry whose namespace is not a job namespace (an upgrade from the
@@ -128,7 +139,7 @@ internal sealed class JobRecord
         lock (_historyLock)
         {
             return new JobLedgerEntry(Name, CreatedAt, Spec.Image, Spec.Command, Spec.Args, Spec.Scope, _tokensIssued, _current?.Jti, _tokensRevoked,
-                [.. _history.Select(t => JobLedgerToken.From(Name, t))], Spec.Namespace, Spec.Adopted);
+                [.. _history.Select(t => JobLedgerToken.From(Name, t))], Spec.Namespace, Spec.Adopted, Spec.Adopted is null ? _uid : null);
         }
     }
 
@@ -141,7 +152,7 @@ internal sealed class JobRecord
     {
         var spec = new JobSpec(entry.Name, entry.Image, entry.Command, entry.Args, entry.Scope, new Dictionary<string, string>(StringComparer.Ordinal),
             Namespace: entry.Namespace ?? entry.Adopted?.Namespace, Adopted: entry.Adopted);
-        var job = new JobRecord(spec, entry.CreatedAt) { _state = state, _tokenFile = tokenFile, _tokensRevoked = entry.TokensRevoked, OutOfScope = outOfScope };
+        var job = new JobRecord(spec, entry.CreatedAt) { _state = state, _tokenFile = tokenFile, _tokensRevoked = entry.TokensRevoked, _uid = entry.Uid, OutOfScope = outOfScope };
         var history = entry.Tokens.Select(t => t.ToIssuedToken()).ToList();
         job._history.AddRange(history);
         job._tokensIssued = Math.Max(entry.TokensIssued, history.Count);
@@ -244,11 +255,27 @@ internal sealed class JobRecord
             }
         }
 
-        /// <summary>The runtime accepted the job.</summary>
+        /// <summary>The runtime accepted the job (and, on Kubernetes, said which Job it created).</summary>
         public void Launched(LaunchedJob launched)
         {
             Job._state = launched.State;
             Job._tokenFile = launched.TokenFile;
+            Job._uid = launched.Uid ?? Job._uid;
+        }
+
+        /// <summary>
+        /// An entry from before uids were recorded, matched by name for the first time: from now on only the Job
+        /// of that uid is this job. Never replaces a uid already known (a Job of another uid is not this one).
+        /// </summary>
+        public bool Identify(string uid)
+        {
+            if (Job.Uid is not null)
+            {
+                return false;
+            }
+
+            Job._uid = uid;
+            return true;
         }
 
         /// <summary>What the runtime reports now.</summary>

@@ -35,8 +35,15 @@ internal sealed partial class JobStarter(
             return JobResult<JobView>.Fail(JobError.Conflict, $"a job named '{spec.Name}' already exists");
         }
 
-        var result = await delivery.IssueAndDeliverAsync(lease, "start", (credential, ct) => runtime.LaunchAsync(spec, credential, ct), cancellationToken)
-            .ConfigureAwait(false);
+        var result = await delivery.IssueAndDeliverAsync(lease, "start", async (credential, ct) =>
+        {
+            var launched = await runtime.LaunchAsync(spec, credential, ct).ConfigureAwait(false);
+            // Before the delivery is recorded, so the ledger write that follows carries the Job's uid (a restart
+            // then knows which Job is this one). Should the process die before that write, the entry has no uid and
+            // its first match by name records it (docs/jobs-manager.md, the job ledger).
+            lease.Launched(launched);
+            return launched;
+        }, cancellationToken).ConfigureAwait(false);
         switch (result.Stage)
         {
             case TokenDeliveryStage.Issue:
@@ -67,7 +74,6 @@ internal sealed partial class JobStarter(
                 return JobResult<JobView>.Fail(JobError.Backend, $"could not launch '{spec.Name}': {result.Error!.Message}");
         }
 
-        lease.Launched(result.Value!);
         var facts = result.Credential!.Facts;
         metrics.JobStarted();
         Log.Started(logger, spec.Name, facts.Jti, facts.Kid, facts.ExpiresAt);

@@ -35,7 +35,8 @@ internal sealed partial class JobStopper(
                     await credentials.RevokeAsync(name, [], cancellationToken).ConfigureAwait(false);
                 }
 
-                await runtime.DeleteAsync(name, cancellationToken).ConfigureAwait(false);
+                // Not ours: no uid to hold it to; an admin asked to delete whatever Job has that name.
+                await runtime.DeleteAsync(new JobRef(name), cancellationToken).ConfigureAwait(false);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
@@ -80,7 +81,7 @@ internal sealed partial class JobStopper(
 
         try
         {
-            await runtime.DeleteAsync(name, cancellationToken).ConfigureAwait(false);
+            await runtime.DeleteAsync(job.Ref, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -224,7 +225,7 @@ internal sealed partial class JobStopper(
             await RevokeAsync(lease, "abandoned", CancellationToken.None).ConfigureAwait(false);
             if (!conflict)
             {
-                await runtime.DeleteAsync(job.Name, CancellationToken.None).ConfigureAwait(false);
+                await runtime.DeleteAsync(job.Ref, CancellationToken.None).ConfigureAwait(false);
             }
         }
         catch (Exception e) when (e is not OperationCanceledException)

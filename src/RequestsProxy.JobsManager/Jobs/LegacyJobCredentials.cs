@@ -25,10 +25,19 @@ namespace RequestsProxy.JobsManager.Jobs;
 /// and registrations and syncs name tokens by digest — so a pod that took over a listed address
 /// receives nothing it could use (docs/operations.md, "What a -legacy-pods address receives").
 /// </summary>
+/// <remarks>
+/// The list's <see cref="LegacyIssuer"/> marker says whether opaque tokens may still be added: this
+/// process writes its mode's marker at start-up (<see cref="DeclareIssuerAsync"/>) — <c>opaque</c>
+/// before its first opaque token, <c>closed</c> in stateless mode — and a stateless proxy is not
+/// ready until its copy says <c>closed</c> (docs/operations.md, "The two-phase flip").
+/// </remarks>
 internal sealed partial class LegacyJobCredentials(
     HttpClient http, AdminTokenProvider adminToken, ILegacyProxyEndpoints endpoints, IDocumentStore<LegacyTokenList> list,
-    JobsManagerOptions options, TimeProvider time, ILogger<LegacyJobCredentials> logger, JobsManagerMetrics? metrics = null) : IJobCredentials
+    JobsManagerOptions options, TimeProvider time, ILogger<LegacyJobCredentials> logger, JobsManagerMetrics? metrics,
+    IDocumentStore<LegacyIssuer> issuer) : IJobCredentials
 {
+    private volatile string? _issuerProblem = "the legacy token list's issuing marker has not been written yet";
+
     // Held while registrations are pushed, and by a stop before it forgets: no push of a stopped job's token lands after its forget.
     private readonly SemaphoreSlim _pendingGate = new(1, 1);
     private readonly Dictionary<string, PendingRegistration> _pending = new(StringComparer.Ordinal);
@@ -42,6 +51,38 @@ internal sealed partial class LegacyJobCredentials(
     public bool IsReady => adminToken.IsConfigured;
 
     public string ListLocation => list.Location;
+
+    /// <summary>Why this mode's issuing marker is not in the list's ConfigMap (or file) yet; null once written.</summary>
+    public string? IssuerProblem => _issuerProblem;
+
+    /// <summary>
+    /// Writes <c>opaque</c> (legacy) or <c>closed</c> (stateless) as the list's issuing marker, once per
+    /// process; false (with <see cref="IssuerProblem"/>) when it could not be written, retried by the caller.
+    /// Stateless: the old jobs-manager is gone (<c>Recreate</c>), so every opaque entry it wrote came before this.
+    /// </summary>
+    public async Task<bool> DeclareIssuerAsync(CancellationToken cancellationToken)
+    {
+        if (_issuerProblem is null)
+        {
+            return true;
+        }
+
+        var marker = LegacyIssuer.Of(options.Stateless);
+        try
+        {
+            var previous = LegacyIssuer.Unknown;
+            await issuer.UpdateAsync(current => (previous = current) == marker ? current : marker, cancellationToken).ConfigureAwait(false);
+            _issuerProblem = null;
+            Log.IssuerDeclared(logger, marker.Value, previous.ToString(), issuer.Location);
+            return true;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            _issuerProblem = $"the legacy token list's issuing marker could not be set to '{marker.Value}' in {issuer.Location}: {e.Message}";
+            Log.IssuerFailed(logger, marker.Value, issuer.Location, e);
+            return false;
+        }
+    }
 
     /// <summary>Registrations still pushed to every legacy replica (tests and metrics).</summary>
     public int PendingRegistrations
@@ -73,6 +114,12 @@ internal sealed partial class LegacyJobCredentials(
             // A replica that is not legacy would refuse the token until the list reached it: the caller issues a JWT instead.
             // Nothing was listed, and no request (no admin token) went anywhere.
             throw new StatelessReplicaException(replicas.Others[0], subject);
+        }
+
+        // No opaque token before the list says one may come: a stateless pod that starts now waits for 'closed'.
+        if (!await DeclareIssuerAsync(cancellationToken).ConfigureAwait(false))
+        {
+            throw new HttpRequestException(_issuerProblem);
         }
 
         var token = Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
@@ -416,6 +463,12 @@ internal sealed partial class LegacyJobCredentials(
 
         [LoggerMessage(EventId = 604, Level = LogLevel.Debug, Message = "Legacy registration sync skipped a replica or a pass: {Reason}")]
         public static partial void SyncSkipped(ILogger logger, string reason);
+
+        [LoggerMessage(EventId = 612, Level = LogLevel.Information, Message = "Legacy token list issuing marker set to '{Marker}' (was {Previous}) in {Location}")]
+        public static partial void IssuerDeclared(ILogger logger, string marker, string previous, string location);
+
+        [LoggerMessage(EventId = 613, Level = LogLevel.Error, Message = "Could not set the legacy token list's issuing marker to '{Marker}' in {Location}; not ready, retried every pass")]
+        public static partial void IssuerFailed(ILogger logger, string marker, string location, Exception exception);
 
         [LoggerMessage(EventId = 605, Level = LogLevel.Warning, Message = "The legacy proxy replica {Replica} refused the registration sync with HTTP {Status}; retried on the next pass")]
         public static partial void SyncRefused(ILogger logger, Uri replica, int status);

@@ -72,7 +72,7 @@ internal sealed partial class TokenRefresher(
         var name = lease.Job.Name;
         var result = await delivery.IssueAndDeliverAsync(lease, reason, async (credential, ct) =>
         {
-            await runtime.DeliverAsync(name, credential, ct).ConfigureAwait(false);
+            await runtime.DeliverAsync(lease.Job.Ref, credential, ct).ConfigureAwait(false);
             return true;
         }, cancellationToken).ConfigureAwait(false);
         switch (result.Stage)

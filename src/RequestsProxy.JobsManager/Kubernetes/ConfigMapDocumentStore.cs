@@ -9,7 +9,11 @@ namespace RequestsProxy.JobsManager.Kubernetes;
 /// (resourceVersion + retry on 409), so concurrent writers never lose a change. Content that does
 /// not parse is never overwritten.
 /// </summary>
-internal sealed class ConfigMapDocumentStore<T>(ConfigMapUpdater configMaps, string configMapName, string key, IDocumentCodec<T> codec, Action onConflict)
+/// <param name="absentIsEmpty">
+/// A missing key is the codec's empty document (a key added to an existing ConfigMap later, the
+/// legacy list's issuing marker); otherwise a missing or blank key is damage and nothing is written.
+/// </param>
+internal sealed class ConfigMapDocumentStore<T>(ConfigMapUpdater configMaps, string configMapName, string key, IDocumentCodec<T> codec, Action onConflict, bool absentIsEmpty = false)
     : IDocumentStore<T> where T : class
 {
     public string ConfigMapName => configMapName;
@@ -41,6 +45,11 @@ internal sealed class ConfigMapDocumentStore<T>(ConfigMapUpdater configMaps, str
 
     private DocumentSnapshot<T> Parse(string? content)
     {
+        if (content is null && absentIsEmpty)
+        {
+            return new DocumentSnapshot<T>(codec.Empty, 0);
+        }
+
         if (string.IsNullOrWhiteSpace(content))
         {
             // The ConfigMap exists (a missing one is a 404 before this): every writer, the chart's and ours, puts content in it,

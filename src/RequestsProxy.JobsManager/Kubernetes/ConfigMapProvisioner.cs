@@ -66,14 +66,19 @@ internal sealed partial class ConfigMapProvisioner(IKubernetes client, JobsManag
             catch (HttpOperationException e)
             {
                 problems.Add($"ConfigMap '{o.Name}' could not be read: {(int)e.Response.StatusCode} {e.Response.ReasonPhrase}");
-                Log.CreateFailed(logger, o.Name, options.Namespace!, (int)e.Response.StatusCode, e);
+                Log.ReadFailed(logger, o.Name, options.Namespace!, (int)e.Response.StatusCode, e);
             }
             catch (HttpRequestException e)
             {
                 problems.Add($"ConfigMap '{o.Name}' could not be checked: {e.Message}");
-                Log.CreateFailed(logger, o.Name, options.Namespace!, 0, e);
+                Log.ReadFailed(logger, o.Name, options.Namespace!, 0, e);
             }
         }
+
+        // These reads are not handed on to the stores, which read each ConfigMap again for the restore and the
+        // first pass (one GET per object, once per start): this method is retried every pass until it succeeds,
+        // so a copy kept here could reach a restore minutes later, and the restore must read the ledger as it is
+        // then (before it lists the runtime's jobs), never an older copy.
 
         // Nothing exists (a fresh install), or only what an interrupted first start created, still empty: nothing to lose.
         var fresh = problems.Count == 0 && pristine;
@@ -188,6 +193,12 @@ internal sealed partial class ConfigMapProvisioner(IKubernetes client, JobsManag
             },
             Data = new Dictionary<string, string>(StringComparer.Ordinal) { [key] = Encoding.UTF8.GetString(content) },
         };
+        if (key == KubernetesStores.LegacyTokensKey)
+        {
+            // Born with this mode's issuing marker: a fresh stateless install's proxies see 'closed' in the kubelet's first copy.
+            configMap.Data[KubernetesStores.LegacyIssuerKey] = Encoding.UTF8.GetString(LegacyIssuerCodec.Instance.Serialize(LegacyIssuer.Of(options.Stateless)));
+        }
+
         try
         {
             await client.CoreV1.CreateNamespacedConfigMapAsync(configMap, options.Namespace!, cancellationToken: cancellationToken).ConfigureAwait(false);
@@ -227,5 +238,8 @@ internal sealed partial class ConfigMapProvisioner(IKubernetes client, JobsManag
 
         [LoggerMessage(EventId = 542, Level = LogLevel.Error, Message = "ConfigMap {ConfigMap} in namespace {Namespace} is missing and could not be created (status {Status}); retried on the next pass")]
         public static partial void CreateFailed(ILogger logger, string configMap, string @namespace, int status, Exception exception);
+
+        [LoggerMessage(EventId = 544, Level = LogLevel.Error, Message = "ConfigMap {ConfigMap} in namespace {Namespace} could not be read (status {Status}; 0: no answer), so whether it exists is unknown; the jobs-manager stays unready, retried on the next pass")]
+        public static partial void ReadFailed(ILogger logger, string configMap, string @namespace, int status, Exception exception);
     }
 }

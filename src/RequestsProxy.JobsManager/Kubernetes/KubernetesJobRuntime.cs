@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Net;
 using System.Text;
 using System.Text.Json;
@@ -22,9 +21,6 @@ internal sealed partial class KubernetesJobRuntime(IKubernetes client, JobsManag
 {
     private const int ListPageSize = 500;
     private const int MaxListPages = 1000;
-
-    /// <summary>Where each job lives, learnt from its launch and from every listing (names are unique across the job namespaces).</summary>
-    private readonly ConcurrentDictionary<string, string> _namespaces = new(StringComparer.Ordinal);
 
     private IReadOnlyList<string> Namespaces => options.EffectiveJobNamespaces;
 
@@ -50,7 +46,6 @@ internal sealed partial class KubernetesJobRuntime(IKubernetes client, JobsManag
             throw new JobConflictException($"a Job named '{spec.Name}' already exists in namespace '{ns}'");
         }
 
-        _namespaces[spec.Name] = ns;
         try
         {
             await client.CoreV1.CreateNamespacedSecretAsync(KubernetesObjects.TokenSecret(created, credential, options), ns, cancellationToken: cancellationToken).ConfigureAwait(false);
@@ -59,24 +54,31 @@ internal sealed partial class KubernetesJobRuntime(IKubernetes client, JobsManag
         {
             // Created since the probe. Not ours to take over: it may be someone else's, and changing its
             // ownerReferences needs delete rights on it (OwnerReferencesPermissionEnforcement). The Job goes again.
-            await DeleteJobAsync(spec.Name, ns, CancellationToken.None).ConfigureAwait(false);
-            _namespaces.TryRemove(spec.Name, out _);
+            await DeleteJobAsync(spec.Name, ns, created.Metadata.Uid, CancellationToken.None).ConfigureAwait(false);
             throw new JobConflictException(LeftoverSecret(spec.Name, ns));
         }
 
         Log.Launched(logger, spec.Name, ns, created.Metadata.Uid);
-        return new LaunchedJob(KubernetesObjects.State(created), KubernetesNames.TokenFile);
+        return new LaunchedJob(KubernetesObjects.State(created), KubernetesNames.TokenFile, created.Metadata.Uid);
     }
 
     /// <summary>
     /// Replaces the token Secret whole (PUT): the jobs-manager knows every field of the Secret it
-    /// created, so it needs no read, and the answer holds only what it sent.
+    /// created, so it needs no read of it, and the answer holds only what it sent. The Job is read first (its
+    /// uid is the Secret's owner): a Job of that name with another uid than the one recorded is not this job
+    /// — someone deleted ours and created theirs, whose pods mount the Secret by name — so it gets nothing.
     /// </summary>
-    public async Task DeliverAsync(string name, JobCredential credential, CancellationToken cancellationToken)
+    public async Task DeliverAsync(JobRef job, JobCredential credential, CancellationToken cancellationToken)
     {
-        var ns = NamespaceOf(name);
-        var job = await client.BatchV1.ReadNamespacedJobAsync(name, ns, cancellationToken: cancellationToken).ConfigureAwait(false);
-        var secret = KubernetesObjects.TokenSecret(job, credential, options);
+        var (name, ns) = (job.Name, job.Namespace ?? options.DefaultJobNamespace!);
+        var read = await client.BatchV1.ReadNamespacedJobAsync(name, ns, cancellationToken: cancellationToken).ConfigureAwait(false);
+        if (job.Uid is { } uid && read.Metadata?.Uid != uid)
+        {
+            Log.NotOursNoToken(logger, name, ns, read.Metadata?.Uid ?? "?", uid);
+            throw new InvalidOperationException($"the Job '{name}' in namespace '{ns}' is not the one the jobs-manager created (uid {read.Metadata?.Uid}, not {uid}): no token is delivered to it");
+        }
+
+        var secret = KubernetesObjects.TokenSecret(read, credential, options);
         try
         {
             await client.CoreV1.ReplaceNamespacedSecretAsync(secret, secret.Metadata.Name, ns, cancellationToken: cancellationToken).ConfigureAwait(false);
@@ -95,20 +97,18 @@ internal sealed partial class KubernetesJobRuntime(IKubernetes client, JobsManag
         }
     }
 
-    public async Task DeleteAsync(string name, CancellationToken cancellationToken)
+    public async Task DeleteAsync(JobRef job, CancellationToken cancellationToken)
     {
-        // A job this process never saw (a stop of an unknown name) is looked for in every job namespace.
-        foreach (var ns in _namespaces.TryGetValue(name, out var known) ? [known] : Namespaces)
+        // A job this process does not know (a stop of an unknown name) is looked for in every job namespace.
+        foreach (var ns in job.Namespace is { } known ? [known] : Namespaces)
         {
-            await DeleteJobAsync(name, ns, cancellationToken).ConfigureAwait(false);
+            await DeleteJobAsync(job.Name, ns, job.Uid, cancellationToken).ConfigureAwait(false);
         }
-
-        _namespaces.TryRemove(name, out _);
     }
 
-    public async Task<IReadOnlyDictionary<string, JobState>> GetStatesAsync(CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<RuntimeJob>> ListAsync(CancellationToken cancellationToken)
     {
-        var states = new Dictionary<string, JobState>(StringComparer.Ordinal);
+        var jobs = new List<RuntimeJob>();
         foreach (var ns in Namespaces)
         {
             string? continueToken = null;
@@ -116,14 +116,8 @@ internal sealed partial class KubernetesJobRuntime(IKubernetes client, JobsManag
             {
                 var list = await client.BatchV1.ListNamespacedJobAsync(ns, continueParameter: continueToken,
                     labelSelector: KubernetesNames.Selector(options.ReleaseName), limit: ListPageSize, cancellationToken: cancellationToken).ConfigureAwait(false);
-                foreach (var job in list.Items)
-                {
-                    if (states.TryAdd(job.Metadata.Name, KubernetesObjects.State(job)))
-                    {
-                        _namespaces[job.Metadata.Name] = ns;
-                    }
-                }
-
+                // Every labelled Job, in every job namespace: labels anyone may set, so each is only a candidate (matched by uid).
+                jobs.AddRange(list.Items.Select(job => new RuntimeJob(job.Metadata.Name, KubernetesObjects.State(job), job.Metadata.NamespaceProperty ?? ns, job.Metadata.Uid)));
                 continueToken = list.Metadata?.ContinueProperty;
                 if (string.IsNullOrEmpty(continueToken))
                 {
@@ -132,7 +126,7 @@ internal sealed partial class KubernetesJobRuntime(IKubernetes client, JobsManag
             }
         }
 
-        return states;
+        return jobs;
     }
 
     public bool IsInScope(string? ns) => ns is null || Namespaces.Contains(ns, StringComparer.Ordinal);
@@ -140,35 +134,40 @@ internal sealed partial class KubernetesJobRuntime(IKubernetes client, JobsManag
     /// <summary>
     /// A GET of the Job in its own namespace (the chart grants none there after an upgrade from the
     /// release-namespace layout: 403 is <see cref="JobState.Unreachable"/>, never gone). A Job of that
-    /// name that is not this one (other labels, another uid) means this one is gone.
+    /// name that is not this one (another uid than the recorded one; with none recorded yet, not our labels)
+    /// means this one is gone.
     /// </summary>
-    public async Task<JobState> GetOutOfScopeStateAsync(string name, string ns, string? adoptedUid, CancellationToken cancellationToken)
+    public async Task<RuntimeJob> GetOutOfScopeStateAsync(JobRef job, CancellationToken cancellationToken)
     {
+        var (name, ns) = (job.Name, job.Namespace!);
         try
         {
-            var job = await client.BatchV1.ReadNamespacedJobAsync(name, ns, cancellationToken: cancellationToken).ConfigureAwait(false);
-            var ours = adoptedUid is not null
-                ? job.Metadata?.Uid == adoptedUid
-                : job.Metadata?.Labels is { } labels && Label(labels, KubernetesNames.JobNameLabel) == name
+            var read = await client.BatchV1.ReadNamespacedJobAsync(name, ns, cancellationToken: cancellationToken).ConfigureAwait(false);
+            var ours = job.Uid is { } uid
+                ? read.Metadata?.Uid == uid
+                : read.Metadata?.Labels is { } labels && Label(labels, KubernetesNames.JobNameLabel) == name
                     && Label(labels, KubernetesNames.ManagedByLabel) == KubernetesNames.ManagedByValue
                     && (options.ReleaseName is null || Label(labels, KubernetesNames.ReleaseLabel) == options.ReleaseName);
             if (!ours)
             {
-                return JobState.Missing;
+                if (job.Uid is not null)
+                {
+                    Log.NotOursOutOfScope(logger, name, ns, read.Metadata?.Uid ?? "?", job.Uid);
+                }
+
+                return new RuntimeJob(name, JobState.Missing, ns);
             }
 
-            _namespaces[name] = ns;
-            return KubernetesObjects.State(job);
+            return new RuntimeJob(name, KubernetesObjects.State(read), ns, read.Metadata?.Uid);
         }
         catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
         {
-            return JobState.Missing;
+            return new RuntimeJob(name, JobState.Missing, ns);
         }
         catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Forbidden)
         {
             // Its refreshes and its delete are still tried there (and refused): an operator may grant the rights back.
-            _namespaces[name] = ns;
-            return JobState.Unreachable;
+            return new RuntimeJob(name, JobState.Unreachable, ns);
         }
     }
 
@@ -195,19 +194,24 @@ internal sealed partial class KubernetesJobRuntime(IKubernetes client, JobsManag
         }
     }
 
-    private string NamespaceOf(string name) => _namespaces.TryGetValue(name, out var ns) ? ns : options.DefaultJobNamespace!;
-
-    private async Task DeleteJobAsync(string name, string ns, CancellationToken cancellationToken)
+    /// <param name="uid">Only that incarnation (a uid precondition); null: whatever Job has the name (an entry from before uids, an unknown name).</param>
+    private async Task DeleteJobAsync(string name, string ns, string? uid, CancellationToken cancellationToken)
     {
         try
         {
             // Background propagation: the pods and the owned token Secret go with the Job
             // (the batch API's default for a plain DELETE orphans the pods).
-            await client.BatchV1.DeleteNamespacedJobAsync(name, ns, propagationPolicy: "Background", cancellationToken: cancellationToken).ConfigureAwait(false);
+            var body = new V1DeleteOptions { PropagationPolicy = "Background", Preconditions = uid is null ? null : new V1Preconditions { Uid = uid } };
+            await client.BatchV1.DeleteNamespacedJobAsync(name, ns, body, cancellationToken: cancellationToken).ConfigureAwait(false);
             Log.Deleted(logger, name, ns);
         }
         catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
         {
+        }
+        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict && uid is not null)
+        {
+            // The precondition failed: the name is someone else's Job now (ours is gone). Not ours to delete.
+            Log.NotOursNotDeleted(logger, name, ns, uid);
         }
         catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Forbidden && !IsInScope(ns))
         {
@@ -224,6 +228,18 @@ internal sealed partial class KubernetesJobRuntime(IKubernetes client, JobsManag
 
     private static partial class Log
     {
+        [LoggerMessage(EventId = 511, Level = LogLevel.Warning,
+            Message = "Job {Job} in namespace {Namespace} has uid {Uid}, not {Recorded} (the Job the jobs-manager created): not ours, so no token is delivered to it; its own job is listed missing")]
+        public static partial void NotOursNoToken(ILogger logger, string job, string @namespace, string uid, string recorded);
+
+        [LoggerMessage(EventId = 512, Level = LogLevel.Warning,
+            Message = "Job {Job} in namespace {Namespace} is not the Job of uid {Recorded} the jobs-manager created (the uid precondition failed): left alone, not deleted")]
+        public static partial void NotOursNotDeleted(ILogger logger, string job, string @namespace, string recorded);
+
+        [LoggerMessage(EventId = 513, Level = LogLevel.Warning,
+            Message = "Job {Job} in namespace {Namespace} (not a job namespace) has uid {Uid}, not {Recorded}: not ours; the job the ledger records is gone")]
+        public static partial void NotOursOutOfScope(ILogger logger, string job, string @namespace, string uid, string recorded);
+
         [LoggerMessage(EventId = 500, Level = LogLevel.Information, Message = "Created Job {Job} (uid {Uid}) and its token Secret in namespace {Namespace}")]
         public static partial void Launched(ILogger logger, string job, string @namespace, string uid);
 

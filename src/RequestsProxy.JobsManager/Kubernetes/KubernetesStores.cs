@@ -32,6 +32,12 @@ internal static class KubernetesStores
     public static ConfigMapDocumentStore<LegacyTokenList> LegacyTokens(ConfigMapUpdater configMaps, JobsManagerOptions options) =>
         new(configMaps, options.LegacyTokensConfigMapName, LegacyTokensKey, LegacyTokenListCodec.Instance, () => { });
 
+    /// <summary>The issuing marker's key, beside the list in the same ConfigMap (the kubelet projects both from one version).</summary>
+    public const string LegacyIssuerKey = Tokens.Legacy.LegacyIssuer.FileName;
+
+    public static ConfigMapDocumentStore<Tokens.Legacy.LegacyIssuer> LegacyIssuer(ConfigMapUpdater configMaps, JobsManagerOptions options) =>
+        new(configMaps, options.LegacyTokensConfigMapName, LegacyIssuerKey, LegacyIssuerCodec.Instance, () => { }, absentIsEmpty: true);
+
     public static ConfigMapDocumentStore<JobLedgerDocument> JobLedger(ConfigMapUpdater configMaps, JobsManagerOptions options, JobsManagerMetrics metrics) =>
         new(configMaps, options.StateConfigMapName, JobLedgerKey, JobLedgerCodec.Instance, metrics.LedgerConflict);
 }

@@ -96,8 +96,9 @@ internal sealed partial class LocalJobRuntime(JobsManagerOptions options, ILogge
         return Task.FromResult(new LaunchedJob(JobState.Running, tokenFile));
     }
 
-    public Task DeliverAsync(string name, JobCredential credential, CancellationToken cancellationToken)
+    public Task DeliverAsync(JobRef job, JobCredential credential, CancellationToken cancellationToken)
     {
+        var name = job.Name;
         AdoptOnce();
         if (!_processes.ContainsKey(name))
         {
@@ -108,8 +109,9 @@ internal sealed partial class LocalJobRuntime(JobsManagerOptions options, ILogge
         return Task.CompletedTask;
     }
 
-    public async Task DeleteAsync(string name, CancellationToken cancellationToken)
+    public async Task DeleteAsync(JobRef job, CancellationToken cancellationToken)
     {
+        var name = job.Name;
         AdoptOnce();
         _endedWhileAway.TryRemove(name, out _);
         File.Delete(Path.Combine(JobDirectory(name), LocalJobProcess.RecordFileName));
@@ -127,7 +129,8 @@ internal sealed partial class LocalJobRuntime(JobsManagerOptions options, ILogge
         }
     }
 
-    public Task<IReadOnlyDictionary<string, JobState>> GetStatesAsync(CancellationToken cancellationToken)
+    /// <summary>Its children (a pid and its start time are a child's identity: a reused pid is never adopted), and those that ended while no jobs-manager ran.</summary>
+    public Task<IReadOnlyList<RuntimeJob>> ListAsync(CancellationToken cancellationToken)
     {
         AdoptOnce();
         var states = new Dictionary<string, JobState>(_endedWhileAway, StringComparer.Ordinal);
@@ -136,7 +139,7 @@ internal sealed partial class LocalJobRuntime(JobsManagerOptions options, ILogge
             states[name] = process.State;
         }
 
-        return Task.FromResult<IReadOnlyDictionary<string, JobState>>(states);
+        return Task.FromResult<IReadOnlyList<RuntimeJob>>([.. states.Select(s => new RuntimeJob(s.Key, s.Value))]);
     }
 
     public async ValueTask DisposeAsync()

@@ -17,6 +17,10 @@ internal static class LocalStores
     public static FileDocumentStore<LegacyTokenList> LegacyTokens(JobsManagerOptions options) =>
         new(Path.Combine(options.LegacyTokensDirectory, LegacyTokenList.FileName), LegacyTokenListCodec.Instance);
 
+    /// <summary>The issuing marker beside legacy-tokens.json, read by the local stateless proxy before it is ready.</summary>
+    public static FileDocumentStore<Tokens.Legacy.LegacyIssuer> LegacyIssuer(JobsManagerOptions options) =>
+        new(Path.Combine(options.LegacyTokensDirectory, Tokens.Legacy.LegacyIssuer.FileName), LegacyIssuerCodec.Instance);
+
     /// <summary>Owner-only: the ledger names every job and its token ids.</summary>
     public static FileDocumentStore<JobLedgerDocument> JobLedger(JobsManagerOptions options) =>
         new(Path.Combine(options.StateDirectory, JobLedgerFileName), JobLedgerCodec.Instance, AtomicFile.Private);

@@ -23,6 +23,7 @@ internal sealed class TokenSources : IHostedLifecycleService, IDisposable
         Revocations = new RevocationSource(settings.RevokedDirectory, settings.RevokedPollInterval, time, settings.RevokedShards);
         LegacyTokens = new LegacyTokenSource(settings.LegacyTokensDirectory, settings.LegacyTokensPollInterval, time, settings.LegacyTokensRequired);
         Validator = new TokenValidator(Keys, Revocations, settings.Validation, time);
+        Issuing = new LegacyIssuingGate(settings, LegacyTokens, time, logger);
 
         Keys.Changed += ring => Log.KeyRingLoaded(_logger, string.Join(',', ring.Kids), ring.ActiveKid, ring.Generation);
         Keys.ReloadFailed += error => Log.KeyRingRefused(_logger, error);
@@ -50,6 +51,9 @@ internal sealed class TokenSources : IHostedLifecycleService, IDisposable
 
     public TokenValidator Validator { get; }
 
+    /// <summary>Stateless: not ready until the legacy list says no legacy jobs-manager can add to it (DESIGN §12, issue 15 C3).</summary>
+    public LegacyIssuingGate Issuing { get; }
+
     /// <summary>JWTs can be judged: a valid key ring and a valid revocation list are loaded.</summary>
     public bool JwtReady => Keys.IsReady && Revocations.IsReady;
 
@@ -57,13 +61,14 @@ internal sealed class TokenSources : IHostedLifecycleService, IDisposable
     /// Stateless: JWTs and listed legacy tokens can be judged. Legacy: listed legacy tokens can
     /// (a JWT that arrives before the ring loads is answered 503 on its own).
     /// </summary>
-    public bool IsReady => LegacyTokens.IsReady && (!_stateless || JwtReady);
+    public bool IsReady => LegacyTokens.IsReady && (!_stateless || (JwtReady && Issuing.IsOpen));
 
     /// <summary>Why the proxy is not ready, for <c>/readyz</c> and the logs.</summary>
     public string NotReadyReason =>
         _stateless && !Keys.IsReady ? Keys.LastFailure ?? "no key ring loaded yet"
         : _stateless && !Revocations.IsReady ? Revocations.LastFailure ?? "no revocation list loaded yet"
         : !LegacyTokens.IsReady ? LegacyTokens.LastFailure ?? "no legacy token list loaded yet"
+        : _stateless && Issuing.Problem is { } issuing ? issuing
         : "ready";
 
     // Load before Kestrel starts listening so a fresh replica is ready at its first request.
@@ -71,6 +76,11 @@ internal sealed class TokenSources : IHostedLifecycleService, IDisposable
     {
         Revocations.Start();
         LegacyTokens.Start();
+        if (_stateless)
+        {
+            Issuing.Start();
+        }
+
         Keys.Start();
         return Task.CompletedTask;
     }
@@ -90,5 +100,6 @@ internal sealed class TokenSources : IHostedLifecycleService, IDisposable
         Keys.Dispose();
         Revocations.Dispose();
         LegacyTokens.Dispose();
+        Issuing.Dispose();
     }
 }

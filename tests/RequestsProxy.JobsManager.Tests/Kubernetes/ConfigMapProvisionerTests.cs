@@ -46,6 +46,8 @@ public sealed class ConfigMapProvisionerTests
         Assert.Empty(document.Jobs);
         var legacy = fake.Find<V1ConfigMap>(KubernetesHarness.Namespace, KubernetesHarness.LegacyTokensConfigMap)!;
         Assert.Equal("[]", legacy.Data["legacy-tokens.json"].Trim());
+        // Born with its issuing marker (issue 15 C3): the options are stateless, so the proxies' first copy says closed.
+        Assert.Equal("closed", legacy.Data["issuing"].Trim());
         foreach (var created in new[] { ledger, legacy })
         {
             Assert.Equal("jobs-manager", created.Metadata.Labels["app.kubernetes.io/managed-by"]);
@@ -122,6 +124,24 @@ public sealed class ConfigMapProvisionerTests
         Assert.True(await provisioner.EnsureAsync(CancellationToken.None), provisioner.Problem);
         Assert.Null(provisioner.Problem);
         Assert.NotNull(fake.Find<V1ConfigMap>(KubernetesHarness.Namespace, KubernetesHarness.StateConfigMap));
+    }
+
+    [Fact]
+    public async Task EnsureAsync_ReadForbidden_LoggedAsAReadFailureNotACreateOne()
+    {
+        await using var fake = await FakeKubernetesApiServer.StartAsync();
+        fake.RbacRules = KubernetesHarness.ChartRules(shards: 1).Where(r => r.ResourceNames?.Contains(KubernetesHarness.StateConfigMap) != true).ToList();
+        var logs = new Microsoft.Extensions.Logging.Testing.FakeLogCollector();
+        var provisioner = new ConfigMapProvisioner(fake.CreateClient(KubernetesHarness.Namespace), KubernetesHarness.Options(shards: 1),
+            new Microsoft.Extensions.Logging.Testing.FakeLogger<ConfigMapProvisioner>(logs));
+
+        Assert.False(await provisioner.EnsureAsync(CancellationToken.None));
+
+        Assert.Contains($"ConfigMap '{KubernetesHarness.StateConfigMap}' could not be read: 403", provisioner.Problem, StringComparison.Ordinal);
+        var read = Assert.Single(logs.GetSnapshot(), l => l.Id.Id == 544);
+        Assert.DoesNotContain(logs.GetSnapshot(), l => l.Id.Id == 542);
+        Assert.Equal($"ConfigMap {KubernetesHarness.StateConfigMap} in namespace {KubernetesHarness.Namespace} could not be read (status 403; 0: no answer), so whether it exists is unknown; the jobs-manager stays unready, retried on the next pass", read.Message);
+        Assert.DoesNotContain(fake.Requests, r => r is { Verb: "create", Name: KubernetesHarness.StateConfigMap });
     }
 
     [Theory]

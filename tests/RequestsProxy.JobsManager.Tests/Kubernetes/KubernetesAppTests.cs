@@ -28,6 +28,10 @@ public sealed class KubernetesAppTests
                 b.Services.AddSingleton<IKubernetes>(new k8s.Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(kubeconfig)));
             });
 
+        // An existing list without the issuing marker (an older jobs-manager's) gets this mode's before the API answers.
+        var legacyList = fake.Find<V1ConfigMap>(KubernetesHarness.Namespace, KubernetesHarness.LegacyTokensConfigMap)!;
+        Assert.Equal(("closed", "[]"), (legacyList.Data["issuing"].Trim(), legacyList.Data["legacy-tokens.json"].Trim()));
+
         using var created = await host.Client.PostAsJsonAsync("/v1/jobs", new { name = "job-1", image = "registry.example/trainer:1", command = new[] { "python", "train.py" }, args = new[] { "--epochs", "3" } });
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
         var job = await created.Content.ReadFromJsonAsync<JsonElement>();

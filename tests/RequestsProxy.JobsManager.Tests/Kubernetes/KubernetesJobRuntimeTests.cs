@@ -207,6 +207,7 @@ public sealed class KubernetesJobRuntimeTests
     {
         await using var k = await KubernetesHarness.StartAsync();
         var view = await k.Core.StartAsync("job-1");
+        var uid = k.Fake.Find<V1Job>(Ns, "job-1")!.Metadata.Uid;
 
         var result = await k.Core.Manager.StopAsync("job-1", CancellationToken.None);
 
@@ -219,7 +220,9 @@ public sealed class KubernetesJobRuntimeTests
         // Revocation strictly before deletion.
         var order = k.Fake.Requests.Select(r => (r.Verb, r.Resource)).ToList();
         Assert.True(order.IndexOf(("update", "configmaps")) < order.IndexOf(("delete", "jobs")));
-        Assert.Contains("propagationPolicy=Background", k.Fake.Requests.Single(r => r.Verb == "delete").QueryString, StringComparison.Ordinal);
+        // Background (a plain DELETE of a Job orphans its pods), and only the Job it created (its uid).
+        var delete = System.Text.Json.Nodes.JsonNode.Parse(k.Fake.Requests.Single(r => r.Verb == "delete").Body)!;
+        Assert.Equal(("Background", uid), (delete["propagationPolicy"]!.GetValue<string>(), delete["preconditions"]!["uid"]!.GetValue<string>()));
     }
 
     [Fact]

@@ -66,6 +66,9 @@ internal sealed class CutoverHarness : IDisposable
 
     public InMemoryDocumentStore<LegacyTokenList> LegacyTokens { get; } = new(LegacyTokenListCodec.Instance);
 
+    /// <summary>The list's issuing marker (the <c>issuing</c> key beside it): what a stateless proxy waits for.</summary>
+    public InMemoryDocumentStore<LegacyIssuer> Issuer { get; } = new(LegacyIssuerCodec.Instance);
+
     public StubProxies Proxies { get; } = new();
 
     public HttpClient Http { get; }
@@ -86,11 +89,13 @@ internal sealed class CutoverHarness : IDisposable
         var revocations = new RevocationLedger(Revocations, options, Time, metrics, NullLogger<RevocationLedger>.Instance);
         var signed = new StatelessJobCredentials(new TokenIssuer(KeySource, Time), KeySource, revocations, options, Time);
         Metrics = metrics;
-        var legacy = new LegacyJobCredentials(Http, new AdminTokenProvider(options), Proxies, LegacyTokens, options, Time, NullLogger<LegacyJobCredentials>.Instance, metrics);
+        var legacy = new LegacyJobCredentials(Http, new AdminTokenProvider(options), Proxies, LegacyTokens, options, Time, NullLogger<LegacyJobCredentials>.Instance, metrics, Issuer);
         Legacy = legacy;
         var credentials = new JobCredentials(signed, legacy, options, NullLogger<JobCredentials>.Instance);
         var manager = new JobManager(Runtime, credentials, revocations, new JobLedger(Ledger, options, Time, metrics, NullLogger<JobLedger>.Instance),
             options, Time, metrics, JobAudit.None, NullLogger<JobManager>.Instance);
+        // As JobMaintenanceService.StartAsync: the list's issuing marker first, then the ledger.
+        await legacy.DeclareIssuerAsync(CancellationToken.None);
         Assert.True(await manager.RestoreAsync(CancellationToken.None), manager.RestoreProblem);
         return manager;
     }

@@ -34,8 +34,9 @@ internal sealed class InMemoryJobRuntime : IJobRuntime
         return Task.FromResult(new LaunchedJob(JobState.Running, TokenFileOf(spec.Name)));
     }
 
-    public Task DeliverAsync(string name, JobCredential credential, CancellationToken cancellationToken)
+    public Task DeliverAsync(JobRef job, JobCredential credential, CancellationToken cancellationToken)
     {
+        var name = job.Name;
         if (FailDeliveries)
         {
             throw new IOException("delivery failed (test)");
@@ -46,14 +47,15 @@ internal sealed class InMemoryJobRuntime : IJobRuntime
         return Task.CompletedTask;
     }
 
-    public Task DeleteAsync(string name, CancellationToken cancellationToken)
+    public Task DeleteAsync(JobRef job, CancellationToken cancellationToken)
     {
+        var name = job.Name;
         States.TryRemove(name, out _);
         Tokens.TryRemove(name, out _);
         Deleted.Enqueue(name);
         return Task.CompletedTask;
     }
 
-    public Task<IReadOnlyDictionary<string, JobState>> GetStatesAsync(CancellationToken cancellationToken) =>
-        Task.FromResult<IReadOnlyDictionary<string, JobState>>(States.ToDictionary());
+    public Task<IReadOnlyList<RuntimeJob>> ListAsync(CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<RuntimeJob>>([.. States.Select(s => new RuntimeJob(s.Key, s.Value))]);
 }

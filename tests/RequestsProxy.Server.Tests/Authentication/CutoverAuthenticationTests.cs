@@ -23,8 +23,11 @@ public sealed class CutoverAuthenticationTests
         proxy.LegacyTokens.Write(new Dictionary<string, string>
         {
             [LegacyTokenList.FileName] = Encoding.UTF8.GetString(new LegacyTokenList(entries).Serialize()),
+            [LegacyIssuer.FileName] = "closed\n",
         });
-        proxy.App.Services.GetRequiredService<TokenSources>().LegacyTokens.Reload();
+        var sources = proxy.App.Services.GetRequiredService<TokenSources>();
+        sources.LegacyTokens.Reload();
+        sources.Issuing.Check();
     }
 
     private static LegacyTokenEntry Entry(string token = LegacyToken, string sub = "job-1", long? until = null) =>

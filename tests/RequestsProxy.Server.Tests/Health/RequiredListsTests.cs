@@ -89,7 +89,7 @@ public sealed class RequiredListsTests
             Assert.Contains("legacy-tokens.json", await readyz.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         }
 
-        proxy.LegacyTokens.Write(new Dictionary<string, string> { ["legacy-tokens.json"] = "[]" });
+        proxy.LegacyTokens.Write(new Dictionary<string, string> { ["legacy-tokens.json"] = "[]", ["issuing"] = "closed\n" });
         Assert.True(await ProxyAuthenticationTests.EventuallyAsync(async () =>
         {
             using var readyz = await proxy.Management.GetAsync("/readyz");

@@ -37,8 +37,9 @@ namespace RequestsProxy.Testing.FakeKubernetes;
 /// <item>Watches only as scripted: each watch request is answered with the next batch a test
 /// queued with <see cref="EnqueueWatch"/> (events, or an ERROR Status such as 410 Gone), then
 /// closed; with nothing queued, an empty stream (the server closing the watch at once).</item>
-/// No field selectors, strategic-merge or JSON patches, dry runs, generateName or delete
-/// preconditions: nothing here sends them.
+/// A DELETE's <c>preconditions.uid</c> is checked (409 Conflict when the object is another incarnation, as the
+/// real server answers). No field selectors, strategic-merge or JSON patches, generateName or
+/// resourceVersion preconditions on delete: nothing here sends them.
 /// </summary>
 public sealed class FakeKubernetesApiServer : IAsyncDisposable
 {
@@ -338,7 +339,10 @@ public sealed class FakeKubernetesApiServer : IAsyncDisposable
             case "patch":
                 return (HttpStatusCode.OK, _store.Patch(type, call.Namespace, call.Name!, request.ContentType, body));
             case "delete":
-                return (HttpStatusCode.OK, _store.Delete(type, call.Namespace, call.Name!, request.Query["propagationPolicy"].FirstOrDefault()));
+                // DeleteOptions come as the body (KubernetesClient) or as query parameters; the body's preconditions.uid is checked.
+                var options = string.IsNullOrWhiteSpace(body) ? null : ParseObject(body);
+                var policy = request.Query["propagationPolicy"].FirstOrDefault() ?? options?["propagationPolicy"]?.GetValue<string>();
+                return (HttpStatusCode.OK, _store.Delete(type, call.Namespace, call.Name!, policy, options?["preconditions"]?["uid"]?.GetValue<string>()));
             default:
                 throw new FakeKubernetesException(HttpStatusCode.MethodNotAllowed, "MethodNotAllowed", $"the fake Kubernetes API server does not support {call.Verb} on {type.QualifiedResource}");
         }

@@ -142,12 +142,18 @@ internal sealed class FakeObjectStore(TimeProvider time)
     /// uid) go too, except with <c>propagationPolicy=Orphan</c> — the default of batch/v1 Jobs,
     /// as on a real cluster (KubernetesClient callers pass Background).
     /// </summary>
-    public JsonObject Delete(FakeResourceType type, string? ns, string name, string? propagationPolicy)
+    /// <param name="preconditionUid">Delete only that incarnation: another uid under the name is a 409, as the real server answers.</param>
+    public JsonObject Delete(FakeResourceType type, string? ns, string name, string? propagationPolicy, string? preconditionUid = null)
     {
         lock (_gate)
         {
             var current = Stored(type, ns, name);
             var uid = current["metadata"]?["uid"]?.GetValue<string>();
+            if (preconditionUid is not null && preconditionUid != uid)
+            {
+                throw FakeKubernetesException.Conflict(type, name, $"Precondition failed: UID in precondition: {preconditionUid}, UID in object meta: {uid}");
+            }
+
             var policy = propagationPolicy ?? (type is { Group: "batch", Plural: "jobs" } ? "Orphan" : "Background");
             if (policy is not ("Orphan" or "Background" or "Foreground"))
             {

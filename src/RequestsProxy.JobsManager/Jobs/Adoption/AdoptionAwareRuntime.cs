@@ -18,61 +18,54 @@ internal sealed class AdoptionAwareRuntime(IJobRuntime inner, JobTable table, Ad
     public Task<LaunchedJob> LaunchAsync(JobSpec spec, JobCredential credential, CancellationToken cancellationToken) =>
         inner.LaunchAsync(spec, credential, cancellationToken);
 
-    public Task DeliverAsync(string name, JobCredential credential, CancellationToken cancellationToken)
+    public Task DeliverAsync(JobRef job, JobCredential credential, CancellationToken cancellationToken)
     {
-        if (Adopted(name) is not { } job)
+        if (Adopted(job) is not { } adopted)
         {
-            return inner.DeliverAsync(name, credential, cancellationToken);
+            return inner.DeliverAsync(job, credential, cancellationToken);
         }
 
         // Never to a newer Job of the same name (its own adoption gives it its own token). A Job of a namespace
         // no longer watched (dropped from the job namespaces) is not in the cache: tried there as it is.
-        return cache.Find(job) is { State: not JobState.Stopping } || !IsWatched(job)
-            ? adoption.DeliverAsync(job, credential, first: false, cancellationToken)
-            : throw new InvalidOperationException($"the adopted Job {job} is no longer there");
+        return cache.Find(adopted) is { State: not JobState.Stopping } || !IsWatched(adopted)
+            ? adoption.DeliverAsync(adopted, credential, first: false, cancellationToken)
+            : throw new InvalidOperationException($"the adopted Job {adopted} is no longer there");
     }
 
-    public Task DeleteAsync(string name, CancellationToken cancellationToken)
+    public Task DeleteAsync(JobRef job, CancellationToken cancellationToken)
     {
-        if (Adopted(name) is not { } job)
+        if (Adopted(job) is not { } adopted)
         {
-            return inner.DeleteAsync(name, cancellationToken);
+            return inner.DeleteAsync(job, cancellationToken);
         }
 
         // A Job the watch saw go (or going) needs no delete: only DELETE /v1/jobs/{name} of a running one does.
-        return cache.Find(job) is { State: not JobState.Stopping } || !IsWatched(job) ? adoption.DeleteAsync(job, cancellationToken) : Task.CompletedTask;
+        return cache.Find(adopted) is { State: not JobState.Stopping } || !IsWatched(adopted) ? adoption.DeleteAsync(adopted, cancellationToken) : Task.CompletedTask;
     }
 
     public bool IsInScope(string? ns) => inner.IsInScope(ns);
 
-    public Task<JobState> GetOutOfScopeStateAsync(string name, string ns, string? adoptedUid, CancellationToken cancellationToken) =>
-        inner.GetOutOfScopeStateAsync(name, ns, adoptedUid, cancellationToken);
+    public Task<RuntimeJob> GetOutOfScopeStateAsync(JobRef job, CancellationToken cancellationToken) => inner.GetOutOfScopeStateAsync(job, cancellationToken);
 
     private bool IsWatched(AdoptedJob job) => cache.Namespaces.Contains(job.Namespace, StringComparer.Ordinal);
 
-    public async Task<IReadOnlyDictionary<string, JobState>> GetStatesAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// The jobs-manager's own labelled Jobs and the watch's adopted ones, each with its uid: a record takes the state
+    /// of the very Job it is (<see cref="RuntimeJob.Find"/>), so neither a Job with our labels under an adopted job's
+    /// name nor a labelled one under ours can lend it its state.
+    /// </summary>
+    public async Task<IReadOnlyList<RuntimeJob>> ListAsync(CancellationToken cancellationToken)
     {
-        var states = await inner.GetStatesAsync(cancellationToken).ConfigureAwait(false);
+        var listed = await inner.ListAsync(cancellationToken).ConfigureAwait(false);
         if (!cache.IsSynced && !await cache.WaitSyncedAsync(SyncWait, time, cancellationToken).ConfigureAwait(false))
         {
             // Unseen is not gone: until every namespace was listed, an adopted job must not be taken for deleted.
             throw new InvalidOperationException($"the watch of labelled Jobs has not listed namespace(s) {string.Join(", ", cache.Unlisted)} yet");
         }
 
-        var merged = new Dictionary<string, JobState>(states, StringComparer.Ordinal);
-        foreach (var observed in cache.Snapshot())
-        {
-            // The jobs-manager's own Job of that name wins (the adopter refuses the labelled one), and an
-            // adopted job's state is its own Job's, not another incarnation's or namespace's.
-            var name = observed.Job.Name;
-            if (!states.ContainsKey(name) && (Adopted(name) is not { } known || known == observed.Job))
-            {
-                merged[name] = observed.State;
-            }
-        }
-
-        return merged;
+        return [.. listed, .. cache.Snapshot().Select(o => new RuntimeJob(o.Job.Name, o.State, o.Job.Namespace, o.Job.Uid))];
     }
 
-    private AdoptedJob? Adopted(string name) => table.TryGet(name, out var job) ? job.Spec.Adopted : null;
+    /// <summary>The adopted Job this call is about: the table's record of that name, when it is an adopted one.</summary>
+    private AdoptedJob? Adopted(JobRef job) => table.TryGet(job.Name, out var record) ? record.Spec.Adopted : null;
 }

@@ -341,6 +341,23 @@ public sealed class JobAdopterTests : IDisposable
         Assert.Equal(JobError.NotReady, (await restarted.StopAsync("train-1", CancellationToken.None)).Error);
     }
 
+    [Fact]
+    public async Task Sync_JobWithOurLabelsUnderAnAdoptedJobsName_LendsItNoState()
+    {
+        // Someone able to create Jobs with the jobs-manager's labels creates a finished one under an adopted job's name:
+        // before uids were matched, the runtime's labelled list won and the adopted job was taken for finished (revoked).
+        var manager = await StartManagerAsync();
+        await SeeAsync(manager, Job("train-1"), JobState.Running);
+        ((InMemoryJobRuntime)_h.Runtime).States["train-1"] = JobState.Succeeded;
+
+        await manager.SyncStatesAsync(CancellationToken.None);
+        await manager.RevokeFinishedAsync(CancellationToken.None);
+
+        var view = manager.Get("train-1")!;
+        Assert.Equal((JobState.Running, false), (view.State, view.TokensRevoked));
+        Assert.Equal(0, _revoked.List.Count);
+    }
+
     private static AdoptedJob Job(string name, string ns = Ns) => new(ns, name, $"uid-of-{name}");
 
     private async Task SeeAsync(JobManager manager, AdoptedJob job, JobState state, IReadOnlyList<string>? problems = null)
