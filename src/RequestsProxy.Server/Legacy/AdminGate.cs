@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text;
+using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Http.Features;
 using RequestsProxy.Server.Authentication;
 using RequestsProxy.Server.Hosting;
@@ -14,35 +15,37 @@ namespace RequestsProxy.Server.Legacy;
 /// older than signing, <see cref="ProxySettings.AdminAcceptBearer"/> — the admin token as a bearer
 /// token. A request carrying any signature header is judged by its signature alone.
 /// </summary>
-internal sealed class AdminGate(AdminToken admin, ProxySettings settings, TimeProvider time, ILogger<AdminGate> logger)
+internal sealed class AdminGate(AdminToken admin, ProxySettings settings, TimeProvider time, ILogger<AdminGate> logger) : IDisposable
 {
+    /// <summary>Bodies read at once, and waiting beyond them; a jobs-manager sends one sync every 2 s and one request per start or stop.</summary>
+    public const int ConcurrentBodies = 4;
+    public const int QueuedBodies = 16;
+
+    /// <summary>A body must arrive within this (a sync of 4 MiB takes milliseconds in a cluster): a trickling sender holds no slot longer.</summary>
+    public static readonly TimeSpan BodyDeadline = TimeSpan.FromSeconds(10);
+
     private readonly AdminSignatureVerifier _verifier = new(time);
+    private readonly ConcurrencyLimiter _bodies = new(new ConcurrencyLimiterOptions
+    {
+        PermitLimit = ConcurrentBodies,
+        QueueLimit = QueuedBodies,
+        QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
+    });
 
     public AdminSignatureVerifier Verifier => _verifier;
 
-    /// <summary>Reads the body (at most <paramref name="maxBodyBytes"/>) and judges the request; a refusal is an <see cref="IResult"/> to answer with.</summary>
+    /// <summary>
+    /// Judges the request and reads its body (at most <paramref name="maxBodyBytes"/>); a refusal is an
+    /// <see cref="IResult"/> to answer with. Everything that needs no body is checked first, and at most
+    /// <see cref="ConcurrentBodies"/> bodies are read at once, each within <see cref="BodyDeadline"/>
+    /// (finding A13: 60 unauthenticated connections sending 4 MiB bodies ran a replica out of memory).
+    /// </summary>
     public async Task<(AdminRequest? Request, IResult? Refusal)> AuthorizeAsync(HttpContext context, int maxBodyBytes)
     {
         if (context.Request.ContentLength > maxBodyBytes)
         {
-            return (null, AdminResults.Problem(StatusCodes.Status413PayloadTooLarge, $"the body is larger than {maxBodyBytes} bytes"));
+            return (null, TooLarge(maxBodyBytes));
         }
-
-        var body = await ReadBodyAsync(context, maxBodyBytes);
-        if (body is null)
-        {
-            return (null, AdminResults.Problem(StatusCodes.Status413PayloadTooLarge, $"the body is larger than {maxBodyBytes} bytes"));
-        }
-
-        var headers = context.Request.Headers;
-        var signed = new AdminSignedRequest(
-            context.Request.Method,
-            context.Features.Get<IHttpRequestFeature>()?.RawTarget is { Length: > 0 } raw ? raw : context.Request.PathBase + context.Request.Path + context.Request.QueryString,
-            body,
-            Single(headers, AdminSignature.TimestampHeader),
-            Single(headers, AdminSignature.NonceHeader),
-            Single(headers, AdminSignature.TargetHeader),
-            Single(headers, AdminSignature.SignatureHeader));
 
         if (admin.Read() is not { } key)
         {
@@ -50,40 +53,103 @@ internal sealed class AdminGate(AdminToken admin, ProxySettings settings, TimePr
             return (null, AdminResults.Problem(StatusCodes.Status503ServiceUnavailable, "the admin token is not configured"));
         }
 
-        if (signed.ClaimsSignature)
+        var signed = SignedRequest(context, ReadOnlyMemory<byte>.Empty);
+        var targets = OwnTargets(context);
+        var refusal = signed.ClaimsSignature ? RefuseSignature(context, signed, _verifier.CheckHeaders(signed, targets)) : CheckBearer(context);
+        if (refusal is not null)
         {
-            var failure = _verifier.Verify(key, signed, OwnTargets(context));
-            if (failure == AdminSignatureFailure.None)
-            {
-                return (new AdminRequest(AdminCaller.Signed, body), null);
-            }
-
-            var reason = AdminSignatureReasons.Of(failure);
-            Log.AdminRefused(logger, $"{reason} (target '{signed.Target}', from {context.Connection.RemoteIpAddress})");
-            return (null, AdminResults.SignatureRefused(failure, signed.Target));
+            return (null, refusal);
         }
 
+        using var lease = await _bodies.AcquireAsync(1, context.RequestAborted);
+        if (!lease.IsAcquired)
+        {
+            Log.AdminRefused(logger, $"busy: more than {ConcurrentBodies + QueuedBodies} admin requests at once (from {context.Connection.RemoteIpAddress})");
+            return (null, AdminResults.Problem(StatusCodes.Status429TooManyRequests, $"more than {ConcurrentBodies + QueuedBodies} admin requests at once; retry"));
+        }
+
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
+        deadline.CancelAfter(BodyDeadline);
+        byte[]? body;
+        try
+        {
+            body = await ReadBodyAsync(context, maxBodyBytes, deadline.Token);
+        }
+        catch (OperationCanceledException) when (!context.RequestAborted.IsCancellationRequested)
+        {
+            return (null, AdminResults.Problem(StatusCodes.Status408RequestTimeout, $"the body did not arrive within {BodyDeadline.TotalSeconds:F0} s"));
+        }
+
+        if (body is null)
+        {
+            return (null, TooLarge(maxBodyBytes));
+        }
+
+        if (!signed.ClaimsSignature)
+        {
+            Log.AdminBearerAccepted(logger, context.Request.Method, context.Request.Path, context.Connection.RemoteIpAddress?.ToString() ?? "?");
+            return (new AdminRequest(AdminCaller.Bearer, body), null);
+        }
+
+        var failure = _verifier.Verify(key, SignedRequest(context, body), targets);
+        return failure == AdminSignatureFailure.None
+            ? (new AdminRequest(AdminCaller.Signed, body), null)
+            : (null, RefuseSignature(context, signed, failure));
+    }
+
+    public void Dispose() => _bodies.Dispose();
+
+    private IResult? RefuseSignature(HttpContext context, AdminSignedRequest signed, AdminSignatureFailure failure)
+    {
+        if (failure == AdminSignatureFailure.None)
+        {
+            return null;
+        }
+
+        var reason = AdminSignatureReasons.Of(failure);
+        Log.AdminRefused(logger, $"{reason} (target '{signed.Target}', from {context.Connection.RemoteIpAddress})");
+        return AdminResults.SignatureRefused(failure, signed.Target);
+    }
+
+    /// <summary>The compatibility path (an older jobs-manager): the admin token as a bearer token, checked before any body is read.</summary>
+    private IResult? CheckBearer(HttpContext context)
+    {
         if (!BearerToken.TryRead(context.Request, out var presented) || presented.Length == 0)
         {
             Log.AdminRefused(logger, AuthReasons.MissingToken);
-            return (null, AdminResults.SignatureRefused(AdminSignatureFailure.Missing, null));
+            return AdminResults.SignatureRefused(AdminSignatureFailure.Missing, null);
         }
 
         if (!settings.AdminAcceptBearer)
         {
             Log.AdminRefused(logger, "a bearer admin token, refused (REQUESTS_PROXY_ADMIN_ACCEPT_BEARER=false)");
-            return (null, AdminResults.BearerRefused("bearer admin tokens are not accepted here (REQUESTS_PROXY_ADMIN_ACCEPT_BEARER=false): sign the request (docs/proxy.md, \"Signed admin requests\")"));
+            return AdminResults.BearerRefused("bearer admin tokens are not accepted here (REQUESTS_PROXY_ADMIN_ACCEPT_BEARER=false): sign the request (docs/proxy.md, \"Signed admin requests\")");
         }
 
         if (admin.Check(presented.ToString()) != AdminCheck.Allowed)
         {
             Log.AdminRefused(logger, "wrong admin token");
-            return (null, new ChallengeResult());
+            return new ChallengeResult();
         }
 
-        Log.AdminBearerAccepted(logger, context.Request.Method, context.Request.Path, context.Connection.RemoteIpAddress?.ToString() ?? "?");
-        return (new AdminRequest(AdminCaller.Bearer, body), null);
+        return null;
     }
+
+    private static AdminSignedRequest SignedRequest(HttpContext context, ReadOnlyMemory<byte> body)
+    {
+        var headers = context.Request.Headers;
+        return new AdminSignedRequest(
+            context.Request.Method,
+            context.Features.Get<IHttpRequestFeature>()?.RawTarget is { Length: > 0 } raw ? raw : context.Request.PathBase + context.Request.Path + context.Request.QueryString,
+            body,
+            Single(headers, AdminSignature.TimestampHeader),
+            Single(headers, AdminSignature.NonceHeader),
+            Single(headers, AdminSignature.TargetHeader),
+            Single(headers, AdminSignature.SignatureHeader));
+    }
+
+    private static IResult TooLarge(int maxBodyBytes) =>
+        AdminResults.Problem(StatusCodes.Status413PayloadTooLarge, $"the body is larger than {maxBodyBytes} bytes");
 
     /// <summary>
     /// The address the request arrived at (the pod IP the jobs-manager resolved); and the Host header
@@ -112,12 +178,12 @@ internal sealed class AdminGate(AdminToken admin, ProxySettings settings, TimePr
     private static string? Single(IHeaderDictionary headers, string name) =>
         headers.TryGetValue(name, out var values) ? (values.Count == 1 ? values[0] ?? "" : "") : null;
 
-    private static async Task<byte[]?> ReadBodyAsync(HttpContext context, int maxBytes)
+    private static async Task<byte[]?> ReadBodyAsync(HttpContext context, int maxBytes, CancellationToken cancellationToken)
     {
         using var buffer = new MemoryStream();
         var chunk = new byte[16 * 1024];
         int read;
-        while ((read = await context.Request.Body.ReadAsync(chunk, context.RequestAborted)) > 0)
+        while ((read = await context.Request.Body.ReadAsync(chunk, cancellationToken)) > 0)
         {
             if (buffer.Length + read > maxBytes)
             {

@@ -229,4 +229,21 @@ public sealed class SignedAdminRequestTests
         Assert.Equal((HttpStatusCode.Unauthorized, AdminSignatureReasons.Missing), (refused.Status, refused.Reason));
         Assert.Contains(AdminSignature.SignatureHeader, refused.Body, StringComparison.Ordinal);
     }
+
+    // Finding A13: the body (up to 4 MiB) was read before anything was checked. A request that no
+    // header can authorize is now answered while its declared body has not even been sent.
+    [Theory]
+    [InlineData("")]
+    [InlineData("Authorization: Bearer not-the-admin-token\r\n")]
+    [InlineData("X-Requests-Proxy-Admin-Timestamp: 1\r\nX-Requests-Proxy-Admin-Nonce: AAAAAAAAAAAAAAAAAAAAAA\r\nX-Requests-Proxy-Admin-Target: 127.0.0.1:1\r\nX-Requests-Proxy-Admin-Signature: AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\r\n")]
+    public async Task UnauthorizableRequest_IsRefusedBeforeItsBodyArrives(string credentials)
+    {
+        await using var proxy = await ProxyHarness.StartAsync(Legacy);
+
+        // Content-Length promises 4 000 000 bytes and none is sent: a gate that awaited the body would
+        // give no answer before RawHttp stops reading (status 0).
+        var refused = await RawHttp.SendAsync(proxy.Address, $"POST /admin/v1/sync HTTP/1.1\r\n{credentials}Content-Type: application/json\r\nContent-Length: 4000000");
+
+        Assert.Equal(401, refused.Status);
+    }
 }
