@@ -26,8 +26,12 @@ internal sealed record PodPolicy(
 {
     public static readonly PodPolicy Strict = new();
 
-    /// <summary>The labels kubeadm (and most distributions) put on control-plane nodes; <c>master</c> before Kubernetes 1.20, still set by some.</summary>
-    public static readonly IReadOnlyList<string> ControlPlaneLabels = ["node-role.kubernetes.io/control-plane", "node-role.kubernetes.io/master"];
+    /// <summary>
+    /// The labels kubeadm (and most distributions) put on control-plane nodes — <c>master</c> before Kubernetes 1.20,
+    /// still set by some — and Rancher RKE's <c>controlplane</c> and <c>etcd</c> (finding A11: an RKE toleration got a 201).
+    /// </summary>
+    public static readonly IReadOnlyList<string> ControlPlaneLabels =
+        ["node-role.kubernetes.io/control-plane", "node-role.kubernetes.io/master", "node-role.kubernetes.io/controlplane", "node-role.kubernetes.io/etcd"];
 
     /// <summary>
     /// The taints that keep workloads off control-plane and system nodes: kubeadm's two (the same keys as the

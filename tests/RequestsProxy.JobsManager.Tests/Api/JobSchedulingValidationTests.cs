@@ -35,6 +35,10 @@ public sealed class JobSchedulingValidationTests
     {
         { """{"tolerations":[{"key":"node-role.kubernetes.io/control-plane","operator":"Exists","effect":"NoSchedule"}]}""", "'template.spec.tolerations[0].key' 'node-role.kubernetes.io/control-plane' tolerates" },
         { """{"tolerations":[{"key":"node-role.kubernetes.io/master","operator":"Equal","value":"","effect":"NoSchedule"}]}""", "'template.spec.tolerations[0].key' 'node-role.kubernetes.io/master' tolerates" },
+        // Rancher RKE's keys (finding A11).
+        { """{"tolerations":[{"key":"node-role.kubernetes.io/controlplane","operator":"Equal","value":"true","effect":"NoSchedule"}]}""", "'template.spec.tolerations[0].key' 'node-role.kubernetes.io/controlplane' tolerates" },
+        { """{"tolerations":[{"key":"node-role.kubernetes.io/etcd","operator":"Exists","effect":"NoExecute"}]}""", "'template.spec.tolerations[0].key' 'node-role.kubernetes.io/etcd' tolerates" },
+        { """{"nodeSelector":{"node-role.kubernetes.io/controlplane":"true"}}""", "'template.spec.nodeSelector.node-role.kubernetes.io/controlplane' selects control-plane nodes" },
         { """{"tolerations":[{"key":"CriticalAddonsOnly","operator":"Exists"}]}""", "'template.spec.tolerations[0].key' 'CriticalAddonsOnly' tolerates" },
         { """{"nodeSelector":{"node-role.kubernetes.io/control-plane":""}}""", "'template.spec.nodeSelector.node-role.kubernetes.io/control-plane' selects control-plane nodes" },
         { """{"nodeSelector":{"accelerator":"a100","node-role.kubernetes.io/master":"true"}}""", "'template.spec.nodeSelector.node-role.kubernetes.io/master' selects control-plane nodes" },
