@@ -17,8 +17,10 @@ namespace RequestsProxy.JobsManager.Kubernetes;
 /// created first so the token Secret can name it as its owner (the garbage collector then deletes the
 /// Secret with the Job; the pod waits for the Secret volume).
 /// </summary>
-internal sealed partial class KubernetesJobRuntime(IKubernetes client, JobsManagerOptions options, ILogger<KubernetesJobRuntime> logger) : IJobRuntime
+internal sealed partial class KubernetesJobRuntime(IKubernetes client, JobsManagerOptions options, ILogger<KubernetesJobRuntime> logger, TimeProvider? time = null) : IJobRuntime
 {
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
+
     private const int ListPageSize = 500;
     private const int MaxListPages = 1000;
 
@@ -48,7 +50,8 @@ internal sealed partial class KubernetesJobRuntime(IKubernetes client, JobsManag
 
         try
         {
-            await client.CoreV1.CreateNamespacedSecretAsync(KubernetesObjects.TokenSecret(created, credential, options), ns, cancellationToken: cancellationToken).ConfigureAwait(false);
+            var secret = KubernetesObjects.TokenSecret(created, credential, options);
+            await WebhookRetry.RunAsync(() => client.CoreV1.CreateNamespacedSecretAsync(secret, ns, cancellationToken: cancellationToken), _time, cancellationToken).ConfigureAwait(false);
         }
         catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict)
         {
@@ -186,7 +189,7 @@ internal sealed partial class KubernetesJobRuntime(IKubernetes client, JobsManag
         };
         try
         {
-            await client.CoreV1.CreateNamespacedSecretAsync(probe, ns, dryRun: "All", cancellationToken: cancellationToken).ConfigureAwait(false);
+            await WebhookRetry.RunAsync(() => client.CoreV1.CreateNamespacedSecretAsync(probe, ns, dryRun: "All", cancellationToken: cancellationToken), _time, cancellationToken).ConfigureAwait(false);
         }
         catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict)
         {

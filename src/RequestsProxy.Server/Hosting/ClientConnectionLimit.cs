@@ -42,6 +42,15 @@ internal sealed class ClientConnectionLimit(int perClient)
         }
     };
 
+    /// <summary>Connections of this address counted open now (tests).</summary>
+    public int OpenFrom(IPAddress address)
+    {
+        lock (_open)
+        {
+            return _open.GetValueOrDefault(address);
+        }
+    }
+
     private bool TryOpen(IPAddress address)
     {
         // Connection set-up only, not per request: a lock is cheaper than getting a lock-free count right.

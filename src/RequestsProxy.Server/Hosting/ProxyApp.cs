@@ -61,7 +61,7 @@ internal static class ProxyApp
             kestrel.Limits.MaxRequestBufferSize = ProxySettings.ConnectionBufferBytes;
             kestrel.Limits.MaxResponseBufferSize = ProxySettings.ConnectionBufferBytes;
             var certificate = settings.AdmissionUrls is null ? null : kestrel.ApplicationServices.GetRequiredService<WebhookCertificate>();
-            listeners.Configure(kestrel, settings.MaxConnectionsPerClient > 0 ? new ClientConnectionLimit(settings.MaxConnectionsPerClient) : null,
+            listeners.Configure(kestrel, kestrel.ApplicationServices.GetService<ClientConnectionLimit>(),
                 certificate is null ? null : () => certificate.Current);
         });
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = settings.ShutdownTimeout);
@@ -69,6 +69,11 @@ internal static class ProxyApp
         var services = builder.Services;
         services.AddSingleton(settings);
         services.AddSingleton(listeners);
+        if (settings.MaxConnectionsPerClient > 0)
+        {
+            services.AddSingleton(new ClientConnectionLimit(settings.MaxConnectionsPerClient));
+        }
+
         services.AddSingleton<SubjectBindings>();
         services.AddSingleton(TimeProvider.System);
         services.TryAddSingleton(sp => new RefusalLogBudget(sp.GetRequiredService<TimeProvider>()));

@@ -1,6 +1,8 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using Microsoft.Extensions.DependencyInjection;
+using RequestsProxy.Server.Hosting;
 
 namespace RequestsProxy.Server.Tests.Hosting;
 
@@ -79,6 +81,13 @@ public sealed class ConnectionLimitTests
                         break;
                 }
             }
+
+            // Connections are counted as Kestrel dispatches them, not in the order they connected: wait until the
+            // three held ones are counted, or the fourth may be counted first and one held one closed instead
+            // (seen once in the CI of 2026-12-02: the fourth got a 200).
+            var limit = proxy.App.Services.GetRequiredService<ClientConnectionLimit>();
+            Assert.True(await Authentication.ProxyAuthenticationTests.EventuallyAsync(
+                () => Task.FromResult(limit.OpenFrom(IPAddress.Loopback) == 3), TimeSpan.FromSeconds(5)));
 
             using var fourth = new TcpClient();
             await fourth.ConnectAsync(IPAddress.Loopback, proxy.Address.Port);
