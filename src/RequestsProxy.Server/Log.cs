@@ -87,8 +87,8 @@ internal static partial class Log
     [LoggerMessage(61, LogLevel.Error, "Admission webhook certificate refused ({KeptLastGood} = the last good one stays in force): {Error}")]
     public static partial void AdmissionCertificateRefused(ILogger logger, string error, bool keptLastGood);
 
-    [LoggerMessage(62, LogLevel.Warning, "Admission denied: {Operation} of Secret {Namespace}/{Name} by {User}, rule {Rule} (dry run {DryRun})")]
-    public static partial void AdmissionDenied(ILogger logger, string operation, string? @namespace, string? name, string? user, string rule, bool dryRun);
+    [LoggerMessage(62, LogLevel.Warning, "Admission denied: {Operation} of {Kind} {Namespace}/{Name} by {User}, rule {Rule} (dry run {DryRun})")]
+    public static partial void AdmissionDenied(ILogger logger, string operation, string kind, string? @namespace, string? name, string? user, string rule, bool dryRun);
 
     [LoggerMessage(63, LogLevel.Warning, "Admission review refused with {Status}: {Problem}")]
     public static partial void AdmissionMalformed(ILogger logger, int status, string problem);
