@@ -94,6 +94,13 @@ internal static class ProxyApp
             services.AddSingleton<WebhookCertificate>();
             services.AddHostedService(sp => sp.GetRequiredService<WebhookCertificate>());
             services.AddSingleton<IAdmissionPolicy>(new SecretAdmissionPolicy(settings.AdmissionJobsManagerUser!));
+            services.AddSingleton<IAdmissionPolicy>(new JobAdmissionPolicy(settings.AdmissionJobsManagerUser!));
+            services.AddSingleton<IAdmissionPolicy>(new PodAdmissionPolicy(settings.AdmissionJobControllerUsers.ToHashSet(StringComparer.Ordinal)));
+            if (settings.AdmissionStoreConfigMaps.Count > 0)
+            {
+                services.AddSingleton<IAdmissionPolicy>(new ConfigMapAdmissionPolicy(settings.AdmissionJobsManagerUser!, settings.Namespace!, settings.AdmissionStoreConfigMaps));
+            }
+
             if (settings.AdmissionMaxConnectionsPerClient > 0)
             {
                 services.AddSingleton(new AdmissionConnectionLimit(new ClientConnectionLimit(settings.AdmissionMaxConnectionsPerClient)));
