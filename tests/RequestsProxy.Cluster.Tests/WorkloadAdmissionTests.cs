@@ -108,6 +108,11 @@ public sealed class WorkloadAdmissionTests(ClusterFixture cluster, ITestOutputHe
             await Wait.UntilAsync("Job own-2 complete", Limit, async () =>
                 (await admin.BatchV1.ReadNamespacedJobAsync("own-2", jobs)).Status?.Succeeded >= 1);
 
+            if (!clusterScope)
+            {
+                await MeasureOutageAsync(release);
+            }
+
             Assert.True(failures.Count == 0, $"{failures.Count} steps were not refused as expected:\n{string.Join('\n', failures)}");
         }
         finally
@@ -115,6 +120,52 @@ public sealed class WorkloadAdmissionTests(ClusterFixture cluster, ITestOutputHe
             api.Dispose();
         }
     });
+
+    /// <summary>
+    /// What a restart of every proxy pod costs the pod webhook (every pod create in the job namespaces waits on it):
+    /// both pods deleted at once (SIGTERM, the default grace), a dry-run pod create every 200 ms until it is admitted
+    /// again after failing; the window is reported (the Service publishes not-ready addresses, so a new pod answers
+    /// from the moment it listens).
+    /// </summary>
+    private async Task MeasureOutageAsync(ChartRelease release)
+    {
+        var probe = new V1Pod
+        {
+            Metadata = new V1ObjectMeta { Name = "outage-probe" },
+            Spec = new V1PodSpec { AutomountServiceAccountToken = false, Containers = [new V1Container { Name = "x", Image = cluster.WorkloadImage }] },
+        };
+        var pods = (await release.ProxyPodsAsync()).Select(p => p.Metadata.Name).ToArray();
+        var watch = Stopwatch.StartNew();
+        await cluster.KubectlCheckedAsync(["-n", release.Namespace, "delete", "pod", "--wait=false", .. pods]);
+        TimeSpan? firstRefusal = null, back = null;
+        var refused = 0;
+        string? why = null;
+        while (watch.Elapsed < Limit && back is null)
+        {
+            try
+            {
+                await cluster.Client.CoreV1.CreateNamespacedPodAsync(probe, release.JobsNamespace, dryRun: "All");
+                if (firstRefusal is not null || watch.Elapsed > TimeSpan.FromSeconds(60))
+                {
+                    back = watch.Elapsed;
+                }
+            }
+            catch (HttpOperationException e)
+            {
+                refused++;
+                firstRefusal ??= watch.Elapsed;
+                why ??= e.Response.Content;
+            }
+
+            await Task.Delay(200);
+        }
+
+        output.WriteLine(firstRefusal is null
+            ? $"outage: both proxy pods deleted; no pod create refused in {watch.Elapsed.TotalSeconds:F1} s"
+            : $"outage: both proxy pods deleted at 0 s; pod creates refused from {firstRefusal.Value.TotalSeconds:F1} s to {back?.TotalSeconds:F1} s ({refused} of the probes every 200 ms; first: {why})");
+        Assert.NotNull(back);
+        await release.WaitForReadyProxiesAsync(p => !pods.Contains(p.Metadata.Name), "two Ready proxy pods after the outage", Limit);
+    }
 
     /// <summary>A Job as the jobs-manager would send one (automount false, its labels left out), plus the given volume.</summary>
     private V1Job Job(string name, V1Volume? volume = null) => new()
