@@ -53,6 +53,7 @@ public sealed class DeploymentTests : IDisposable
                 ["REQUESTS_PROXY_RATE_LIMIT_BURST"] = "100",
                 ["REQUESTS_PROXY_CONCURRENCY_LIMIT"] = "16",
                 ["REQUESTS_PROXY_ADMIN_TOKEN_FILE"] = "/etc/proxy/admin/token",
+                ["REQUESTS_PROXY_ADMIN_ACCEPT_BEARER"] = "true",
                 ["REQUESTS_PROXY_UPSTREAM"] = HelmChart.Upstream,
                 ["REQUESTS_PROXY_ADMISSION_URLS"] = "https://0.0.0.0:9443",
                 ["REQUESTS_PROXY_ADMISSION_TLS_DIR"] = "/etc/proxy/webhook-tls",
@@ -60,6 +61,18 @@ public sealed class DeploymentTests : IDisposable
             },
             chart.Env(Proxy));
         Assert.True(chart.Container(Proxy)["volumeMounts"]!.AsArray().All(m => m!["readOnly"]?.GetValue<bool>() == true || m.Str("mountPath") == "/tmp"));
+    }
+
+    [Theory]
+    [InlineData("requestsProxy.acceptBearerAdminToken=false", "false")]
+    [InlineData("requestsProxy.statelessTokens=true", null)]
+    [InlineData("requestsProxy.statelessTokens=true,requestsProxy.acceptBearerAdminToken=true", null)]
+    public async Task Template_BearerAdminCompatibility_ClosedByItsValue_AndNeverInStatelessMode(string set, string? expected)
+    {
+        var chart = await _helm.TemplateAsync([set]);
+
+        // A stateless proxy holds no admin token at all, so it has no compatibility path to open.
+        Assert.Equal(expected, chart.Env(Proxy).GetValueOrDefault("REQUESTS_PROXY_ADMIN_ACCEPT_BEARER"));
     }
 
     [Fact]

@@ -148,50 +148,24 @@ internal sealed partial class JobMaintenanceService(
             return;
         }
 
-        try
-        {
-            await jobs.SyncStatesAsync(stoppingToken).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            Log.PassFailed(logger, "read job states", e);
-        }
+        // Each step on its own: one that fails (an apiserver error) is logged and the others still run.
+        await StepAsync("read job states", jobs.SyncStatesAsync, stoppingToken).ConfigureAwait(false);
+        // Adopt mode: labelled Jobs still waiting for a token, and adopted ones that are gone.
+        await StepAsync("adopt labelled jobs", jobs.ReconcileAdoptedAsync, stoppingToken).ConfigureAwait(false);
+        await StepAsync("revoke finished jobs", jobs.RevokeFinishedAsync, stoppingToken).ConfigureAwait(false);
+        await StepAsync("refresh", jobs.RefreshAsync, stoppingToken).ConfigureAwait(false);
+        await StepAsync("legacy token list", jobs.ConvergeLegacyTokensAsync, stoppingToken).ConfigureAwait(false);
+    }
 
+    private async Task StepAsync(string step, Func<CancellationToken, Task> run, CancellationToken stoppingToken)
+    {
         try
         {
-            // Adopt mode: labelled Jobs still waiting for a token, and adopted ones that are gone.
-            await jobs.ReconcileAdoptedAsync(stoppingToken).ConfigureAwait(false);
+            await run(stoppingToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            Log.PassFailed(logger, "adopt labelled jobs", e);
-        }
-
-        try
-        {
-            await jobs.RevokeFinishedAsync(stoppingToken).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            Log.PassFailed(logger, "revoke finished jobs", e);
-        }
-
-        try
-        {
-            await jobs.RefreshAsync(stoppingToken).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            Log.PassFailed(logger, "refresh", e);
-        }
-
-        try
-        {
-            await jobs.ConvergeLegacyTokensAsync(stoppingToken).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            Log.PassFailed(logger, "legacy token list", e);
+            Log.PassFailed(logger, step, e);
         }
     }
 

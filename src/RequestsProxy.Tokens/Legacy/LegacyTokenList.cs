@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Collections.Frozen;
 using System.Text.Json;
+using RequestsProxy.Tokens.IO;
 
 namespace RequestsProxy.Tokens.Legacy;
 
@@ -96,40 +97,9 @@ public sealed class LegacyTokenList
     /// <summary>Parses the file's content; false with a reason for anything but a valid list.</summary>
     public static bool TryParse(ReadOnlySpan<byte> json, out LegacyTokenList list, out string error)
     {
-        list = Empty;
-        try
-        {
-            var options = new JsonDocumentOptions { AllowTrailingCommas = false, CommentHandling = JsonCommentHandling.Disallow, MaxDepth = 8 };
-            using var document = JsonDocument.Parse(json.ToArray(), options);
-            if (document.RootElement.ValueKind != JsonValueKind.Array)
-            {
-                error = "the legacy token list must be a JSON array";
-                return false;
-            }
-
-            var entries = new List<LegacyTokenEntry>();
-            var index = 0;
-            foreach (var element in document.RootElement.EnumerateArray())
-            {
-                if (!TryParseEntry(element, out var entry, out error))
-                {
-                    error = $"element {index}: {error}";
-                    return false;
-                }
-
-                entries.Add(entry);
-                index++;
-            }
-
-            list = new LegacyTokenList(entries);
-            error = "";
-            return true;
-        }
-        catch (JsonException e)
-        {
-            error = $"not valid JSON: {e.Message}";
-            return false;
-        }
+        var parsed = JsonArrayDocument.TryParse<LegacyTokenEntry>(json, "the legacy token list", TryParseEntry, out var entries, out error);
+        list = parsed ? new LegacyTokenList(entries) : Empty;
+        return parsed;
     }
 
     private static bool TryParseEntry(JsonElement element, out LegacyTokenEntry entry, out string error)

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Collections.Frozen;
 using System.Text.Json;
+using RequestsProxy.Tokens.IO;
 
 namespace RequestsProxy.Tokens.Revocation;
 
@@ -34,41 +35,9 @@ public sealed class RevocationList
     /// <summary>Parses the file's content. Returns false with a reason for anything but a valid list.</summary>
     public static bool TryParse(ReadOnlySpan<byte> json, out RevocationList list, out string error)
     {
-        list = Empty;
-        try
-        {
-            var options = new JsonDocumentOptions { AllowTrailingCommas = false, CommentHandling = JsonCommentHandling.Disallow, MaxDepth = 8 };
-            var bytes = json.ToArray();
-            using var document = JsonDocument.Parse(bytes, options);
-            if (document.RootElement.ValueKind != JsonValueKind.Array)
-            {
-                error = "the revocation list must be a JSON array";
-                return false;
-            }
-
-            var entries = new List<RevocationEntry>();
-            var index = 0;
-            foreach (var element in document.RootElement.EnumerateArray())
-            {
-                if (!TryParseEntry(element, out var entry, out error))
-                {
-                    error = $"element {index}: {error}";
-                    return false;
-                }
-
-                entries.Add(entry);
-                index++;
-            }
-
-            list = new RevocationList(entries);
-            error = "";
-            return true;
-        }
-        catch (JsonException e)
-        {
-            error = $"not valid JSON: {e.Message}";
-            return false;
-        }
+        var parsed = JsonArrayDocument.TryParse<RevocationEntry>(json, "the revocation list", TryParseEntry, out var entries, out error);
+        list = parsed ? new RevocationList(entries) : Empty;
+        return parsed;
     }
 
     private static bool TryParseEntry(JsonElement element, out RevocationEntry entry, out string error)
