@@ -110,7 +110,11 @@ public sealed class WorkloadAdmissionTests(ClusterFixture cluster, ITestOutputHe
 
             if (!clusterScope)
             {
-                await MeasureOutageAsync(release);
+                // The chart's Service (not-ready addresses published), then the same with them left out, for comparison.
+                await MeasureOutageAsync(release, "publishNotReadyAddresses: true");
+                await admin.CoreV1.PatchNamespacedServiceAsync(new V1Patch("{\"spec\":{\"publishNotReadyAddresses\":false}}", V1Patch.PatchType.MergePatch),
+                    $"{release.Name}-requests-proxy-webhook", release.Namespace);
+                await MeasureOutageAsync(release, "publishNotReadyAddresses: false");
             }
 
             Assert.True(failures.Count == 0, $"{failures.Count} steps were not refused as expected:\n{string.Join('\n', failures)}");
@@ -127,7 +131,7 @@ public sealed class WorkloadAdmissionTests(ClusterFixture cluster, ITestOutputHe
     /// again after failing; the window is reported (the Service publishes not-ready addresses, so a new pod answers
     /// from the moment it listens).
     /// </summary>
-    private async Task MeasureOutageAsync(ChartRelease release)
+    private async Task MeasureOutageAsync(ChartRelease release, string service)
     {
         var probe = new V1Pod
         {
@@ -160,11 +164,13 @@ public sealed class WorkloadAdmissionTests(ClusterFixture cluster, ITestOutputHe
             await Task.Delay(200);
         }
 
-        output.WriteLine(firstRefusal is null
-            ? $"outage: both proxy pods deleted; no pod create refused in {watch.Elapsed.TotalSeconds:F1} s"
-            : $"outage: both proxy pods deleted at 0 s; pod creates refused from {firstRefusal.Value.TotalSeconds:F1} s to {back?.TotalSeconds:F1} s ({refused} of the probes every 200 ms; first: {why})");
         Assert.NotNull(back);
         await release.WaitForReadyProxiesAsync(p => !pods.Contains(p.Metadata.Name), "two Ready proxy pods after the outage", Limit);
+        var ready = watch.Elapsed;
+        output.WriteLine(firstRefusal is null
+            ? $"outage ({service}): both proxy pods deleted; no pod create refused in {back!.Value.TotalSeconds:F1} s; two new pods Ready at {ready.TotalSeconds:F1} s"
+            : $"outage ({service}): both proxy pods deleted at 0 s; pod creates refused from {firstRefusal.Value.TotalSeconds:F1} s to {back!.Value.TotalSeconds:F1} s " +
+              $"({refused} refused probes, one every 200 ms after the last answer); two new pods Ready at {ready.TotalSeconds:F1} s; first refusal: {why?[..Math.Min(why.Length, 300)]}");
     }
 
     /// <summary>A Job as the jobs-manager would send one (automount false, its labels left out), plus the given volume.</summary>
