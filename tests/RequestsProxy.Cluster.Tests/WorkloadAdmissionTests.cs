@@ -110,11 +110,11 @@ public sealed class WorkloadAdmissionTests(ClusterFixture cluster, ITestOutputHe
 
             if (!clusterScope)
             {
-                // The chart's Service (not-ready addresses published), then the same with them left out, for comparison.
-                await MeasureOutageAsync(release, "publishNotReadyAddresses: true");
-                await admin.CoreV1.PatchNamespacedServiceAsync(new V1Patch("{\"spec\":{\"publishNotReadyAddresses\":false}}", V1Patch.PatchType.MergePatch),
-                    $"{release.Name}-requests-proxy-webhook", release.Namespace);
+                // The chart's Service (ready pods only), then with not-ready addresses published, for comparison.
                 await MeasureOutageAsync(release, "publishNotReadyAddresses: false");
+                await admin.CoreV1.PatchNamespacedServiceAsync(new V1Patch("{\"spec\":{\"publishNotReadyAddresses\":true}}", V1Patch.PatchType.MergePatch),
+                    $"{release.Name}-requests-proxy-webhook", release.Namespace);
+                await MeasureOutageAsync(release, "publishNotReadyAddresses: true");
             }
 
             Assert.True(failures.Count == 0, $"{failures.Count} steps were not refused as expected:\n{string.Join('\n', failures)}");
@@ -128,8 +128,7 @@ public sealed class WorkloadAdmissionTests(ClusterFixture cluster, ITestOutputHe
     /// <summary>
     /// What a restart of every proxy pod costs the pod webhook (every pod create in the job namespaces waits on it):
     /// both pods deleted at once (SIGTERM, the default grace), a dry-run pod create every 200 ms until it is admitted
-    /// again after failing; the window is reported (the Service publishes not-ready addresses, so a new pod answers
-    /// from the moment it listens).
+    /// again after failing; the window is reported.
     /// </summary>
     private async Task MeasureOutageAsync(ChartRelease release, string service)
     {
