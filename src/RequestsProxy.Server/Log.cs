@@ -87,11 +87,33 @@ internal static partial class Log
     [LoggerMessage(61, LogLevel.Error, "Admission webhook certificate refused ({KeptLastGood} = the last good one stays in force): {Error}")]
     public static partial void AdmissionCertificateRefused(ILogger logger, string error, bool keptLastGood);
 
+    /// <summary>
+    /// Event 62, within the refusal log budget attached to <paramref name="logger"/>: anything that reaches the
+    /// admission port can send a well-formed review naming the jobs-manager's user, so it is a refusal line
+    /// a caller causes at will (A12). <c>requests_proxy_admission_reviews_total</c> counts every one.
+    /// </summary>
+    public static void AdmissionDenied(ILogger logger, string operation, string? @namespace, string? name, string? user, string rule, bool dryRun)
+    {
+        if (Metrics.RefusalLogBudget.Of(logger).MayLog(logger))
+        {
+            AdmissionDeniedLine(logger, operation, @namespace, name, user, rule, dryRun);
+        }
+    }
+
+    /// <summary>Event 63, within the refusal log budget attached to <paramref name="logger"/> (A12: any body to the admission port causes one).</summary>
+    public static void AdmissionMalformed(ILogger logger, int status, string problem)
+    {
+        if (Metrics.RefusalLogBudget.Of(logger).MayLog(logger))
+        {
+            AdmissionMalformedLine(logger, status, problem);
+        }
+    }
+
     [LoggerMessage(62, LogLevel.Warning, "Admission denied: {Operation} of Secret {Namespace}/{Name} by {User}, rule {Rule} (dry run {DryRun})")]
-    public static partial void AdmissionDenied(ILogger logger, string operation, string? @namespace, string? name, string? user, string rule, bool dryRun);
+    private static partial void AdmissionDeniedLine(ILogger logger, string operation, string? @namespace, string? name, string? user, string rule, bool dryRun);
 
     [LoggerMessage(63, LogLevel.Warning, "Admission review refused with {Status}: {Problem}")]
-    public static partial void AdmissionMalformed(ILogger logger, int status, string problem);
+    private static partial void AdmissionMalformedLine(ILogger logger, int status, string problem);
 
     [LoggerMessage(50, LogLevel.Information, "Relayed {Method} on route {Route} for sub {Sub} jti {Jti}: {Status} in {DurationMs:F1} ms (forwarder error {ForwarderError})")]
     public static partial void Relayed(ILogger logger, string method, string route, string sub, string? jti, int status, double durationMs, string forwarderError);

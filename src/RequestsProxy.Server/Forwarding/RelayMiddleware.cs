@@ -11,7 +11,7 @@ namespace RequestsProxy.Server.Forwarding;
 /// The last step before YARP forwards an authorized request: count a streamed body in payload
 /// bytes, time the relay and record its outcome; a streamed body cut at the limit is a counted 413.
 /// </summary>
-internal sealed class RelayMiddleware(RequestDelegate next, ProxyMetrics metrics, ProxySettings settings, ILogger<RelayMiddleware> logger)
+internal sealed class RelayMiddleware(RequestDelegate next, ProxyMetrics metrics, ProxySettings settings, RefusalLogBudget logBudget, ILogger<RelayMiddleware> logger)
 {
     public async Task InvokeAsync(HttpContext context)
     {
@@ -32,7 +32,10 @@ internal sealed class RelayMiddleware(RequestDelegate next, ProxyMetrics metrics
         {
             // The upstream saw an aborted request, never a complete one. Answered and counted like a declared oversize body.
             metrics.Refused(RequestOutcomes.Rejected, AuthReasons.BodyTooLarge);
-            Log.StreamedBodyTooLarge(logger, settings.MaxRequestBodyBytes, authorized.Policy.RouteId, authorized.Caller.Subject);
+            if (logBudget.MayLog(logger))
+            {
+                Log.StreamedBodyTooLarge(logger, settings.MaxRequestBodyBytes, authorized.Policy.RouteId, authorized.Caller.Subject);
+            }
             if (!context.Response.HasStarted)
             {
                 await BearerChallenge.WriteErrorAsync(context, StatusCodes.Status413PayloadTooLarge, AuthReasons.BodyTooLarge);
