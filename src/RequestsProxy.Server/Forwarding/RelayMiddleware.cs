@@ -8,8 +8,9 @@ using Yarp.ReverseProxy.Forwarder;
 namespace RequestsProxy.Server.Forwarding;
 
 /// <summary>
-/// The last step before YARP forwards an authorized request: count a streamed body in payload
-/// bytes, time the relay and record its outcome; a streamed body cut at the limit is a counted 413.
+/// The last step before YARP forwards an authorized request: drop the headers only a proxy may
+/// assert, count a streamed body in payload bytes, time the relay and record its outcome; a
+/// streamed body cut at the limit is a counted 413.
 /// </summary>
 internal sealed class RelayMiddleware(RequestDelegate next, ProxyMetrics metrics, ProxySettings settings, RefusalLogBudget logBudget, ILogger<RelayMiddleware> logger)
 {
@@ -24,6 +25,9 @@ internal sealed class RelayMiddleware(RequestDelegate next, ProxyMetrics metrics
             size.MaxRequestBodySize = null;
             context.Request.Body = new PayloadLimitStream(context.Request.Body, settings.MaxRequestBodyBytes);
         }
+
+        // Before YARP copies the request: no transform, ours or a route's, ever sees the pod's values (A9).
+        ProxyAssertedHeaders.RemoveFrom(context.Request.Headers);
 
         var started = Stopwatch.GetTimestamp();
         await next(context);
