@@ -57,6 +57,9 @@ internal static partial class Log
     [LoggerMessage(27, LogLevel.Warning, "{Count} refusal log line(s) left out: over {PerSecond} a second (requests_proxy_requests_total counts every refusal)")]
     public static partial void RefusalsSuppressed(ILogger logger, long count, int perSecond);
 
+    [LoggerMessage(28, LogLevel.Information, "Relay cut: {Reason} on route {Route} for sub {Sub} jti {Jti} after {Seconds:F0} s; the pod's connection (or HTTP/2 stream) and the upstream request were aborted")]
+    public static partial void RelayCut(ILogger logger, string reason, string route, string sub, string? jti, double seconds);
+
     [LoggerMessage(30, LogLevel.Information, "Upstream credential loaded from {Path}")]
     public static partial void CredentialLoaded(ILogger logger, string path);
 

@@ -9,10 +9,11 @@ namespace RequestsProxy.Server.Forwarding;
 
 /// <summary>
 /// The last step before YARP forwards an authorized request: drop the headers only a proxy may
-/// assert, count a streamed body in payload bytes, time the relay and record its outcome; a
-/// streamed body cut at the limit is a counted 413.
+/// assert, count a streamed body in payload bytes, keep the relay no longer than its token
+/// (<see cref="RelayLifetimes"/>), time it and record its outcome; a streamed body cut at the limit
+/// is a counted 413.
 /// </summary>
-internal sealed class RelayMiddleware(RequestDelegate next, ProxyMetrics metrics, ProxySettings settings, RefusalLogBudget logBudget, ILogger<RelayMiddleware> logger)
+internal sealed class RelayMiddleware(RequestDelegate next, ProxyMetrics metrics, ProxySettings settings, RelayLifetimes lifetimes, RefusalLogBudget logBudget, ILogger<RelayMiddleware> logger)
 {
     public async Task InvokeAsync(HttpContext context)
     {
@@ -30,7 +31,12 @@ internal sealed class RelayMiddleware(RequestDelegate next, ProxyMetrics metrics
         ProxyAssertedHeaders.RemoveFrom(context.Request.Headers);
 
         var started = Stopwatch.GetTimestamp();
-        await next(context);
+        // Until the forwarder is done (for an upgrade: until the tunnel closes), judged again every second (A8).
+        using (lifetimes.Track(context, authorized))
+        {
+            await next(context);
+        }
+
         var failure = context.Features.Get<IForwarderErrorFeature>();
         if (failure is { Error: ForwarderError.RequestBodyClient } && IsBodyTooLarge(failure.Exception))
         {

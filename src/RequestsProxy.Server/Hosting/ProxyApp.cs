@@ -89,6 +89,7 @@ internal static class ProxyApp
         services.AddSingleton<IRequestAuthenticator, RequestAuthenticator>();
 
         services.AddSingleton<UpstreamCredentials>();
+        services.AddSingleton<RelayLifetimes>();
         services.AddSingleton<RoutePolicies>();
         services.AddSingleton<ProxyMetrics>();
         services.AddJobRateLimits(builder.Configuration);
