@@ -110,11 +110,11 @@ public sealed class WorkloadAdmissionTests(ClusterFixture cluster, ITestOutputHe
 
             if (!clusterScope)
             {
-                // The chart's Service (ready pods only), then with not-ready addresses published, for comparison.
-                await MeasureOutageAsync(release, "publishNotReadyAddresses: false");
-                await admin.CoreV1.PatchNamespacedServiceAsync(new V1Patch("{\"spec\":{\"publishNotReadyAddresses\":true}}", V1Patch.PatchType.MergePatch),
-                    $"{release.Name}-requests-proxy-webhook", release.Namespace);
+                // The chart's Service (not-ready addresses published), then with ready pods only, for comparison.
                 await MeasureOutageAsync(release, "publishNotReadyAddresses: true");
+                await admin.CoreV1.PatchNamespacedServiceAsync(new V1Patch("{\"spec\":{\"publishNotReadyAddresses\":false}}", V1Patch.PatchType.MergePatch),
+                    $"{release.Name}-requests-proxy-webhook", release.Namespace);
+                await MeasureOutageAsync(release, "publishNotReadyAddresses: false");
             }
 
             Assert.True(failures.Count == 0, $"{failures.Count} steps were not refused as expected:\n{string.Join('\n', failures)}");
