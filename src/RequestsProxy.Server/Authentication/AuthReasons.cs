@@ -29,6 +29,12 @@ internal static class AuthReasons
     /// <summary>An upgrade (WebSocket, h2c, …) on a route without <c>AllowUpgrade</c>, or one that would change the method (400).</summary>
     public const string UpgradeNotAllowed = "upgrade_not_allowed";
 
+    /// <summary>
+    /// A path that is not in the one spelling the proxy relays (<see cref="Forwarding.CanonicalPath"/>:
+    /// an encoded separator, a second encoding, <c>;params</c>, a dot or empty segment, …): never relayed (404).
+    /// </summary>
+    public const string NonCanonicalPath = "non_canonical_path";
+
     /// <summary><c>/admin/v1/…</c> or a management path on the pod-facing port, however spelled: never relayed (404).</summary>
     public const string ReservedPath = "reserved_path";
 }

@@ -39,6 +39,12 @@ internal sealed class ProxyAuthenticationMiddleware(
             return RejectAsync(context, policy, StatusCodes.Status405MethodNotAllowed, AuthReasons.MethodNeverRelayed, null);
         }
 
+        if (CanonicalPath.Of(context) is not { } path)
+        {
+            // Readers disagree about such a path (A4): refused before anyone reads it, rather than guessed at.
+            return RejectAsync(context, policy, StatusCodes.Status404NotFound, AuthReasons.NonCanonicalPath, null);
+        }
+
         if (!authenticator.IsReady)
         {
             // Not a 401: the token may well be valid; the caller should retry (readyz keeps the Service away meanwhile).
@@ -69,7 +75,7 @@ internal sealed class ProxyAuthenticationMiddleware(
             return ForbiddenAsync(context, policy, caller, AuthReasons.SubjectMismatch, null);
         }
 
-        switch (bindings.Check(context.Request.Path.Value, context.Request.Method, caller, route, out var boundScope, out var allowed, out var limitingRoute))
+        switch (bindings.Check(path, context.Request.Method, caller, route, out var boundScope, out var allowed, out var limitingRoute))
         {
             case PathVerdict.SubjectMismatch:
                 return ForbiddenAsync(context, policy, caller, AuthReasons.SubjectMismatch, null);

@@ -4,10 +4,12 @@ using Yarp.ReverseProxy.Configuration;
 namespace RequestsProxy.Server.Forwarding;
 
 /// <summary>
-/// One route whose path binds a parameter to the token's <c>sub</c>, as a prefix of normalised
-/// segments: literals compare case-insensitively, any other parameter matches any one segment, a
-/// catch-all matches the rest. A path covered by the prefix (extra segments included) is the
-/// pattern's, whichever route matched it.
+/// One route whose path binds a parameter to the token's <c>sub</c>, as a prefix of the segments of a
+/// canonical path (<see cref="CanonicalPath"/>): literals compare case-insensitively and also match
+/// with a format suffix (<c>results.json</c> is <c>results</c> to Rails' <c>(.:format)</c>, Spring's
+/// suffix patterns, Django REST framework's <c>format_suffix_patterns</c>), any other parameter
+/// matches any one segment, a catch-all matches the rest. A path covered by the prefix (extra
+/// segments included) is the pattern's, whichever route matched it.
 /// </summary>
 internal sealed class BoundPattern
 {
@@ -88,12 +90,12 @@ internal sealed class BoundPattern
             string.IsNullOrEmpty(scope) ? null : scope);
     }
 
-    /// <summary>True when <paramref name="normalizedPath"/> falls under this pattern; <paramref name="subject"/> is then the bound segment.</summary>
-    public bool Covers(ReadOnlySpan<char> normalizedPath, out ReadOnlySpan<char> subject)
+    /// <summary>True when <paramref name="canonicalPath"/> falls under this pattern; <paramref name="subject"/> is then the bound segment.</summary>
+    public bool Covers(ReadOnlySpan<char> canonicalPath, out ReadOnlySpan<char> subject)
     {
         subject = default;
         var index = 0;
-        var segments = normalizedPath.TrimStart('/');
+        var segments = canonicalPath.TrimStart('/');
         foreach (var range in segments.Split('/'))
         {
             if (index == _literals.Length)
@@ -107,7 +109,7 @@ internal sealed class BoundPattern
                 return false;
             }
 
-            if (_literals[index] is { } literal && !PathNormalizer.SameLiteral(segment, literal))
+            if (_literals[index] is { } literal && !LiteralMatches(segment, literal))
             {
                 return false;
             }
@@ -122,6 +124,12 @@ internal sealed class BoundPattern
 
         return index >= _requiredSegments;
     }
+
+    /// <summary>The literal, in any case, alone or followed by a format suffix (<c>.json</c>, <c>.xml</c>, <c>.anything</c>).</summary>
+    internal static bool LiteralMatches(ReadOnlySpan<char> segment, string literal) =>
+        segment.Length == literal.Length
+            ? segment.Equals(literal, StringComparison.OrdinalIgnoreCase)
+            : segment.Length > literal.Length && segment[literal.Length] == '.' && segment.StartsWith(literal, StringComparison.OrdinalIgnoreCase);
 
     public bool Allows(string method)
     {

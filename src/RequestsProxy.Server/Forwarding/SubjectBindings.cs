@@ -6,9 +6,10 @@ namespace RequestsProxy.Server.Forwarding;
 
 /// <summary>
 /// DESIGN §15: the binding of a path parameter to <c>sub</c> holds for the path whichever route
-/// matches. Every request a route accepted is checked against every bound pattern: a normalised
-/// path under one (<see cref="PathNormalizer"/>, <see cref="BoundPattern"/>) must carry the
-/// caller's own <c>sub</c> there, a method one of those patterns allows, and that pattern's scope.
+/// matches. Every request a route accepted is checked against every bound pattern: a canonical
+/// path (<see cref="CanonicalPath"/>: anything else was refused before) under one
+/// (<see cref="BoundPattern"/>) must carry the caller's own <c>sub</c> there, exactly, a method one
+/// of those patterns allows, and that pattern's scope.
 /// Routes are read once, at start (the routes file is not reloaded).
 /// </summary>
 internal sealed class SubjectBindings(IProxyStateLookup routes)
@@ -17,6 +18,7 @@ internal sealed class SubjectBindings(IProxyStateLookup routes)
 
     public IReadOnlyList<BoundPattern> Patterns => _patterns ??= [.. routes.GetRoutes().Select(r => BoundPattern.From(r.Config)).OfType<BoundPattern>()];
 
+    /// <param name="canonicalPath">The request's path as <see cref="CanonicalPath.Of"/> accepted it.</param>
     /// <param name="requiredScope">With <see cref="PathVerdict.MissingScope"/>: a scope that would have been enough.</param>
     /// <param name="allowedMethods">With <see cref="PathVerdict.MethodNotAllowed"/>: the methods the covering patterns allow.</param>
     /// <param name="limitingRoute">
@@ -25,7 +27,7 @@ internal sealed class SubjectBindings(IProxyStateLookup routes)
     /// (so <c>//v1/jobs/job-1/results</c> through a catch-all spends the results route's share);
     /// null when no bound pattern covers the path.
     /// </param>
-    public PathVerdict Check(string? path, string method, CallerIdentity caller, RouteConfig matched, out string? requiredScope, out IReadOnlyList<string>? allowedMethods, out RouteConfig? limitingRoute)
+    public PathVerdict Check(string canonicalPath, string method, CallerIdentity caller, RouteConfig matched, out string? requiredScope, out IReadOnlyList<string>? allowedMethods, out RouteConfig? limitingRoute)
     {
         requiredScope = null;
         allowedMethods = null;
@@ -36,14 +38,13 @@ internal sealed class SubjectBindings(IProxyStateLookup routes)
             return PathVerdict.Allowed;
         }
 
-        var normalized = PathNormalizer.Normalize(path);
         var covered = false;
         var methodAllowed = false;
         var scopeHeld = false;
         List<string>? methods = null;
         foreach (var pattern in patterns)
         {
-            if (!pattern.Covers(normalized, out var subject))
+            if (!pattern.Covers(canonicalPath, out var subject))
             {
                 continue;
             }

@@ -75,18 +75,17 @@ public sealed class SubjectBindingTests
             var response = await RawHttp.SendAsync(proxy.Address,
                 $"{method} {path} HTTP/1.1\r\nAuthorization: Bearer {proxy.Mint("job-1", scope)}\r\nContent-Length: 0");
 
-            Assert.True(response.Status is 403 or 405, $"{method} {path} with scope '{scope}': {response.Text}");
+            // 404: a spelling readers disagree about is refused as non-canonical before the binding is judged (A4).
+            Assert.True(response.Status is 403 or 404 or 405, $"{method} {path} with scope '{scope}': {response.Text}");
         }
 
         Assert.Equal(0, proxy.Upstream.Count);
     }
 
     [Theory]
-    [InlineData("POST", "//v1/jobs/job-1/results")]
-    [InlineData("POST", "/v1/jobs/job-1/results;x=1")]
     [InlineData("POST", "/v1/jobs/job-1/results/extra")]
-    [InlineData("GET", "/v1/jobs/job-1/flops.")]
-    [InlineData("POST", "/v1/jobs/job-1/results%3Fx=1")]
+    [InlineData("POST", "/v1/jobs/job-1/results.json")]
+    [InlineData("GET", "/v1/jobs/job-1/flops/")]
     public async Task CatchAll_OwnBoundPathWithTheBoundRoutesScopeAndMethod_IsRelayed(string method, string path)
     {
         await using var proxy = await ProxyHarness.StartAsync(routes: RoutesWithCatchAll);
@@ -100,9 +99,9 @@ public sealed class SubjectBindingTests
 
     [Theory]
     [InlineData("POST", "/v1/jobs/job-1/results", "", "missing_scope")]
-    [InlineData("POST", "//v1/jobs/job-1/results", "flops:write", "missing_scope")]
+    [InlineData("POST", "/v1/jobs/job-1/results.json", "flops:write", "missing_scope")]
     [InlineData("GET", "/v1/jobs/job-1/results", "results:write", "method_not_allowed")]
-    [InlineData("DELETE", "/v1/jobs/job-1//results", "results:write", "method_not_allowed")]
+    [InlineData("DELETE", "/v1/jobs/job-1/results/", "results:write", "method_not_allowed")]
     public async Task CatchAll_OwnBoundPathWithoutTheBoundRoutesScopeOrMethod_IsRefused(string method, string path, string scope, string reason)
     {
         await using var proxy = await ProxyHarness.StartAsync(routes: RoutesWithCatchAll);

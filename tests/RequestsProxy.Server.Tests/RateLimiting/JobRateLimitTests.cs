@@ -122,15 +122,15 @@ public sealed class JobRateLimitTests
 
     /// <summary>
     /// Found by the outside attack: beside a catch-all, <c>//v1/jobs/job-1/results</c> matched the
-    /// catch-all and spent the catch-all's share, so a job doubled its rate on its own results.
+    /// catch-all and spent the catch-all's share, so a job doubled its rate on its own results. That
+    /// spelling is now refused as non-canonical (A4); the spellings a canonical path still allows are tried here.
     /// </summary>
     [Theory]
-    // As found.
-    [InlineData("//v1/jobs/job-1/results")]
-    // More spellings the catch-all matches instead of the bound route.
-    [InlineData("/v1/jobs/job-1/results;x=1")]
-    [InlineData("/v1/jobs/job-1/results.")]
-    [InlineData("/v1/jobs/job-1//results")]
+    // More spellings the catch-all matches instead of the bound route (the ambiguous ones, such as
+    // "//v1/…", ";x=1" or "results.", are refused as non-canonical before any limit: CanonicalPathTests).
+    [InlineData("/v1/jobs/job-1/results.json")]
+    [InlineData("/v1/jobs/job-1/results/")]
+    [InlineData("/v1/jobs/job-1/results/extra")]
     public async Task Request_BoundPathSpelledForTheCatchAll_SpendsTheBoundRoutesShare(string spelling)
     {
         await using var proxy = await ProxyHarness.StartAsync(routes: p => new

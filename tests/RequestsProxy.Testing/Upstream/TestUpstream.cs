@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
 using RequestsProxy.Testing.Hosting;
 
@@ -95,7 +96,10 @@ public sealed class TestUpstream : IAsyncDisposable
         }
 
         _requests.Enqueue(new RecordedRequest(request.Method, request.Path.Value ?? "", request.QueryString.Value ?? "",
-            headers, body.ToArray(), DateTimeOffset.UtcNow));
+            headers, body.ToArray(), DateTimeOffset.UtcNow)
+        {
+            RawTarget = context.Features.Get<IHttpRequestFeature>()?.RawTarget ?? "",
+        });
         Interlocked.Increment(ref _count);
         while (_requests.Count > MaxRecorded && _requests.TryDequeue(out _))
         {
