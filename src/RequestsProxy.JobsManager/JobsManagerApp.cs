@@ -66,7 +66,21 @@ internal static partial class JobsManagerApp
         }
 
         services.AddHostedService(sp => sp.GetRequiredService<JobMaintenanceService>());
-        services.AddHttpClient(nameof(LegacyJobCredentials), c => c.Timeout = TimeSpan.FromSeconds(10));
+        // The admin client talks to pod addresses nothing authenticates (docs/operations.md, "What a -legacy-pods address
+        // receives"): an answer is judged by its status alone, at most a few KiB of it are ever read (an impostor's 400 MiB
+        // answer would otherwise be buffered whole), and a redirect is a failure, never followed with the signed request.
+        services.AddHttpClient(nameof(LegacyJobCredentials), c =>
+            {
+                c.Timeout = TimeSpan.FromSeconds(10);
+                c.MaxResponseContentBufferSize = LegacyJobCredentials.MaxAnswerBytes;
+            })
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
+            {
+                AllowAutoRedirect = false,
+                MaxResponseHeadersLength = 16, // KiB
+                MaxResponseDrainSize = LegacyJobCredentials.MaxAnswerBytes,
+                ConnectTimeout = TimeSpan.FromSeconds(5),
+            });
 
         services.AddOpenTelemetry().WithMetrics(metrics => metrics
             .AddMeter(JobsManagerMetrics.MeterName, "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel")

@@ -47,6 +47,9 @@ internal sealed partial class LegacyJobCredentials(
 
     private static readonly TimeSpan SyncTimeout = TimeSpan.FromSeconds(5);
 
+    /// <summary>The most of an admin answer this process reads (or drains to reuse the connection): its status is all that counts.</summary>
+    public const int MaxAnswerBytes = 16 * 1024;
+
     public bool Expires => false;
 
     public string? ActiveKid => null;
@@ -151,7 +154,7 @@ internal sealed partial class LegacyJobCredentials(
             {
                 using var request = AdminRequest(HttpMethod.Post, new Uri(proxy, "admin/v1/tokens"),
                     JsonSerializer.SerializeToUtf8Bytes(registration, JobsJsonContext.Default.LegacyRegistration));
-                using var response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+                using var response = await SendAdminAsync(request, proxy, cancellationToken).ConfigureAwait(false);
                 if (response.StatusCode == HttpStatusCode.NotFound)
                 {
                     throw new StatelessReplicaException(proxy, subject);
@@ -178,7 +181,7 @@ internal sealed partial class LegacyJobCredentials(
                 using var request = AdminRequest(HttpMethod.Delete, new Uri(proxy, "admin/v1/tokens/" + digest), null);
                 try
                 {
-                    using var response = await http.SendAsync(request, timeout.Token).ConfigureAwait(false);
+                    using var response = await SendAdminAsync(request, proxy, timeout.Token).ConfigureAwait(false);
                     response.EnsureSuccessStatusCode();
                 }
                 catch (OperationCanceledException e) when (timeout.IsCancellationRequested)
@@ -225,7 +228,7 @@ internal sealed partial class LegacyJobCredentials(
             await ForEachReplicaAsync(replicas.Legacy, async proxy =>
             {
                 using var request = AdminRequest(HttpMethod.Delete, new Uri(proxy, "admin/v1/subjects/" + Uri.EscapeDataString(subject)), null);
-                using var response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+                using var response = await SendAdminAsync(request, proxy, cancellationToken).ConfigureAwait(false);
 
                 // 404: this replica does not know the subject (it restarted, or started after the job) — already forgotten.
                 if (!response.IsSuccessStatusCode && response.StatusCode != HttpStatusCode.NotFound)
@@ -336,7 +339,7 @@ internal sealed partial class LegacyJobCredentials(
                     using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
                     timeout.CancelAfter(SyncTimeout);
                     using var request = AdminRequest(HttpMethod.Post, new Uri(proxy, "admin/v1/sync"), content);
-                    using var response = await http.SendAsync(request, timeout.Token).ConfigureAwait(false);
+                    using var response = await SendAdminAsync(request, proxy, timeout.Token).ConfigureAwait(false);
                     if (response.IsSuccessStatusCode)
                     {
                         Interlocked.Increment(ref synced);
@@ -345,6 +348,11 @@ internal sealed partial class LegacyJobCredentials(
                     {
                         Log.SyncRefused(logger, proxy, (int)response.StatusCode);
                     }
+                }
+                catch (HttpRequestException e) when (e.StatusCode is { } status)
+                {
+                    // A redirect: not followed, and as loud as any other refusal.
+                    Log.SyncRefused(logger, proxy, (int)status);
                 }
                 catch (Exception e) when (e is HttpRequestException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
                 {
@@ -434,6 +442,26 @@ internal sealed partial class LegacyJobCredentials(
         {
             Log.Deferred(logger, subject, e);
         }
+    }
+
+    /// <summary>
+    /// Sends an admin request and returns once the answer's headers are in: its body is never read (disposing the
+    /// answer drains at most <see cref="MaxAnswerBytes"/>, then drops the connection). A redirect is a failure naming
+    /// it: the signed request is never re-sent elsewhere (the client does not follow it either).
+    /// </summary>
+    private async Task<HttpResponseMessage> SendAdminAsync(HttpRequestMessage request, Uri proxy, CancellationToken cancellationToken)
+    {
+        var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+        if ((int)response.StatusCode is >= 300 and < 400)
+        {
+            var status = response.StatusCode;
+            var location = response.Headers.Location;
+            response.Dispose();
+            throw new HttpRequestException(
+                $"the proxy at {proxy} answered {request.Method} {request.RequestUri!.AbsolutePath} with a redirect (HTTP {(int)status}{(location is null ? "" : " to " + location)}); admin requests are never redirected", null, status);
+        }
+
+        return response;
     }
 
     /// <summary>

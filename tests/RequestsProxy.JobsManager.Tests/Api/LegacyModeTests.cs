@@ -209,12 +209,7 @@ public sealed class LegacyModeTests
                 o.Stateless = false;
                 o.ProxyUrl = replicas[0].Url;
             },
-            configureBuilder: b => b.Services.AddSingleton<ILegacyProxyEndpoints>(new StaticEndpoints([.. replicas.Select(r => r.Url)])));
-
-    private sealed class StaticEndpoints(IReadOnlyList<Uri> urls) : ILegacyProxyEndpoints
-    {
-        public Task<LegacyReplicas> ResolveAsync(CancellationToken cancellationToken) => Task.FromResult(new LegacyReplicas(urls, []));
-    }
+            configureBuilder: b => b.Services.AddSingleton<ILegacyProxyEndpoints>(new StaticLegacyEndpoints([.. replicas.Select(r => r.Url)])));
 
     /// <summary>One request as the stand-in received it: every header, the raw request target and the body.</summary>
     private sealed record ReceivedCall(string Method, string Path, string RawTarget, string Auth, IReadOnlyDictionary<string, string> Headers, string Body)
