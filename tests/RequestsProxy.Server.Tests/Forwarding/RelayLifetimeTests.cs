@@ -92,10 +92,7 @@ public sealed class RelayLifetimeTests
         using var cuts = Cuts(proxy);
         proxy.Upstream.Handler = TrickleAsync;
         var token = Token(proxy, "jti-stream", lifetimeSeconds: 3600);
-        using var client = new TcpClient();
-        await client.ConnectAsync(IPAddress.Loopback, proxy.Address.Port);
-        var stream = client.GetStream();
-        await stream.WriteAsync(Encoding.ASCII.GetBytes($"GET /v1/stream HTTP/1.1\r\nHost: proxy\r\nAuthorization: Bearer {token}\r\n\r\n"));
+        using var stream = await GetStreamAsync(proxy, token);
         var buffer = new byte[4096];
         Assert.True(await stream.ReadAsync(buffer) > 0);
 
@@ -114,11 +111,8 @@ public sealed class RelayLifetimeTests
         using var cuts = Cuts(proxy);
         proxy.Upstream.Handler = TrickleAsync;
         var token = Token(proxy, "jti-long", lifetimeSeconds: 3600);
-        using var client = new TcpClient();
-        await client.ConnectAsync(IPAddress.Loopback, proxy.Address.Port);
-        var stream = client.GetStream();
         var clock = Stopwatch.StartNew();
-        await stream.WriteAsync(Encoding.ASCII.GetBytes($"GET /v1/stream HTTP/1.1\r\nHost: proxy\r\nAuthorization: Bearer {token}\r\n\r\n"));
+        using var stream = await GetStreamAsync(proxy, token);
 
         await AssertClosedAsync(stream);
 
@@ -137,10 +131,7 @@ public sealed class RelayLifetimeTests
         const string legacy = "Zm9vYmFyLWxlZ2FjeS10b2tlbi0xMjM0NTY3ODkwYWJj";
         using var accepted = new MetricCollector<long>(proxy.App.Services.GetRequiredService<IMeterFactory>(), ProxyMetrics.MeterName, "requests_proxy.legacy_tokens.accepted");
         ListLegacy(proxy, new LegacyTokenEntry(LegacyTokenDigest.Compute(legacy), "job-1", "", null));
-        using var client = new TcpClient();
-        await client.ConnectAsync(IPAddress.Loopback, proxy.Address.Port);
-        var stream = client.GetStream();
-        await stream.WriteAsync(Encoding.ASCII.GetBytes($"GET /v1/stream HTTP/1.1\r\nHost: proxy\r\nAuthorization: Bearer {legacy}\r\n\r\n"));
+        using var stream = await GetStreamAsync(proxy, legacy);
         var buffer = new byte[4096];
         Assert.True(await stream.ReadAsync(buffer) > 0);
 
@@ -242,14 +233,15 @@ public sealed class RelayLifetimeTests
         return closed;
     }
 
+    /// <summary>A plain GET through the catch-all (the answer streams); disposing the stream closes the connection.</summary>
+    private static Task<NetworkStream> GetStreamAsync(ProxyHarness proxy, string token) =>
+        SendHeadAsync(proxy, $"GET /v1/stream HTTP/1.1\r\nHost: proxy\r\nAuthorization: Bearer {token}\r\n\r\n");
+
     private static async Task<NetworkStream> OpenTunnelAsync(ProxyHarness proxy, string token)
     {
-        var client = new TcpClient();
-        await client.ConnectAsync(IPAddress.Loopback, proxy.Address.Port);
-        var stream = client.GetStream();
-        await stream.WriteAsync(Encoding.ASCII.GetBytes(
+        var stream = await SendHeadAsync(proxy,
             $"GET /v1/jobs/job-1/stream HTTP/1.1\r\nHost: proxy\r\nAuthorization: Bearer {token}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
-            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"));
+            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
         var head = new StringBuilder();
         var one = new byte[1];
         using var timeout = new CancellationTokenSource(Bound);
@@ -260,6 +252,16 @@ public sealed class RelayLifetimeTests
         }
 
         Assert.StartsWith("HTTP/1.1 101", head.ToString(), StringComparison.Ordinal);
+        return stream;
+    }
+
+    /// <summary>A connection with <paramref name="head"/> written on it; disposing the stream closes the connection.</summary>
+    private static async Task<NetworkStream> SendHeadAsync(ProxyHarness proxy, string head)
+    {
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        await socket.ConnectAsync(IPAddress.Loopback, proxy.Address.Port);
+        var stream = new NetworkStream(socket, ownsSocket: true);
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(head));
         return stream;
     }
 
