@@ -125,11 +125,14 @@ internal sealed class BoundPattern
         return index >= _requiredSegments;
     }
 
-    /// <summary>The literal, in any case, alone or followed by a format suffix (<c>.json</c>, <c>.xml</c>, <c>.anything</c>).</summary>
+    /// <summary>
+    /// The literal, in any case, alone, followed by a format suffix (<c>.json</c>, <c>.xml</c>, <c>.anything</c>), or by a
+    /// custom method (<c>:batchCreate</c>: Google AIP-136, grpc-gateway — the resource's own path to the upstream, finding C4).
+    /// </summary>
     internal static bool LiteralMatches(ReadOnlySpan<char> segment, string literal) =>
         segment.Length == literal.Length
             ? segment.Equals(literal, StringComparison.OrdinalIgnoreCase)
-            : segment.Length > literal.Length && segment[literal.Length] == '.' && segment.StartsWith(literal, StringComparison.OrdinalIgnoreCase);
+            : segment.Length > literal.Length && segment[literal.Length] is ('.' or ':') && segment.StartsWith(literal, StringComparison.OrdinalIgnoreCase);
 
     public bool Allows(string method)
     {

@@ -25,6 +25,9 @@ public sealed class CanonicalPathTests
     [InlineData("POST", "/v1/jobs/job-2.json/results", 403)]
     [InlineData("POST", "/v1/jobs/JOB-1/results", 403)]
     [InlineData("GET", "/v1/jobs/job-2/flops.csv", 403)]
+    // Custom methods (finding C4: an AIP-136 upstream maps them to job-2's results).
+    [InlineData("POST", "/v1/jobs/job-2/results:batchCreate", 403)]
+    [InlineData("POST", "/v1/jobs/job-2/results:.json", 403)]
     // Trailing slash.
     [InlineData("POST", "/v1/jobs/job-2/results/", 403)]
     // Path parameters.

@@ -167,6 +167,32 @@ public sealed class RefusalLogFloodTests
         Assert.Contains("kestrel_rejected_connections_total{", await proxy.MetricsAsync(), StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// Finding C2: a pod with its own token can fail relays at will (an upstream it breaks, a body it aborts), and YARP
+    /// wrote a Warning of ~2 KB per failed relay outside the budget. Its category logs Errors only; the access log's
+    /// budgeted line says it instead.
+    /// </summary>
+    [Fact]
+    public async Task FailedRelays_Flooded_NoForwarderLinePerRequest()
+    {
+        var log = new FakeLogCollector();
+        await using var proxy = await StartAsync(log, settings: _ => { });
+        proxy.Upstream.Handler = context =>
+        {
+            context.Abort();
+            return Task.CompletedTask;
+        };
+        var token = proxy.Mint("job-1", "results:write");
+
+        for (var i = 0; i < Hostile; i++)
+        {
+            var response = await RawHttp.SendAsync(proxy.Address, $"POST /v1/jobs/job-1/results HTTP/1.1\r\nAuthorization: Bearer {token}\r\nContent-Length: 0");
+            Assert.True(response.Status is 502 or 0, response.Text);
+        }
+
+        Assert.DoesNotContain(log.GetSnapshot(), r => (r.Category ?? "").StartsWith("Yarp", StringComparison.Ordinal) && r.Level >= LogLevel.Warning);
+    }
+
     private static async Task<ProxyHarness> StartAsync(FakeLogCollector log, Action<Dictionary<string, string?>> settings)
     {
         // A frozen clock: one budget window for the whole flood.
