@@ -128,14 +128,15 @@ internal sealed partial class LegacyJobCredentials(
         var token = Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
         var digest = LegacyTokenDigest.Compute(token);
 
-        // Listed before any proxy accepts it: no replica ever accepts a token a restart would forget. A list that
-        // would outgrow its ConfigMap refuses the start (507, nothing written) instead of the API server's 422.
+        // Listed before any proxy accepts it: no replica ever accepts a token a restart would forget. A list that could
+        // not be ended within its ConfigMap once this entry is in refuses the start (507, nothing written): ending adds
+        // an "until" to every entry, and a stop or a cutover must never fail for want of room.
         await UpdateListAsync(l =>
         {
             var next = l.Add(new LegacyTokenEntry(digest, subject, scope));
-            var size = next.Serialize().LongLength;
-            return size > DocumentLimits.ConfigMapBytes
-                ? throw new DocumentTooLargeException("legacy token list", size, DocumentLimits.ConfigMapBytes, list.Location)
+            var size = next.SizeWhenEveryEntryEnded();
+            return size > DocumentLimits.LegacyListAdmitBytes
+                ? throw new DocumentTooLargeException("legacy token list (with every entry ended)", size, DocumentLimits.LegacyListAdmitBytes, list.Location)
                 : next;
         }, cancellationToken).ConfigureAwait(false);
         var registration = new LegacyRegistration(digest, subject, scope);
@@ -192,7 +193,10 @@ internal sealed partial class LegacyJobCredentials(
         return new JobCredential(token, new IssuedToken(IdOf(token), null, time.GetUtcNow(), null));
     }
 
-    /// <summary>Ends every legacy token of the job, then makes every legacy replica forget it (whatever <paramref name="tokens"/> says).</summary>
+    /// <summary>
+    /// Ends every legacy token of the job, then makes every legacy replica forget it (whatever <paramref name="tokens"/> says).
+    /// Throws <see cref="ForgetUnconfirmedException"/> when the end is written but a replica did not confirm its forget.
+    /// </summary>
     public Task<int> RevokeAsync(string subject, IReadOnlyList<IssuedToken> tokens, CancellationToken cancellationToken) =>
         RevokeAsync(subject, tokens, replicasMustAnswer: true, cancellationToken);
 
@@ -219,28 +223,59 @@ internal sealed partial class LegacyJobCredentials(
         var now = time.GetUtcNow().ToUnixTimeSeconds();
         await UpdateListAsync(l => l.EndSubject(subject, now, out ended), cancellationToken).ConfigureAwait(false);
 
-        if (replicasMustAnswer)
-        {
-            var replicas = await endpoints.ResolveAsync(cancellationToken).ConfigureAwait(false);
-            await ForEachReplicaAsync(replicas.Legacy, async proxy =>
-            {
-                using var request = AdminRequest(HttpMethod.Delete, new Uri(proxy, "admin/v1/subjects/" + Uri.EscapeDataString(subject)), null);
-                using var response = await SendAdminAsync(request, proxy, cancellationToken).ConfigureAwait(false);
-
-                // 404: this replica does not know the subject (it restarted, or started after the job) — already forgotten.
-                if (!response.IsSuccessStatusCode && response.StatusCode != HttpStatusCode.NotFound)
-                {
-                    throw new HttpRequestException($"the proxy at {proxy} refused to forget '{subject}' with HTTP {(int)response.StatusCode}", null, response.StatusCode);
-                }
-            }).ConfigureAwait(false);
-        }
-
         if (ended > 0)
         {
             Log.Unlisted(logger, subject, ended, list.Location);
         }
 
-        return Math.Max(ended, tokens.Count(t => t.Kid is null));
+        var revoked = Math.Max(ended, tokens.Count(t => t.Kid is null));
+        if (replicasMustAnswer)
+        {
+            // From here on the tokens are revoked whatever a replica answers: the forgets only make it "at once". They
+            // are not cancelled with the caller (each is bounded by the client's timeout), and every replica is asked.
+            var unconfirmed = await ForgetAtEveryReplicaAsync(subject).ConfigureAwait(false);
+            if (unconfirmed.Count > 0)
+            {
+                Log.ForgetUnconfirmed(logger, subject, unconfirmed.Count, string.Join("; ", unconfirmed));
+                throw new ForgetUnconfirmedException(subject, revoked, unconfirmed);
+            }
+        }
+
+        return revoked;
+    }
+
+    /// <summary>Asks every legacy replica to forget the subject; returns each one that did not confirm, with why (none: all did).</summary>
+    private async Task<IReadOnlyList<string>> ForgetAtEveryReplicaAsync(string subject)
+    {
+        LegacyReplicas replicas;
+        try
+        {
+            replicas = await endpoints.ResolveAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            return [$"the legacy replicas could not be listed: {e.Message}"];
+        }
+
+        var answers = await Task.WhenAll(replicas.Legacy.Select(async proxy =>
+        {
+            try
+            {
+                using var request = AdminRequest(HttpMethod.Delete, new Uri(proxy, "admin/v1/subjects/" + Uri.EscapeDataString(subject)), null);
+                using var response = await SendAdminAsync(request, proxy, CancellationToken.None).ConfigureAwait(false);
+
+                // 404: this replica does not know the subject (it restarted, or started after the job) — already forgotten.
+                return response.IsSuccessStatusCode || response.StatusCode == HttpStatusCode.NotFound
+                    ? null
+                    : $"{proxy} refused the forget with HTTP {(int)response.StatusCode}";
+            }
+            catch (Exception e)
+            {
+                // Unreachable, slow (the client's timeout), redirected, or no admin token to sign with.
+                return e is OperationCanceledException ? $"{proxy} did not answer the forget in time" : $"{proxy}: {e.Message}";
+            }
+        })).ConfigureAwait(false);
+        return [.. answers.OfType<string>()];
     }
 
     /// <summary>The job now holds a signed token: its legacy entries end after the grace (the kubelet's delivery of the new file).</summary>
@@ -497,6 +532,10 @@ internal sealed partial class LegacyJobCredentials(
 
         [LoggerMessage(EventId = 613, Level = LogLevel.Error, Message = "Could not set the legacy token list's issuing marker to '{Marker}' in {Location}; not ready, retried every pass")]
         public static partial void IssuerFailed(ILogger logger, string marker, string location, Exception exception);
+
+        [LoggerMessage(EventId = 614, Level = LogLevel.Warning,
+            Message = "Legacy tokens of job {Job} are ended in the list, but {Count} legacy replica(s) did not confirm the forget: {Replicas}; they refuse the tokens once the list's end reaches them")]
+        public static partial void ForgetUnconfirmed(ILogger logger, string job, int count, string replicas);
 
         [LoggerMessage(EventId = 605, Level = LogLevel.Warning, Message = "The legacy proxy replica {Replica} refused the registration sync with HTTP {Status}; retried on the next pass")]
         public static partial void SyncRefused(ILogger logger, Uri replica, int status);
