@@ -57,6 +57,9 @@ internal static partial class Log
     [LoggerMessage(27, LogLevel.Warning, "{Count} refusal log line(s) left out: over {PerSecond} a second (requests_proxy_requests_total counts every refusal)")]
     public static partial void RefusalsSuppressed(ILogger logger, long count, int perSecond);
 
+    [LoggerMessage(28, LogLevel.Information, "Relay cut: {Reason} on route {Route} for sub {Sub} jti {Jti} after {Seconds:F0} s; the pod's connection (or HTTP/2 stream) and the upstream request were aborted")]
+    public static partial void RelayCut(ILogger logger, string reason, string route, string sub, string? jti, double seconds);
+
     [LoggerMessage(30, LogLevel.Information, "Upstream credential loaded from {Path}")]
     public static partial void CredentialLoaded(ILogger logger, string path);
 
@@ -87,11 +90,33 @@ internal static partial class Log
     [LoggerMessage(61, LogLevel.Error, "Admission webhook certificate refused ({KeptLastGood} = the last good one stays in force): {Error}")]
     public static partial void AdmissionCertificateRefused(ILogger logger, string error, bool keptLastGood);
 
+    /// <summary>
+    /// Event 62, within the refusal log budget attached to <paramref name="logger"/>: anything that reaches the
+    /// admission port can send a well-formed review naming the jobs-manager's user, so it is a refusal line
+    /// a caller causes at will (A12). <c>requests_proxy_admission_reviews_total</c> counts every one.
+    /// </summary>
+    public static void AdmissionDenied(ILogger logger, string operation, string? @namespace, string? name, string? user, string rule, bool dryRun)
+    {
+        if (Metrics.RefusalLogBudget.Of(logger).MayLog(logger))
+        {
+            AdmissionDeniedLine(logger, operation, @namespace, name, user, rule, dryRun);
+        }
+    }
+
+    /// <summary>Event 63, within the refusal log budget attached to <paramref name="logger"/> (A12: any body to the admission port causes one).</summary>
+    public static void AdmissionMalformed(ILogger logger, int status, string problem)
+    {
+        if (Metrics.RefusalLogBudget.Of(logger).MayLog(logger))
+        {
+            AdmissionMalformedLine(logger, status, problem);
+        }
+    }
+
     [LoggerMessage(62, LogLevel.Warning, "Admission denied: {Operation} of Secret {Namespace}/{Name} by {User}, rule {Rule} (dry run {DryRun})")]
-    public static partial void AdmissionDenied(ILogger logger, string operation, string? @namespace, string? name, string? user, string rule, bool dryRun);
+    private static partial void AdmissionDeniedLine(ILogger logger, string operation, string? @namespace, string? name, string? user, string rule, bool dryRun);
 
     [LoggerMessage(63, LogLevel.Warning, "Admission review refused with {Status}: {Problem}")]
-    public static partial void AdmissionMalformed(ILogger logger, int status, string problem);
+    private static partial void AdmissionMalformedLine(ILogger logger, int status, string problem);
 
     [LoggerMessage(50, LogLevel.Information, "Relayed {Method} on route {Route} for sub {Sub} jti {Jti}: {Status} in {DurationMs:F1} ms (forwarder error {ForwarderError})")]
     public static partial void Relayed(ILogger logger, string method, string route, string sub, string? jti, int status, double durationMs, string forwarderError);

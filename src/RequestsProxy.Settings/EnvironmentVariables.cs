@@ -58,6 +58,9 @@ public static class EnvironmentVariables
     public const string UpstreamCredentialFile = "REQUESTS_PROXY_UPSTREAM_CREDENTIAL_FILE";
     public const string MaxBodyBytes = "REQUESTS_PROXY_MAX_BODY_BYTES";
     public const string UpstreamTimeoutSeconds = "REQUESTS_PROXY_UPSTREAM_TIMEOUT_SECONDS";
+
+    /// <summary>The longest a relay (an upgraded tunnel, a streaming request or answer) may last; 0: as long as its token is valid.</summary>
+    public const string MaxRequestSeconds = "REQUESTS_PROXY_MAX_REQUEST_SECONDS";
     public const string UpstreamConnectTimeoutSeconds = "REQUESTS_PROXY_UPSTREAM_CONNECT_TIMEOUT_SECONDS";
     public const string ShutdownTimeoutSeconds = "REQUESTS_PROXY_SHUTDOWN_TIMEOUT_SECONDS";
     public const string ManagementUrls = "REQUESTS_PROXY_MANAGEMENT_URLS";

@@ -29,6 +29,9 @@ internal static class AuthReasons
     /// <summary>An upgrade (WebSocket, h2c, …) on a route without <c>AllowUpgrade</c>, or one that would change the method (400).</summary>
     public const string UpgradeNotAllowed = "upgrade_not_allowed";
 
+    /// <summary>A relay (an upgraded tunnel, a slow stream) cut because it lasted <c>REQUESTS_PROXY_MAX_REQUEST_SECONDS</c> (A8).</summary>
+    public const string MaxDuration = "max_duration";
+
     /// <summary>
     /// A path that is not in the one spelling the proxy relays (<see cref="Forwarding.CanonicalPath"/>:
     /// an encoded separator, a second encoding, <c>;params</c>, a dot or empty segment, …): never relayed (404).

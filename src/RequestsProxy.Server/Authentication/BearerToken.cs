@@ -21,7 +21,14 @@ internal static class BearerToken
             return true;
         }
 
-        var header = values[0].AsSpan().Trim();
+        return TryRead(values[0], out token);
+    }
+
+    /// <summary>The same, from one <c>Authorization</c> header value.</summary>
+    public static bool TryRead(string? value, out ReadOnlySpan<char> token)
+    {
+        token = default;
+        var header = value.AsSpan().Trim();
         // The scheme is case-insensitive (RFC 7235 §2.1).
         if (header.Length < 6 || !header[..6].Equals("Bearer", StringComparison.OrdinalIgnoreCase))
         {

@@ -122,20 +122,7 @@ internal sealed class ProxyAuthenticationMiddleware(
         HttpMethods.IsTrace(method) || string.Equals(method, "TRACK", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>Within the refusal log budget (and the summary of what it left out written first).</summary>
-    private bool MayLog()
-    {
-        if (!logBudget.TryTake(out var suppressed))
-        {
-            return false;
-        }
-
-        if (suppressed > 0)
-        {
-            Log.RefusalsSuppressed(logger, suppressed, logBudget.PerSecond);
-        }
-
-        return true;
-    }
+    private bool MayLog() => logBudget.MayLog(logger);
 
     private Task UnauthorizedAsync(HttpContext context, RoutePolicy policy, string reason)
     {

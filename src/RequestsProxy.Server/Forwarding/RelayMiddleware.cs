@@ -8,10 +8,12 @@ using Yarp.ReverseProxy.Forwarder;
 namespace RequestsProxy.Server.Forwarding;
 
 /// <summary>
-/// The last step before YARP forwards an authorized request: count a streamed body in payload
-/// bytes, time the relay and record its outcome; a streamed body cut at the limit is a counted 413.
+/// The last step before YARP forwards an authorized request: drop the headers only a proxy may
+/// assert, count a streamed body in payload bytes, keep the relay no longer than its token
+/// (<see cref="RelayLifetimes"/>), time it and record its outcome; a streamed body cut at the limit
+/// is a counted 413.
 /// </summary>
-internal sealed class RelayMiddleware(RequestDelegate next, ProxyMetrics metrics, ProxySettings settings, ILogger<RelayMiddleware> logger)
+internal sealed class RelayMiddleware(RequestDelegate next, ProxyMetrics metrics, ProxySettings settings, RelayLifetimes lifetimes, RefusalLogBudget logBudget, ILogger<RelayMiddleware> logger)
 {
     public async Task InvokeAsync(HttpContext context)
     {
@@ -25,14 +27,25 @@ internal sealed class RelayMiddleware(RequestDelegate next, ProxyMetrics metrics
             context.Request.Body = new PayloadLimitStream(context.Request.Body, settings.MaxRequestBodyBytes);
         }
 
+        // Before YARP copies the request: no transform, ours or a route's, ever sees the pod's values (A9).
+        ProxyAssertedHeaders.RemoveFrom(context.Request.Headers);
+
         var started = Stopwatch.GetTimestamp();
-        await next(context);
+        // Until the forwarder is done (for an upgrade: until the tunnel closes), judged again every second (A8).
+        using (lifetimes.Track(context, authorized))
+        {
+            await next(context);
+        }
+
         var failure = context.Features.Get<IForwarderErrorFeature>();
         if (failure is { Error: ForwarderError.RequestBodyClient } && IsBodyTooLarge(failure.Exception))
         {
             // The upstream saw an aborted request, never a complete one. Answered and counted like a declared oversize body.
             metrics.Refused(RequestOutcomes.Rejected, AuthReasons.BodyTooLarge);
-            Log.StreamedBodyTooLarge(logger, settings.MaxRequestBodyBytes, authorized.Policy.RouteId, authorized.Caller.Subject);
+            if (logBudget.MayLog(logger))
+            {
+                Log.StreamedBodyTooLarge(logger, settings.MaxRequestBodyBytes, authorized.Policy.RouteId, authorized.Caller.Subject);
+            }
             if (!context.Response.HasStarted)
             {
                 await BearerChallenge.WriteErrorAsync(context, StatusCodes.Status413PayloadTooLarge, AuthReasons.BodyTooLarge);

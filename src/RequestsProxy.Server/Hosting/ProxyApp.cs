@@ -17,6 +17,9 @@ namespace RequestsProxy.Server.Hosting;
 /// <summary>Composes the proxy. Tests build it in-process with their own configuration on top.</summary>
 internal static class ProxyApp
 {
+    /// <summary>The logger category of the admission endpoint's lines (events 62 and 63).</summary>
+    internal const string AdmissionLogCategory = "RequestsProxy.Server.Admission";
+
     /// <param name="configure">Applied before settings are read (tests add configuration and URLs here).</param>
     /// <exception cref="InvalidSettingsException">The settings or routes cannot run a proxy.</exception>
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
@@ -86,6 +89,7 @@ internal static class ProxyApp
         services.AddSingleton<IRequestAuthenticator, RequestAuthenticator>();
 
         services.AddSingleton<UpstreamCredentials>();
+        services.AddSingleton<RelayLifetimes>();
         services.AddSingleton<RoutePolicies>();
         services.AddSingleton<ProxyMetrics>();
         services.AddJobRateLimits(builder.Configuration);
@@ -114,6 +118,10 @@ internal static class ProxyApp
 
         // Observable instruments must exist before the first scrape.
         app.Services.GetRequiredService<ProxyMetrics>();
+
+        // The admission endpoint logs through this category's logger (one per factory): its refusal lines share the budget (A12).
+        app.Services.GetRequiredService<RefusalLogBudget>().Attach(
+            app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(AdmissionLogCategory));
 
         app.UseRouting();
         app.UseMiddleware<PortGate>();

@@ -67,6 +67,12 @@ internal sealed record ProxySettings
 
     public TimeSpan UpstreamConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// The longest a relay may last, however active (A8): a result is posted in seconds, and a tunnel or
+    /// stream must not outlive its purpose. Zero: only the token's validity bounds it (<see cref="Forwarding.RelayLifetimes"/>).
+    /// </summary>
+    public TimeSpan MaxRequestDuration { get; init; } = TimeSpan.FromMinutes(10);
+
     /// <summary>Where <c>/healthz</c>, <c>/readyz</c> and <c>/metrics</c> are served; the pod-facing URLs serve routes only.</summary>
     public string ManagementUrls { get; init; } = DefaultManagementUrls;
 
@@ -149,6 +155,7 @@ internal sealed record ProxySettings
             MaxRequestBodyBytes = env.PositiveInteger(EnvironmentVariables.MaxBodyBytes, defaults.MaxRequestBodyBytes),
             UpstreamTimeout = env.Seconds(EnvironmentVariables.UpstreamTimeoutSeconds, defaults.UpstreamTimeout),
             UpstreamConnectTimeout = env.Seconds(EnvironmentVariables.UpstreamConnectTimeoutSeconds, defaults.UpstreamConnectTimeout),
+            MaxRequestDuration = env.Seconds(EnvironmentVariables.MaxRequestSeconds, defaults.MaxRequestDuration, allowZero: true),
             ShutdownTimeout = env.Seconds(EnvironmentVariables.ShutdownTimeoutSeconds, defaults.ShutdownTimeout, allowZero: true),
             ManagementUrls = env.Text(EnvironmentVariables.ManagementUrls, defaults.ManagementUrls),
             MaxConnections = (int)Math.Min(int.MaxValue, env.PositiveInteger(EnvironmentVariables.MaxConnections, defaults.MaxConnections)),

@@ -4,6 +4,7 @@ using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Http.Features;
 using RequestsProxy.Server.Authentication;
 using RequestsProxy.Server.Hosting;
+using RequestsProxy.Server.Metrics;
 using RequestsProxy.Tokens.Admin;
 
 namespace RequestsProxy.Server.Legacy;
@@ -15,7 +16,7 @@ namespace RequestsProxy.Server.Legacy;
 /// older than signing, <see cref="ProxySettings.AdminAcceptBearer"/> — the admin token as a bearer
 /// token. A request carrying any signature header is judged by its signature alone.
 /// </summary>
-internal sealed class AdminGate(AdminToken admin, ProxySettings settings, TimeProvider time, ILogger<AdminGate> logger) : IDisposable
+internal sealed class AdminGate(AdminToken admin, ProxySettings settings, TimeProvider time, RefusalLogBudget logBudget, ILogger<AdminGate> logger) : IDisposable
 {
     /// <summary>Bodies read at once, and waiting beyond them; a jobs-manager sends one sync every 2 s and one request per start or stop.</summary>
     public const int ConcurrentBodies = 4;
@@ -49,7 +50,7 @@ internal sealed class AdminGate(AdminToken admin, ProxySettings settings, TimePr
 
         if (admin.Read() is not { } key)
         {
-            Log.AdminRefused(logger, "admin token file missing or empty");
+            Refused("admin token file missing or empty");
             return (null, AdminResults.Problem(StatusCodes.Status503ServiceUnavailable, "the admin token is not configured"));
         }
 
@@ -64,7 +65,7 @@ internal sealed class AdminGate(AdminToken admin, ProxySettings settings, TimePr
         using var lease = await _bodies.AcquireAsync(1, context.RequestAborted);
         if (!lease.IsAcquired)
         {
-            Log.AdminRefused(logger, $"busy: more than {ConcurrentBodies + QueuedBodies} admin requests at once (from {context.Connection.RemoteIpAddress})");
+            Refused($"busy: more than {ConcurrentBodies + QueuedBodies} admin requests at once (from {context.Connection.RemoteIpAddress})");
             return (null, AdminResults.Problem(StatusCodes.Status429TooManyRequests, $"more than {ConcurrentBodies + QueuedBodies} admin requests at once; retry"));
         }
 
@@ -99,6 +100,18 @@ internal sealed class AdminGate(AdminToken admin, ProxySettings settings, TimePr
 
     public void Dispose() => _bodies.Dispose();
 
+    /// <summary>
+    /// Event 42 within the refusal log budget: the admin endpoints answer on the pod-facing port, so
+    /// any pod can have its requests refused at will (A12).
+    /// </summary>
+    private void Refused(string reason)
+    {
+        if (logBudget.MayLog(logger))
+        {
+            Log.AdminRefused(logger, reason);
+        }
+    }
+
     private IResult? RefuseSignature(HttpContext context, AdminSignedRequest signed, AdminSignatureFailure failure)
     {
         if (failure == AdminSignatureFailure.None)
@@ -107,7 +120,7 @@ internal sealed class AdminGate(AdminToken admin, ProxySettings settings, TimePr
         }
 
         var reason = AdminSignatureReasons.Of(failure);
-        Log.AdminRefused(logger, $"{reason} (target '{signed.Target}', from {context.Connection.RemoteIpAddress})");
+        Refused($"{reason} (target '{signed.Target}', from {context.Connection.RemoteIpAddress})");
         return AdminResults.SignatureRefused(failure, signed.Target);
     }
 
@@ -116,19 +129,19 @@ internal sealed class AdminGate(AdminToken admin, ProxySettings settings, TimePr
     {
         if (!BearerToken.TryRead(context.Request, out var presented) || presented.Length == 0)
         {
-            Log.AdminRefused(logger, AuthReasons.MissingToken);
+            Refused(AuthReasons.MissingToken);
             return AdminResults.SignatureRefused(AdminSignatureFailure.Missing, null);
         }
 
         if (!settings.AdminAcceptBearer)
         {
-            Log.AdminRefused(logger, "a bearer admin token, refused (REQUESTS_PROXY_ADMIN_ACCEPT_BEARER=false)");
+            Refused("a bearer admin token, refused (REQUESTS_PROXY_ADMIN_ACCEPT_BEARER=false)");
             return AdminResults.BearerRefused("bearer admin tokens are not accepted here (REQUESTS_PROXY_ADMIN_ACCEPT_BEARER=false): sign the request (docs/proxy.md, \"Signed admin requests\")");
         }
 
         if (admin.Check(presented.ToString()) != AdminCheck.Allowed)
         {
-            Log.AdminRefused(logger, "wrong admin token");
+            Refused("wrong admin token");
             return new ChallengeResult();
         }
 

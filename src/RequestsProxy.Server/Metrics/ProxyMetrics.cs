@@ -19,6 +19,7 @@ internal sealed class ProxyMetrics
     private readonly Histogram<double> _upstreamDuration;
     private readonly Counter<long> _legacyAccepted;
     private readonly Counter<long> _admissionReviews;
+    private readonly Counter<long> _relaysCut;
 
     /// <param name="admissionCertificate">Registered only when the Secret admission webhook is served.</param>
     public ProxyMetrics(IMeterFactory meterFactory, ProxySettings settings, TokenSources sources, LegacyTokenRegistry legacy, WebhookCertificate? admissionCertificate = null)
@@ -29,6 +30,9 @@ internal sealed class ProxyMetrics
         _upstreamDuration = meter.CreateHistogram<double>("requests_proxy.upstream.duration", "s",
             "Time from handing a request to the forwarder until its response was relayed, by route and forwarder error.",
             tags: null, advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = DurationBuckets });
+
+        _relaysCut = meter.CreateCounter<long>("requests_proxy.relays.cut", "{relay}",
+            "Relays in flight (upgraded tunnels, slow streams) cut because their token expired or was revoked, or they lasted the maximum request duration, by reason.");
 
         _legacyAccepted = meter.CreateCounter<long>("requests_proxy.legacy_tokens.accepted", "{request}",
             "Requests authenticated by a legacy opaque token, by source (list: the mounted list; registry: this process's memory). The cutover is over when it stops growing.");
@@ -101,6 +105,8 @@ internal sealed class ProxyMetrics
 
     public void AdmissionReviewed(string result, string rule) =>
         _admissionReviews.Add(1, new KeyValuePair<string, object?>("result", result), new KeyValuePair<string, object?>("rule", rule));
+
+    public void RelayCut(string reason) => _relaysCut.Add(1, new KeyValuePair<string, object?>("reason", reason));
 
     public void LegacyAccepted(string source) => _legacyAccepted.Add(1, new KeyValuePair<string, object?>("source", source));
 

@@ -23,6 +23,30 @@ public sealed class ProxySettingsTests
         Assert.Equal(10 * 1024 * 1024, settings.MaxRequestBodyBytes);
         Assert.Equal(TimeSpan.FromSeconds(100), settings.UpstreamTimeout);
         Assert.Equal(TimeSpan.FromSeconds(25), settings.ShutdownTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(600), settings.MaxRequestDuration);
+    }
+
+    [Theory]
+    [InlineData("0", 0)]
+    [InlineData("90", 90)]
+    [InlineData("1.5", 1.5)]
+    public void Load_MaxRequestSeconds_ZeroTurnsTheBoundOff(string value, double seconds)
+    {
+        var settings = ProxySettings.Load(Config(new() { [EnvironmentVariables.RoutesFile] = null, [EnvironmentVariables.MaxRequestSeconds] = value }));
+
+        Assert.Equal(TimeSpan.FromSeconds(seconds), settings.MaxRequestDuration);
+    }
+
+    [Fact]
+    public void Load_MaxRequestSecondsNegative_Refused()
+    {
+        var error = Assert.Throws<InvalidSettingsException>(() => ProxySettings.Load(Config(new()
+        {
+            [EnvironmentVariables.RoutesFile] = null,
+            [EnvironmentVariables.MaxRequestSeconds] = "-1",
+        })));
+
+        Assert.Contains(error.Errors, e => e.StartsWith(EnvironmentVariables.MaxRequestSeconds, StringComparison.Ordinal));
     }
 
     [Fact]
