@@ -42,6 +42,11 @@ internal sealed partial class LegacyJobCredentials(
     private readonly SemaphoreSlim _pendingGate = new(1, 1);
     private readonly Dictionary<string, PendingRegistration> _pending = new(StringComparer.Ordinal);
 
+    // Every ended entry of the list as this process wrote or read it (it is the list's only writer), digest → until;
+    // a union, so writes completing out of order lose none. What a sync names as forgotten.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> _ended = new(StringComparer.Ordinal);
+    private volatile bool _endedLoaded;
+
     private static readonly TimeSpan SyncTimeout = TimeSpan.FromSeconds(5);
 
     /// <summary>The most of an admin answer this process reads (or drains to reuse the connection): its status is all that counts.</summary>
@@ -345,11 +350,35 @@ internal sealed partial class LegacyJobCredentials(
             return 0;
         }
 
+        // The ended entries go with every sync (a restarted replica's copy may predate their end, and its forgets are
+        // gone, finding B7 of 2026-12-02): no sync without them, or a replica would count as synced without knowing them.
+        if (!_endedLoaded)
+        {
+            try
+            {
+                NoteEnded((await list.ReadAsync(cancellationToken).ConfigureAwait(false)).Document);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                Log.SyncSkipped(logger, $"the legacy token list could not be read for its ended entries: {e.Message}");
+                return 0;
+            }
+        }
+
         await _pendingGate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             LegacySync body;
             var now = time.GetUtcNow();
+            var nowSeconds = now.ToUnixTimeSeconds();
+            var keep = (now - options.LegacyTokenGrace - options.LegacyTokenGrace).ToUnixTimeSeconds();
+            foreach (var old in _ended.Where(e => e.Value < keep).Select(e => e.Key).ToList())
+            {
+                // Dropped from the list a grace after its end (and a grace more here): every copy has seen the end by then.
+                _ended.TryRemove(old, out _);
+            }
+
+            string[] forgotten = [.. _ended.Where(e => e.Value <= nowSeconds).Select(e => e.Key)];
             lock (_pending)
             {
                 foreach (var expired in _pending.Where(p => p.Value.Until <= now).Select(p => p.Key).ToList())
@@ -357,7 +386,7 @@ internal sealed partial class LegacyJobCredentials(
                     _pending.Remove(expired);
                 }
 
-                body = new LegacySync([.. _pending.Values.Select(p => p.Registration)]);
+                body = new LegacySync([.. _pending.Values.Select(p => p.Registration)], forgotten);
             }
 
             var content = JsonSerializer.SerializeToUtf8Bytes(body, JobsJsonContext.Default.LegacySync);
@@ -404,11 +433,26 @@ internal sealed partial class LegacyJobCredentials(
     private async Task UpdateListAsync(Func<LegacyTokenList, LegacyTokenList> change, CancellationToken cancellationToken)
     {
         var snapshot = await list.UpdateAsync(change, cancellationToken).ConfigureAwait(false);
+        NoteEnded(snapshot.Document);
         metrics?.LegacyTokensSize(snapshot.SizeBytes, snapshot.Document.Count);
         if (snapshot.SizeBytes >= DocumentLimits.WarningThresholdBytes)
         {
             Log.NearLimit(logger, snapshot.SizeBytes, DocumentLimits.ConfigMapBytes, snapshot.Document.Count, list.Location);
         }
+    }
+
+    /// <summary>Takes the list's ended entries into what every sync names as forgotten.</summary>
+    private void NoteEnded(LegacyTokenList current)
+    {
+        foreach (var entry in current.Entries)
+        {
+            if (entry.Until is { } until)
+            {
+                _ended.AddOrUpdate(entry.Digest, until, (_, known) => Math.Min(known, until));
+            }
+        }
+
+        _endedLoaded = true;
     }
 
     /// <summary>Stops pushing the matching registrations; waits for a push in flight so none lands after this returns.</summary>

@@ -1,5 +1,6 @@
 using RequestsProxy.JobsManager.Jobs;
 using RequestsProxy.JobsManager.Tests.Support;
+using RequestsProxy.Tokens.Legacy;
 
 namespace RequestsProxy.JobsManager.Tests.Jobs;
 
@@ -94,6 +95,32 @@ public sealed class LegacyStopTests : IDisposable
         Assert.False(view.TokensRevoked);
         Assert.Null(_h.EntryOf(token)!.Until);
         Assert.DoesNotContain(_h.Proxies.Calls, c => c.Method == HttpMethod.Delete);
+    }
+
+    [Fact]
+    public async Task Sync_AfterAStop_NamesTheEndedDigestForTwoGraces_AlsoFromARestartedJobsManager()
+    {
+        var legacy = await _h.StartManagerAsync(stateless: false);
+        await CutoverHarness.StartAsync(legacy, "job-1");
+        await CutoverHarness.StartAsync(legacy, "job-2");
+        var stopped = LegacyTokenDigest.Compute(_h.TokenOf("job-1"));
+        Assert.True((await legacy.StopAsync("job-1", CancellationToken.None)).Succeeded);
+
+        await _h.Legacy.SyncAsync(CancellationToken.None);
+        Assert.All(_h.Proxies.Bodies, b => Assert.Equal([stopped], b.GetProperty("forgotten").EnumerateArray().Select(d => d.GetString())));
+
+        // A restarted jobs-manager has no memory of the stop: it reads the ended entries from the list.
+        await _h.StartManagerAsync(stateless: false);
+        _h.Proxies.Bodies.Clear();
+        await _h.Legacy.SyncAsync(CancellationToken.None);
+        Assert.All(_h.Proxies.Bodies, b => Assert.Equal([stopped], b.GetProperty("forgotten").EnumerateArray().Select(d => d.GetString())));
+        Assert.Equal(2, _h.Proxies.Bodies.Count);
+
+        // A cutover-style end in the future is not forgotten before it comes.
+        await _h.LegacyTokens.UpdateAsync(l => l.EndSubject("job-2", (_h.Time.GetUtcNow() + _h.Grace).ToUnixTimeSeconds(), out _), CancellationToken.None);
+        _h.Proxies.Bodies.Clear();
+        await _h.Legacy.SyncAsync(CancellationToken.None);
+        Assert.All(_h.Proxies.Bodies, b => Assert.Equal([stopped], b.GetProperty("forgotten").EnumerateArray().Select(d => d.GetString())));
     }
 
     private void AssertStoppedAndEnded(JobManager legacy, string token)
