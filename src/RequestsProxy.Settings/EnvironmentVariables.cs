@@ -41,6 +41,13 @@ public static class EnvironmentVariables
     /// </summary>
     public const string AdminAcceptBearer = "REQUESTS_PROXY_ADMIN_ACCEPT_BEARER";
 
+    /// <summary>
+    /// Legacy proxy: the <c>host:port</c> DNS names (comma-separated) a signed admin request may name as its target besides
+    /// the address it arrived at (and <c>localhost</c> on loopback) — for a jobs-manager that reaches one replica by a
+    /// Service name instead of pod addresses. Empty by default: the chart's jobs-manager signs pod IPs.
+    /// </summary>
+    public const string AdminTargetNames = "REQUESTS_PROXY_ADMIN_TARGET_NAMES";
+
     /// <summary>Legacy jobs-manager: a DNS name resolving to the legacy-mode proxy pods only (the only pods that get the admin token).</summary>
     public const string ProxyLegacyPodsDns = "REQUESTS_PROXY_LEGACY_PODS_DNS";
 

@@ -48,7 +48,7 @@ public sealed class JobsManagerTests(ClusterFixture cluster, ITestOutputHelper o
             // collector removes its owned token Secret.
             var stopped = await api.StopAsync("jm-1");
             Assert.True(stopped["revoked"]!.GetValue<int>() >= 1, stopped.ToJsonString());
-            Assert.Contains(jtisBefore["jm-1"], await RevokedAsync(release));
+            Assert.Contains(jtisBefore["jm-1"], await release.RevokedJtisAsync());
             await Wait.UntilAsync("the Job jm-1 and its token Secret garbage-collected", Limit, async () =>
                 await Wait.IsGoneAsync(() => cluster.Client.BatchV1.ReadNamespacedJobAsync("jm-1", release.JobsNamespace))
                 && await Wait.IsGoneAsync(() => cluster.Client.CoreV1.ReadNamespacedSecretAsync("jm-1-requests-proxy-token", release.JobsNamespace)));
@@ -86,7 +86,7 @@ public sealed class JobsManagerTests(ClusterFixture cluster, ITestOutputHelper o
 
             var answers = await Task.WhenAll(names.Select(api.StopAsync));
             Assert.All(answers, a => Assert.True(a["revoked"]!.GetValue<int>() >= 1, a.ToJsonString()));
-            var revoked = await RevokedAsync(release);
+            var revoked = await release.RevokedJtisAsync();
             var missing = jtis.Where(j => !revoked.Contains(j)).ToList();
             Assert.True(missing.Count == 0, $"{missing.Count} of 20 jtis missing from the revocation list after concurrent stops: {string.Join(", ", missing)}");
         }
@@ -106,19 +106,5 @@ public sealed class JobsManagerTests(ClusterFixture cluster, ITestOutputHelper o
         }
 
         return result;
-    }
-
-    private async Task<HashSet<string>> RevokedAsync(ChartRelease release)
-    {
-        var jtis = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var map in await release.RevokedConfigMapsAsync())
-        {
-            foreach (var e in JsonNode.Parse(map.Data["revoked.json"])!.AsArray())
-            {
-                jtis.Add(e is JsonObject o ? o["jti"]!.GetValue<string>() : e!.GetValue<string>());
-            }
-        }
-
-        return jtis;
     }
 }

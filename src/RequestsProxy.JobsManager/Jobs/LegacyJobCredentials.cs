@@ -46,6 +46,8 @@ internal sealed partial class LegacyJobCredentials(
     // a union, so writes completing out of order lose none. What a sync names as forgotten.
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> _ended = new(StringComparer.Ordinal);
     private volatile bool _endedLoaded;
+    /// <summary>The list as this process last wrote it (null before the first write): see <see cref="MayHoldOpenEntry"/>.</summary>
+    private LegacyTokenList? _lastWritten;
 
     private static readonly TimeSpan SyncTimeout = TimeSpan.FromSeconds(5);
 
@@ -211,11 +213,11 @@ internal sealed partial class LegacyJobCredentials(
     /// </param>
     public async Task<int> RevokeAsync(string subject, IReadOnlyList<IssuedToken> tokens, bool replicasMustAnswer, CancellationToken cancellationToken)
     {
-        if (!replicasMustAnswer && !tokens.Any(t => t.Kid is null))
+        if (!replicasMustAnswer && !tokens.Any(t => t.Kid is null) && !MayHoldOpenEntry(subject))
         {
-            // Stateless, and no legacy token in the job's history (never had one, or replaced long ago): an entry that
-            // is somehow still open is ended now, best effort (the maintenance pass ends what this misses).
-            await QuietlyAsync(() => list.UpdateAsync(l => l.EndSubject(subject, time.GetUtcNow().ToUnixTimeSeconds(), out _), cancellationToken), subject).ConfigureAwait(false);
+            // Stateless, no legacy token in the job's history, and the list as last read holds no open entry of it:
+            // ended now, best effort (a list outage does not fail the stop of a job that has nothing to end there).
+            await QuietlyAsync(() => UpdateListAsync(l => l.EndSubject(subject, time.GetUtcNow().ToUnixTimeSeconds(), out _), cancellationToken), subject).ConfigureAwait(false);
             return 0;
         }
 
@@ -430,10 +432,22 @@ internal sealed partial class LegacyJobCredentials(
     }
 
     /// <summary>Every change of the list: its size exported, and a warning from 80 % of the ConfigMap limit on.</summary>
+    /// <summary>
+    /// The list as last written (every maintenance pass writes it through <see cref="ConvergeAsync"/>) holds an entry
+    /// of <paramref name="subject"/> that has not ended, or the list was not written yet. The job's history forgets a
+    /// replaced legacy token by time, not by a confirmed end: an end that kept failing after the JWT's delivery
+    /// leaves the entry open, and a stop that then took the best-effort path left the stopped job's legacy token
+    /// accepted by every replica (finding B9). Such a stop ends the entry now, or fails.
+    /// </summary>
+    private bool MayHoldOpenEntry(string subject) =>
+        Volatile.Read(ref _lastWritten) is not { } written
+        || written.Entries.Any(e => e.Until is null && string.Equals(e.Sub, subject, StringComparison.Ordinal));
+
     private async Task UpdateListAsync(Func<LegacyTokenList, LegacyTokenList> change, CancellationToken cancellationToken)
     {
         var snapshot = await list.UpdateAsync(change, cancellationToken).ConfigureAwait(false);
         NoteEnded(snapshot.Document);
+        Volatile.Write(ref _lastWritten, snapshot.Document);
         metrics?.LegacyTokensSize(snapshot.SizeBytes, snapshot.Document.Count);
         if (snapshot.SizeBytes >= DocumentLimits.WarningThresholdBytes)
         {

@@ -7,4 +7,10 @@ internal interface IRequestAuthenticator
     bool IsReady { get; }
 
     AuthenticationResult Authenticate(ReadOnlySpan<char> token);
+
+    /// <summary>
+    /// The same judgement of a token already accepted once, for a relay still in flight
+    /// (<see cref="Forwarding.RelayLifetimes"/>): counted as no new acceptance.
+    /// </summary>
+    AuthenticationResult Recheck(ReadOnlySpan<char> token);
 }

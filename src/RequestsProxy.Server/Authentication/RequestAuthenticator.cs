@@ -41,7 +41,12 @@ internal sealed class RequestAuthenticator : IRequestAuthenticator
 
     public bool IsReady => _sources.IsReady;
 
-    public AuthenticationResult Authenticate(ReadOnlySpan<char> token)
+    public AuthenticationResult Authenticate(ReadOnlySpan<char> token) => Authenticate(token, counted: true);
+
+    // Re-judging a relay every second must not look like new legacy traffic: the cutover is over when that count stops growing.
+    public AuthenticationResult Recheck(ReadOnlySpan<char> token) => Authenticate(token, counted: false);
+
+    private AuthenticationResult Authenticate(ReadOnlySpan<char> token, bool counted)
     {
         if (token.IsEmpty)
         {
@@ -50,10 +55,10 @@ internal sealed class RequestAuthenticator : IRequestAuthenticator
 
         if (token.Count('.') == 2)
         {
-            return AuthenticateJwt(token);
+            return AuthenticateJwt(token, counted);
         }
 
-        if (FindLegacy(token) is { } legacy)
+        if (FindLegacy(token, counted) is { } legacy)
         {
             return legacy;
         }
@@ -63,12 +68,12 @@ internal sealed class RequestAuthenticator : IRequestAuthenticator
             : AuthenticationResult.Fail(AuthReasons.UnknownToken);
     }
 
-    private AuthenticationResult AuthenticateJwt(ReadOnlySpan<char> token)
+    private AuthenticationResult AuthenticateJwt(ReadOnlySpan<char> token, bool counted)
     {
         if (!_sources.JwtReady)
         {
             // Legacy mode before the ring loads (stateless mode is not ready at all then): the token may be valid.
-            return FindLegacy(token) ?? AuthenticationResult.Fail(AuthReasons.NotReady);
+            return FindLegacy(token, counted) ?? AuthenticationResult.Fail(AuthReasons.NotReady);
         }
 
         var result = _validator.Validate(token);
@@ -80,14 +85,14 @@ internal sealed class RequestAuthenticator : IRequestAuthenticator
 
         // Legacy registration takes any printable token, dots included: a listed (or, legacy mode, registered) one
         // is found by the same rule as any other legacy token, in both modes.
-        return FindLegacy(token) ?? AuthenticationResult.Fail(result.Reason);
+        return FindLegacy(token, counted) ?? AuthenticationResult.Fail(result.Reason);
     }
 
     /// <summary>
     /// A legacy token by digest. The list first: when it holds the digest it decides (a removed or ended
     /// entry is never overruled by this pod's memory); the registry only speaks for tokens the list has not reached.
     /// </summary>
-    private AuthenticationResult? FindLegacy(ReadOnlySpan<char> token)
+    private AuthenticationResult? FindLegacy(ReadOnlySpan<char> token, bool counted)
     {
         if (_registry is { AwaitingSync: true })
         {
@@ -107,13 +112,21 @@ internal sealed class RequestAuthenticator : IRequestAuthenticator
         {
             if (listedCallers.Find(digest, now) is { } listed && _registry?.IsForgotten(digest) != true)
             {
-                _metrics.LegacyAccepted("list");
+                if (counted)
+                {
+                    _metrics.LegacyAccepted("list");
+                }
+
                 return new AuthenticationResult(listed, AuthReasons.Ok);
             }
         }
         else if (_registry?.Find(digest, now) is { } registered)
         {
-            _metrics.LegacyAccepted("registry");
+            if (counted)
+            {
+                _metrics.LegacyAccepted("registry");
+            }
+
             return new AuthenticationResult(registered, AuthReasons.Ok);
         }
 

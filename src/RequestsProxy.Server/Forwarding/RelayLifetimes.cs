@@ -100,7 +100,7 @@ internal sealed class RelayLifetimes : IDisposable
             return AuthReasons.MissingToken;
         }
 
-        var result = _authenticator.Authenticate(token);
+        var result = _authenticator.Recheck(token);
         if (result.Caller is { } caller)
         {
             return string.Equals(caller.Subject, relay.Authorized.Caller.Subject, StringComparison.Ordinal) ? null : AuthReasons.SubjectMismatch;

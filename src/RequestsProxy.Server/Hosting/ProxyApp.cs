@@ -20,6 +20,10 @@ internal static class ProxyApp
     /// <summary>The logger category of the admission endpoint's lines (events 62 and 63).</summary>
     internal const string AdmissionLogCategory = "RequestsProxy.Server.Admission";
 
+    internal const string KestrelConnectionsLogCategory = "Microsoft.AspNetCore.Server.Kestrel.Connections";
+    internal const string KestrelMeterName = "Microsoft.AspNetCore.Server.Kestrel";
+    internal const string KestrelRejectedConnections = "kestrel.rejected_connections";
+
     /// <param name="configure">Applied before settings are read (tests add configuration and URLs here).</param>
     /// <exception cref="InvalidSettingsException">The settings or routes cannot run a proxy.</exception>
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
@@ -40,6 +44,10 @@ internal static class ProxyApp
 
         // Per-request YARP logs would sit on the hot path; ours log refusals only.
         builder.Logging.AddFilter("Yarp", LogLevel.Warning);
+
+        // Kestrel writes a Warning for every connection over MaxConcurrentConnections: a flood of connections would be a
+        // flood of lines outside the refusal budget (A12). kestrel_rejected_connections_total on /metrics counts them instead.
+        builder.Logging.AddFilter(KestrelConnectionsLogCategory, LogLevel.Error);
 
         // The socket transport has buffers of its own under Kestrel's (1 MiB unread input by default): the same bound (A2).
         builder.WebHost.UseSockets(sockets =>
@@ -109,6 +117,11 @@ internal static class ProxyApp
 
         services.AddOpenTelemetry().WithMetrics(metrics => metrics
             .AddMeter(ProxyMetrics.MeterName)
+            // Of Kestrel's instruments, the two that tell a connection flood: rejected and open connections.
+            .AddMeter(KestrelMeterName)
+            .AddView(instrument => instrument.Meter.Name == KestrelMeterName && instrument.Name is not (KestrelRejectedConnections or "kestrel.active_connections")
+                ? MetricStreamConfiguration.Drop
+                : null)
             .AddPrometheusExporter(exporter => exporter.ScrapeResponseCacheDurationMilliseconds = 0));
 
         // Route patterns from a routes file may use regex constraints, which the slim builder leaves out.

@@ -1,4 +1,7 @@
+using System.Globalization;
+using System.Net;
 using RequestsProxy.Settings;
+using RequestsProxy.Tokens.Admin;
 using RequestsProxy.Tokens.Jwt;
 
 namespace RequestsProxy.Server.Hosting;
@@ -57,6 +60,9 @@ internal sealed record ProxySettings
 
     /// <summary>Legacy: admin requests may carry the admin token as a bearer token (an older jobs-manager) besides a signature.</summary>
     public bool AdminAcceptBearer { get; init; } = true;
+
+    /// <summary>Legacy: DNS <c>host:port</c> targets a signed admin request may name besides this replica's address (REQUESTS_PROXY_ADMIN_TARGET_NAMES).</summary>
+    public IReadOnlyList<string> AdminTargetNames { get; init; } = [];
 
     public TokenValidationOptions Validation { get; init; } = new();
 
@@ -146,6 +152,7 @@ internal sealed record ProxySettings
             RoutesFile = routesFile,
             AdminTokenFile = env.Text(EnvironmentVariables.AdminTokenFile, defaults.AdminTokenFile),
             AdminAcceptBearer = env.Flag(EnvironmentVariables.AdminAcceptBearer, defaults.AdminAcceptBearer),
+            AdminTargetNames = TargetNames(env),
             Validation = new TokenValidationOptions
             {
                 Audience = env.Text(EnvironmentVariables.Audience, TokenDefaults.Audience),
@@ -193,5 +200,26 @@ internal sealed record ProxySettings
         }
 
         return (int)Math.Min(shards, MaxRevokedShards);
+    }
+
+    /// <summary>Each name a <c>host:port</c> of its form (no IP literal: the address a request arrived at is always a target).</summary>
+    private static List<string> TargetNames(EnvironmentReader env)
+    {
+        var names = new List<string>();
+        foreach (var name in (env.Text(EnvironmentVariables.AdminTargetNames) ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            var colon = name.LastIndexOf(':');
+            if (!AdminSignatureVerifier.IsTargetForm(name) || colon <= 0
+                || !ushort.TryParse(name.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var port) || port == 0
+                || IPAddress.TryParse(name.AsSpan(0, colon).Trim("[]"), out _))
+            {
+                env.Fail(EnvironmentVariables.AdminTargetNames, name, "is not a DNS host:port (e.g. rp-requests-proxy.ml.svc:8888)");
+                continue;
+            }
+
+            names.Add(name);
+        }
+
+        return names;
     }
 }

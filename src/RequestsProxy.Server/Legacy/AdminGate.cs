@@ -12,7 +12,8 @@ namespace RequestsProxy.Server.Legacy;
 /// <summary>
 /// Who may call the legacy admin endpoints (docs/proxy.md, "Signed admin requests"): a request
 /// signed with the admin token as HMAC key (<see cref="AdminSignatureVerifier"/>: method, request
-/// target, this replica's address, body, time, nonce), or — the compatibility path for a jobs-manager
+/// target, this replica's address, body digest, time, nonce; the MAC checked before the body is
+/// read), or — the compatibility path for a jobs-manager
 /// older than signing, <see cref="ProxySettings.AdminAcceptBearer"/> — the admin token as a bearer
 /// token. A request carrying any signature header is judged by its signature alone.
 /// </summary>
@@ -37,9 +38,11 @@ internal sealed class AdminGate(AdminToken admin, ProxySettings settings, TimePr
 
     /// <summary>
     /// Judges the request and reads its body (at most <paramref name="maxBodyBytes"/>); a refusal is an
-    /// <see cref="IResult"/> to answer with. Everything that needs no body is checked first, and at most
-    /// <see cref="ConcurrentBodies"/> bodies are read at once, each within <see cref="BodyDeadline"/>
-    /// (finding A13: 60 unauthenticated connections sending 4 MiB bodies ran a replica out of memory).
+    /// <see cref="IResult"/> to answer with. Only a request that proved the key — its MAC over the body
+    /// digest it declares, or the bearer token of the compatibility path — gets a body read, at most
+    /// <see cref="ConcurrentBodies"/> at once, each within <see cref="BodyDeadline"/> (finding A13: 60
+    /// unauthenticated connections sending 4 MiB bodies ran a replica out of memory; B1: checks anyone
+    /// could pass let 20 connections hold every slot).
     /// </summary>
     public async Task<(AdminRequest? Request, IResult? Refusal)> AuthorizeAsync(HttpContext context, int maxBodyBytes)
     {
@@ -55,8 +58,8 @@ internal sealed class AdminGate(AdminToken admin, ProxySettings settings, TimePr
         }
 
         var signed = SignedRequest(context, ReadOnlyMemory<byte>.Empty);
-        var targets = OwnTargets(context);
-        var refusal = signed.ClaimsSignature ? RefuseSignature(context, signed, _verifier.CheckHeaders(signed, targets)) : CheckBearer(context);
+        var targets = OwnTargets(context, settings.AdminTargetNames);
+        var refusal = signed.ClaimsSignature ? RefuseSignature(context, signed, _verifier.VerifyHeaders(key, signed, targets)) : CheckBearer(context);
         if (refusal is not null)
         {
             return (null, refusal);
@@ -79,6 +82,11 @@ internal sealed class AdminGate(AdminToken admin, ProxySettings settings, TimePr
         catch (OperationCanceledException) when (!context.RequestAborted.IsCancellationRequested)
         {
             return (null, AdminResults.Problem(StatusCodes.Status408RequestTimeout, $"the body did not arrive within {BodyDeadline.TotalSeconds:F0} s"));
+        }
+        catch (BadHttpRequestException e)
+        {
+            // Kestrel's own limits (minimum data rate, a body shorter than its Content-Length): an answer, not an unhandled exception.
+            return (null, AdminResults.Problem(e.StatusCode, $"the body could not be read: {e.Message}"));
         }
 
         if (body is null)
@@ -120,7 +128,9 @@ internal sealed class AdminGate(AdminToken admin, ProxySettings settings, TimePr
         }
 
         var reason = AdminSignatureReasons.Of(failure);
-        Refused($"{reason} (target '{signed.Target}', from {context.Connection.RemoteIpAddress})");
+        // The caller's Target is quoted only when it is of its form (printable, at most 300 characters): one of 15 000 made 30 KB lines (B3).
+        var target = signed.Target is { } t ? (AdminSignatureVerifier.IsTargetForm(t) ? $"'{t}'" : $"not of its form ({t.Length} characters)") : "none";
+        Refused($"{reason} (target {target}, from {context.Connection.RemoteIpAddress})");
         return AdminResults.SignatureRefused(failure, signed.Target);
     }
 
@@ -158,33 +168,34 @@ internal sealed class AdminGate(AdminToken admin, ProxySettings settings, TimePr
             Single(headers, AdminSignature.TimestampHeader),
             Single(headers, AdminSignature.NonceHeader),
             Single(headers, AdminSignature.TargetHeader),
-            Single(headers, AdminSignature.SignatureHeader));
+            Single(headers, AdminSignature.SignatureHeader),
+            Single(headers, AdminSignature.ContentSha256Header));
     }
 
     private static IResult TooLarge(int maxBodyBytes) =>
         AdminResults.Problem(StatusCodes.Status413PayloadTooLarge, $"the body is larger than {maxBodyBytes} bytes");
 
     /// <summary>
-    /// The address the request arrived at (the pod IP the jobs-manager resolved); and the Host header
-    /// when it names this replica by a DNS name (no pods DNS: one replica addressed by its Service or
-    /// localhost) — never an IP literal from the header, so a request signed for another pod's address
-    /// cannot be re-pointed here by rewriting Host.
+    /// The address the request arrived at (the pod IP the jobs-manager resolved); <c>localhost</c> when
+    /// that address is loopback (a caller on this host or in this pod); and the DNS names this replica
+    /// was told it answers to (<see cref="ProxySettings.AdminTargetNames"/>). Never anything the Host
+    /// header says by itself: the sender writes Host, so a target taken from it would bind nothing
+    /// (finding B5: a request signed for any DNS name was accepted at every replica).
     /// </summary>
-    private static List<string> OwnTargets(HttpContext context)
+    private static List<string> OwnTargets(HttpContext context, IReadOnlyList<string> names)
     {
-        var targets = new List<string>(2);
+        var targets = new List<string>(2 + names.Count);
+        var port = context.Connection.LocalPort;
         if (context.Connection.LocalIpAddress is { } local)
         {
-            targets.Add(AdminSignature.TargetOf(local, context.Connection.LocalPort));
+            targets.Add(AdminSignature.TargetOf(local, port));
+            if (IPAddress.IsLoopback(local))
+            {
+                targets.Add($"localhost:{port.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
+            }
         }
 
-        var host = context.Request.Host;
-        if (host.HasValue && !IPAddress.TryParse(host.Host.Trim('[', ']'), out _))
-        {
-            var port = host.Port ?? (context.Request.IsHttps ? 443 : 80);
-            targets.Add($"{host.Host}:{port.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
-        }
-
+        targets.AddRange(names);
         return targets;
     }
 

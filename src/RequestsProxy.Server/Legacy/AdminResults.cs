@@ -25,13 +25,15 @@ internal static class AdminResults
         var (status, detail) = failure switch
         {
             AdminSignatureFailure.Missing => (StatusCodes.Status401Unauthorized,
-                $"sign the request: headers {AdminSignature.TimestampHeader}, {AdminSignature.NonceHeader}, {AdminSignature.TargetHeader} and {AdminSignature.SignatureHeader} (docs/proxy.md, \"Signed admin requests\")"),
+                $"sign the request: headers {AdminSignature.TimestampHeader}, {AdminSignature.NonceHeader}, {AdminSignature.TargetHeader}, {AdminSignature.SignatureHeader} and {AdminSignature.ContentSha256Header} (docs/proxy.md, \"Signed admin requests\")"),
             AdminSignatureFailure.Malformed => (StatusCodes.Status401Unauthorized,
-                "a signature header is not of its form (timestamp: Unix seconds; nonce: 22-64 base64url characters; target: host:port; signature: 43 base64url characters)"),
+                "a signature header is not of its form (timestamp: Unix seconds; nonce: 22-64 base64url characters; target: host:port; signature and content digest: 43 base64url characters)"),
             AdminSignatureFailure.StaleTimestamp => (StatusCodes.Status401Unauthorized,
                 $"the timestamp is more than {AdminSignature.Window.TotalSeconds:0} s from this replica's clock"),
             AdminSignatureFailure.BadSignature => (StatusCodes.Status401Unauthorized,
                 "the signature does not match this request (another admin token, or the method, path, target, body, timestamp or nonce changed)"),
+            AdminSignatureFailure.BodyMismatch => (StatusCodes.Status401Unauthorized,
+                $"the body is not the one signed: its SHA-256 is not {AdminSignature.ContentSha256Header}"),
             AdminSignatureFailure.WrongTarget => (StatusCodes.Status403Forbidden,
                 $"signed for '{target}', which is not this replica's address"),
             AdminSignatureFailure.Replayed => (StatusCodes.Status403Forbidden,

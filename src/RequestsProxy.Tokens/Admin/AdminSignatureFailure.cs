@@ -5,7 +5,7 @@ public enum AdminSignatureFailure
 {
     None,
 
-    /// <summary>No signature headers (or only some of them).</summary>
+    /// <summary>No signature headers (or only some of them; a signer older than the content digest sends four of five).</summary>
     Missing,
 
     /// <summary>A header that is not of its form (digits, base64url of the right length, printable target).</summary>
@@ -19,6 +19,9 @@ public enum AdminSignatureFailure
 
     /// <summary>The MAC does not match: another key, or any covered field (method, path, target, body, timestamp, nonce) changed.</summary>
     BadSignature,
+
+    /// <summary>The body read is not the one signed (its SHA-256 is not the signed <see cref="AdminSignature.ContentSha256Header"/>).</summary>
+    BodyMismatch,
 
     /// <summary>The nonce was already accepted within the window.</summary>
     Replayed,

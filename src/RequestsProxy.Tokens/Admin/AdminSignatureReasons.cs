@@ -8,6 +8,7 @@ public static class AdminSignatureReasons
     public const string StaleTimestamp = "stale_timestamp";
     public const string WrongTarget = "wrong_target";
     public const string BadSignature = "bad_signature";
+    public const string BodyMismatch = "body_mismatch";
     public const string Replayed = "replayed_nonce";
     public const string ReplayCacheFull = "replay_cache_full";
 
@@ -18,6 +19,7 @@ public static class AdminSignatureReasons
         AdminSignatureFailure.StaleTimestamp => StaleTimestamp,
         AdminSignatureFailure.WrongTarget => WrongTarget,
         AdminSignatureFailure.BadSignature => BadSignature,
+        AdminSignatureFailure.BodyMismatch => BodyMismatch,
         AdminSignatureFailure.Replayed => Replayed,
         AdminSignatureFailure.ReplayCacheFull => ReplayCacheFull,
         _ => "none",

@@ -7,9 +7,11 @@ namespace RequestsProxy.Tokens.Admin;
 /// <summary>
 /// Checks signed admin requests (<see cref="AdminSignature"/>) at a legacy proxy replica, in this
 /// order: every header present and of its form, the timestamp within <see cref="AdminSignature.Window"/>
-/// of this clock, the signed target one of this replica's own addresses, the MAC (constant-time),
-/// and last the nonce, remembered for the window (at most <see cref="MaxRemembered"/>): a request
-/// whose MAC fails is never remembered, so only the key's holder can fill the memory.
+/// of this clock, the signed target one of this replica's own addresses, the MAC (constant-time) over
+/// the body digest the request declares — all before a body is read (<see cref="VerifyHeaders"/>) —
+/// then that the body has that digest, and last the nonce, remembered for the window (at most
+/// <see cref="MaxRemembered"/>): a request whose MAC fails is never remembered, so only the key's
+/// holder can fill the memory, or make a replica read a body.
 /// </summary>
 public sealed class AdminSignatureVerifier(TimeProvider time, int maxRemembered = AdminSignatureVerifier.DefaultMaxRemembered)
 {
@@ -19,6 +21,8 @@ public sealed class AdminSignatureVerifier(TimeProvider time, int maxRemembered 
     /// </summary>
     public const int DefaultMaxRemembered = 10_000;
 
+    private const int Sha256Bytes = 32;
+
     private readonly AdminNonceCache _nonces = new(maxRemembered);
 
     public int MaxRemembered => _nonces.Capacity;
@@ -26,50 +30,65 @@ public sealed class AdminSignatureVerifier(TimeProvider time, int maxRemembered 
     /// <summary>Nonces remembered now (metrics, tests).</summary>
     public int Remembered => _nonces.Count;
 
+    /// <summary>The whole check of a request whose body has been read (<see cref="AdminSignedRequest.Body"/>).</summary>
     /// <param name="adminToken">The key: the admin token as this replica reads it.</param>
     /// <param name="ownTargets">The <c>host:port</c> values that name this replica for this request (its address on the connection).</param>
     public AdminSignatureFailure Verify(string adminToken, AdminSignedRequest request, IReadOnlyCollection<string> ownTargets)
     {
-        var failure = CheckHeaders(request, ownTargets, out var timestamp, out var signature);
+        var failure = VerifyHeaders(adminToken, request, ownTargets, out var timestamp);
         if (failure != AdminSignatureFailure.None)
         {
             return failure;
         }
 
-        var now = time.GetUtcNow().ToUnixTimeSeconds();
-        var canonical = AdminSignature.Canonical(request.Method, request.PathAndQuery, request.Target!, AdminSignature.BodySha256(request.Body.Span), timestamp, request.Nonce!);
-        if (!CryptographicOperations.FixedTimeEquals(AdminSignature.Mac(adminToken, canonical), signature))
+        // The MAC vouches for the declared digest; the body must be the one it declares.
+        if (!string.Equals(AdminSignature.BodySha256(request.Body.Span), request.ContentSha256, StringComparison.Ordinal))
         {
-            return AdminSignatureFailure.BadSignature;
+            return AdminSignatureFailure.BodyMismatch;
         }
 
         // Remembered until the timestamp leaves the window: a later replay is stale anyway.
-        return _nonces.TryRemember(request.Nonce!, timestamp + (long)AdminSignature.Window.TotalSeconds, now);
+        return _nonces.TryRemember(request.Nonce!, timestamp + (long)AdminSignature.Window.TotalSeconds, time.GetUtcNow().ToUnixTimeSeconds());
     }
 
     /// <summary>
-    /// Every check that needs no body (headers, their form, the time, the target), so a caller can
-    /// refuse before reading one (finding A13: bodies of 4 MiB were read before anything was checked).
+    /// Everything but the body: the headers' form, the time, the target and the MAC over the declared
+    /// body digest. Only the key's holder passes it, so a caller may read a body only after it (finding
+    /// B1: with the form, time and target alone, 20 connections of anyone held every body slot).
+    /// Remembers nothing.
     /// </summary>
-    public AdminSignatureFailure CheckHeaders(AdminSignedRequest request, IReadOnlyCollection<string> ownTargets) =>
-        CheckHeaders(request, ownTargets, out _, out _);
+    public AdminSignatureFailure VerifyHeaders(string adminToken, AdminSignedRequest request, IReadOnlyCollection<string> ownTargets) =>
+        VerifyHeaders(adminToken, request, ownTargets, out _);
 
-    private AdminSignatureFailure CheckHeaders(AdminSignedRequest request, IReadOnlyCollection<string> ownTargets, out long timestamp, out byte[] signature)
+    private AdminSignatureFailure VerifyHeaders(string adminToken, AdminSignedRequest request, IReadOnlyCollection<string> ownTargets, out long timestamp)
+    {
+        var failure = CheckForm(request, ownTargets, out timestamp, out var signature);
+        if (failure != AdminSignatureFailure.None)
+        {
+            return failure;
+        }
+
+        var canonical = AdminSignature.Canonical(request.Method, request.PathAndQuery, request.Target!, request.ContentSha256!, timestamp, request.Nonce!);
+        return CryptographicOperations.FixedTimeEquals(AdminSignature.Mac(adminToken, canonical), signature)
+            ? AdminSignatureFailure.None
+            : AdminSignatureFailure.BadSignature;
+    }
+
+    private AdminSignatureFailure CheckForm(AdminSignedRequest request, IReadOnlyCollection<string> ownTargets, out long timestamp, out byte[] signature)
     {
         timestamp = 0;
-        signature = [];
+        signature = new byte[Sha256Bytes];
         if (request.Timestamp is not { } timestampText || request.Nonce is not { } nonce
-            || request.Target is not { } target || request.Signature is not { } signatureText)
+            || request.Target is not { } target || request.Signature is not { } signatureText || request.ContentSha256 is not { } digest)
         {
             return AdminSignatureFailure.Missing;
         }
 
-        signature = new byte[32];
         if (!IsTimestamp(timestampText, out timestamp)
             || nonce.Length is < AdminSignature.MinNonceLength or > AdminSignature.MaxNonceLength || !IsBase64Url(nonce)
-            || target.Length is 0 or > AdminSignature.MaxTargetLength || target.Any(c => c is <= ' ' or > '~')
-            || signatureText.Length != AdminSignature.SignatureLength || !IsBase64Url(signatureText)
-            || Base64Url.DecodeFromChars(signatureText, signature) != signature.Length)
+            || !IsTargetForm(target)
+            || !IsSha256(signatureText, signature)
+            || !IsSha256(digest, new byte[Sha256Bytes]))
         {
             return AdminSignatureFailure.Malformed;
         }
@@ -84,12 +103,34 @@ public sealed class AdminSignatureVerifier(TimeProvider time, int maxRemembered 
         return ownTargets.Contains(target, StringComparer.OrdinalIgnoreCase) ? AdminSignatureFailure.None : AdminSignatureFailure.WrongTarget;
     }
 
+    /// <summary>A target of its form (printable ASCII, at most <see cref="AdminSignature.MaxTargetLength"/>): only such a one is worth quoting in a log.</summary>
+    public static bool IsTargetForm(string target) =>
+        target.Length is > 0 and <= AdminSignature.MaxTargetLength && !target.Any(c => c is <= ' ' or > '~');
+
     private static bool IsTimestamp(string text, out long value)
     {
         value = 0;
         return text.Length is > 0 and <= 12 && text.All(char.IsAsciiDigit)
             && long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out value);
     }
+
+    /// <summary>
+    /// 43 base64url characters that decode to 32 bytes: the last one carries 2 spare bits, which must
+    /// be zero (the canonical encoding) — Decode threw on any other (finding B4: a 500 for anyone).
+    /// </summary>
+    private static bool IsSha256(string text, byte[] into) =>
+        text.Length == AdminSignature.SignatureLength && IsBase64Url(text)
+        && SextetOf(text[^1]) % 4 == 0
+        && Base64Url.TryDecodeFromChars(text, into, out var written) && written == Sha256Bytes;
+
+    private static int SextetOf(char c) => c switch
+    {
+        >= 'A' and <= 'Z' => c - 'A',
+        >= 'a' and <= 'z' => c - 'a' + 26,
+        >= '0' and <= '9' => c - '0' + 52,
+        '-' => 62,
+        _ => 63,
+    };
 
     private static bool IsBase64Url(string text) =>
         text.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_');

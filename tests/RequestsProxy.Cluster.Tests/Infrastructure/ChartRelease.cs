@@ -1,4 +1,5 @@
 using System.Text;
+using System.Text.Json.Nodes;
 using k8s;
 using k8s.Models;
 using Xunit.Sdk;
@@ -101,6 +102,26 @@ public sealed class ChartRelease(ClusterFixture cluster, string @namespace, stri
         var maps = await cluster.Client.CoreV1.ListNamespacedConfigMapAsync(@namespace, labelSelector: "app.kubernetes.io/component=revocations");
         return [.. maps.Items.Where(m => m.Metadata.Name == RevokedConfigMapName || m.Metadata.Name.StartsWith(RevokedConfigMapName + "-", StringComparison.Ordinal))
             .OrderBy(m => m.Metadata.Name, StringComparer.Ordinal)];
+    }
+
+    /// <summary>Every jti of the revocation list, across its shards (an entry is a bare jti or an object with one).</summary>
+    public async Task<HashSet<string>> RevokedJtisAsync()
+    {
+        var jtis = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var map in await RevokedConfigMapsAsync())
+        {
+            if (map.Data?.TryGetValue("revoked.json", out var json) != true)
+            {
+                continue;
+            }
+
+            foreach (var e in JsonNode.Parse(json!)!.AsArray())
+            {
+                jtis.Add(e is JsonObject o ? o["jti"]!.GetValue<string>() : e!.GetValue<string>());
+            }
+        }
+
+        return jtis;
     }
 
     public async Task<string> AdminTokenAsync()

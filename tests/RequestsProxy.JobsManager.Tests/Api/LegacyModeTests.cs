@@ -55,7 +55,7 @@ public sealed class LegacyModeTests
             Assert.Equal("", call.Auth);
             Assert.Equal(target, call.Header(AdminSignature.TargetHeader));
             var signed = new AdminSignedRequest(call.Method, call.RawTarget, System.Text.Encoding.UTF8.GetBytes(call.Body),
-                call.Header(AdminSignature.TimestampHeader), call.Header(AdminSignature.NonceHeader), call.Header(AdminSignature.TargetHeader), call.Header(AdminSignature.SignatureHeader));
+                call.Header(AdminSignature.TimestampHeader), call.Header(AdminSignature.NonceHeader), call.Header(AdminSignature.TargetHeader), call.Header(AdminSignature.SignatureHeader), call.Header(AdminSignature.ContentSha256Header));
             Assert.Equal(AdminSignatureFailure.None, verifier.Verify(ApiHost.AdminToken, signed, [target]));
         }
 

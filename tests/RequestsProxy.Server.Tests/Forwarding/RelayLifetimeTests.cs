@@ -4,7 +4,13 @@ using System.Net.Sockets;
 using System.Text;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
+using RequestsProxy.Server.Metrics;
+using RequestsProxy.Server.Hosting;
 using RequestsProxy.Settings;
+using RequestsProxy.Tokens.Legacy;
 
 namespace RequestsProxy.Server.Tests.Forwarding;
 
@@ -41,6 +47,7 @@ public sealed class RelayLifetimeTests
     public async Task WebSocketTunnel_TokenRevoked_TunnelClosedWithinThePollPeriod()
     {
         await using var proxy = await StartAsync();
+        using var cuts = Cuts(proxy);
         var aborted = EchoTunnel(proxy);
         var token = Token(proxy, "jti-ws", lifetimeSeconds: 3600);
         using var tunnel = await OpenTunnelAsync(proxy, token);
@@ -55,13 +62,14 @@ public sealed class RelayLifetimeTests
 
         Assert.True(clock.Elapsed < Bound, $"tunnel closed {clock.Elapsed} after the revocation");
         Assert.True(await aborted.Task.WaitAsync(Bound), "the upstream side of the tunnel was not closed");
-        await AssertCutAsync(proxy, "revoked");
+        await AssertCutAsync(cuts, "revoked");
     }
 
     [Fact]
     public async Task WebSocketTunnel_TokenExpires_TunnelClosedAtExp()
     {
         await using var proxy = await StartAsync();
+        using var cuts = Cuts(proxy);
         EchoTunnel(proxy);
         var exp = DateTimeOffset.UtcNow.ToUnixTimeSeconds() + 4;
         var token = Token(proxy, "jti-ws-exp", lifetimeSeconds: 4);
@@ -74,19 +82,17 @@ public sealed class RelayLifetimeTests
         var closedAt = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         Assert.True(closedAt >= exp, $"closed at {closedAt}, before exp {exp}");
         Assert.True(closedAt <= exp + Bound.TotalSeconds, $"closed at {closedAt}, exp was {exp}");
-        await AssertCutAsync(proxy, "expired");
+        await AssertCutAsync(cuts, "expired");
     }
 
     [Fact]
     public async Task SlowStreamingAnswer_TokenRevoked_CutMidAnswer()
     {
         await using var proxy = await StartAsync();
+        using var cuts = Cuts(proxy);
         proxy.Upstream.Handler = TrickleAsync;
         var token = Token(proxy, "jti-stream", lifetimeSeconds: 3600);
-        using var client = new TcpClient();
-        await client.ConnectAsync(IPAddress.Loopback, proxy.Address.Port);
-        var stream = client.GetStream();
-        await stream.WriteAsync(Encoding.ASCII.GetBytes($"GET /v1/stream HTTP/1.1\r\nHost: proxy\r\nAuthorization: Bearer {token}\r\n\r\n"));
+        using var stream = await GetStreamAsync(proxy, token);
         var buffer = new byte[4096];
         Assert.True(await stream.ReadAsync(buffer) > 0);
 
@@ -95,32 +101,55 @@ public sealed class RelayLifetimeTests
         await AssertClosedAsync(stream);
 
         Assert.True(clock.Elapsed < Bound, $"answer cut {clock.Elapsed} after the revocation");
-        await AssertCutAsync(proxy, "revoked");
+        await AssertCutAsync(cuts, "revoked");
     }
 
     [Fact]
     public async Task SlowStreamingAnswer_MaxRequestDuration_CutThere()
     {
         await using var proxy = await StartAsync(values => values[EnvironmentVariables.MaxRequestSeconds] = "2");
+        using var cuts = Cuts(proxy);
         proxy.Upstream.Handler = TrickleAsync;
         var token = Token(proxy, "jti-long", lifetimeSeconds: 3600);
-        using var client = new TcpClient();
-        await client.ConnectAsync(IPAddress.Loopback, proxy.Address.Port);
-        var stream = client.GetStream();
         var clock = Stopwatch.StartNew();
-        await stream.WriteAsync(Encoding.ASCII.GetBytes($"GET /v1/stream HTTP/1.1\r\nHost: proxy\r\nAuthorization: Bearer {token}\r\n\r\n"));
+        using var stream = await GetStreamAsync(proxy, token);
 
         await AssertClosedAsync(stream);
 
         Assert.True(clock.Elapsed > TimeSpan.FromSeconds(1.5), $"cut after {clock.Elapsed}, before the maximum");
         Assert.True(clock.Elapsed < Bound, $"cut after {clock.Elapsed} for a 2 s maximum");
-        await AssertCutAsync(proxy, "max_duration");
+        await AssertCutAsync(cuts, "max_duration");
+    }
+
+    [Fact]
+    public async Task SlowStreamingAnswer_LegacyTokenDroppedFromTheList_CutAndTheReChecksNotCountedAsAcceptances()
+    {
+        // The cutover (DESIGN §12): a stateless proxy accepts a listed legacy token; the list decides while the relay runs.
+        await using var proxy = await StartAsync();
+        using var cuts = Cuts(proxy);
+        proxy.Upstream.Handler = TrickleAsync;
+        const string legacy = "Zm9vYmFyLWxlZ2FjeS10b2tlbi0xMjM0NTY3ODkwYWJj";
+        using var accepted = new MetricCollector<long>(proxy.App.Services.GetRequiredService<IMeterFactory>(), ProxyMetrics.MeterName, "requests_proxy.legacy_tokens.accepted");
+        ListLegacy(proxy, new LegacyTokenEntry(LegacyTokenDigest.Compute(legacy), "job-1", "", null));
+        using var stream = await GetStreamAsync(proxy, legacy);
+        var buffer = new byte[4096];
+        Assert.True(await stream.ReadAsync(buffer) > 0);
+
+        // Judged again a few times while listed: still relaying, and still one acceptance.
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        Assert.True(await stream.ReadAsync(buffer) > 0);
+        Assert.Equal(1, accepted.GetMeasurementSnapshot().Sum(m => m.Value));
+
+        ListLegacy(proxy);
+        await AssertClosedAsync(stream);
+        await AssertCutAsync(cuts, "malformed");
     }
 
     [Fact]
     public async Task ShortRequests_ValidToken_NeverCut()
     {
         await using var proxy = await StartAsync();
+        using var cuts = Cuts(proxy);
         var token = Token(proxy, "jti-ok", lifetimeSeconds: 3600);
 
         for (var i = 0; i < 20; i++)
@@ -129,25 +158,24 @@ public sealed class RelayLifetimeTests
             Assert.Equal(200, response.Status);
         }
 
-        Assert.DoesNotContain("requests_proxy_relays_cut_total{", await proxy.MetricsAsync(), StringComparison.Ordinal);
+        Assert.Empty(cuts.GetMeasurementSnapshot());
     }
 
-    /// <summary>The cut is counted right after the abort the client saw: allow the scrape a moment.</summary>
-    private static async Task AssertCutAsync(ProxyHarness proxy, string reason)
-    {
-        var metrics = "";
-        for (var i = 0; i < 50; i++)
-        {
-            metrics = await proxy.MetricsAsync();
-            if (metrics.Split('\n').Any(l => l.StartsWith("requests_proxy_relays_cut_total{", StringComparison.Ordinal) && l.Contains($"reason=\"{reason}\"", StringComparison.Ordinal)))
-            {
-                return;
-            }
+    /// <summary>This proxy's own cuts, from its meter factory: the /metrics text of a test process can also carry series of the proxies other tests run meanwhile.</summary>
+    private static MetricCollector<long> Cuts(ProxyHarness proxy) =>
+        new(proxy.App.Services.GetRequiredService<IMeterFactory>(), ProxyMetrics.MeterName, "requests_proxy.relays.cut");
 
+    /// <summary>The cut is counted right after the abort the client saw: allow it a moment.</summary>
+    private static async Task AssertCutAsync(MetricCollector<long> cuts, string reason)
+    {
+        for (var i = 0; i < 50 && !Counted(); i++)
+        {
             await Task.Delay(100);
         }
 
-        Assert.Fail($"no requests_proxy_relays_cut_total{{reason=\"{reason}\"}} in:\n{string.Join('\n', metrics.Split('\n').Where(l => l.Contains("relays", StringComparison.Ordinal) || l.Contains("revoked", StringComparison.Ordinal)))}");
+        Assert.True(Counted(), $"no cut with reason {reason}: {string.Join(", ", cuts.GetMeasurementSnapshot().Select(m => m.Tags["reason"]))}");
+
+        bool Counted() => cuts.GetMeasurementSnapshot().Any(m => (string?)m.Tags["reason"] == reason);
     }
 
     private static Task<ProxyHarness> StartAsync(Action<Dictionary<string, string?>>? settings = null) =>
@@ -160,6 +188,16 @@ public sealed class RelayLifetimeTests
     private static string Token(ProxyHarness proxy, string jti, long lifetimeSeconds) =>
         proxy.Forge(new { alg = "HS256", typ = "JWT", kid = proxy.Keys.Active },
             ProxyHarness.Claims(sub: "job-1", jti: jti, exp: DateTimeOffset.UtcNow.ToUnixTimeSeconds() + lifetimeSeconds));
+
+    private static void ListLegacy(ProxyHarness proxy, params LegacyTokenEntry[] entries)
+    {
+        proxy.LegacyTokens.Write(new Dictionary<string, string>
+        {
+            [LegacyTokenList.FileName] = Encoding.UTF8.GetString(new LegacyTokenList(entries).Serialize()),
+            [LegacyIssuer.FileName] = "closed\n",
+        });
+        proxy.App.Services.GetRequiredService<TokenSources>().LegacyTokens.Reload();
+    }
 
     private static void Revoke(ProxyHarness proxy, string jti) =>
         proxy.Revoked.Write(new Dictionary<string, string> { ["revoked.json"] = $"[\"{jti}\"]" });
@@ -195,14 +233,15 @@ public sealed class RelayLifetimeTests
         return closed;
     }
 
+    /// <summary>A plain GET through the catch-all (the answer streams); disposing the stream closes the connection.</summary>
+    private static Task<NetworkStream> GetStreamAsync(ProxyHarness proxy, string token) =>
+        SendHeadAsync(proxy, $"GET /v1/stream HTTP/1.1\r\nHost: proxy\r\nAuthorization: Bearer {token}\r\n\r\n");
+
     private static async Task<NetworkStream> OpenTunnelAsync(ProxyHarness proxy, string token)
     {
-        var client = new TcpClient();
-        await client.ConnectAsync(IPAddress.Loopback, proxy.Address.Port);
-        var stream = client.GetStream();
-        await stream.WriteAsync(Encoding.ASCII.GetBytes(
+        var stream = await SendHeadAsync(proxy,
             $"GET /v1/jobs/job-1/stream HTTP/1.1\r\nHost: proxy\r\nAuthorization: Bearer {token}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
-            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"));
+            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
         var head = new StringBuilder();
         var one = new byte[1];
         using var timeout = new CancellationTokenSource(Bound);
@@ -213,6 +252,16 @@ public sealed class RelayLifetimeTests
         }
 
         Assert.StartsWith("HTTP/1.1 101", head.ToString(), StringComparison.Ordinal);
+        return stream;
+    }
+
+    /// <summary>A connection with <paramref name="head"/> written on it; disposing the stream closes the connection.</summary>
+    private static async Task<NetworkStream> SendHeadAsync(ProxyHarness proxy, string head)
+    {
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        await socket.ConnectAsync(IPAddress.Loopback, proxy.Address.Port);
+        var stream = new NetworkStream(socket, ownsSocket: true);
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(head));
         return stream;
     }
 

@@ -50,6 +50,21 @@ public sealed class ProxySettingsTests
     }
 
     [Fact]
+    public void Load_AdminTargetNames_DnsHostPortsOnly()
+    {
+        var settings = ProxySettings.Load(Config(new() { [EnvironmentVariables.AdminTargetNames] = " rp-requests-proxy.ml.svc:8888 , rp-requests-proxy:8888" }));
+        var error = Assert.Throws<InvalidSettingsException>(() => ProxySettings.Load(Config(new()
+        {
+            // An IP is always the connection's own address, never a name to trust; a name needs its port.
+            [EnvironmentVariables.AdminTargetNames] = "10.0.0.1:8888,[fd00::1]:8888,rp-requests-proxy,name:0,bad name:8888",
+        })));
+
+        Assert.Equal(["rp-requests-proxy.ml.svc:8888", "rp-requests-proxy:8888"], settings.AdminTargetNames);
+        Assert.Equal(5, error.Errors.Count);
+        Assert.All(error.Errors, e => Assert.StartsWith(EnvironmentVariables.AdminTargetNames, e, StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void Load_EveryBadValue_AllReportedTogether()
     {
         var error = Assert.Throws<InvalidSettingsException>(() => ProxySettings.Load(Config(new()

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text;
 using System.Text.Json;
+using RequestsProxy.Server.Legacy;
 using RequestsProxy.Settings;
 using RequestsProxy.Tokens.Admin;
 using RequestsProxy.Tokens.Legacy;
@@ -107,7 +108,10 @@ public sealed class SignedAdminRequestTests
     public static TheoryData<string, HttpStatusCode, string> Tamperings => new()
     {
         { "wrong key", HttpStatusCode.Unauthorized, AdminSignatureReasons.BadSignature },
-        { "body changed", HttpStatusCode.Unauthorized, AdminSignatureReasons.BadSignature },
+        { "body changed", HttpStatusCode.Unauthorized, AdminSignatureReasons.BodyMismatch },
+        { "body changed, its digest declared", HttpStatusCode.Unauthorized, AdminSignatureReasons.BadSignature },
+        { "signed for a DNS name, Host says the same", HttpStatusCode.Forbidden, AdminSignatureReasons.WrongTarget },
+        { "signature with spare bits set", HttpStatusCode.Unauthorized, AdminSignatureReasons.Malformed },
         { "path changed", HttpStatusCode.Unauthorized, AdminSignatureReasons.BadSignature },
         { "method changed", HttpStatusCode.Unauthorized, AdminSignatureReasons.BadSignature },
         { "timestamp 90 s old", HttpStatusCode.Unauthorized, AdminSignatureReasons.StaleTimestamp },
@@ -136,6 +140,7 @@ public sealed class SignedAdminRequestTests
             "timestamp 90 s old" => Signed(proxy, HttpMethod.Post, "/admin/v1/tokens", body, timestamp: now - 90),
             "timestamp 90 s ahead" => Signed(proxy, HttpMethod.Post, "/admin/v1/tokens", body, timestamp: now + 90),
             "signed for another address" => Signed(proxy, HttpMethod.Post, "/admin/v1/tokens", body, target: elsewhere),
+            "signed for a DNS name, Host says the same" => Signed(proxy, HttpMethod.Post, "/admin/v1/tokens", body, target: $"anything.example:{proxy.Address.Port}"),
             _ => Signed(proxy, HttpMethod.Post, "/admin/v1/tokens", body, key: tampering == "signature and the bearer admin token" ? "not-the-admin-token" : Admin,
                 target: tampering.StartsWith("signed for another address", StringComparison.Ordinal) ? elsewhere : null),
         };
@@ -146,6 +151,20 @@ public sealed class SignedAdminRequestTests
                 break;
             case "signature header missing":
                 request.Headers.Remove(AdminSignature.SignatureHeader);
+                break;
+            case "signed for a DNS name, Host says the same":
+                // Finding B5: the sender writes Host, so a target taken from it would bind nothing.
+                request.Headers.Host = $"anything.example:{proxy.Address.Port}";
+                break;
+            case "body changed, its digest declared":
+                request.Headers.Remove(AdminSignature.ContentSha256Header);
+                request.Headers.TryAddWithoutValidation(AdminSignature.ContentSha256Header, AdminSignature.BodySha256(Registration("job-2")));
+                request.Content = new ByteArrayContent(Registration("job-2"));
+                break;
+            case "signature with spare bits set":
+                // Finding B4: Decode threw on it (a 500 and an Error line for anyone).
+                request.Headers.Remove(AdminSignature.SignatureHeader);
+                request.Headers.TryAddWithoutValidation(AdminSignature.SignatureHeader, new string('B', AdminSignature.SignatureLength));
                 break;
             case "signature header garbled":
                 request.Headers.Remove(AdminSignature.SignatureHeader);
@@ -245,5 +264,30 @@ public sealed class SignedAdminRequestTests
         var refused = await RawHttp.SendAsync(proxy.Address, $"POST /admin/v1/sync HTTP/1.1\r\n{credentials}Content-Type: application/json\r\nContent-Length: 4000000");
 
         Assert.Equal(401, refused.Status);
+    }
+
+    /// <summary>
+    /// Finding B1: headers of the right form, the right time and this replica's own address — all a
+    /// training pod can write without the key — got a body slot, so 20 connections that never sent
+    /// their body took every slot and each signed request was a 429. Now only the MAC opens a slot:
+    /// the forgers are refused before their bodies, and a signed sync among them is answered at once.
+    /// </summary>
+    [Fact]
+    public async Task ForgedButWellFormedSignatures_HoldNoBodySlot_SignedRequestsStillAnswered()
+    {
+        await using var proxy = await ProxyHarness.StartAsync(Legacy);
+        var forged = $"X-Requests-Proxy-Admin-Timestamp: {DateTimeOffset.UtcNow.ToUnixTimeSeconds()}\r\n"
+            + $"X-Requests-Proxy-Admin-Nonce: {AdminSignature.NewNonce()}\r\nX-Requests-Proxy-Admin-Target: {AdminSignature.TargetOf(proxy.Address)}\r\n"
+            + $"X-Requests-Proxy-Admin-Signature: {new string('A', AdminSignature.SignatureLength)}\r\n"
+            + $"X-Requests-Proxy-Admin-Content-SHA256: {AdminSignature.BodySha256([])}\r\n";
+        var forgers = Enumerable.Range(0, AdminGate.ConcurrentBodies + AdminGate.QueuedBodies + 4)
+            .Select(_ => RawHttp.SendAsync(proxy.Address, $"POST /admin/v1/sync HTTP/1.1\r\n{forged}Content-Type: application/json\r\nContent-Length: 4000000"))
+            .ToList();
+
+        var refused = await Task.WhenAll(forgers);
+        var sync = await SendAsync(proxy, Signed(proxy, HttpMethod.Post, "/admin/v1/sync", Encoding.UTF8.GetBytes("{\"registrations\":[]}")));
+
+        Assert.All(refused, r => Assert.Equal(401, r.Status));
+        Assert.Equal(HttpStatusCode.OK, sync.Status);
     }
 }

@@ -1,8 +1,11 @@
+using System.Diagnostics.Metrics;
 using System.Net;
 using System.Net.Security;
+using System.Net.Sockets;
 using System.Text;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Time.Testing;
@@ -129,6 +132,39 @@ public sealed class RefusalLogFloodTests
 
         Assert.Contains(log.GetSnapshot(), r => r.Id.Id == 63);
         AssertWithinBudget(log);
+    }
+
+    [Fact]
+    public async Task Connections_FloodOverTheCap_NoLinePerConnectionButCounted()
+    {
+        // Kestrel wrote a Warning (ConnectionRejected) for every connection over REQUESTS_PROXY_MAX_CONNECTIONS.
+        var log = new FakeLogCollector();
+        await using var proxy = await StartAsync(log, settings: values => values[EnvironmentVariables.MaxConnections] = "2");
+        using var rejected = new MetricCollector<long>(proxy.App.Services.GetRequiredService<IMeterFactory>(),
+            ProxyApp.KestrelMeterName, ProxyApp.KestrelRejectedConnections);
+        var held = new List<TcpClient>();
+        try
+        {
+            for (var i = 0; i < 2 + Hostile; i++)
+            {
+                var client = new TcpClient();
+                held.Add(client);
+                await client.ConnectAsync(IPAddress.Loopback, proxy.Address.Port);
+            }
+
+            for (var i = 0; i < 50 && rejected.GetMeasurementSnapshot().Sum(m => m.Value) < Hostile; i++)
+            {
+                await Task.Delay(100);
+            }
+        }
+        finally
+        {
+            held.ForEach(c => c.Dispose());
+        }
+
+        Assert.Equal(Hostile, rejected.GetMeasurementSnapshot().Sum(m => m.Value));
+        Assert.DoesNotContain(log.GetSnapshot(), r => r.Category == ProxyApp.KestrelConnectionsLogCategory && r.Level >= LogLevel.Warning);
+        Assert.Contains("kestrel_rejected_connections_total{", await proxy.MetricsAsync(), StringComparison.Ordinal);
     }
 
     private static async Task<ProxyHarness> StartAsync(FakeLogCollector log, Action<Dictionary<string, string?>> settings)

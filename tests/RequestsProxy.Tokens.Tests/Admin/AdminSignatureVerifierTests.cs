@@ -20,7 +20,7 @@ public sealed class AdminSignatureVerifierTests
     private AdminSignedRequest Signed(string method = "POST", string path = Path, string target = Target, byte[]? body = null, long? timestamp = null, string? nonce = null, string key = Key)
     {
         var headers = AdminSignature.Sign(key, method, path, target, body ?? Body, timestamp ?? Now, nonce ?? AdminSignature.NewNonce());
-        return new AdminSignedRequest(method, path, body ?? Body, headers.Timestamp, headers.Nonce, headers.Target, headers.Signature);
+        return new AdminSignedRequest(method, path, body ?? Body, headers.Timestamp, headers.Nonce, headers.Target, headers.Signature, headers.ContentSha256);
     }
 
     private AdminSignatureFailure Verify(AdminSignatureVerifier verifier, AdminSignedRequest request, string key = Key) => verifier.Verify(key, request, [Target]);
@@ -41,10 +41,10 @@ public sealed class AdminSignatureVerifierTests
         var delete = Signed("DELETE", "/admin/v1/subjects/job-1", body: []);
 
         Assert.Equal(AdminSignatureFailure.None, Verify(verifier, delete));
-        Assert.Equal(AdminSignatureFailure.BadSignature, Verify(verifier, Signed("DELETE", "/admin/v1/subjects/job-1", body: []) with { Body = Body }));
+        Assert.Equal(AdminSignatureFailure.BodyMismatch, Verify(verifier, Signed("DELETE", "/admin/v1/subjects/job-1", body: []) with { Body = Body }));
     }
 
-    public static TheoryData<string> Fields => ["method", "path", "target", "body", "timestamp", "nonce", "signature", "key"];
+    public static TheoryData<string> Fields => ["method", "path", "target", "digest", "timestamp", "nonce", "signature", "key"];
 
     [Theory]
     [MemberData(nameof(Fields))]
@@ -58,7 +58,8 @@ public sealed class AdminSignatureVerifierTests
             "path" => good with { PathAndQuery = "/admin/v1/tokens" },
             // Re-pointed at another replica's address that the verifier also answers for: the MAC no longer matches.
             "target" => good with { Target = "10.244.0.18:8888" },
-            "body" => good with { Body = Encoding.UTF8.GetBytes("{\"registrations\":[]}") },
+            // Another body declared (its digest header) for the signed one: the MAC covers the digest.
+            "digest" => good with { Body = Encoding.UTF8.GetBytes("{\"registrations\":[]}"), ContentSha256 = AdminSignature.BodySha256("{\"registrations\":[]}"u8) },
             "timestamp" => good with { Timestamp = (Now - 1).ToString(System.Globalization.CultureInfo.InvariantCulture) },
             "nonce" => good with { Nonce = AdminSignature.NewNonce() },
             "signature" => good with { Signature = Flip(good.Signature!) },
@@ -135,9 +136,28 @@ public sealed class AdminSignatureVerifierTests
         var changed = (byte[])Body.Clone();
         changed[^3] ^= 1;
 
-        Assert.Equal(AdminSignatureFailure.BadSignature, Verify(verifier, request with { Body = changed }));
-        Assert.Equal(AdminSignatureFailure.BadSignature, Verify(verifier, request with { Body = Body.Concat(" "u8.ToArray()).ToArray() }));
+        // The MAC holds for the declared digest; the body read is not the one declared.
+        Assert.Equal(AdminSignatureFailure.BodyMismatch, Verify(verifier, request with { Body = changed }));
+        Assert.Equal(AdminSignatureFailure.BodyMismatch, Verify(verifier, request with { Body = Body.Concat(" "u8.ToArray()).ToArray() }));
+        Assert.Equal(0, verifier.Remembered);
         Assert.Equal(AdminSignatureFailure.None, Verify(verifier, request));
+    }
+
+    /// <summary>
+    /// Finding B1: a replica may read a body only for the key's holder. The headers alone (no body
+    /// yet) pass for a signed request and fail for anything forged without the key, however well-formed.
+    /// </summary>
+    [Fact]
+    public void VerifyHeaders_BeforeTheBody_OnlyTheKeysHolderPasses()
+    {
+        var verifier = new AdminSignatureVerifier(_time);
+        var signed = Signed() with { Body = ReadOnlyMemory<byte>.Empty };
+        var forged = signed with { Signature = new string('A', AdminSignature.SignatureLength) };
+
+        Assert.Equal(AdminSignatureFailure.None, verifier.VerifyHeaders(Key, signed, [Target]));
+        Assert.Equal(AdminSignatureFailure.BadSignature, verifier.VerifyHeaders(Key, forged, [Target]));
+        Assert.Equal(AdminSignatureFailure.BadSignature, verifier.VerifyHeaders(Key + "x", signed, [Target]));
+        Assert.Equal(0, verifier.Remembered);
     }
 
     [Theory]
@@ -145,6 +165,11 @@ public sealed class AdminSignatureVerifierTests
     [InlineData("nonce", null, AdminSignatureFailure.Missing)]
     [InlineData("target", null, AdminSignatureFailure.Missing)]
     [InlineData("signature", null, AdminSignatureFailure.Missing)]
+    [InlineData("digest", null, AdminSignatureFailure.Missing)]
+    [InlineData("digest", "AAAA", AdminSignatureFailure.Malformed)]
+    // Finding B4: a 43rd character with its spare bits set is no base64url (Decode threw: a 500).
+    [InlineData("signature", "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB", AdminSignatureFailure.Malformed)]
+    [InlineData("digest", "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB", AdminSignatureFailure.Malformed)]
     [InlineData("timestamp", "", AdminSignatureFailure.Malformed)]
     [InlineData("timestamp", "-5", AdminSignatureFailure.Malformed)]
     [InlineData("timestamp", "1.5", AdminSignatureFailure.Malformed)]
@@ -163,6 +188,7 @@ public sealed class AdminSignatureVerifierTests
             "timestamp" => good with { Timestamp = value },
             "nonce" => good with { Nonce = value },
             "target" => good with { Target = value },
+            "digest" => good with { ContentSha256 = value },
             _ => good with { Signature = value },
         };
 
