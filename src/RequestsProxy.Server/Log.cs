@@ -95,11 +95,11 @@ internal static partial class Log
     /// admission port can send a well-formed review naming the jobs-manager's user, so it is a refusal line
     /// a caller causes at will (A12). <c>requests_proxy_admission_reviews_total</c> counts every one.
     /// </summary>
-    public static void AdmissionDenied(ILogger logger, string operation, string? @namespace, string? name, string? user, string rule, bool dryRun)
+    public static void AdmissionDenied(ILogger logger, string operation, string kind, string? @namespace, string? name, string? user, string rule, bool dryRun)
     {
         if (Metrics.RefusalLogBudget.Of(logger).MayLog(logger))
         {
-            AdmissionDeniedLine(logger, operation, @namespace, name, user, rule, dryRun);
+            AdmissionDeniedLine(logger, operation, kind, @namespace, name, user, rule, dryRun);
         }
     }
 
@@ -112,8 +112,8 @@ internal static partial class Log
         }
     }
 
-    [LoggerMessage(62, LogLevel.Warning, "Admission denied: {Operation} of Secret {Namespace}/{Name} by {User}, rule {Rule} (dry run {DryRun})")]
-    private static partial void AdmissionDeniedLine(ILogger logger, string operation, string? @namespace, string? name, string? user, string rule, bool dryRun);
+    [LoggerMessage(62, LogLevel.Warning, "Admission denied: {Operation} of {Kind} {Namespace}/{Name} by {User}, rule {Rule} (dry run {DryRun})")]
+    private static partial void AdmissionDeniedLine(ILogger logger, string operation, string kind, string? @namespace, string? name, string? user, string rule, bool dryRun);
 
     [LoggerMessage(63, LogLevel.Warning, "Admission review refused with {Status}: {Problem}")]
     private static partial void AdmissionMalformedLine(ILogger logger, int status, string problem);

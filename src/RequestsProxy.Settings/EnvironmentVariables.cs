@@ -86,6 +86,20 @@ public static class EnvironmentVariables
     public const string AdmissionTlsDirectory = "REQUESTS_PROXY_ADMISSION_TLS_DIR";
     public const string AdmissionJobsManagerUser = "REQUESTS_PROXY_ADMISSION_JOBS_MANAGER_USER";
 
+    /// <summary>The admission port under slow clients: open connections per client address (0: no cap), the time a review's body may take and the rate below which it is cut (0: none).</summary>
+    public const string AdmissionMaxConnectionsPerClient = "REQUESTS_PROXY_ADMISSION_MAX_CONNECTIONS_PER_CLIENT";
+    public const string AdmissionBodyTimeoutSeconds = "REQUESTS_PROXY_ADMISSION_BODY_TIMEOUT_SECONDS";
+    public const string AdmissionMinBodyBytesPerSecond = "REQUESTS_PROXY_ADMISSION_MIN_BODY_BYTES_PER_SECOND";
+
+    /// <summary>
+    /// The store ConfigMaps the jobs-manager may create in the release namespace (comma-separated; the
+    /// chart computes them from its values): unset, ConfigMap creates are not judged.
+    /// </summary>
+    public const string AdmissionStoreConfigMaps = "REQUESTS_PROXY_ADMISSION_STORE_CONFIGMAPS";
+
+    /// <summary>The users that create a Job's pods (comma-separated; default: the Job controller's own service account and the controller manager's shared user).</summary>
+    public const string AdmissionJobControllerUsers = "REQUESTS_PROXY_ADMISSION_JOB_CONTROLLER_USERS";
+
     /// <summary>Per-job limits of every route that sets none (docs/proxy.md#per-job-limits); 0 or unset: off.</summary>
     public const string RateLimitPerSecond = "REQUESTS_PROXY_RATE_LIMIT_PER_SECOND";
     public const string RateLimitBurst = "REQUESTS_PROXY_RATE_LIMIT_BURST";

@@ -58,6 +58,8 @@ public sealed class DeploymentTests : IDisposable
                 ["REQUESTS_PROXY_ADMISSION_URLS"] = "https://0.0.0.0:9443",
                 ["REQUESTS_PROXY_ADMISSION_TLS_DIR"] = "/etc/proxy/webhook-tls",
                 ["REQUESTS_PROXY_ADMISSION_JOBS_MANAGER_USER"] = "system:serviceaccount:jobs:rel-jobs-manager",
+                ["REQUESTS_PROXY_ADMISSION_STORE_CONFIGMAPS"] = string.Join(",", [.. Enumerable.Range(0, 16).Select(i => i == 0 ? "rel-requests-proxy-revoked" : $"rel-requests-proxy-revoked-{i}"), "rel-jobs-manager-state", "rel-requests-proxy-legacy-tokens"]),
+                ["REQUESTS_PROXY_ADMISSION_JOB_CONTROLLER_USERS"] = "system:serviceaccount:kube-system:job-controller,system:kube-controller-manager",
             },
             chart.Env(Proxy));
         Assert.True(chart.Container(Proxy)["volumeMounts"]!.AsArray().All(m => m!["readOnly"]?.GetValue<bool>() == true || m.Str("mountPath") == "/tmp"));

@@ -41,8 +41,10 @@ public sealed class NameCollisionTests
         Assert.Contains(new Uri(env["REQUESTS_PROXY_URL"]!).Host.Split('.')[0], services);
         Assert.Contains(env["REQUESTS_PROXY_PODS_DNS"]!.Split('.')[0], services);
         Assert.Contains(env["REQUESTS_PROXY_LEGACY_PODS_DNS"]!.Split('.')[0], services);
-        var webhook = chart.OfKind("ValidatingWebhookConfiguration").Single()["webhooks"]![0]!;
-        Assert.Contains(webhook.Str("clientConfig", "service", "name")!, services);
+        // Every webhook (Secrets, Jobs, pods, ConfigMaps) names the Service that exists.
+        var webhooks = chart.OfKind("ValidatingWebhookConfiguration").SelectMany(c => c["webhooks"]!.AsArray()).ToList();
+        Assert.Equal(5, webhooks.Count);
+        Assert.All(webhooks, webhook => Assert.Contains(webhook!.Str("clientConfig", "service", "name")!, services));
     }
 
     [Fact]

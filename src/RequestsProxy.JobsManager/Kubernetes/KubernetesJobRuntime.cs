@@ -38,10 +38,13 @@ internal sealed partial class KubernetesJobRuntime(IKubernetes client, JobsManag
         // A Secret of the token's name already there is found before the Job exists, so no pod of ours
         // ever mounts someone else's Secret: a dry-run create (the jobs-manager may not read Secrets).
         await ProbeTokenSecretNameAsync(spec.Name, ns, cancellationToken).ConfigureAwait(false);
-        V1Job created;
+        V1Job created = null!;
         try
         {
-            created = await client.BatchV1.CreateNamespacedJobAsync(KubernetesObjects.Job(spec with { Namespace = ns }, options), ns, cancellationToken: cancellationToken).ConfigureAwait(false);
+            // The Job goes through the proxy-served Job admission webhook too (docs/operations.md, "Workload admission").
+            var job = KubernetesObjects.Job(spec with { Namespace = ns }, options);
+            await WebhookRetry.RunAsync(async () => created = await client.BatchV1.CreateNamespacedJobAsync(job, ns, cancellationToken: cancellationToken).ConfigureAwait(false),
+                _time, cancellationToken).ConfigureAwait(false);
         }
         catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict)
         {

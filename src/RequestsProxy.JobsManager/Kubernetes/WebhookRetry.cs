@@ -4,7 +4,7 @@ using k8s.Autorest;
 namespace RequestsProxy.JobsManager.Kubernetes;
 
 /// <summary>
-/// The token Secret's admission webhook is served by the proxy pods. While they roll, the webhook's
+/// The token Secret's and the Job's admission webhooks are served by the proxy pods. While they roll, the webhook's
 /// Service can still name a pod that is gone for a few seconds, and the API server answers the write
 /// with 500 "failed calling webhook" (seen on the real node in the CI of 2026-12-02: a start during a
 /// proxy roll failed with 502). Nothing was written then, so the write is made again: at most

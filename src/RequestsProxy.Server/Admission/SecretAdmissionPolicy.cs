@@ -9,7 +9,7 @@ namespace RequestsProxy.Server.Admission;
 /// and replace only Secrets that carry its label. Every other user, resource and operation is
 /// allowed: the webhook judges the jobs-manager only.
 /// </summary>
-internal sealed class SecretAdmissionPolicy(string jobsManagerUser)
+internal sealed class SecretAdmissionPolicy(string jobsManagerUser) : IAdmissionPolicy
 {
     public const string ManagedByLabel = "app.kubernetes.io/managed-by";
     public const string ManagedByValue = "requests-proxy-jobs-manager";
@@ -27,6 +27,10 @@ internal sealed class SecretAdmissionPolicy(string jobsManagerUser)
     private const string Opaque = "Opaque";
 
     public string JobsManagerUser => jobsManagerUser;
+
+    public string Path => AdmissionEndpoints.SecretsPath;
+
+    public string Kind => "Secret";
 
     public AdmissionDecision Decide(AdmissionRequest request)
     {

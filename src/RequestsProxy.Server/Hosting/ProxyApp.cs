@@ -73,7 +73,7 @@ internal static class ProxyApp
             kestrel.Limits.MaxResponseBufferSize = ProxySettings.ConnectionBufferBytes;
             var certificate = settings.AdmissionUrls is null ? null : kestrel.ApplicationServices.GetRequiredService<WebhookCertificate>();
             listeners.Configure(kestrel, kestrel.ApplicationServices.GetService<ClientConnectionLimit>(),
-                certificate is null ? null : () => certificate.Current);
+                certificate is null ? null : () => certificate.Current, kestrel.ApplicationServices.GetService<AdmissionConnectionLimit>()?.Limit);
         });
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = settings.ShutdownTimeout);
 
@@ -105,7 +105,18 @@ internal static class ProxyApp
         {
             services.AddSingleton<WebhookCertificate>();
             services.AddHostedService(sp => sp.GetRequiredService<WebhookCertificate>());
-            services.AddSingleton(new SecretAdmissionPolicy(settings.AdmissionJobsManagerUser!));
+            services.AddSingleton<IAdmissionPolicy>(new SecretAdmissionPolicy(settings.AdmissionJobsManagerUser!));
+            services.AddSingleton<IAdmissionPolicy>(new JobAdmissionPolicy(settings.AdmissionJobsManagerUser!));
+            services.AddSingleton<IAdmissionPolicy>(new PodAdmissionPolicy(settings.AdmissionJobControllerUsers.ToHashSet(StringComparer.Ordinal)));
+            if (settings.AdmissionStoreConfigMaps.Count > 0)
+            {
+                services.AddSingleton<IAdmissionPolicy>(new ConfigMapAdmissionPolicy(settings.AdmissionJobsManagerUser!, settings.Namespace!, settings.AdmissionStoreConfigMaps));
+            }
+
+            if (settings.AdmissionMaxConnectionsPerClient > 0)
+            {
+                services.AddSingleton(new AdmissionConnectionLimit(new ClientConnectionLimit(settings.AdmissionMaxConnectionsPerClient)));
+            }
         }
 
         var proxy = services.AddReverseProxy()

@@ -72,7 +72,9 @@ internal sealed class ProxyListeners
 
     /// <param name="perClient">The per-client cap of the pod-facing addresses, or null for none.</param>
     /// <param name="admissionCertificate">The admission webhook's serving certificate in force (null: none loaded, the handshake fails).</param>
-    public void Configure(KestrelServerOptions kestrel, ClientConnectionLimit? perClient = null, Func<X509Certificate2?>? admissionCertificate = null)
+    /// <param name="admissionPerClient">The per-client cap of the admission addresses (its own count), or null for none.</param>
+    public void Configure(KestrelServerOptions kestrel, ClientConnectionLimit? perClient = null, Func<X509Certificate2?>? admissionCertificate = null,
+        ClientConnectionLimit? admissionPerClient = null)
     {
         foreach (var address in PodUrls)
         {
@@ -105,6 +107,12 @@ internal sealed class ProxyListeners
             var certificate = admissionCertificate ?? throw new InvalidOperationException("admission addresses need a certificate source");
             Listen(kestrel, address, options =>
             {
+                // Before TLS: a client that never finishes its handshake holds one of its own connections, nobody else's.
+                if (admissionPerClient is not null)
+                {
+                    options.Use(admissionPerClient.Middleware);
+                }
+
                 // Picked per handshake, so a renewed certificate in the mounted Secret is served without a restart.
                 options.UseHttps(new HttpsConnectionAdapterOptions { ServerCertificateSelector = (_, _) => certificate() });
                 options.Use(next => connection =>

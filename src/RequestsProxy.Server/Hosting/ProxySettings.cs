@@ -116,6 +116,33 @@ internal sealed record ProxySettings
     /// <summary>The user (<c>system:serviceaccount:&lt;ns&gt;:&lt;name&gt;</c>) whose Secret writes the webhook judges; required with <see cref="AdmissionUrls"/>.</summary>
     public string? AdmissionJobsManagerUser { get; init; }
 
+    /// <summary>
+    /// Open admission connections per client address; 0: no cap. The apiserver multiplexes its reviews over one or
+    /// two HTTP/2 connections per apiserver instance, so a few are plenty; what it bounds is how many of the
+    /// review slots one slow client can hold (finding A3).
+    /// </summary>
+    public int AdmissionMaxConnectionsPerClient { get; init; } = 4;
+
+    /// <summary>
+    /// From the moment a review gets a slot, its body must have arrived within this (a review of a few MiB takes
+    /// milliseconds in a cluster; the apiserver's own timeout is 5 s by default): a trickling sender holds a slot no longer.
+    /// </summary>
+    public TimeSpan AdmissionBodyTimeout { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// HTTP/1.1 reviews whose body arrives slower than this (after 1.5 s of grace) are cut before the deadline (Kestrel: 408,
+    /// connection closed); 0: no rate. A review arrives in one burst: a sender of a few bytes a second is not the apiserver.
+    /// HTTP/2 streams have no per-request rate in Kestrel: the deadline bounds them.
+    /// </summary>
+    public long AdmissionMinBodyBytesPerSecond { get; init; } = 64 * 1024;
+
+    /// <summary>The store ConfigMaps the jobs-manager may create in <see cref="Namespace"/>; empty: ConfigMap creates are not judged.</summary>
+    public IReadOnlyList<string> AdmissionStoreConfigMaps { get; init; } = [];
+
+    /// <summary>Who creates a Job's pods: the Job controller's own service account (controller manager with
+    /// <c>--use-service-account-credentials</c>, as kubeadm and the test cluster run it) or the controller manager's shared user.</summary>
+    public IReadOnlyList<string> AdmissionJobControllerUsers { get; init; } = ["system:serviceaccount:kube-system:job-controller", "system:kube-controller-manager"];
+
     public string Mode => Stateless ? "stateless" : "legacy";
 
     /// <summary>Reads and checks every setting with the shared parser; all problems are reported together.</summary>
@@ -175,7 +202,17 @@ internal sealed record ProxySettings
             AdmissionUrls = env.Text(EnvironmentVariables.AdmissionUrls),
             AdmissionTlsDirectory = env.Text(EnvironmentVariables.AdmissionTlsDirectory, defaults.AdmissionTlsDirectory),
             AdmissionJobsManagerUser = env.Text(EnvironmentVariables.AdmissionJobsManagerUser),
+            AdmissionMaxConnectionsPerClient = (int)Math.Min(int.MaxValue, env.PositiveInteger(EnvironmentVariables.AdmissionMaxConnectionsPerClient, defaults.AdmissionMaxConnectionsPerClient, allowZero: true)),
+            AdmissionBodyTimeout = env.Seconds(EnvironmentVariables.AdmissionBodyTimeoutSeconds, defaults.AdmissionBodyTimeout),
+            AdmissionMinBodyBytesPerSecond = env.PositiveInteger(EnvironmentVariables.AdmissionMinBodyBytesPerSecond, defaults.AdmissionMinBodyBytesPerSecond, allowZero: true),
+            AdmissionStoreConfigMaps = List(env.Text(EnvironmentVariables.AdmissionStoreConfigMaps)) ?? defaults.AdmissionStoreConfigMaps,
+            AdmissionJobControllerUsers = List(env.Text(EnvironmentVariables.AdmissionJobControllerUsers)) ?? defaults.AdmissionJobControllerUsers,
         };
+
+        if (settings.AdmissionStoreConfigMaps.Count > 0 && settings.Namespace is null)
+        {
+            env.Fail($"{EnvironmentVariables.AdmissionStoreConfigMaps}: needs {EnvironmentVariables.Namespace} (the release namespace the store ConfigMaps live in)");
+        }
 
         if (settings.AdmissionUrls is not null && settings.AdmissionJobsManagerUser is null)
         {
@@ -185,6 +222,9 @@ internal sealed record ProxySettings
         env.ThrowIfInvalid();
         return settings;
     }
+
+    private static string[]? List(string? value) =>
+        value?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) is { Length: > 0 } items ? items : null;
 
     private static int? RevokedShardCount(EnvironmentReader env)
     {

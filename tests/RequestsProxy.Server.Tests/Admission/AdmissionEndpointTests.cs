@@ -36,6 +36,10 @@ public sealed class AdmissionEndpointTests : IAsyncLifetime
             values[EnvironmentVariables.AdmissionJobsManagerUser] = SecretAdmissionPolicyTests.JobsManager;
             // A relay limit below a review of two large Secrets: the webhook has its own.
             values[EnvironmentVariables.MaxBodyBytes] = "1048576";
+            // The gate's own count, with every client on 127.0.0.1 and stalled bodies: slow senders are AdmissionSlowClientTests'.
+            values[EnvironmentVariables.AdmissionMaxConnectionsPerClient] = "0";
+            values[EnvironmentVariables.AdmissionBodyTimeoutSeconds] = "120";
+            values[EnvironmentVariables.AdmissionMinBodyBytesPerSecond] = "0";
         });
     }
 
@@ -150,7 +154,7 @@ public sealed class AdmissionEndpointTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Reviews_MoreAtOnceThanTheGateHolds_ExtraOnesAre429AndTheHeldOnesStillJudged()
+    public async Task Reviews_MoreAtOnceFromOneAddressThanTheGateHolds_ExtraOnesAre429AndTheHeldOnesStillJudged()
     {
         // Reviews whose bodies stall hold the gate's permits and fill its queue, like a flood of large unauthenticated posts.
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -160,7 +164,7 @@ public sealed class AdmissionEndpointTests : IAsyncLifetime
         var held = new List<Task<HttpResponseMessage>>();
         try
         {
-            for (var i = 0; i < Server.Admission.AdmissionEndpoints.ConcurrentReviews + Server.Admission.AdmissionEndpoints.QueuedReviews; i++)
+            for (var i = 0; i < Server.Admission.AdmissionEndpoints.ConcurrentReviews + Server.Admission.AdmissionEndpoints.QueuedReviewsPerAddress; i++)
             {
                 var client = AdmissionClient();
                 clients.Add(client);
@@ -204,7 +208,7 @@ public sealed class AdmissionEndpointTests : IAsyncLifetime
             }
 
             // Every review that got a slot or a place in the queue was judged once the stall ended.
-            Assert.True(answers.Count(r => r.StatusCode == HttpStatusCode.OK) >= Server.Admission.AdmissionEndpoints.ConcurrentReviews + Server.Admission.AdmissionEndpoints.QueuedReviews,
+            Assert.True(answers.Count(r => r.StatusCode == HttpStatusCode.OK) >= Server.Admission.AdmissionEndpoints.ConcurrentReviews + Server.Admission.AdmissionEndpoints.QueuedReviewsPerAddress,
                 string.Join(", ", answers.GroupBy(r => r.StatusCode).Select(g => $"{g.Key} x{g.Count()}")));
             answers.ForEach(r => r.Dispose());
         }

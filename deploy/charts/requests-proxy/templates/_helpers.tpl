@@ -280,3 +280,81 @@ carries both, and one release's webhook (and its outage) never reaches another's
 {{- define "requests-proxy.jobsManagerUser" -}}
 {{- printf "system:serviceaccount:%s:%s" .Release.Namespace (include "requests-proxy.jobsManagerName" .) -}}
 {{- end -}}
+
+{{/*
+The store ConfigMaps the jobs-manager owns in the release namespace, as a JSON list (use with fromJsonArray):
+the revocation list's shards, the job ledger, the legacy token list. The one source of their names for the
+jobs-manager's Role, its admission rule (the webhook's REQUESTS_PROXY_ADMISSION_STORE_CONFIGMAPS and the
+ValidatingAdmissionPolicy) and the jobs-manager's own environment.
+*/}}
+{{- define "requests-proxy.storeConfigMapNames" -}}
+{{- $names := include "requests-proxy.revokedConfigMapNames" . | fromJsonArray -}}
+{{- $names = append $names (include "requests-proxy.stateConfigMapName" .) -}}
+{{- $names = append $names (include "requests-proxy.legacyTokensConfigMapName" .) -}}
+{{- toJson $names -}}
+{{- end -}}
+
+{{/*
+Who creates a Job's pods, whom the pod admission rule lets name a job's token Secret: the Job controller's own
+service account (kube-controller-manager --use-service-account-credentials, as kubeadm runs it) or the
+controller manager's shared user.
+*/}}
+{{- define "requests-proxy.jobControllerUsers" -}}
+{{- toJson (list "system:serviceaccount:kube-system:job-controller" "system:kube-controller-manager") -}}
+{{- end -}}
+
+{{/*
+The label (value "true") that marks the release namespace for the ConfigMap webhook's namespaceSelector on
+Kubernetes 1.20, which has no kubernetes.io/metadata.name: the chart does not own that namespace, so the
+operator sets it (NOTES print the command); 1.21+ selects the namespace by name.
+*/}}
+{{- define "requests-proxy.releaseNamespaceLabel" -}}
+{{- printf "%s.release.requests-proxy.io/%s" .Release.Namespace .Release.Name -}}
+{{- end -}}
+
+{{/* The webhooks' namespaceSelector of the job namespaces (indent it with nindent). */}}
+{{- define "requests-proxy.jobNamespaceSelector" -}}
+{{- if semverCompare ">=1.21.0-0" .Capabilities.KubeVersion.Version -}}
+# The apiserver sets kubernetes.io/metadata.name on every namespace (1.21+) and nobody can change it: the job
+# namespaces are covered whether or not the chart created them, and no label edit turns the webhook off.
+matchExpressions:
+  - key: kubernetes.io/metadata.name
+    operator: In
+    values: {{ include "requests-proxy.jobNamespaces" . }}
+{{- else -}}
+# 1.20 has no kubernetes.io/metadata.name: the label the chart gives the job namespaces it creates
+# (label the others yourself: NOTES and docs/operations.md#job-namespaces say how).
+matchLabels:
+  {{ include "requests-proxy.jobNamespaceLabel" . }}: "true"
+{{- end -}}
+{{- end -}}
+
+{{/* The webhooks' matchConditions that send only the jobs-manager's requests (1.28+; empty before). */}}
+{{- define "requests-proxy.jobsManagerMatchConditions" -}}
+{{- if semverCompare ">=1.28.0-0" .Capabilities.KubeVersion.Version -}}
+# 1.28+ (matchConditions): only the jobs-manager's requests are sent, so an outage affects no one else.
+matchConditions:
+  - name: the-jobs-manager
+    expression: {{ printf "request.userInfo.username == '%s'" (include "requests-proxy.jobsManagerUser" .) | quote }}
+{{- end -}}
+{{- end -}}
+
+{{/*
+CEL: the volume `v` hands no job's token Secret but `allowed` (a CEL expression) to a node volume plugin.
+Arguments: plugins (list of (plugin, dotted path of the Secret's name)), suffix, allowed.
+*/}}
+{{- define "requests-proxy.nodePluginChecks" -}}
+{{- $checks := list -}}
+{{- range $p := .plugins -}}
+{{- $plugin := index $p 0 -}}
+{{- $parts := splitList "." (index $p 1) -}}
+{{- $guards := list (printf "has(v.%s)" $plugin) -}}
+{{- $path := printf "v.%s" $plugin -}}
+{{- range $part := $parts -}}
+{{- $path = printf "%s.%s" $path $part -}}
+{{- $guards = append $guards (printf "has(%s)" $path) -}}
+{{- end -}}
+{{- $checks = append $checks (printf "(!(%s) || !%s.endsWith('%s') || %s == %s)" (join " && " $guards) $path $.suffix $path $.allowed) -}}
+{{- end -}}
+{{- join " && " $checks -}}
+{{- end -}}
