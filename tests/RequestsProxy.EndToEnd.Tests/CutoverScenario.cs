@@ -119,6 +119,13 @@ internal sealed class CutoverScenario : IAsyncDisposable
         PublishReplicas();
     }
 
+    /// <summary>The headless Services' DNS no longer lists the replica (the jobs-manager cannot reach it).</summary>
+    public void Unpublish(int replica)
+    {
+        _published[replica] = false;
+        PublishReplicas();
+    }
+
     /// <summary>The replica's /readyz status code.</summary>
     public async Task<int> ReadyStatusAsync(int replica)
     {

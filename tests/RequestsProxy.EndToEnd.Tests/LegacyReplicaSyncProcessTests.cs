@@ -56,6 +56,70 @@ public sealed class LegacyReplicaSyncProcessTests
         }
     }
 
+    /// <summary>
+    /// Finding B7 of 2026-12-02: a legacy replica whose container restarts after a stop, before the kubelet delivered the
+    /// list's end, knows no tombstone and reads a copy where the stopped job's entry is live. It answers legacy tokens 503
+    /// until the jobs-manager's first sync, which names the ended digest: then 401. Never 200.
+    /// </summary>
+    [Fact]
+    public async Task ReplicaRestartedOnAStaleCopyAfterAStop_503UntilItsSync_Then401_Never200()
+    {
+        await using var scenario = await CutoverScenario.CreateAsync();
+        try
+        {
+            await scenario.StartProxyAsync(0, stateless: false);
+            await scenario.StartManagerAsync(stateless: false, grace: TimeSpan.FromMinutes(2));
+            var token = File.ReadAllText(await scenario.StartJobAsync("job-1")).Trim();
+            var running = File.ReadAllText(await scenario.StartJobAsync("job-2")).Trim();
+
+            // Replica 1's copy of the list is the kubelet's from before the stop, for the whole test.
+            var stale = scenario.Folder.Combine("stale-legacy-tokens");
+            Directory.CreateDirectory(stale);
+            foreach (var file in Directory.GetFiles(scenario.LegacyTokensDirectory))
+            {
+                File.Copy(file, Path.Combine(stale, Path.GetFileName(file)));
+            }
+
+            await scenario.StartProxyAsync(1, stateless: false, publish: true, legacyTokensDirectory: stale, syncWaitSeconds: 120, waitReady: true);
+            Assert.Equal(200, await scenario.ProbeAsync(1, "job-1", token));
+
+            await scenario.StopJobAsync("job-1");
+            Assert.Equal(401, await scenario.ProbeAsync(0, "job-1", token));
+            Assert.Equal(401, await scenario.ProbeAsync(1, "job-1", token));
+
+            // The container restarts out of the jobs-manager's reach (not in DNS): no sync, stale copy, no tombstone.
+            scenario.Unpublish(1);
+            await scenario.KillAndRestartProxyAsync(1, stateless: false, legacyTokensDirectory: stale, syncWaitSeconds: 120);
+            var before = new List<int>();
+            for (var i = 0; i < 10; i++)
+            {
+                before.Add(await scenario.ProbeAsync(1, "job-1", token));
+                await Task.Delay(200);
+            }
+
+            Assert.All(before, status => Assert.Equal(503, status));
+            Assert.Equal(503, await scenario.ProbeAsync(1, "job-2", running));
+            Assert.Equal(503, await scenario.ReadyStatusAsync(1));
+
+            // Listed again: the first sync names the ended digest.
+            scenario.Publish(1);
+            var during = new List<int>();
+            await WaitForAsync(async () =>
+            {
+                during.Add(await scenario.ProbeAsync(1, "job-1", token));
+                return await scenario.ReadyStatusAsync(1) == 200;
+            }, "replica 1 ready after its restart's sync");
+            Assert.DoesNotContain(200, during);
+            Assert.Equal(401, await scenario.ProbeAsync(1, "job-1", token));
+            Assert.Equal(200, await scenario.ProbeAsync(1, "job-2", running));
+        }
+        catch
+        {
+            Console.Error.WriteLine(scenario.Logs());
+            throw;
+        }
+    }
+
     private static async Task WaitForAsync(Func<Task<bool>> condition, string what)
     {
         var watch = Stopwatch.StartNew();

@@ -89,7 +89,7 @@ internal static class JobsEndpoints
         }
 
         var outcome = result.Value!;
-        return ApiResults.Json(new StopJobResponse(outcome.Name, Stopped: true, outcome.Known, outcome.Revoked), JobsJsonContext.Default.StopJobResponse);
+        return ApiResults.Json(new StopJobResponse(outcome.Name, Stopped: true, outcome.Known, outcome.Revoked, outcome.UnconfirmedReplicas ?? []), JobsJsonContext.Default.StopJobResponse);
     }
 
     private static IResult Usage(JobManager jobs, JobsManagerOptions options, [FromServices] IKeyRingSource? keys)

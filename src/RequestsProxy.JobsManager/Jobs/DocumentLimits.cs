@@ -10,4 +10,16 @@ internal static class DocumentLimits
     public const double WarningFraction = 0.8;
 
     public static long WarningThresholdBytes => (long)(ConfigMapBytes * WarningFraction);
+
+    /// <summary>
+    /// Kept in the legacy token list's ConfigMap for its other keys: <c>issuing</c> (a 7-byte value) and room for a key an
+    /// operator adds (the API server counts every key's value against <see cref="ConfigMapBytes"/>).
+    /// </summary>
+    public const long LegacyListReserveBytes = 1024;
+
+    /// <summary>
+    /// A legacy start is admitted only while the list, with an <c>until</c> on every entry, stays within this: ending
+    /// (a stop, a cutover, the maintenance pass) never needs room a start did not keep (finding B8 of 2026-12-02).
+    /// </summary>
+    public const long LegacyListAdmitBytes = ConfigMapBytes - LegacyListReserveBytes;
 }

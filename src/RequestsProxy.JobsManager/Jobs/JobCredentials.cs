@@ -68,15 +68,27 @@ internal sealed partial class JobCredentials(StatelessJobCredentials signed, Leg
 
     public async Task<int> RevokeAsync(string subject, IReadOnlyList<IssuedToken> tokens, CancellationToken cancellationToken)
     {
-        // Legacy first: its list removal is the one that can fail loudly before anything else changed.
-        var revoked = await legacy.RevokeAsync(subject, tokens, replicasMustAnswer: !options.Stateless, cancellationToken).ConfigureAwait(false);
+        // Legacy first: its list removal is the one that can fail loudly before anything else changed. Once its end is
+        // written, an unconfirmed forget does not stop the jtis' revocation: it is reported after it.
+        int revoked;
+        ForgetUnconfirmedException? unconfirmed = null;
+        try
+        {
+            revoked = await legacy.RevokeAsync(subject, tokens, replicasMustAnswer: !options.Stateless, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ForgetUnconfirmedException e)
+        {
+            unconfirmed = e;
+            revoked = e.Revoked;
+        }
+
         var jwts = tokens.Where(t => t.Kid is not null).ToList();
         if (jwts.Count > 0)
         {
             revoked += await signed.RevokeAsync(subject, jwts, cancellationToken).ConfigureAwait(false);
         }
 
-        return revoked;
+        return unconfirmed is null ? revoked : throw unconfirmed.WithRevoked(subject, revoked);
     }
 
     public Task<int> ConvergeAsync(Func<string, bool> holdsLegacyToken, CancellationToken cancellationToken) =>

@@ -27,12 +27,20 @@ internal sealed partial class JobStopper(
 
         if (!table.TryGet(name, out var job))
         {
+            IReadOnlyList<string>? unconfirmed = null;
             try
             {
                 if (credentials.ForgetsBySubject)
                 {
-                    // Legacy tokens: unlisted and forgotten by the proxies by subject, known to us or not.
-                    await credentials.RevokeAsync(name, [], cancellationToken).ConfigureAwait(false);
+                    // Legacy tokens: unlisted and forgotten by the proxies by subject, known to us or not (a repeated stop asks again).
+                    try
+                    {
+                        await credentials.RevokeAsync(name, [], cancellationToken).ConfigureAwait(false);
+                    }
+                    catch (ForgetUnconfirmedException e)
+                    {
+                        unconfirmed = e.Replicas;
+                    }
                 }
 
                 // Not ours: no uid to hold it to; an admin asked to delete whatever Job has that name.
@@ -46,7 +54,7 @@ internal sealed partial class JobStopper(
 
             audit.StoppedUnknown(name);
 
-            return JobResult<StopOutcome>.Ok(new StopOutcome(name, Known: false, Revoked: 0));
+            return JobResult<StopOutcome>.Ok(new StopOutcome(name, Known: false, Revoked: 0, unconfirmed));
         }
 
         return await StopKnownAsync(job, gone: false, cancellationToken).ConfigureAwait(false);
@@ -64,15 +72,17 @@ internal sealed partial class JobStopper(
 
         lease.BeginStop();
         var revoked = 0;
+        IReadOnlyList<string>? unconfirmed = null;
         if (!job.TokensRevoked)
         {
             try
             {
-                revoked = await RevokeAsync(lease, gone ? "gone" : "stop", cancellationToken).ConfigureAwait(false);
+                (revoked, unconfirmed) = await RevokeAsync(lease, gone ? "gone" : "stop", cancellationToken).ConfigureAwait(false);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
-                // Nothing was revoked, so the job keeps running with its token refreshed as before.
+                // Nothing was revoked (the legacy list's end or the revocation list could not be written: a legacy
+                // replica's unconfirmed forget is no failure here), so the job keeps running with its token as before.
                 lease.CancelStop();
                 Log.StopFailed(logger, name, e);
                 return JobResult<StopOutcome>.Fail(JobError.Backend, $"could not revoke the tokens of '{name}': {e.Message}");
@@ -103,7 +113,7 @@ internal sealed partial class JobStopper(
             Log.Stopped(logger, name, revoked);
         }
 
-        return JobResult<StopOutcome>.Ok(new StopOutcome(name, Known: true, revoked));
+        return JobResult<StopOutcome>.Ok(new StopOutcome(name, Known: true, revoked, unconfirmed));
     }
 
     /// <summary>
@@ -130,7 +140,7 @@ internal sealed partial class JobStopper(
             int revoked;
             try
             {
-                revoked = await RevokeAsync(lease, "finished", cancellationToken).ConfigureAwait(false);
+                (revoked, _) = await RevokeAsync(lease, "finished", cancellationToken).ConfigureAwait(false);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
@@ -237,15 +247,30 @@ internal sealed partial class JobStopper(
         await jobLedger.ForgetQuietlyAsync(job.Name, CancellationToken.None).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Revokes every unexpired token of the job and marks it revoked. A legacy replica that did not confirm its forget
+    /// does not undo that (the list's end is written; finding B2 of 2026-12-02): it is returned, named, instead.
+    /// </summary>
     /// <param name="reason">The audit trail's word for why: stop, gone, finished, abandoned or refused.</param>
-    private async Task<int> RevokeAsync(JobRecord.Lease lease, string reason, CancellationToken cancellationToken)
+    private async Task<(int Revoked, IReadOnlyList<string>? Unconfirmed)> RevokeAsync(JobRecord.Lease lease, string reason, CancellationToken cancellationToken)
     {
         lease.ForgetExpired(time.GetUtcNow(), options.Leeway);
         var tokens = lease.Job.History;
-        var revoked = await credentials.RevokeAsync(lease.Job.Name, tokens, cancellationToken).ConfigureAwait(false);
+        int revoked;
+        IReadOnlyList<string>? unconfirmed = null;
+        try
+        {
+            revoked = await credentials.RevokeAsync(lease.Job.Name, tokens, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ForgetUnconfirmedException e)
+        {
+            revoked = e.Revoked;
+            unconfirmed = e.Replicas;
+        }
+
         lease.MarkTokensRevoked();
         audit.Revoked(lease.Job.Name, tokens, reason);
-        return revoked;
+        return (revoked, unconfirmed);
     }
 
     private static partial class Log

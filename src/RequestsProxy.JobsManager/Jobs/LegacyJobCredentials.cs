@@ -42,6 +42,10 @@ internal sealed partial class LegacyJobCredentials(
     private readonly SemaphoreSlim _pendingGate = new(1, 1);
     private readonly Dictionary<string, PendingRegistration> _pending = new(StringComparer.Ordinal);
 
+    // Every ended entry of the list as this process wrote or read it (it is the list's only writer), digest → until;
+    // a union, so writes completing out of order lose none. What a sync names as forgotten.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> _ended = new(StringComparer.Ordinal);
+    private volatile bool _endedLoaded;
     /// <summary>The list as this process last wrote it (null before the first write): see <see cref="MayHoldOpenEntry"/>.</summary>
     private LegacyTokenList? _lastWritten;
 
@@ -131,14 +135,15 @@ internal sealed partial class LegacyJobCredentials(
         var token = Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
         var digest = LegacyTokenDigest.Compute(token);
 
-        // Listed before any proxy accepts it: no replica ever accepts a token a restart would forget. A list that
-        // would outgrow its ConfigMap refuses the start (507, nothing written) instead of the API server's 422.
+        // Listed before any proxy accepts it: no replica ever accepts a token a restart would forget. A list that could
+        // not be ended within its ConfigMap once this entry is in refuses the start (507, nothing written): ending adds
+        // an "until" to every entry, and a stop or a cutover must never fail for want of room.
         await UpdateListAsync(l =>
         {
             var next = l.Add(new LegacyTokenEntry(digest, subject, scope));
-            var size = next.Serialize().LongLength;
-            return size > DocumentLimits.ConfigMapBytes
-                ? throw new DocumentTooLargeException("legacy token list", size, DocumentLimits.ConfigMapBytes, list.Location)
+            var size = next.SizeWhenEveryEntryEnded();
+            return size > DocumentLimits.LegacyListAdmitBytes
+                ? throw new DocumentTooLargeException("legacy token list (with every entry ended)", size, DocumentLimits.LegacyListAdmitBytes, list.Location)
                 : next;
         }, cancellationToken).ConfigureAwait(false);
         var registration = new LegacyRegistration(digest, subject, scope);
@@ -195,7 +200,10 @@ internal sealed partial class LegacyJobCredentials(
         return new JobCredential(token, new IssuedToken(IdOf(token), null, time.GetUtcNow(), null));
     }
 
-    /// <summary>Ends every legacy token of the job, then makes every legacy replica forget it (whatever <paramref name="tokens"/> says).</summary>
+    /// <summary>
+    /// Ends every legacy token of the job, then makes every legacy replica forget it (whatever <paramref name="tokens"/> says).
+    /// Throws <see cref="ForgetUnconfirmedException"/> when the end is written but a replica did not confirm its forget.
+    /// </summary>
     public Task<int> RevokeAsync(string subject, IReadOnlyList<IssuedToken> tokens, CancellationToken cancellationToken) =>
         RevokeAsync(subject, tokens, replicasMustAnswer: true, cancellationToken);
 
@@ -222,28 +230,59 @@ internal sealed partial class LegacyJobCredentials(
         var now = time.GetUtcNow().ToUnixTimeSeconds();
         await UpdateListAsync(l => l.EndSubject(subject, now, out ended), cancellationToken).ConfigureAwait(false);
 
-        if (replicasMustAnswer)
-        {
-            var replicas = await endpoints.ResolveAsync(cancellationToken).ConfigureAwait(false);
-            await ForEachReplicaAsync(replicas.Legacy, async proxy =>
-            {
-                using var request = AdminRequest(HttpMethod.Delete, new Uri(proxy, "admin/v1/subjects/" + Uri.EscapeDataString(subject)), null);
-                using var response = await SendAdminAsync(request, proxy, cancellationToken).ConfigureAwait(false);
-
-                // 404: this replica does not know the subject (it restarted, or started after the job) — already forgotten.
-                if (!response.IsSuccessStatusCode && response.StatusCode != HttpStatusCode.NotFound)
-                {
-                    throw new HttpRequestException($"the proxy at {proxy} refused to forget '{subject}' with HTTP {(int)response.StatusCode}", null, response.StatusCode);
-                }
-            }).ConfigureAwait(false);
-        }
-
         if (ended > 0)
         {
             Log.Unlisted(logger, subject, ended, list.Location);
         }
 
-        return Math.Max(ended, tokens.Count(t => t.Kid is null));
+        var revoked = Math.Max(ended, tokens.Count(t => t.Kid is null));
+        if (replicasMustAnswer)
+        {
+            // From here on the tokens are revoked whatever a replica answers: the forgets only make it "at once". They
+            // are not cancelled with the caller (each is bounded by the client's timeout), and every replica is asked.
+            var unconfirmed = await ForgetAtEveryReplicaAsync(subject).ConfigureAwait(false);
+            if (unconfirmed.Count > 0)
+            {
+                Log.ForgetUnconfirmed(logger, subject, unconfirmed.Count, string.Join("; ", unconfirmed));
+                throw new ForgetUnconfirmedException(subject, revoked, unconfirmed);
+            }
+        }
+
+        return revoked;
+    }
+
+    /// <summary>Asks every legacy replica to forget the subject; returns each one that did not confirm, with why (none: all did).</summary>
+    private async Task<IReadOnlyList<string>> ForgetAtEveryReplicaAsync(string subject)
+    {
+        LegacyReplicas replicas;
+        try
+        {
+            replicas = await endpoints.ResolveAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            return [$"the legacy replicas could not be listed: {e.Message}"];
+        }
+
+        var answers = await Task.WhenAll(replicas.Legacy.Select(async proxy =>
+        {
+            try
+            {
+                using var request = AdminRequest(HttpMethod.Delete, new Uri(proxy, "admin/v1/subjects/" + Uri.EscapeDataString(subject)), null);
+                using var response = await SendAdminAsync(request, proxy, CancellationToken.None).ConfigureAwait(false);
+
+                // 404: this replica does not know the subject (it restarted, or started after the job) — already forgotten.
+                return response.IsSuccessStatusCode || response.StatusCode == HttpStatusCode.NotFound
+                    ? null
+                    : $"{proxy} refused the forget with HTTP {(int)response.StatusCode}";
+            }
+            catch (Exception e)
+            {
+                // Unreachable, slow (the client's timeout), redirected, or no admin token to sign with.
+                return e is OperationCanceledException ? $"{proxy} did not answer the forget in time" : $"{proxy}: {e.Message}";
+            }
+        })).ConfigureAwait(false);
+        return [.. answers.OfType<string>()];
     }
 
     /// <summary>The job now holds a signed token: its legacy entries end after the grace (the kubelet's delivery of the new file).</summary>
@@ -313,11 +352,35 @@ internal sealed partial class LegacyJobCredentials(
             return 0;
         }
 
+        // The ended entries go with every sync (a restarted replica's copy may predate their end, and its forgets are
+        // gone, finding B7 of 2026-12-02): no sync without them, or a replica would count as synced without knowing them.
+        if (!_endedLoaded)
+        {
+            try
+            {
+                NoteEnded((await list.ReadAsync(cancellationToken).ConfigureAwait(false)).Document);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                Log.SyncSkipped(logger, $"the legacy token list could not be read for its ended entries: {e.Message}");
+                return 0;
+            }
+        }
+
         await _pendingGate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             LegacySync body;
             var now = time.GetUtcNow();
+            var nowSeconds = now.ToUnixTimeSeconds();
+            var keep = (now - options.LegacyTokenGrace - options.LegacyTokenGrace).ToUnixTimeSeconds();
+            foreach (var old in _ended.Where(e => e.Value < keep).Select(e => e.Key).ToList())
+            {
+                // Dropped from the list a grace after its end (and a grace more here): every copy has seen the end by then.
+                _ended.TryRemove(old, out _);
+            }
+
+            string[] forgotten = [.. _ended.Where(e => e.Value <= nowSeconds).Select(e => e.Key)];
             lock (_pending)
             {
                 foreach (var expired in _pending.Where(p => p.Value.Until <= now).Select(p => p.Key).ToList())
@@ -325,7 +388,7 @@ internal sealed partial class LegacyJobCredentials(
                     _pending.Remove(expired);
                 }
 
-                body = new LegacySync([.. _pending.Values.Select(p => p.Registration)]);
+                body = new LegacySync([.. _pending.Values.Select(p => p.Registration)], forgotten);
             }
 
             var content = JsonSerializer.SerializeToUtf8Bytes(body, JobsJsonContext.Default.LegacySync);
@@ -383,12 +446,27 @@ internal sealed partial class LegacyJobCredentials(
     private async Task UpdateListAsync(Func<LegacyTokenList, LegacyTokenList> change, CancellationToken cancellationToken)
     {
         var snapshot = await list.UpdateAsync(change, cancellationToken).ConfigureAwait(false);
+        NoteEnded(snapshot.Document);
         Volatile.Write(ref _lastWritten, snapshot.Document);
         metrics?.LegacyTokensSize(snapshot.SizeBytes, snapshot.Document.Count);
         if (snapshot.SizeBytes >= DocumentLimits.WarningThresholdBytes)
         {
             Log.NearLimit(logger, snapshot.SizeBytes, DocumentLimits.ConfigMapBytes, snapshot.Document.Count, list.Location);
         }
+    }
+
+    /// <summary>Takes the list's ended entries into what every sync names as forgotten.</summary>
+    private void NoteEnded(LegacyTokenList current)
+    {
+        foreach (var entry in current.Entries)
+        {
+            if (entry.Until is { } until)
+            {
+                _ended.AddOrUpdate(entry.Digest, until, (_, known) => Math.Min(known, until));
+            }
+        }
+
+        _endedLoaded = true;
     }
 
     /// <summary>Stops pushing the matching registrations; waits for a push in flight so none lands after this returns.</summary>
@@ -512,6 +590,10 @@ internal sealed partial class LegacyJobCredentials(
 
         [LoggerMessage(EventId = 613, Level = LogLevel.Error, Message = "Could not set the legacy token list's issuing marker to '{Marker}' in {Location}; not ready, retried every pass")]
         public static partial void IssuerFailed(ILogger logger, string marker, string location, Exception exception);
+
+        [LoggerMessage(EventId = 614, Level = LogLevel.Warning,
+            Message = "Legacy tokens of job {Job} are ended in the list, but {Count} legacy replica(s) did not confirm the forget: {Replicas}; they refuse the tokens once the list's end reaches them")]
+        public static partial void ForgetUnconfirmed(ILogger logger, string job, int count, string replicas);
 
         [LoggerMessage(EventId = 605, Level = LogLevel.Warning, Message = "The legacy proxy replica {Replica} refused the registration sync with HTTP {Status}; retried on the next pass")]
         public static partial void SyncRefused(ILogger logger, Uri replica, int status);

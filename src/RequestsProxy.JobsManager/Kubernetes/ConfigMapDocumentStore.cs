@@ -24,7 +24,7 @@ internal sealed class ConfigMapDocumentStore<T>(ConfigMapUpdater configMaps, str
         Parse(await configMaps.ReadAsync(configMapName, key, codec.Description, cancellationToken).ConfigureAwait(false));
 
     public Task<DocumentSnapshot<T>> UpdateAsync(Func<T, T> change, CancellationToken cancellationToken) =>
-        configMaps.UpdateAsync(configMapName, key, codec.Description, content =>
+        configMaps.UpdateAsync(configMapName, key, codec.Description, (content, otherKeysBytes) =>
         {
             var current = Parse(content);
             var next = change(current.Document);
@@ -34,10 +34,11 @@ internal sealed class ConfigMapDocumentStore<T>(ConfigMapUpdater configMaps, str
             }
 
             var bytes = codec.Serialize(next);
-            if (bytes.LongLength > DocumentLimits.ConfigMapBytes)
+            if (bytes.LongLength + otherKeysBytes > DocumentLimits.ConfigMapBytes)
             {
                 // The API server would answer 422; say what is too big and by how much instead.
-                throw new DocumentTooLargeException(codec.Description, bytes.LongLength, DocumentLimits.ConfigMapBytes, $"ConfigMap '{configMapName}'");
+                throw new DocumentTooLargeException(codec.Description, bytes.LongLength, DocumentLimits.ConfigMapBytes - otherKeysBytes,
+                    otherKeysBytes == 0 ? $"ConfigMap '{configMapName}'" : $"ConfigMap '{configMapName}' (its other keys hold {otherKeysBytes} bytes)");
             }
 
             return new ConfigMapEdit<DocumentSnapshot<T>>(new DocumentSnapshot<T>(next, bytes.LongLength), Encoding.UTF8.GetString(bytes));

@@ -28,15 +28,16 @@ internal sealed partial class ConfigMapUpdater(IKubernetes client, JobsManagerOp
     }
 
     /// <summary>
-    /// Calls <paramref name="edit"/> with the key's current content (null when absent) and writes
-    /// what it returns; on 409 reads again and calls it again, up to the configured attempts.
+    /// Calls <paramref name="edit"/> with the key's current content (null when absent) and the bytes the
+    /// ConfigMap's other keys hold (the API server limits all of them together), and writes what it
+    /// returns; on 409 reads again and calls it again, up to the configured attempts.
     /// <paramref name="edit"/> may throw to refuse content it cannot read (nothing is written).
     /// </summary>
-    public Task<T> UpdateAsync<T>(string name, string key, string description, Func<string?, ConfigMapEdit<T>> edit, Action onConflict, CancellationToken cancellationToken) =>
+    public Task<T> UpdateAsync<T>(string name, string key, string description, Func<string?, long, ConfigMapEdit<T>> edit, Action onConflict, CancellationToken cancellationToken) =>
         _retry.RunAsync(async (_, ct) =>
             {
                 var configMap = await ReadConfigMapAsync(name, description, ct).ConfigureAwait(false);
-                var (result, content) = edit(Content(configMap, key));
+                var (result, content) = edit(Content(configMap, key), OtherKeysBytes(configMap, key));
                 if (content is null)
                 {
                     return result;
@@ -56,6 +57,11 @@ internal sealed partial class ConfigMapUpdater(IKubernetes client, JobsManagerOp
                 Log.Conflict(logger, name, attempt, delay.TotalMilliseconds);
             },
             cancellationToken);
+
+    /// <summary>What the API server counts of every other key (values; binary ones decoded), against its 1 MiB.</summary>
+    private static long OtherKeysBytes(V1ConfigMap configMap, string key) =>
+        (configMap.Data?.Where(d => !string.Equals(d.Key, key, StringComparison.Ordinal)).Sum(d => (long)System.Text.Encoding.UTF8.GetByteCount(d.Value ?? "")) ?? 0)
+        + (configMap.BinaryData?.Sum(d => (long)(d.Value?.Length ?? 0)) ?? 0);
 
     private static string? Content(V1ConfigMap configMap, string key) =>
         configMap.Data is { } data && data.TryGetValue(key, out var content) ? content : null;

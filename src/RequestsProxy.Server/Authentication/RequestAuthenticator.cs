@@ -94,6 +94,12 @@ internal sealed class RequestAuthenticator : IRequestAuthenticator
     /// </summary>
     private AuthenticationResult? FindLegacy(ReadOnlySpan<char> token, bool counted)
     {
+        if (_registry is { AwaitingSync: true })
+        {
+            // Legacy, not synced yet: its list copy may predate a stop's end, and its forgets are gone (B7). A valid JWT never gets here.
+            return AuthenticationResult.Fail(AuthReasons.NotReady);
+        }
+
         Span<char> digest = stackalloc char[LegacyTokenDigest.Length];
         if (!LegacyTokenDigest.TryCompute(token, digest))
         {

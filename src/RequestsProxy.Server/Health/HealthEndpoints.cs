@@ -15,7 +15,7 @@ internal static class HealthEndpoints
         app.MapGet("/readyz", (TokenSources sources, LegacyTokenRegistry registry, ProxySettings settings) =>
         {
             // Legacy: a replica the jobs-manager has not synced yet may lack a just-registered token (DESIGN §12).
-            var problem = !sources.IsReady ? sources.NotReadyReason : settings.Stateless ? null : registry.SyncProblem(settings.LegacySyncWait);
+            var problem = !sources.IsReady ? sources.NotReadyReason : settings.Stateless ? null : registry.SyncProblem;
             return problem is null
                 ? Results.Text("ready\n")
                 : Results.Text($"not ready: {problem}\n", statusCode: StatusCodes.Status503ServiceUnavailable);

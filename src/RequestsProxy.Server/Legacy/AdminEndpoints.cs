@@ -108,8 +108,9 @@ internal static class AdminEndpoints
     }
 
     /// <summary>
-    /// <c>{"registrations":[{"digest","sub","scope"},…]}</c>: registers each (a repeat is silent), then
-    /// marks this replica synced. All or nothing: one invalid element refuses the whole body.
+    /// <c>{"registrations":[{"digest","sub","scope"},…],"forgotten":["digest",…]}</c>: registers each (a repeat is
+    /// silent), refuses every forgotten digest from now on (the jobs-manager's recent ends; optional, absent from an
+    /// older jobs-manager), then marks this replica synced. All or nothing: one invalid element refuses the whole body.
     /// </summary>
     private static async Task<IResult> SyncAsync(HttpContext context, LegacyTokenRegistry registry, AdminGate gate, ILogger logger)
     {
@@ -120,6 +121,7 @@ internal static class AdminEndpoints
         }
 
         var registrations = new List<(string Digest, string Sub, string Scope)>();
+        var forgotten = new List<string>();
         try
         {
             using var document = JsonDocument.Parse(request!.Body);
@@ -140,6 +142,26 @@ internal static class AdminEndpoints
                 registrations.Add((digest, sub, scope));
                 index++;
             }
+
+            if (document.RootElement.TryGetProperty("forgotten", out var ended))
+            {
+                if (ended.ValueKind != JsonValueKind.Array)
+                {
+                    return AdminResults.Problem(StatusCodes.Status400BadRequest, "\"forgotten\" must be an array of digests");
+                }
+
+                index = 0;
+                foreach (var element in ended.EnumerateArray())
+                {
+                    if (element.ValueKind != JsonValueKind.String || element.GetString() is not { } digest || !LegacyTokenDigest.IsValid(digest))
+                    {
+                        return AdminResults.Problem(StatusCodes.Status400BadRequest, $"forgotten[{index}]: a digest is {LegacyTokenDigest.Length} base64url characters");
+                    }
+
+                    forgotten.Add(digest);
+                    index++;
+                }
+            }
         }
         catch (JsonException)
         {
@@ -158,6 +180,8 @@ internal static class AdminEndpoints
             }
         }
 
+        // After the registrations: an ended token stays refused even if a registration of it came along.
+        registry.ForgetEnded(forgotten);
         if (!registry.Synced)
         {
             Log.LegacySynced(logger, registry.Count);

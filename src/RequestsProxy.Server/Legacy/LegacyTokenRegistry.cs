@@ -21,8 +21,12 @@ namespace RequestsProxy.Server.Legacy;
 /// Once the list in force has held a registered token's digest, the list decides for it: a token
 /// whose entry is gone (removed by a stop whose forget never reached this pod, or dropped after its
 /// end) is refused here too. The registry only bridges the time until the list reaches this pod.
+/// Tombstones live in memory only, so a restarted pod would accept a stopped job's token from a copy of
+/// the list the kubelet has not updated yet: until the jobs-manager's first sync, which also names every
+/// entry it ended recently (<see cref="ForgetEnded"/>), or <see cref="ProxySettings.LegacySyncWait"/>,
+/// this pod answers legacy tokens 503 <c>not_ready</c> (<see cref="AwaitingSync"/>; finding B7 of 2026-12-02).
 /// </remarks>
-internal sealed class LegacyTokenRegistry(TimeProvider time, TokenSources sources)
+internal sealed class LegacyTokenRegistry(TimeProvider time, TokenSources sources, ProxySettings settings)
 {
     public static readonly TimeSpan TombstoneLifetime = TimeSpan.FromMinutes(15);
 
@@ -34,6 +38,7 @@ internal sealed class LegacyTokenRegistry(TimeProvider time, TokenSources source
     private readonly Lock _writeLock = new();
     private readonly DateTimeOffset _startedAt = time.GetUtcNow();
     private volatile bool _synced;
+    private volatile bool _waitOver;
 
     public int Count => _byDigest.Count;
 
@@ -45,13 +50,33 @@ internal sealed class LegacyTokenRegistry(TimeProvider time, TokenSources source
     public void MarkSynced() => _synced = true;
 
     /// <summary>
-    /// Why this replica must not take traffic yet (null: it may): started less than <paramref name="wait"/>
-    /// ago and not yet synced, so it may lack registrations made before the jobs-manager could see it.
+    /// Not synced yet and started less than <see cref="ProxySettings.LegacySyncWait"/> ago: this replica may lack
+    /// registrations made before the jobs-manager could see it, and the forgets of stops made before it started
+    /// (its list copy may predate their ends). Legacy tokens are answered 503 meanwhile, and <c>/readyz</c> is 503.
     /// </summary>
-    public string? SyncProblem(TimeSpan wait) =>
-        _synced || wait <= TimeSpan.Zero || time.GetUtcNow() - _startedAt >= wait
-            ? null
-            : $"legacy registrations not synced by the jobs-manager yet (ready anyway {wait.TotalSeconds:0} s after start)";
+    public bool AwaitingSync
+    {
+        get
+        {
+            if (_synced || _waitOver)
+            {
+                return false;
+            }
+
+            if (settings.LegacySyncWait <= TimeSpan.Zero || time.GetUtcNow() - _startedAt >= settings.LegacySyncWait)
+            {
+                _waitOver = true;
+                return false;
+            }
+
+            return true;
+        }
+    }
+
+    /// <summary>Why this replica must not take traffic yet (null: it may): see <see cref="AwaitingSync"/>.</summary>
+    public string? SyncProblem => AwaitingSync
+        ? $"legacy registrations not synced by the jobs-manager yet (legacy tokens are answered 503 until then; ready anyway {settings.LegacySyncWait.TotalSeconds:0} s after start)"
+        : null;
 
     /// <summary>Registers a token; false when exactly this registration was already in force (the jobs-manager's sync repeats it).</summary>
     public bool Register(string token, string subject, string scope) => RegisterDigest(LegacyTokenDigest.Compute(token), subject, scope);
@@ -149,6 +174,40 @@ internal sealed class LegacyTokenRegistry(TimeProvider time, TokenSources source
 
             return true;
         }
+    }
+
+    /// <summary>
+    /// The jobs-manager's sync names the tokens it ended (stopped) within its grace: each is refused here from now on,
+    /// whatever this pod's copy of the list says (a restarted pod's copy may predate the end). Returns how many were new here.
+    /// </summary>
+    public int ForgetEnded(IReadOnlyList<string> digests)
+    {
+        var added = 0;
+        lock (_writeLock)
+        {
+            var now = time.GetUtcNow();
+            foreach (var digest in digests)
+            {
+                if (_tombstones.TryGetValue(digest, out _))
+                {
+                    // Already refused here; refreshed so it outlives the entry it shadows.
+                    _tombstones[digest] = now;
+                    continue;
+                }
+
+                added++;
+                _tombstones[digest] = now;
+                _untilByDigest.TryRemove(digest, out _);
+                _listed.TryRemove(digest, out _);
+                if (_byDigest.TryRemove(digest, out var caller)
+                    && _digestsBySubject.TryGetValue(caller.Subject, out var subjectDigests) && subjectDigests.Remove(digest) && subjectDigests.Count == 0)
+                {
+                    _digestsBySubject.Remove(caller.Subject);
+                }
+            }
+        }
+
+        return added;
     }
 
     /// <summary>

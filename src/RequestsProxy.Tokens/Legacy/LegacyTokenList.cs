@@ -161,6 +161,16 @@ public sealed class LegacyTokenList
         return true;
     }
 
+    /// <summary>The largest <c>until</c> an end writes in this format's lifetime: Unix seconds of 10 digits (until the year 2286).</summary>
+    public const long LatestUntil = 9_999_999_999;
+
+    /// <summary>
+    /// The size of <see cref="Serialize"/> once every entry that has no <c>until</c> gets one: what ending the
+    /// whole list needs, so a list admitted at this size can always be ended (an end only ever adds the member or shortens it).
+    /// </summary>
+    public long SizeWhenEveryEntryEnded() =>
+        new LegacyTokenList([.. Entries.Select(e => e.Until is null ? e with { Until = LatestUntil } : e)]).Serialize().LongLength;
+
     /// <summary>The list as indented JSON, one entry per line (the ConfigMap's and the local file's form).</summary>
     public byte[] Serialize()
     {

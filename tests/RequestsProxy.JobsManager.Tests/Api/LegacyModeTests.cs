@@ -202,6 +202,30 @@ public sealed class LegacyModeTests
         }
     }
 
+    [Fact]
+    public async Task Stop_OneReplicaGoneAfterTheStart_200NamingIt_TheJobIsDeleted()
+    {
+        await using var first = await StandInProxy.StartAsync();
+        var second = await StandInProxy.StartAsync();
+        await using var host = await StartWithReplicasAsync(first, second);
+        using (var created = await host.Client.PostAsJsonAsync("/v1/jobs", new { name = "job-1", command = new[] { "/bin/sh", "-c", "sleep 30" } }))
+        {
+            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        }
+
+        var gone = second.Url;
+        await second.DisposeAsync();
+        using var stopped = await host.Client.DeleteAsync("/v1/jobs/job-1");
+
+        Assert.Equal(HttpStatusCode.OK, stopped.StatusCode);
+        var body = await stopped.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.True(body.GetProperty("known").GetBoolean());
+        Assert.Contains(gone.ToString(), Assert.Single(body.GetProperty("unconfirmedReplicas").EnumerateArray()).GetString(), StringComparison.Ordinal);
+        using var view = await host.Client.GetAsync("/v1/jobs/job-1");
+        Assert.Equal(HttpStatusCode.NotFound, view.StatusCode);
+        Assert.Contains(first.Calls, c => c.Method == "DELETE" && c.Path == "/admin/v1/subjects/job-1");
+    }
+
     private static Task<ApiHost> StartWithReplicasAsync(params StandInProxy[] replicas) =>
         ApiHost.StartAsync(
             configure: o =>

@@ -350,7 +350,7 @@ public sealed class CutoverTests : IDisposable
     public async Task Legacy_ListNearItsConfigMapLimit_Exported_ThenAStartPastItIsRefused507AndNothingIsSent()
     {
         var legacy = await _h.StartManagerAsync(stateless: false);
-        await _h.LegacyTokens.UpdateAsync(_ => Filled(0.85), CancellationToken.None);
+        await _h.LegacyTokens.UpdateAsync(_ => Filled(0.81), CancellationToken.None);
 
         await CutoverHarness.StartAsync(legacy, "job-1");
         Assert.InRange(_h.Metrics.LegacyTokensSizeBytes, DocumentLimits.WarningThresholdBytes, DocumentLimits.ConfigMapBytes);
@@ -360,11 +360,59 @@ public sealed class CutoverTests : IDisposable
         var refused = await legacy.StartAsync(CoreHarness.Spec("job-2"), CancellationToken.None);
 
         Assert.Equal(JobError.Full, refused.Error);
-        Assert.Contains("over the 1048576-byte limit", refused.Message, StringComparison.Ordinal);
+        Assert.Contains($"over the {DocumentLimits.LegacyListAdmitBytes}-byte limit", refused.Message, StringComparison.Ordinal);
         Assert.Equal(posts, _h.Proxies.Calls.Count(c => c.Method == HttpMethod.Post));
         Assert.False(_h.Runtime.Tokens.ContainsKey("job-2"));
         Assert.Null(legacy.Get("job-2"));
     }
+
+    [Fact]
+    public async Task Legacy_ListFilledToTheStartLimit_EveryEntryEnds_StopsAndTheFlipFit()
+    {
+        // The ConfigMap store's check: the list and the issuing key's value together within 1 MiB.
+        _h.LegacyTokens.MaxBytes = DocumentLimits.ConfigMapBytes - LegacyIssuerCodec.Instance.Serialize(LegacyIssuer.Opaque).Length;
+        var legacy = await _h.StartManagerAsync(stateless: false);
+
+        // A few entries short of the limit, then starts until one is refused: the list is at the start limit.
+        var ended = new LegacyTokenList([Typical(0) with { Until = LegacyTokenList.LatestUntil }]).Serialize().Length;
+        var perEntry = new LegacyTokenList([Typical(0) with { Until = LegacyTokenList.LatestUntil }, Typical(1) with { Until = LegacyTokenList.LatestUntil }]).Serialize().Length - ended;
+        var filler = (int)((DocumentLimits.LegacyListAdmitBytes - ended) / perEntry) - 3;
+        await _h.LegacyTokens.UpdateAsync(_ => new LegacyTokenList([.. Enumerable.Range(0, filler).Select(Typical)]), CancellationToken.None);
+        var started = new List<string>();
+        for (var i = 0; i < 10; i++)
+        {
+            var result = await legacy.StartAsync(CoreHarness.Spec($"train-9{i:D5}"), CancellationToken.None);
+            if (!result.Succeeded)
+            {
+                Assert.Equal(JobError.Full, result.Error);
+                break;
+            }
+
+            started.Add(result.Value!.Name);
+        }
+
+        Assert.InRange(started.Count, 1, 9);
+        Assert.InRange(_h.List.SizeWhenEveryEntryEnded(), DocumentLimits.LegacyListAdmitBytes - perEntry, DocumentLimits.LegacyListAdmitBytes);
+
+        // Legacy mode: a stop ends its entry at once, and the write fits.
+        var stopped = await legacy.StopAsync(started[0], CancellationToken.None);
+        Assert.True(stopped.Succeeded, stopped.Message);
+        Assert.NotNull(_h.List.OfSubject(started[0]).Single().Until);
+
+        // The flip: every live job's entry ends after the grace, every other entry in the same pass; every write fits.
+        var stateless = await _h.StartManagerAsync(stateless: true);
+        await CutoverHarness.PassAsync(stateless);
+        Assert.All(_h.List.Entries, e => Assert.NotNull(e.Until));
+        Assert.Equal(filler + started.Count, _h.List.Count);
+        Assert.InRange(_h.List.Serialize().LongLength, 1, _h.LegacyTokens.MaxBytes.Value);
+
+        // And the stop of a converted legacy-era job ends what is left of it.
+        var stop = await stateless.StopAsync(started[^1], CancellationToken.None);
+        Assert.True(stop.Succeeded, stop.Message);
+    }
+
+    /// <summary>A typical entry: a 43-character digest, a 12-character job name, the default scope.</summary>
+    private static LegacyTokenEntry Typical(int i) => new(LegacyTokenDigest.Compute($"filler-{i}"), $"train-{i:D6}", "results:write flops:write");
 
     /// <summary>A list of typical entries (a 43-character digest, a job name, the default scope) filling this fraction of a ConfigMap.</summary>
     private static LegacyTokenList Filled(double fraction)
@@ -378,8 +426,6 @@ public sealed class CutoverTests : IDisposable
         }
 
         return new LegacyTokenList(entries);
-
-        static LegacyTokenEntry Typical(int i) => new(LegacyTokenDigest.Compute($"filler-{i}"), $"train-{i:D6}", "results:write flops:write");
     }
 
     [Fact]

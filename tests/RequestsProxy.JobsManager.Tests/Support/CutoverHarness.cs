@@ -142,6 +142,12 @@ internal sealed class CutoverHarness : IDisposable
         /// <summary>A replica that refuses registrations (503) while the others accept them.</summary>
         public Uri? Refusing { get; set; }
 
+        /// <summary>A replica that refuses forgets (503) while the others accept them.</summary>
+        public Uri? RefusingForgets { get; set; }
+
+        /// <summary>A replica that cannot be reached (connection refused) — a pod the DNS still lists after it is gone.</summary>
+        public Uri? Unreachable { get; set; }
+
         /// <summary>Replicas that run stateless (they must never see the admin token).</summary>
         public IReadOnlyList<Uri> Stateless { get; set; } = [];
 
@@ -161,6 +167,11 @@ internal sealed class CutoverHarness : IDisposable
                 Bodies.Enqueue(System.Text.Json.JsonDocument.Parse(await request.Content!.ReadAsStringAsync(cancellationToken)).RootElement.Clone());
             }
 
+            if (Unreachable is { } unreachable && unreachable.IsBaseOf(request.RequestUri!))
+            {
+                throw new HttpRequestException($"Connection refused ({request.RequestUri!.Authority})", new System.Net.Sockets.SocketException((int)System.Net.Sockets.SocketError.ConnectionRefused));
+            }
+
             Calls.Enqueue((request.Method, request.RequestUri!.AbsolutePath));
             Sent.Enqueue((request.RequestUri!, request.Headers.Authorization?.ToString(),
                 request.Headers.TryGetValues(RequestsProxy.Tokens.Admin.AdminSignature.SignatureHeader, out var signature) ? signature.Single() : null));
@@ -170,6 +181,7 @@ internal sealed class CutoverHarness : IDisposable
             }
 
             var status = Status
+                ?? (request.Method == HttpMethod.Delete && RefusingForgets is { } refusingForgets && refusingForgets.IsBaseOf(request.RequestUri!) ? HttpStatusCode.ServiceUnavailable : (HttpStatusCode?)null)
                 ?? (request.Method == HttpMethod.Post && Refusing is { } refusing && refusing.IsBaseOf(request.RequestUri!) ? HttpStatusCode.ServiceUnavailable : (HttpStatusCode?)null)
                 ?? (request.Method == HttpMethod.Post ? HttpStatusCode.Created : HttpStatusCode.OK);
             return new HttpResponseMessage(status);

@@ -12,6 +12,9 @@ internal class InMemoryDocumentStore<T>(IDocumentCodec<T> codec) : IDocumentStor
 
     public bool Fail { get; set; }
 
+    /// <summary>Set to refuse a write past this many bytes, as the ConfigMap store does (the API server's limit less the other keys).</summary>
+    public long? MaxBytes { get; set; }
+
     public int Writes { get; private set; }
 
     public string Location => "memory";
@@ -36,6 +39,11 @@ internal class InMemoryDocumentStore<T>(IDocumentCodec<T> codec) : IDocumentStor
             var next = change(Document);
             if (!ReferenceEquals(next, Document))
             {
+                if (MaxBytes is { } max && codec.Serialize(next).LongLength is var size && size > max)
+                {
+                    throw new DocumentTooLargeException(codec.Description, size, max, Location);
+                }
+
                 Document = next;
                 Writes++;
             }
